@@ -1,0 +1,87 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "defender",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "DefenderCore", targets: ["DefenderCore"]),
+        .library(name: "DefenderVapor", targets: ["DefenderVapor"]),
+        .library(name: "DefenderTesting", targets: ["DefenderTesting"]),
+        .executable(name: "defender-demo", targets: ["defender-demo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+    ],
+    targets: [
+        .target(
+            name: "DefenderCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DefenderVapor",
+            dependencies: [
+                "DefenderCore",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DefenderTesting",
+            dependencies: ["DefenderCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DefenderDemoApp",
+            dependencies: [
+                "DefenderVapor",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "defender-demo",
+            dependencies: ["DefenderDemoApp", "DefenderVapor", .product(name: "Vapor", package: "vapor")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefenderCoreTests",
+            dependencies: ["DefenderCore", "DefenderTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefenderVaporTests",
+            dependencies: [
+                "DefenderVapor", "DefenderTesting",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefenderDemoTests",
+            dependencies: [
+                "DefenderDemoApp", "DefenderTesting",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

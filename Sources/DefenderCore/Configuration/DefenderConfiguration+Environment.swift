@@ -1,0 +1,148 @@
+import Foundation
+
+extension DefenderConfiguration {
+    /// Every environment variable that ``fromEnvironment(_:)`` reads.
+    public static let environmentVariables: [String] = [
+        "DEFENDER_LOGIN_FAILURE_LIMIT", "DEFENDER_LOGIN_FAILURE_LIMIT_IP", "DEFENDER_LOGIN_FAILURE_LIMIT_USERNAME",
+        "DEFENDER_LOCK_OUT_BY_IP_AND_USERNAME", "DEFENDER_DISABLE_IP_LOCKOUT", "DEFENDER_DISABLE_USERNAME_LOCKOUT",
+        "DEFENDER_COOLOFF_TIME", "DEFENDER_ATTEMPT_COOLOFF_TIME", "DEFENDER_LOCKOUT_COOLOFF_TIME",
+        "DEFENDER_LOCKOUT_TEMPLATE", "DEFENDER_LOCKOUT_URL", "DEFENDER_USERNAME_FORM_FIELD", "DEFENDER_CACHE_PREFIX",
+        "DEFENDER_BEHIND_REVERSE_PROXY", "DEFENDER_REVERSE_PROXY_HEADER", "DEFENDER_STORE_ACCESS_ATTEMPTS",
+        "DEFENDER_ACCESS_ATTEMPT_EXPIRATION", "DEFENDER_USE_CELERY", "DEFENDER_REDIS_URL",
+        "DEFENDER_REDIS_PASSWORD_QUOTE", "DEFENDER_REDIS_NAME", "DEFENDER_GET_USERNAME_FROM_REQUEST_PATH",
+        "DEFENDER_MOCK_REDIS", "DEFENDER_TRUSTED_PROXIES", "DEFENDER_IPV6_PREFIX_LENGTH",
+        "DEFENDER_STORE_FAILURE_POLICY", "DEFENDER_LOCKOUT_STATUS", "DEFENDER_MEMORY_MAX_ENTRIES", "DEFENDER_STORE",
+        "DEFENDER_SUCCESS_RESET",
+    ]
+
+    /// Reads the configuration from `DEFENDER_*` environment variables (django-defender's names).
+    ///
+    /// Unset or empty variables keep their defaults. Booleans are `true/false/1/0/yes/no/on/off` in any case;
+    /// numbers are whole and ≥ 0; `DEFENDER_LOCKOUT_COOLOFF_TIME` is a number or a list such as `60,300,0`
+    /// (brackets allowed). Nothing silently falls back: a bad value throws.
+    /// - Parameter environment: the variables; the process environment by default.
+    /// - Returns: a validated configuration.
+    /// - Throws: ``DefenderError`` naming the variable and the accepted forms.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(DefenderError) -> DefenderConfiguration {
+        let reader = EnvironmentReader(environment: environment)
+        var config = DefenderConfiguration()
+        if let value = try reader.count("DEFENDER_LOGIN_FAILURE_LIMIT") { config.loginFailureLimit = value }
+        config.loginFailureLimitIP = try reader.count("DEFENDER_LOGIN_FAILURE_LIMIT_IP")
+        config.loginFailureLimitUsername = try reader.count("DEFENDER_LOGIN_FAILURE_LIMIT_USERNAME")
+        if let value = try reader.bool("DEFENDER_LOCK_OUT_BY_IP_AND_USERNAME") { config.lockOutByIPAndUsername = value }
+        if let value = try reader.bool("DEFENDER_DISABLE_IP_LOCKOUT") { config.disableIPLockout = value }
+        if let value = try reader.bool("DEFENDER_DISABLE_USERNAME_LOCKOUT") { config.disableUsernameLockout = value }
+        if let value = try reader.seconds("DEFENDER_COOLOFF_TIME") { config.cooloffTime = value }
+        config.attemptCooloffTime = try reader.seconds("DEFENDER_ATTEMPT_COOLOFF_TIME")
+        config.lockoutCooloffTimes = try reader.secondsList("DEFENDER_LOCKOUT_COOLOFF_TIME")
+        config.lockoutTemplate = reader.string("DEFENDER_LOCKOUT_TEMPLATE")
+        config.lockoutURL = reader.string("DEFENDER_LOCKOUT_URL")
+        if let value = reader.string("DEFENDER_USERNAME_FORM_FIELD") { config.usernameFormField = value }
+        if let value = reader.string("DEFENDER_CACHE_PREFIX") { config.cachePrefix = value }
+        if let value = try reader.bool("DEFENDER_BEHIND_REVERSE_PROXY") { config.behindReverseProxy = value }
+        if let value = reader.string("DEFENDER_REVERSE_PROXY_HEADER") { config.reverseProxyHeader = value }
+        if let value = try reader.bool("DEFENDER_STORE_ACCESS_ATTEMPTS") { config.storeAccessAttempts = value }
+        if let hours = try reader.count("DEFENDER_ACCESS_ATTEMPT_EXPIRATION", unit: "hours") {
+            config.accessAttemptExpiration = .seconds(hours * 3600)
+        }
+        if let value = try reader.bool("DEFENDER_USE_CELERY") { config.writeAttemptsInBackground = value }
+        if let value = reader.string("DEFENDER_REDIS_URL") { config.redisURL = value }
+        if let value = try reader.bool("DEFENDER_REDIS_PASSWORD_QUOTE") { config.redisPasswordQuote = value }
+        if let name = reader.string("DEFENDER_REDIS_NAME") {
+            guard let url = reader.string(name) else {
+                throw reader.error("DEFENDER_REDIS_NAME", "names the variable \(name), which is not set; set \(name) to a redis:// URL or unset DEFENDER_REDIS_NAME")
+            }
+            config.redisName = name
+            config.redisURL = url
+        }
+        if let value = reader.string("DEFENDER_GET_USERNAME_FROM_REQUEST_PATH") {
+            guard let source = UsernameSource(setting: value) else {
+                throw reader.error(
+                    "DEFENDER_GET_USERNAME_FROM_REQUEST_PATH",
+                    "'\(value)' is not a username source; use form, json or path:NAME (custom code: set a closure in Swift)"
+                )
+            }
+            config.usernameSource = source
+        }
+        if let value = try reader.bool("DEFENDER_MOCK_REDIS") { config.mockRedis = value }
+        if let value = reader.string("DEFENDER_TRUSTED_PROXIES") {
+            config.trustedProxies = try value.split(separator: ",").map { part throws(DefenderError) in
+                guard let network = IPNetwork(part) else {
+                    throw reader.error("DEFENDER_TRUSTED_PROXIES", "'\(part)' is not an address or CIDR range; use a comma-separated list such as 10.0.0.0/8,::1")
+                }
+                return network
+            }
+        }
+        if let value = try reader.count("DEFENDER_IPV6_PREFIX_LENGTH") { config.ipv6PrefixLength = value }
+        if let value = try reader.choice("DEFENDER_STORE_FAILURE_POLICY", StoreFailurePolicy.all) { config.storeFailurePolicy = value }
+        if let value = try reader.count("DEFENDER_LOCKOUT_STATUS") { config.lockoutStatus = value }
+        if let value = try reader.count("DEFENDER_MEMORY_MAX_ENTRIES") { config.memoryMaxEntries = value }
+        if let value = try reader.choice("DEFENDER_STORE", StoreKind.all) { config.store = value }
+        if let value = try reader.choice("DEFENDER_SUCCESS_RESET", SuccessReset.choices) { config.successReset = value }
+        try config.validate()
+        return config
+    }
+}
+
+/// Reads typed values and words errors the same way for every variable.
+struct EnvironmentReader {
+    let environment: [String: String]
+
+    func error(_ name: String, _ message: String) -> DefenderError {
+        DefenderError(.invalidConfiguration, message, setting: name)
+    }
+
+    func string(_ name: String) -> String? {
+        guard let raw = environment[name] else { return nil }
+        let value = raw.trimmingASCIIWhitespace()
+        return value.isEmpty ? nil : String(value)
+    }
+
+    func bool(_ name: String) throws(DefenderError) -> Bool? {
+        guard let value = string(name) else { return nil }
+        switch value.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw error(name, "'\(value)' is not a boolean; use true/false, 1/0, yes/no or on/off")
+        }
+    }
+
+    func count(_ name: String, unit: String = "") throws(DefenderError) -> Int? {
+        guard let value = string(name) else { return nil }
+        return try wholeNumber(value, name: name, unit: unit)
+    }
+
+    func seconds(_ name: String) throws(DefenderError) -> Duration? {
+        try count(name, unit: "seconds").map { .seconds($0) }
+    }
+
+    func secondsList(_ name: String) throws(DefenderError) -> [Duration]? {
+        guard var value = string(name) else { return nil }
+        if value.hasPrefix("["), value.hasSuffix("]") { value = String(value.dropFirst().dropLast()) }
+        let parts = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingASCIIWhitespace() }
+        guard !parts.isEmpty, !parts.contains(where: \.isEmpty) else {
+            throw error(name, "'\(value)' is not a number of seconds or a list of them such as 60,300,0")
+        }
+        return try parts.map { part throws(DefenderError) in
+            .seconds(try wholeNumber(String(part), name: name, unit: "seconds, or a list such as 60,300,0"))
+        }
+    }
+
+    func choice<T: CustomStringConvertible>(_ name: String, _ choices: [T]) throws(DefenderError) -> T? {
+        guard let value = string(name) else { return nil }
+        guard let match = choices.first(where: { $0.description == value.lowercased() }) else {
+            throw error(name, "'\(value)' is not one of \(choices.map(\.description).joined(separator: ", "))")
+        }
+        return match
+    }
+
+    private func wholeNumber(_ value: String, name: String, unit: String) throws(DefenderError) -> Int {
+        guard value.allSatisfy(\.isASCIIDigit), let number = Int(value), number <= DefenderConfiguration.maximumCount else {
+            let what = unit.isEmpty ? "" : " (\(unit))"
+            throw error(name, "'\(value)' is not a whole number ≥ 0\(what)")
+        }
+        return number
+    }
+}

@@ -1,0 +1,174 @@
+/// Every setting of django-defender, under its own name and with its default, plus Defender's own.
+///
+/// Build one in code (`DefenderConfiguration(loginFailureLimit: 5)` or by setting properties), or read it
+/// from `DEFENDER_*` environment variables with ``fromEnvironment(_:)``. Call ``validate()`` (the
+/// integrations do it at start-up) to have bad values refused with a message naming the setting.
+public struct DefenderConfiguration: Sendable, Equatable {
+    // MARK: django-defender's settings
+
+    /// `DEFENDER_LOGIN_FAILURE_LIMIT`: failures allowed before a lockout; the default for both limits below.
+    /// With limit 3, failures 1–3 are ordinary failures and the 4th is answered with a lockout.
+    public var loginFailureLimit: Int = 3
+    /// `DEFENDER_LOGIN_FAILURE_LIMIT_IP`: the IP limit; `nil` means ``loginFailureLimit``.
+    public var loginFailureLimitIP: Int? = nil
+    /// `DEFENDER_LOGIN_FAILURE_LIMIT_USERNAME`: the username limit; `nil` means ``loginFailureLimit``.
+    public var loginFailureLimitUsername: Int? = nil
+    /// `DEFENDER_LOCK_OUT_BY_IP_AND_USERNAME`: lock a request only when both its IP and its username are blocked.
+    public var lockOutByIPAndUsername: Bool = false
+    /// `DEFENDER_DISABLE_IP_LOCKOUT`: never count or block IPs automatically.
+    public var disableIPLockout: Bool = false
+    /// `DEFENDER_DISABLE_USERNAME_LOCKOUT`: never count or block usernames automatically.
+    public var disableUsernameLockout: Bool = false
+    /// `DEFENDER_COOLOFF_TIME`: the default for both cool-offs below; zero means forever.
+    public var cooloffTime: Duration = .seconds(300)
+    /// `DEFENDER_ATTEMPT_COOLOFF_TIME`: how long failure counters live after the last failure; `nil` means
+    /// ``cooloffTime``, zero means they never expire.
+    public var attemptCooloffTime: Duration? = nil
+    /// `DEFENDER_LOCKOUT_COOLOFF_TIME`: block lengths; the n-th lockout within ``accessAttemptExpiration`` uses
+    /// the n-th entry (the last repeats); zero means until an operator unblocks. `nil` means `[cooloffTime]`.
+    public var lockoutCooloffTimes: [Duration]? = nil
+    /// `DEFENDER_LOCKOUT_TEMPLATE`: a view rendered (with `cooloff_time_seconds`, `cooloff_time_minutes`,
+    /// `failure_limit`) as the lockout page. Takes precedence over ``lockoutURL``.
+    public var lockoutTemplate: String? = nil
+    /// `DEFENDER_LOCKOUT_URL`: browsers that are locked out are redirected here (JSON clients never are).
+    public var lockoutURL: String? = nil
+    /// `DEFENDER_USERNAME_FORM_FIELD`: the form (or JSON) field that holds the username.
+    public var usernameFormField: String = "username"
+    /// `DEFENDER_CACHE_PREFIX`: prefix of every store key.
+    public var cachePrefix: String = "defender"
+    /// `DEFENDER_BEHIND_REVERSE_PROXY`: read the client address from ``reverseProxyHeader`` when the peer is
+    /// one of ``trustedProxies``.
+    public var behindReverseProxy: Bool = false
+    /// `DEFENDER_REVERSE_PROXY_HEADER`: Django's META name (`HTTP_X_FORWARDED_FOR`) or a plain header name;
+    /// `Forwarded` selects RFC 7239 parsing.
+    public var reverseProxyHeader: String = "HTTP_X_FORWARDED_FOR"
+    /// `DEFENDER_STORE_ACCESS_ATTEMPTS`: write every login attempt to the audit log.
+    public var storeAccessAttempts: Bool = true
+    /// `DEFENDER_ACCESS_ATTEMPT_EXPIRATION` (hours in the environment): how long audit rows and the lockout
+    /// history used for escalation are kept.
+    public var accessAttemptExpiration: Duration = .seconds(24 * 3600)
+    /// `DEFENDER_USE_CELERY`: write audit rows in background batches instead of inline. Celery's role, without
+    /// Celery; on by default because it needs nothing extra here.
+    public var writeAttemptsInBackground: Bool = true
+    /// `DEFENDER_REDIS_URL`: `redis://[user:password@]host[:port][/db]` or `rediss://…` for TLS.
+    public var redisURL: String = "redis://localhost:6379/0"
+    /// `DEFENDER_REDIS_PASSWORD_QUOTE`: accepted for compatibility. Passwords in ``redisURL`` are always
+    /// percent-decoded (RFC 3986), which is what this setting asked for.
+    public var redisPasswordQuote: Bool = false
+    /// `DEFENDER_REDIS_NAME`: reuse another Redis setting of the app: the name of an environment variable that
+    /// holds the URL (such as `REDIS_URL`). When set, ``redisURL`` is ignored.
+    public var redisName: String? = nil
+    /// `DEFENDER_GET_USERNAME_FROM_REQUEST_PATH`: where the username is read. In code, integrations also take
+    /// a closure.
+    public var usernameSource: UsernameSource = .formField
+    /// `DEFENDER_MOCK_REDIS`: use the in-memory store instead of Redis (what mockredis was for).
+    public var mockRedis: Bool = false
+
+    // MARK: Defender's own settings
+
+    /// `DEFENDER_TRUSTED_PROXIES`: peers whose forwarding headers are believed.
+    public var trustedProxies: [IPNetwork] = DefenderConfiguration.defaultTrustedProxies
+    /// `DEFENDER_IPV6_PREFIX_LENGTH`: IPv6 clients are counted per prefix of this length.
+    public var ipv6PrefixLength: Int = 64
+    /// `DEFENDER_STORE_FAILURE_POLICY`: what happens while a shared store is unreachable.
+    public var storeFailurePolicy: StoreFailurePolicy = .fallback
+    /// `DEFENDER_LOCKOUT_STATUS`: 403 or 429.
+    public var lockoutStatus: Int = 403
+    /// `DEFENDER_MEMORY_MAX_ENTRIES`: the most keys the in-memory store holds.
+    public var memoryMaxEntries: Int = 100_000
+    /// `DEFENDER_STORE`: which store counts attempts.
+    public var store: StoreKind = .memory
+    /// `DEFENDER_SUCCESS_RESET`: what a successful login clears.
+    public var successReset: SuccessReset = .own
+
+    /// Loopback, private and link-local ranges: the addresses a reverse proxy usually has (Rails' default).
+    public static let defaultTrustedProxies: [IPNetwork] = [
+        "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7",
+        "fe80::/10",
+    ].map { IPNetwork($0)! }
+
+    /// Creates the default configuration, identical to django-defender's defaults.
+    public init() {}
+
+    /// Creates a configuration with the common settings; everything else keeps its default.
+    public init(
+        loginFailureLimit: Int = 3,
+        cooloffTime: Duration = .seconds(300),
+        lockOutByIPAndUsername: Bool = false,
+        behindReverseProxy: Bool = false
+    ) {
+        self.loginFailureLimit = loginFailureLimit
+        self.cooloffTime = cooloffTime
+        self.lockOutByIPAndUsername = lockOutByIPAndUsername
+        self.behindReverseProxy = behindReverseProxy
+    }
+
+    // MARK: Derived values
+
+    /// The IP limit in force.
+    public var ipFailureLimit: Int { loginFailureLimitIP ?? loginFailureLimit }
+    /// The username limit in force.
+    public var usernameFailureLimit: Int { loginFailureLimitUsername ?? loginFailureLimit }
+    /// The failure-counter lifetime in force (zero: forever).
+    public var effectiveAttemptCooloff: Duration { attemptCooloffTime ?? cooloffTime }
+    /// The block lengths in force (zero: until unblocked).
+    public var effectiveLockoutCooloffs: [Duration] { lockoutCooloffTimes ?? [cooloffTime] }
+    /// The store in force: ``mockRedis`` forces the memory store.
+    public var effectiveStore: StoreKind { mockRedis ? .memory : store }
+
+    /// Checks every value, so that a mistake stops start-up instead of weakening protection.
+    /// - Throws: ``DefenderError`` with code ``DefenderError/Code/invalidConfiguration`` naming the setting.
+    public func validate() throws(DefenderError) {
+        func fail(_ setting: String, _ message: String) -> DefenderError {
+            DefenderError(.invalidConfiguration, message, setting: setting)
+        }
+        for (name, value) in [
+            ("DEFENDER_LOGIN_FAILURE_LIMIT", loginFailureLimit), ("DEFENDER_LOGIN_FAILURE_LIMIT_IP", ipFailureLimit),
+            ("DEFENDER_LOGIN_FAILURE_LIMIT_USERNAME", usernameFailureLimit),
+        ] where !(0...Self.maximumCount).contains(value) {
+            throw fail(name, "must be a whole number from 0 to \(Self.maximumCount), got \(value)")
+        }
+        var durations = [("DEFENDER_COOLOFF_TIME", cooloffTime), ("DEFENDER_ATTEMPT_COOLOFF_TIME", effectiveAttemptCooloff)]
+        durations += effectiveLockoutCooloffs.map { ("DEFENDER_LOCKOUT_COOLOFF_TIME", $0) }
+        durations.append(("DEFENDER_ACCESS_ATTEMPT_EXPIRATION", accessAttemptExpiration))
+        for (name, value) in durations where value < .zero || value > Self.maximumDuration {
+            throw fail(name, "must be between 0 and \(Self.maximumDuration.components.seconds) seconds")
+        }
+        if effectiveLockoutCooloffs.isEmpty {
+            throw fail("DEFENDER_LOCKOUT_COOLOFF_TIME", "needs at least one value (a number of seconds, or a list like 60,300,0)")
+        }
+        if usernameFormField.isEmpty {
+            throw fail("DEFENDER_USERNAME_FORM_FIELD", "must not be empty")
+        }
+        if cachePrefix.isEmpty || cachePrefix.contains(where: { $0.isWhitespace || "*?[]{}".contains($0) }) {
+            throw fail("DEFENDER_CACHE_PREFIX", "must be non-empty, without spaces or the characters * ? [ ] { }")
+        }
+        if ClientIPResolver.headerFormat(forSetting: reverseProxyHeader) == .addressList(name: "") {
+            throw fail("DEFENDER_REVERSE_PROXY_HEADER", "must name a header, such as HTTP_X_FORWARDED_FOR or Forwarded")
+        }
+        if let lockoutURL, lockoutURL.isEmpty { throw fail("DEFENDER_LOCKOUT_URL", "must not be empty when set") }
+        if let lockoutTemplate, lockoutTemplate.isEmpty {
+            throw fail("DEFENDER_LOCKOUT_TEMPLATE", "must not be empty when set")
+        }
+        if !(0...128).contains(ipv6PrefixLength) {
+            throw fail("DEFENDER_IPV6_PREFIX_LENGTH", "must be a whole number from 0 to 128, got \(ipv6PrefixLength)")
+        }
+        if lockoutStatus != 403 && lockoutStatus != 429 {
+            throw fail("DEFENDER_LOCKOUT_STATUS", "must be 403 or 429, got \(lockoutStatus)")
+        }
+        if !(1...Self.maximumCount).contains(memoryMaxEntries) {
+            throw fail("DEFENDER_MEMORY_MAX_ENTRIES", "must be a whole number from 1 to \(Self.maximumCount)")
+        }
+        if effectiveStore == .redis {
+            let scheme = redisURL.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
+            guard ["redis", "rediss", "unix"].contains(scheme ?? ""), redisURL.contains("://") else {
+                throw fail("DEFENDER_REDIS_URL", "must look like redis://[user:password@]host[:port][/db] or rediss://…")
+            }
+        }
+    }
+
+    /// The largest limit or entry count accepted.
+    public static let maximumCount = 1_000_000_000
+    /// The longest duration accepted (ten years).
+    public static let maximumDuration = Duration.seconds(10 * 366 * 24 * 3600)
+}

@@ -1,0 +1,48 @@
+/// An error raised by Defender.
+///
+/// One error type for the module, told apart by ``code``; new codes can be added without breaking anyone
+/// who switches over them, because ``Code`` is a struct.
+public struct DefenderError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case invalidConfiguration
+            case malformedForwardingHeader
+            case storeUnavailable
+            case invalidKey
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A setting has a value that is not accepted; the message names the setting and the accepted forms.
+        public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// A trusted proxy passed on a forwarding header whose client entry is not an address.
+        public static let malformedForwardingHeader = Code(.malformedForwardingHeader)
+        /// The attempt store could not be reached or answered wrongly.
+        public static let storeUnavailable = Code(.storeUnavailable)
+        /// An IP address or username given to an operator call is not valid.
+        public static let invalidKey = Code(.invalidKey)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// A message for the person who has to fix it.
+    public let message: String
+    /// The setting or environment variable concerned, if any.
+    public let setting: String?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, setting: String? = nil) {
+        self.code = code
+        self.message = message
+        self.setting = setting
+    }
+
+    public var description: String {
+        if let setting { return "\(setting): \(message)" }
+        return message
+    }
+}

@@ -1,0 +1,167 @@
+import Logging
+
+/// The brute-force protection engine: checks logins before the password check and records their outcome.
+///
+/// ```swift
+/// let defender = Defender(configuration: config)
+/// switch try await defender.check(ip: client, username: submitted) {
+/// case .locked(let lockout): // answer with the lockout response; do not check the password
+/// case .allowed(let attempt):
+///     if passwordIsRight { try await defender.recordSuccess(attempt) }
+///     else if let lockout = try await defender.recordFailure(attempt) { /* lockout response */ }
+/// }
+/// ```
+public struct Defender: Sendable {
+    /// The settings in force.
+    public let configuration: DefenderConfiguration
+    /// The rules handed to the store.
+    public let policy: LockoutPolicy
+    /// Where attempts are counted.
+    public let store: any AttemptStore
+    /// Block and unblock notifications.
+    public let events: DefenderEventBus
+    /// Finds the client address of a request.
+    public let resolver: ClientIPResolver
+
+    /// Creates an engine.
+    /// - Parameters:
+    ///   - configuration: validated settings.
+    ///   - store: the store; by default an in-memory store of ``DefenderConfiguration/memoryMaxEntries``.
+    ///   - events: the bus that delivers block and unblock events.
+    public init(configuration: DefenderConfiguration, store: (any AttemptStore)? = nil, events: DefenderEventBus = DefenderEventBus()) {
+        self.configuration = configuration
+        self.policy = LockoutPolicy(configuration)
+        self.store = store ?? MemoryAttemptStore(capacity: configuration.memoryMaxEntries)
+        self.events = events
+        self.resolver = ClientIPResolver(configuration: configuration)
+    }
+
+    /// The result of checking a login before its password is checked.
+    public enum Check: Sendable, Hashable {
+        /// Go ahead: check the password, then record the outcome with this attempt.
+        case allowed(LoginAttempt)
+        /// Refuse without checking the password; nothing is counted.
+        case locked(Lockout)
+    }
+
+    /// Checks whether a login may go ahead.
+    /// - Parameters:
+    ///   - ip: the client, from ``resolver``.
+    ///   - username: the submitted username, as typed (it is normalised here); `nil` or empty when there is none.
+    public func check(ip: ClientAddress, username: String?) async throws -> Check {
+        let attempt = LoginAttempt(ip: ip, submittedUsername: username)
+        if let lockout = try await store.check(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy) {
+            return .locked(lockout)
+        }
+        return .allowed(attempt)
+    }
+
+    /// Records a failed login.
+    /// - Returns: the lockout when this failure crossed a limit (the request gets the lockout response), else `nil`.
+    @discardableResult
+    public func recordFailure(_ attempt: LoginAttempt) async throws -> Lockout? {
+        let result = try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy)
+        for key in result.newlyBlocked { events.emit(DefenderEvent(key: key, blocked: true)) }
+        return result.lockout
+    }
+
+    /// Records a successful login, clearing what ``DefenderConfiguration/successReset`` says.
+    public func recordSuccess(_ attempt: LoginAttempt) async throws {
+        let unblocked = try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy)
+        for key in unblocked { events.emit(DefenderEvent(key: key, blocked: false)) }
+    }
+
+    // MARK: Operator actions
+
+    /// Blocks an IP (or the IPv6 group it belongs to); `duration` `nil` blocks until unblocked.
+    /// - Parameter ip: an address or a group such as `2001:db8::/64`.
+    /// - Throws: ``DefenderError`` with ``DefenderError/Code/invalidKey`` when `ip` is not an address.
+    @discardableResult
+    public func block(ip: String, for duration: Duration? = nil) async throws -> Bool {
+        try await block(ipKey(ip), for: duration)
+    }
+
+    /// Blocks a username; `duration` `nil` blocks until unblocked.
+    @discardableResult
+    public func block(username: String, for duration: Duration? = nil) async throws -> Bool {
+        try await block(usernameKey(username), for: duration)
+    }
+
+    /// Lifts the block of an IP, or of the IPv6 group an address belongs to, and clears its counter.
+    @discardableResult
+    public func unblock(ip: String) async throws -> Bool {
+        try await unblock(ipKey(ip))
+    }
+
+    /// Lifts the block of a username and clears its counter.
+    @discardableResult
+    public func unblock(username: String) async throws -> Bool {
+        try await unblock(usernameKey(username))
+    }
+
+    /// Blocks a key by hand, firing the event when it was not blocked.
+    @discardableResult
+    public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
+        let newly = try await store.block(key, for: duration)
+        if newly { events.emit(DefenderEvent(key: key, blocked: true)) }
+        return newly
+    }
+
+    /// Unblocks a key by hand, firing the event when it was blocked.
+    @discardableResult
+    public func unblock(_ key: DefenderKey) async throws -> Bool {
+        let was = try await store.unblock(key)
+        if was { events.emit(DefenderEvent(key: key, blocked: false)) }
+        return was
+    }
+
+    /// Every active block of one kind, read page by page.
+    public func allBlocks(of kind: DefenderKey.Kind, pageSize: Int = 500) async throws -> [BlockInfo] {
+        var result: [BlockInfo] = []
+        var cursor: String?
+        repeat {
+            let page = try await store.blocks(of: kind, after: cursor, limit: pageSize)
+            result += page.blocks
+            cursor = page.nextCursor
+        } while cursor != nil
+        return result
+    }
+
+    /// The key of an operator-supplied IP: an address (grouped like clients) or an IPv6 group.
+    public func ipKey(_ text: String) throws(DefenderError) -> DefenderKey {
+        let trimmed = text.trimmingASCIIWhitespace()
+        if let address = ClientIPResolver.parseEntry(trimmed) { return .ip(resolver.client(address)) }
+        if trimmed.contains("/"), let network = IPNetwork(trimmed), network.address.isIPv6,
+            network.prefixLength == resolver.ipv6PrefixLength
+        {
+            return .ip(resolver.client(network.address))
+        }
+        throw DefenderError(.invalidKey, "'\(trimmed.prefix(64))' is not an IP address (or an IPv6 /\(resolver.ipv6PrefixLength) group)")
+    }
+
+    /// The key of an operator-supplied username.
+    public func usernameKey(_ text: String) throws(DefenderError) -> DefenderKey {
+        guard let key = DefenderKey.username(text) else { throw DefenderError(.invalidKey, "the username is empty") }
+        return key
+    }
+}
+
+/// One login between its check and its outcome.
+public struct LoginAttempt: Sendable, Hashable {
+    /// The client.
+    public let ip: ClientAddress
+    /// The username as submitted (for the audit log), cut to 255 characters.
+    public let submittedUsername: String?
+    /// The IP key.
+    public let ipKey: DefenderKey
+    /// The username key; `nil` for an empty username, which is never counted.
+    public let usernameKey: DefenderKey?
+
+    /// Creates an attempt, normalising the username.
+    public init(ip: ClientAddress, submittedUsername: String?) {
+        self.ip = ip
+        self.submittedUsername = submittedUsername.map { String($0.prefix(255)) }
+        self.ipKey = .ip(ip)
+        self.usernameKey = submittedUsername.flatMap(DefenderKey.username)
+    }
+}

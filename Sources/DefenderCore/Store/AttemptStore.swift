@@ -1,0 +1,166 @@
+/// Where failures, blocks and lockout history live.
+///
+/// Each call is one atomic step (one critical section in memory, one script in Redis), and applies the
+/// sequential rules of django-defender given by ``LockoutPolicy``, so that the engine never reads and then
+/// writes in two steps.
+public protocol AttemptStore: Sendable {
+    /// Whether a login for `ip` and `username` may go ahead, or is locked.
+    /// - Returns: `nil` when the request may be checked, or the lockout that refuses it.
+    func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout?
+
+    /// Counts a failed login and blocks whatever crossed its limit.
+    func recordFailure(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> FailureResult
+
+    /// Applies a successful login: clears what ``LockoutPolicy/successReset`` says.
+    /// - Returns: the keys whose block this lifted.
+    func recordSuccess(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> [DefenderKey]
+
+    /// Blocks a key by hand; `duration` `nil` blocks until ``unblock(_:)``.
+    /// - Returns: `true` when the key was not blocked before.
+    func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool
+
+    /// Clears a key's counter and block (not its lockout history).
+    /// - Returns: `true` when the key was blocked.
+    func unblock(_ key: DefenderKey) async throws -> Bool
+
+    /// Active blocks of one kind, ordered by key, `limit` at a time after `cursor`.
+    func blocks(of kind: DefenderKey.Kind, after cursor: String?, limit: Int) async throws -> BlockPage
+
+    /// Everything the store knows about a key.
+    func state(of key: DefenderKey) async throws -> KeyState
+}
+
+/// The rules a store applies, derived once from ``DefenderConfiguration``.
+public struct LockoutPolicy: Sendable, Hashable {
+    public var ipLimit: Int
+    public var usernameLimit: Int
+    public var lockOutByIPAndUsername: Bool
+    public var disableIPLockout: Bool
+    public var disableUsernameLockout: Bool
+    /// Failure counters live this long after the last failure; zero: forever.
+    public var attemptCooloff: Duration
+    /// Block lengths by lockout number; zero: until unblocked.
+    public var lockoutCooloffs: [Duration]
+    /// How long a lockout is remembered for escalation.
+    public var historyWindow: Duration
+    public var successReset: SuccessReset
+
+    /// The rules of a configuration.
+    public init(_ configuration: DefenderConfiguration) {
+        ipLimit = configuration.ipFailureLimit
+        usernameLimit = configuration.usernameFailureLimit
+        lockOutByIPAndUsername = configuration.lockOutByIPAndUsername
+        disableIPLockout = configuration.disableIPLockout
+        disableUsernameLockout = configuration.disableUsernameLockout
+        attemptCooloff = configuration.effectiveAttemptCooloff
+        lockoutCooloffs = configuration.effectiveLockoutCooloffs
+        historyWindow = configuration.accessAttemptExpiration
+        successReset = configuration.successReset
+    }
+
+    /// The block length of a lockout, given how many lockouts the key had within the window before it.
+    public func cooloff(afterPreviousLockouts count: Int) -> Duration {
+        lockoutCooloffs[min(count, lockoutCooloffs.count - 1)]
+    }
+
+    /// Whether a request is locked, given which of its keys are blocked (automatic blocks only).
+    ///
+    /// AND mode with a disabled dimension locks by the other dimension alone; django-defender 0.9.8 never
+    /// locked in that case.
+    public func isLocked(ipBlocked: Bool, usernameBlocked: Bool) -> Bool {
+        switch (disableIPLockout, disableUsernameLockout) {
+        case (true, true): return false
+        case (true, false): return usernameBlocked
+        case (false, true): return ipBlocked
+        case (false, false): return lockOutByIPAndUsername ? ipBlocked && usernameBlocked : ipBlocked || usernameBlocked
+        }
+    }
+}
+
+/// Why and for how long a request is refused.
+public struct Lockout: Sendable, Hashable {
+    /// The blocked keys that lock the request.
+    public var keys: [DefenderKey]
+    /// Time until the lock lifts; `nil` when it lasts until an operator unblocks.
+    public var retryAfter: Duration?
+
+    public init(keys: [DefenderKey], retryAfter: Duration?) {
+        self.keys = keys
+        self.retryAfter = retryAfter
+    }
+
+    /// Whether it lasts until an operator unblocks.
+    public var isPermanent: Bool { retryAfter == nil }
+
+    /// Whole seconds for `Retry-After`, rounded up so a client never retries too early.
+    public var retryAfterSeconds: Int? {
+        guard let retryAfter else { return nil }
+        let (seconds, attoseconds) = retryAfter.components
+        return max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+    }
+}
+
+/// What a recorded failure did.
+public struct FailureResult: Sendable, Hashable {
+    /// Set when this failure locked the request: it gets the lockout response instead of the failure.
+    public var lockout: Lockout?
+    /// Keys that became blocked (for ``DefenderEvent``s).
+    public var newlyBlocked: [DefenderKey]
+    /// The counters after this failure.
+    public var ipFailures: Int
+    public var usernameFailures: Int
+
+    public init(lockout: Lockout?, newlyBlocked: [DefenderKey], ipFailures: Int, usernameFailures: Int) {
+        self.lockout = lockout
+        self.newlyBlocked = newlyBlocked
+        self.ipFailures = ipFailures
+        self.usernameFailures = usernameFailures
+    }
+}
+
+/// One page of active blocks.
+public struct BlockPage: Sendable, Hashable {
+    /// The blocks, ordered by key value.
+    public var blocks: [BlockInfo]
+    /// Pass to the next call; `nil` on the last page.
+    public var nextCursor: String?
+
+    public init(blocks: [BlockInfo], nextCursor: String?) {
+        self.blocks = blocks
+        self.nextCursor = nextCursor
+    }
+}
+
+/// An active block.
+public struct BlockInfo: Sendable, Hashable {
+    public var key: DefenderKey
+    /// Time left; `nil` when permanent.
+    public var remaining: Duration?
+    /// Whether an operator set it.
+    public var isManual: Bool
+    /// Automatic lockouts of this key within the history window.
+    public var lockoutCount: Int
+
+    public init(key: DefenderKey, remaining: Duration?, isManual: Bool, lockoutCount: Int) {
+        self.key = key
+        self.remaining = remaining
+        self.isManual = isManual
+        self.lockoutCount = lockoutCount
+    }
+}
+
+/// Everything a store knows about one key.
+public struct KeyState: Sendable, Hashable {
+    /// Failures still counted.
+    public var failures: Int
+    /// The active block, if any.
+    public var block: BlockInfo?
+    /// Automatic lockouts within the history window.
+    public var lockoutCount: Int
+
+    public init(failures: Int, block: BlockInfo?, lockoutCount: Int) {
+        self.failures = failures
+        self.block = block
+        self.lockoutCount = lockoutCount
+    }
+}

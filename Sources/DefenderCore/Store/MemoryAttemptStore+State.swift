@@ -1,0 +1,175 @@
+/// A key in the memory store: an IP, a username, or an IP–username pair (for ``SuccessReset/own``).
+struct StoreKey: Hashable {
+    enum Kind: UInt8 {
+        case ip, username, pair
+        init(_ kind: DefenderKey.Kind) { self = kind == .ip ? .ip : .username }
+    }
+
+    let kind: Kind
+    let value: String
+
+    init(_ key: DefenderKey) {
+        kind = Kind(key.kind)
+        value = key.value
+    }
+
+    init(pairOf ip: DefenderKey, _ username: DefenderKey) {
+        kind = .pair
+        value = ip.value + "\u{0}" + username.value
+    }
+}
+
+struct Block {
+    /// `nil`: until unblocked.
+    var expires: Duration?
+    var isManual: Bool
+
+    func isActive(at now: Duration) -> Bool { expires.map { $0 > now } ?? true }
+}
+
+struct Entry {
+    var failures = 0
+    /// When the counter lapses; `nil`: never.
+    var failuresExpire: Duration?
+    var block: Block?
+    /// When each automatic lockout happened, oldest first; at most as many as the escalation steps.
+    var lockouts: [Duration] = []
+    var historyWindow: Duration = .zero
+
+    func liveFailures(at now: Duration) -> Int {
+        guard failures > 0 else { return 0 }
+        return failuresExpire.map { $0 > now } ?? true ? failures : 0
+    }
+
+    func activeBlock(at now: Duration) -> Block? {
+        guard let block, block.isActive(at: now) else { return nil }
+        return block
+    }
+
+    func lockoutCount(at now: Duration, window: Duration?) -> Int {
+        let window = window ?? historyWindow
+        return lockouts.count { now - $0 < window }
+    }
+
+    /// When nothing in the entry is alive any more; `nil`: never (a permanent block or a counter without TTL).
+    var expires: Duration? {
+        var latest = Duration.zero
+        if failures > 0 {
+            guard let failuresExpire else { return nil }
+            latest = max(latest, failuresExpire)
+        }
+        if let block {
+            guard let expires = block.expires else { return nil }
+            latest = max(latest, expires)
+        }
+        if let last = lockouts.last { latest = max(latest, last + historyWindow) }
+        return latest
+    }
+
+    func isExpired(at now: Duration) -> Bool { expires.map { $0 <= now } ?? false }
+
+    /// Eviction rank: lower goes first. Counters and history before blocks, permanent blocks last.
+    func evictionRank(at now: Duration) -> Int {
+        guard let block = activeBlock(at: now) else { return liveFailures(at: now) <= 1 && lockouts.isEmpty ? 0 : 1 }
+        return block.expires == nil ? 3 : 2
+    }
+}
+
+struct State {
+    var entries: [StoreKey: Entry] = [:]
+
+    /// Counts one failure on `key`, blocking it when it passes `limit`.
+    mutating func fail(
+        _ key: DefenderKey, limit: Int, policy: LockoutPolicy, now: Duration, capacity: Int,
+        newlyBlocked: inout [DefenderKey]
+    ) -> (failures: Int, crossed: Bool, block: Block?) {
+        let storeKey = StoreKey(key)
+        var entry = entries[storeKey] ?? Entry()
+        entry.historyWindow = policy.historyWindow
+        entry.failures = entry.liveFailures(at: now) + 1
+        entry.failuresExpire = policy.attemptCooloff > .zero ? now + policy.attemptCooloff : nil
+        let crossed = entry.failures > limit
+        if crossed {
+            entry.lockouts.removeAll { now - $0 >= policy.historyWindow }
+            if let active = entry.activeBlock(at: now) {
+                // Still blocked (AND mode lets such requests through): refresh an automatic block at the
+                // current step, as django-defender re-SETs it; a manual block stays as the operator set it.
+                if !active.isManual {
+                    let step = policy.cooloff(afterPreviousLockouts: max(0, entry.lockouts.count - 1))
+                    entry.block = Block(expires: step == .zero ? nil : now + step, isManual: false)
+                }
+            } else {
+                let step = policy.cooloff(afterPreviousLockouts: entry.lockouts.count)
+                entry.block = Block(expires: step == .zero ? nil : now + step, isManual: false)
+                entry.lockouts.append(now)
+                if entry.lockouts.count > policy.lockoutCooloffs.count { entry.lockouts.removeFirst() }
+                newlyBlocked.append(key)
+            }
+        }
+        store(entry, at: storeKey, now: now, capacity: capacity)
+        return (entry.failures, crossed, entry.activeBlock(at: now))
+    }
+
+    mutating func countPairFailure(ip: DefenderKey, username: DefenderKey, policy: LockoutPolicy, now: Duration, capacity: Int) {
+        let key = StoreKey(pairOf: ip, username)
+        var entry = entries[key] ?? Entry()
+        entry.failures = entry.liveFailures(at: now) + 1
+        entry.failuresExpire = policy.attemptCooloff > .zero ? now + policy.attemptCooloff : nil
+        store(entry, at: key, now: now, capacity: capacity)
+    }
+
+    /// Takes this username's failures from this IP off the IP's counter.
+    mutating func forgivePairFailures(ip: DefenderKey, username: DefenderKey, now: Duration) {
+        guard let pair = entries.removeValue(forKey: StoreKey(pairOf: ip, username)) else { return }
+        let own = pair.liveFailures(at: now)
+        guard own > 0, var entry = entries[StoreKey(ip)] else { return }
+        entry.failures = max(0, entry.liveFailures(at: now) - own)
+        entries[StoreKey(ip)] = entry
+    }
+
+    /// Clears the counter and block of `key`, keeping its lockout history. Returns whether it was blocked.
+    mutating func clear(_ key: DefenderKey, now: Duration) -> Bool {
+        let storeKey = StoreKey(key)
+        guard var entry = entries[storeKey] else { return false }
+        let wasBlocked = entry.activeBlock(at: now) != nil
+        entry.failures = 0
+        entry.failuresExpire = nil
+        entry.block = nil
+        if entry.lockoutCount(at: now, window: nil) == 0 {
+            entries.removeValue(forKey: storeKey)
+        } else {
+            entries[storeKey] = entry
+        }
+        return wasBlocked
+    }
+
+    /// Stores an entry, making room first when a new key would pass the capacity.
+    mutating func store(_ entry: Entry, at key: StoreKey, now: Duration, capacity: Int) {
+        if entries[key] == nil, entries.count >= capacity { makeRoom(now: now, capacity: capacity) }
+        entries[key] = entry
+    }
+
+    /// Frees about a tenth of the capacity, so that sweeps are rare: amortised O(1) per new key.
+    mutating func makeRoom(now: Duration, capacity: Int) {
+        let target = capacity - max(1, capacity / 10)
+        entries = entries.filter { !$0.value.isExpired(at: now) }
+        guard entries.count > target else { return }
+        for rank in 0...3 {
+            var excess = entries.count - target
+            guard excess > 0 else { return }
+            var doomed: [StoreKey] = []
+            if rank < 2 {
+                for (key, entry) in entries where excess > 0 && entry.evictionRank(at: now) == rank {
+                    doomed.append(key)
+                    excess -= 1
+                }
+            } else {
+                // Blocks: the ones that lift soonest go first.
+                let candidates = entries.filter { $0.value.evictionRank(at: now) == rank }
+                doomed = candidates.sorted { ($0.value.block?.expires ?? .zero) < ($1.value.block?.expires ?? .zero) }
+                    .prefix(excess).map(\.key)
+            }
+            for key in doomed { entries.removeValue(forKey: key) }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Synchronization
+
+/// The in-memory store: one process, bounded memory.
+///
+/// Expiry is lazy (checked on access, swept when full), so there is no timer per key. The store never holds
+/// more than ``capacity`` keys: when a new key would pass it, expired entries go first, then counters and
+/// lockout history, and active blocks only last (permanent ones after all others).
+public final class MemoryAttemptStore: AttemptStore {
+    /// The most keys held at once.
+    public let capacity: Int
+    private let clock: any DefenderClock
+    private let state: Mutex<State>
+
+    /// Creates an empty store.
+    /// - Parameters:
+    ///   - capacity: the most keys held at once (`DEFENDER_MEMORY_MAX_ENTRIES`).
+    ///   - clock: the time source; inject a manual clock in tests.
+    public init(capacity: Int = 100_000, clock: any DefenderClock = SystemDefenderClock()) {
+        precondition(capacity > 0, "capacity must be positive")
+        self.capacity = capacity
+        self.clock = clock
+        self.state = Mutex(State())
+    }
+
+    /// The number of keys held now (expired ones included until they are swept).
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
+        let now = clock.now()
+        return state.withLock { state in
+            let ipBlock = state.entries[StoreKey(ip)]?.activeBlock(at: now)
+            let userBlock = username.flatMap { state.entries[StoreKey($0)]?.activeBlock(at: now) }
+            return Self.lockout(ip: (ip, ipBlock), username: (username, userBlock), policy: policy, now: now)
+        }
+    }
+
+    public func recordFailure(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> FailureResult {
+        let now = clock.now()
+        return state.withLock { state in
+            var newlyBlocked: [DefenderKey] = []
+            var ipCrossed = false
+            var userCrossed = false
+            var ipFailures = 0
+            var userFailures = 0
+            var ipBlock: Block?
+            var userBlock: Block?
+            if !policy.disableIPLockout {
+                (ipFailures, ipCrossed, ipBlock) = state.fail(ip, limit: policy.ipLimit, policy: policy, now: now, capacity: capacity, newlyBlocked: &newlyBlocked)
+            }
+            if let username, !policy.disableUsernameLockout {
+                (userFailures, userCrossed, userBlock) = state.fail(username, limit: policy.usernameLimit, policy: policy, now: now, capacity: capacity, newlyBlocked: &newlyBlocked)
+                if policy.successReset == .own, !policy.disableIPLockout {
+                    state.countPairFailure(ip: ip, username: username, policy: policy, now: now, capacity: capacity)
+                }
+            }
+            var lockout: Lockout?
+            if policy.isLocked(ipBlocked: ipCrossed, usernameBlocked: userCrossed) {
+                lockout = Self.lockout(
+                    ip: (ip, ipCrossed ? ipBlock : nil), username: (username, userCrossed ? userBlock : nil),
+                    policy: policy, now: now)
+            }
+            return FailureResult(lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures)
+        }
+    }
+
+    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> [DefenderKey] {
+        let now = clock.now()
+        return state.withLock { state in
+            var unblocked: [DefenderKey] = []
+            if let username, state.clear(username, now: now) { unblocked.append(username) }
+            switch policy.successReset {
+            case .all where !policy.lockOutByIPAndUsername:
+                if state.clear(ip, now: now) { unblocked.append(ip) }
+            case .own:
+                if let username { state.forgivePairFailures(ip: ip, username: username, now: now) }
+            default:
+                break
+            }
+            return unblocked
+        }
+    }
+
+    public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
+        let now = clock.now()
+        return state.withLock { state in
+            var entry = state.entries[StoreKey(key)] ?? Entry()
+            let wasBlocked = entry.activeBlock(at: now) != nil
+            entry.block = Block(expires: duration.map { now + $0 }, isManual: true)
+            state.store(entry, at: StoreKey(key), now: now, capacity: capacity)
+            return !wasBlocked
+        }
+    }
+
+    public func unblock(_ key: DefenderKey) async throws -> Bool {
+        let now = clock.now()
+        return state.withLock { $0.clear(key, now: now) }
+    }
+
+    public func blocks(of kind: DefenderKey.Kind, after cursor: String?, limit: Int) async throws -> BlockPage {
+        let now = clock.now()
+        return state.withLock { state in
+            var found: [BlockInfo] = []
+            for (key, entry) in state.entries where key.kind == StoreKey.Kind(kind) {
+                guard let block = entry.activeBlock(at: now), cursor.map({ key.value > $0 }) ?? true else { continue }
+                found.append(BlockInfo(
+                    key: DefenderKey(kind: kind, normalizedValue: key.value), remaining: block.expires.map { $0 - now },
+                    isManual: block.isManual, lockoutCount: entry.lockoutCount(at: now, window: nil)))
+            }
+            found.sort { $0.key.value < $1.key.value }
+            let page = Array(found.prefix(max(0, limit)))
+            return BlockPage(blocks: page, nextCursor: found.count > page.count ? page.last?.key.value : nil)
+        }
+    }
+
+    public func state(of key: DefenderKey) async throws -> KeyState {
+        let now = clock.now()
+        return state.withLock { state in
+            guard let entry = state.entries[StoreKey(key)] else { return KeyState(failures: 0, block: nil, lockoutCount: 0) }
+            let count = entry.lockoutCount(at: now, window: nil)
+            let block = entry.activeBlock(at: now).map {
+                BlockInfo(key: key, remaining: $0.expires.map { $0 - now }, isManual: $0.isManual, lockoutCount: count)
+            }
+            return KeyState(failures: entry.liveFailures(at: now), block: block, lockoutCount: count)
+        }
+    }
+
+    /// The lockout for the blocks that apply. Manual blocks lock in every mode; automatic ones as the mode says.
+    private static func lockout(
+        ip: (DefenderKey, Block?), username: (DefenderKey?, Block?), policy: LockoutPolicy, now: Duration
+    ) -> Lockout? {
+        let manual = [ip, username].compactMap { key, block in block?.isManual == true ? key.map { ($0, block!) } : nil }
+        if !manual.isEmpty { return Lockout(keys: manual.map(\.0), retryAfter: latest(manual.map(\.1), now: now)) }
+        let ipBlocked = ip.1 != nil && !policy.disableIPLockout
+        let userBlocked = username.1 != nil && username.0 != nil && !policy.disableUsernameLockout
+        guard policy.isLocked(ipBlocked: ipBlocked, usernameBlocked: userBlocked) else { return nil }
+        var applying: [(DefenderKey, Block)] = []
+        if ipBlocked, let block = ip.1 { applying.append((ip.0, block)) }
+        if userBlocked, let key = username.0, let block = username.1 { applying.append((key, block)) }
+        // In AND mode the request is free again as soon as either block lifts; otherwise when the last does.
+        let bothRequired = policy.lockOutByIPAndUsername && !policy.disableIPLockout && !policy.disableUsernameLockout
+        let retry = bothRequired ? earliest(applying.map(\.1), now: now) : latest(applying.map(\.1), now: now)
+        return Lockout(keys: applying.map(\.0), retryAfter: retry)
+    }
+
+    private static func latest(_ blocks: [Block], now: Duration) -> Duration? {
+        var result = Duration.zero
+        for block in blocks {
+            guard let expires = block.expires else { return nil }
+            result = max(result, expires - now)
+        }
+        return result
+    }
+
+    private static func earliest(_ blocks: [Block], now: Duration) -> Duration? {
+        blocks.compactMap(\.expires).min().map { $0 - now }
+    }
+}

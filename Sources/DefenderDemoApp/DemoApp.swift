@@ -1,0 +1,71 @@
+import DefenderVapor
+import Fluent
+import FluentSQLiteDriver
+import Vapor
+
+/// The demo site: a login form and a JSON login protected by Defender, on SQLite.
+public enum DemoApp {
+    /// Configures `app` from `environment`: database, migrations (applied now), sessions, Defender, routes and
+    /// commands.
+    /// - Throws: ``DefenderError`` for a bad setting, or the database's error.
+    public static func configure(_ app: Application, environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
+        let settings = try DemoSettings.fromEnvironment(environment)
+        switch settings.database {
+        case .sqliteFile(let path): app.databases.use(.sqlite(.file(path)), as: .sqlite)
+        case .sqliteMemory: app.databases.use(.sqlite(.memory), as: .sqlite)
+        }
+        app.migrations.add(User.Migration())
+        app.migrations.add(SessionRecord.migration)
+        try await app.autoMigrate()
+
+        app.sessions.use(.fluent)
+        app.middleware.use(app.sessions.middleware)
+        app.passwords.use(.bcrypt(cost: settings.bcryptCost))
+        app.defender.configuration = settings.defender
+        app.defender.use(.memory)
+        _ = try app.defender.engine()
+
+        // Unknown usernames are checked against this hash, so they cost the same time as known ones.
+        let cost = settings.bcryptCost
+        let dummy = try await app.threadPool.runIfActive { try Bcrypt.hash("defender-demo-dummy", cost: cost) }
+        app.storage[DummyHashKey.self] = dummy
+        app.storage[SettingsKey.self] = settings
+
+        try routes(app)
+        app.asyncCommands.use(CreateUserCommand(), as: "create-user")
+    }
+
+    /// Adds a user (the `create-user` command).
+    /// - Throws: `DefenderError.invalidKey` for an empty name or password, or the database's error (such as a
+    ///   duplicate name).
+    public static func createUser(_ app: Application, name: String, password: String, admin: Bool) async throws {
+        guard let username = DefenderKey.normalizeUsername(name) else {
+            throw DefenderError(.invalidKey, "the username is empty")
+        }
+        guard !password.isEmpty else { throw DefenderError(.invalidKey, "the password is empty") }
+        let hash = try await app.password.async.hash(password).get()
+        try await User(username: username, passwordHash: hash, isAdmin: admin).create(on: app.db)
+    }
+
+    struct DummyHashKey: StorageKey { typealias Value = String }
+    struct SettingsKey: StorageKey { typealias Value = DemoSettings }
+}
+
+/// `defender-demo create-user NAME PASSWORD [--admin]`.
+struct CreateUserCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "name", help: "The username.")
+        var name: String
+        @Argument(name: "password", help: "The password.")
+        var password: String
+        @Flag(name: "admin", help: "Make the user an administrator.")
+        var admin: Bool
+    }
+
+    var help: String { "Adds a user to the demo's database." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        try await DemoApp.createUser(context.application, name: signature.name, password: signature.password, admin: signature.admin)
+        context.console.print("Created user \(signature.name)\(signature.admin ? " (admin)" : "").")
+    }
+}

@@ -1,0 +1,51 @@
+import DefenderVapor
+import Foundation
+
+/// The demo's own environment variables (besides every `DEFENDER_*` setting).
+public struct DemoSettings: Sendable {
+    /// Where the demo keeps users and sessions.
+    public enum Database: Sendable, Equatable {
+        case sqliteFile(String)
+        case sqliteMemory
+    }
+
+    /// `DATABASE_URL`: `sqlite:///absolute/path.sqlite`, or `sqlite::memory:` for a throw-away database.
+    public var database: Database = .sqliteFile("defender-demo.sqlite")
+    /// `DEMO_BCRYPT_COST`: the cost of hashes `create-user` writes and of the dummy hash for unknown users.
+    public var bcryptCost: Int = 12
+    /// Defender's settings (`DEFENDER_*`).
+    public var defender: DefenderConfiguration
+
+    /// Reads the demo's settings.
+    /// - Throws: ``DefenderError`` naming the variable and the accepted forms.
+    public static func fromEnvironment(_ environment: [String: String]) throws(DefenderError) -> DemoSettings {
+        var settings = DemoSettings(defender: try .fromEnvironment(environment))
+        if let raw = environment["DATABASE_URL"], !raw.isEmpty {
+            settings.database = try parseDatabaseURL(raw)
+        }
+        if let raw = environment["DEMO_BCRYPT_COST"], !raw.isEmpty {
+            guard let cost = Int(raw), (4...31).contains(cost) else {
+                throw DefenderError(.invalidConfiguration, "'\(raw)' is not a bcrypt cost; use a whole number from 4 to 31", setting: "DEMO_BCRYPT_COST")
+            }
+            settings.bcryptCost = cost
+        }
+        return settings
+    }
+
+    static func parseDatabaseURL(_ raw: String) throws(DefenderError) -> Database {
+        if raw == "sqlite::memory:" { return .sqliteMemory }
+        if raw.hasPrefix("sqlite://") {
+            let path = String(raw.dropFirst("sqlite://".count))
+            guard path.hasPrefix("/"), path.count > 1 else {
+                throw DefenderError(.invalidConfiguration, "'\(raw)' has no absolute path; use sqlite:///srv/app/db.sqlite (three slashes)", setting: "DATABASE_URL")
+            }
+            return .sqliteFile(path)
+        }
+        if raw.hasPrefix("postgres://") || raw.hasPrefix("postgresql://") {
+            throw DefenderError(.invalidConfiguration, "PostgreSQL is not supported by this build of the demo yet; use sqlite:///path", setting: "DATABASE_URL")
+        }
+        // Only the scheme is echoed: the rest of a URL may hold a password.
+        let scheme = raw.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        throw DefenderError(.invalidConfiguration, "the scheme '\(scheme.prefix(20))' is not supported; use sqlite:///absolute/path.sqlite", setting: "DATABASE_URL")
+    }
+}

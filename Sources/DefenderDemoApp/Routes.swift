@@ -1,0 +1,150 @@
+import DefenderVapor
+import Fluent
+import Vapor
+
+extension DemoApp {
+    static func routes(_ app: Application) throws {
+        let sessions = app.grouped(User.sessionAuthenticator())
+
+        sessions.get { req async throws -> Response in
+            let user = req.auth.get(User.self)
+            let body = user.map { "<p>Logged in as <strong>\(HTML.escape($0.username))</strong>.</p>"
+                + "<form method=\"post\" action=\"/logout\"><button>Log out</button></form>" }
+                ?? "<p>Not logged in. <a href=\"/login\">Log in</a>.</p>"
+            return HTML.page(title: "Defender demo", body: body)
+        }
+
+        // GET is watched too, as django-defender's LoginView: a locked IP sees the lockout page.
+        app.get("login") { req async throws -> Response in
+            try await req.defender.watchLogin { _ in loginPage(req, status: .ok, error: nil) }
+        }
+
+        app.post("login") { req async throws -> Response in
+            try await req.defender.watchLogin { username in
+                guard let user = try await authenticate(req, username: username, password: req.defender.formField("password")) else {
+                    return loginPage(req, status: .unauthorized, error: "Please enter a correct username and password.")
+                }
+                req.auth.login(user)
+                req.session.authenticate(user)
+                return req.redirect(to: safeNext(req.defender.formField("next")) ?? "/")
+            }
+        }
+
+        app.post("api", "login") { req async throws -> Response in
+            try await req.defender.watchLogin(outcome: .status(.unauthorized), format: .json) { username in
+                guard let body = try? req.content.decode(APILogin.self) else {
+                    return problem(.badRequest, "Send a JSON object {\"username\": …, \"password\": …}.")
+                }
+                guard let user = try await authenticate(req, username: username ?? body.username, password: body.password) else {
+                    return problem(.unauthorized, "Invalid username or password.")
+                }
+                return try await APIUser(username: user.username).encodeResponse(for: req)
+            }
+        }
+
+        sessions.post("logout") { req async throws -> Response in
+            req.auth.logout(User.self)
+            req.session.destroy()
+            return req.redirect(to: "/login")
+        }
+
+        app.get("healthz") { req async throws -> Health in
+            Health(status: "ok", store: try req.defender.engine().configuration.effectiveStore.description)
+        }
+    }
+
+    /// Checks a password with bcrypt off the event loop. Unknown users are checked against a dummy hash of the
+    /// same cost, so that the answer's timing does not reveal which accounts exist.
+    static func authenticate(_ req: Request, username: String?, password: String?) async throws -> User? {
+        let dummy = req.application.storage[DummyHashKey.self] ?? ""
+        let key = username.flatMap(DefenderKey.normalizeUsername)
+        let user: User?
+        if let key { user = try await User.query(on: req.db).filter(\.$username == key).first() } else { user = nil }
+        let password = password ?? ""
+        let digest = user?.passwordHash ?? dummy
+        let verified = (try? await req.password.async.verify(password, created: digest).get()) ?? false
+        return verified && !password.isEmpty ? user : nil
+    }
+
+    /// `next` only when it is a path on this site (no scheme, no `//host`, no backslash tricks).
+    static func safeNext(_ next: String?) -> String? {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
+            !next.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } ?? false })
+        else { return nil }
+        return next
+    }
+
+    static func loginPage(_ req: Request, status: HTTPStatus, error: String?) -> Response {
+        let next = req.query[String.self, at: "next"].flatMap(safeNext) ?? ""
+        let message = error.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? ""
+        let body = """
+            <h1>Log in</h1>\(message)
+            <form method="post" action="/login">
+            <input type="hidden" name="next" value="\(HTML.escape(next))">
+            <p><label>Username <input name="username" autocomplete="username" required></label></p>
+            <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+            <p><button>Log in</button></p>
+            </form>
+            """
+        return HTML.page(title: "Log in", body: body, status: status)
+    }
+
+    static func problem(_ status: HTTPStatus, _ detail: String) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
+        let body = (try? JSONEncoder().encode(Problem(title: status.reasonPhrase, status: Int(status.code), detail: detail))) ?? Data()
+        return Response(status: status, headers: headers, body: .init(data: body))
+    }
+}
+
+struct APILogin: Content {
+    var username: String?
+    var password: String?
+}
+
+struct APIUser: Content {
+    var username: String
+}
+
+struct Health: Content {
+    var status: String
+    var store: String
+}
+
+struct Problem: Codable {
+    var type = "about:blank"
+    var title: String
+    var status: Int
+    var detail: String
+}
+
+/// Minimal HTML helpers: every interpolated user string goes through ``escape(_:)``.
+enum HTML {
+    static func escape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    static func page(title: String, body: String, status: HTTPStatus = .ok) -> Response {
+        let html = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title></head>
+            <body>\(body)</body></html>
+
+            """
+        var headers = HTTPHeaders()
+        headers.contentType = .html
+        return Response(status: status, headers: headers, body: .init(string: html))
+    }
+}

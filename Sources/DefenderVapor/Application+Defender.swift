@@ -1,0 +1,139 @@
+import NIOConcurrencyHelpers
+import Vapor
+
+extension Application {
+    /// Defender's configuration, store and engine for this application.
+    ///
+    /// ```swift
+    /// app.defender.configuration = try .fromEnvironment()
+    /// app.defender.use(.memory)
+    /// ```
+    public var defender: DefenderSupport { DefenderSupport(application: self) }
+}
+
+/// `app.defender`: configuration, store choice and the shared ``Defender`` engine.
+public struct DefenderSupport: Sendable {
+    /// Reads the username of a login request; `nil` or empty when it has none.
+    public typealias UsernameExtractor = @Sendable (Request) async throws -> String?
+
+    /// Builds the store for a configuration: ``memory`` or a custom one (Redis comes with `DefenderRedis`).
+    public struct Provider: Sendable {
+        let makeStore: @Sendable (Application, DefenderConfiguration) throws -> any AttemptStore
+
+        /// Creates a provider from a closure.
+        public init(_ makeStore: @escaping @Sendable (Application, DefenderConfiguration) throws -> any AttemptStore) {
+            self.makeStore = makeStore
+        }
+
+        /// The bounded in-memory store (one process), capped at ``DefenderConfiguration/memoryMaxEntries``.
+        public static var memory: Provider {
+            Provider { app, config in
+                MemoryAttemptStore(capacity: config.memoryMaxEntries, clock: app.defender.clock)
+            }
+        }
+    }
+
+    let application: Application
+
+    /// The settings. Setting them rebuilds the engine (and its store) on next use.
+    public var configuration: DefenderConfiguration {
+        get { storage.state.withLockedValue { $0.configuration } }
+        nonmutating set {
+            storage.state.withLockedValue {
+                $0.configuration = newValue
+                $0.engine = nil
+            }
+        }
+    }
+
+    /// Chooses the store. The default is ``Provider/memory``.
+    public func use(_ provider: Provider) {
+        storage.state.withLockedValue {
+            $0.provider = provider
+            $0.engine = nil
+        }
+    }
+
+    /// A custom username reader (django-defender's `GET_USERNAME_FROM_REQUEST_PATH`); `nil` uses
+    /// ``DefenderConfiguration/usernameSource``.
+    public var usernameExtractor: UsernameExtractor? {
+        get { storage.state.withLockedValue { $0.usernameExtractor } }
+        nonmutating set { storage.state.withLockedValue { $0.usernameExtractor = newValue } }
+    }
+
+    /// The time source of the memory store; replace it in tests before first use.
+    public var clock: any DefenderClock {
+        get { storage.state.withLockedValue { $0.clock } }
+        nonmutating set {
+            storage.state.withLockedValue {
+                $0.clock = newValue
+                $0.engine = nil
+            }
+        }
+    }
+
+    /// Block and unblock events: `app.defender.events.on { event in … }`.
+    public var events: DefenderEventBus { storage.events }
+
+    /// The engine, built on first use from ``configuration`` and the chosen store.
+    /// - Throws: the configuration's validation error, or the store's construction error.
+    public func engine() throws -> Defender {
+        let state = storage.state.withLockedValue { $0 }
+        if let engine = state.engine { return engine }
+        // Built outside the lock: a provider may read `app.defender` itself.
+        try state.configuration.validate()
+        let store = try state.provider.makeStore(application, state.configuration)
+        let built = Defender(configuration: state.configuration, store: store, events: storage.events)
+        return storage.state.withLockedValue { current in
+            if let engine = current.engine { return engine }
+            current.engine = built
+            return built
+        }
+    }
+
+    // MARK: Storage
+
+    final class Storage: Sendable {
+        struct State {
+            var configuration = DefenderConfiguration()
+            var provider = Provider.memory
+            var usernameExtractor: UsernameExtractor?
+            var clock: any DefenderClock = SystemDefenderClock()
+            var engine: Defender?
+        }
+
+        let state = NIOLockedValueBox(State())
+        let events = DefenderEventBus()
+        let eventTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    }
+
+    struct Key: StorageKey {
+        typealias Value = Storage
+    }
+
+    var storage: Storage {
+        if let existing = application.storage[Key.self] { return existing }
+        let storage = Storage()
+        application.storage[Key.self] = storage
+        application.lifecycle.use(Lifecycle(storage: storage))
+        return storage
+    }
+
+    /// Validates the configuration at boot and runs event delivery for the application's lifetime.
+    struct Lifecycle: LifecycleHandler {
+        let storage: Storage
+
+        func didBootAsync(_ application: Application) async throws {
+            _ = try application.defender.engine()
+            let events = storage.events
+            storage.eventTask.withLockedValue { task in
+                if task == nil { task = Task { await events.run() } }
+            }
+        }
+
+        func shutdownAsync(_ application: Application) async {
+            storage.events.finish()
+            await storage.eventTask.withLockedValue { $0 }?.value
+        }
+    }
+}

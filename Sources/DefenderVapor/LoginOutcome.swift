@@ -1,0 +1,39 @@
+import Vapor
+
+/// How ``DefenderRequest/watchLogin(outcome:format:_:)`` tells a failed login from a successful one.
+public struct LoginOutcome: Sendable {
+    /// The verdict on one response.
+    public enum Verdict: Sendable, Hashable {
+        case success, failure, notCounted
+    }
+
+    let classify: @Sendable (Response) -> Verdict
+
+    /// Creates a detector from a closure.
+    public init(_ classify: @escaping @Sendable (Response) -> Verdict) {
+        self.classify = classify
+    }
+
+    /// django-defender's default: a redirect (3xx with `Location`) is a success; any other response below 500
+    /// (the form shown again, a 401, a 400) is a failure. Server errors are not counted, so that an outage of
+    /// the user database does not lock users out.
+    public static let redirectMeansSuccess = LoginOutcome { response in
+        if response.status.code >= 500 { return .notCounted }
+        if (300..<400).contains(response.status.code), response.headers.first(name: .location) != nil { return .success }
+        return .failure
+    }
+
+    /// django-defender's `watch_login(status_code:, msg:)`: a response with this status (and, when given, this
+    /// text in its body) is a failure; a 2xx or 3xx is a success; anything else is not counted (0.9.8 counted
+    /// it as a success and reset the counters).
+    public static func status(_ status: HTTPStatus, message: String? = nil) -> LoginOutcome {
+        LoginOutcome { response in
+            if response.status == status {
+                guard let message, !message.isEmpty else { return .failure }
+                let body = response.body.buffer.map { String(buffer: $0) } ?? response.body.string ?? ""
+                return body.contains(message) ? .failure : .notCounted
+            }
+            return (200..<400).contains(response.status.code) ? .success : .notCounted
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Vapor
+
+extension Request {
+    /// Defender's helpers for this request: the client address, the username, checks and the lockout response.
+    public var defender: DefenderRequest { DefenderRequest(request: self) }
+}
+
+/// `req.defender`: django-defender's utils for one request.
+public struct DefenderRequest: Sendable {
+    let request: Request
+
+    /// The engine of the application.
+    public func engine() throws -> Defender { try request.application.defender.engine() }
+
+    /// The client, resolved once per request (see ``ClientIPResolver``).
+    /// - Throws: `400 Bad Request` when a trusted proxy forwarded a header whose client entry is not an address.
+    public func client() throws -> ClientAddress {
+        if let cached = request.storage[ClientKey.self] { return cached }
+        let resolver = try engine().resolver
+        let peer = request.remoteAddress?.ipAddress.flatMap(IPAddress.init)
+        let headers = request.headers
+        let client: ClientAddress
+        do {
+            client = try resolver.resolve(peer: peer) { name in headers[name] }
+        } catch {
+            throw Abort(.badRequest, reason: "The forwarding header does not hold a client address.")
+        }
+        request.storage[ClientKey.self] = client
+        return client
+    }
+
+    /// The submitted username, read once per request from the app's extractor or the configured source.
+    ///
+    /// Form bodies are scanned for the one field instead of decoded whole. Bodies that are not the expected
+    /// type, invalid JSON and missing fields give `nil` (no username: only the IP is counted).
+    public func username() async throws -> String? {
+        if let cached = request.storage[UsernameKey.self] { return cached }
+        let app = request.application.defender
+        let username: String?
+        if let extractor = app.usernameExtractor {
+            username = try await extractor(request)
+        } else {
+            let config = try engine().configuration
+            username = UsernameReader.read(config.usernameSource, field: config.usernameFormField, from: request)
+        }
+        request.storage[UsernameKey.self] = .some(username)
+        return username
+    }
+
+    /// Whether this request's IP or username is locked now (django-defender's `is_already_locked`).
+    /// - Parameter username: the username to check; by default the one the request submitted.
+    /// - Returns: the lockout, or `nil` when the request may go ahead.
+    public func lockout(username: String?? = .none) async throws -> Lockout? {
+        let name: String?
+        if let username { name = username } else { name = try await self.username() }
+        switch try await engine().check(ip: client(), username: name) {
+        case .locked(let lockout): return lockout
+        case .allowed: return nil
+        }
+    }
+
+    /// Runs a login handler under protection (django-defender's `watch_login`).
+    ///
+    /// A locked request gets the lockout response and the handler is not called. Otherwise the handler runs
+    /// and, for a POST, its response is classified by `outcome`: a failure is counted (and answered with the
+    /// lockout response when it crosses a limit), a success clears counters. A handler that throws a `401`
+    /// `AbortError` counts as a failure; other thrown errors are not counted.
+    /// - Parameters:
+    ///   - outcome: how to tell a failed login from a successful one.
+    ///   - format: the lockout response's format.
+    ///   - handler: the login handler; it receives the submitted username.
+    public func watchLogin(
+        outcome: LoginOutcome = .redirectMeansSuccess,
+        format: LockoutResponseFormat = .automatic,
+        _ handler: @Sendable (String?) async throws -> Response
+    ) async throws -> Response {
+        let engine = try engine()
+        let username = try await username()
+        let attempt: LoginAttempt
+        switch try await engine.check(ip: client(), username: username) {
+        case .locked(let lockout): return try await lockoutResponse(lockout, format: format)
+        case .allowed(let allowed): attempt = allowed
+        }
+        let response: Response
+        do {
+            response = try await handler(username)
+        } catch let abort as any AbortError where abort.status == .unauthorized {
+            if request.method == .POST, let lockout = try await engine.recordFailure(attempt) {
+                return try await lockoutResponse(lockout, format: format)
+            }
+            throw abort
+        }
+        guard request.method == .POST else { return response }
+        switch outcome.classify(response) {
+        case .failure:
+            if let lockout = try await engine.recordFailure(attempt) {
+                return try await lockoutResponse(lockout, format: format)
+            }
+        case .success:
+            try await engine.recordSuccess(attempt)
+        case .notCounted:
+            break
+        }
+        return response
+    }
+
+    /// Records the outcome of a login checked elsewhere (django-defender's `check_request`).
+    /// - Returns: the lockout when this failure crossed a limit.
+    @discardableResult
+    public func record(success: Bool, username: String?? = .none) async throws -> Lockout? {
+        let name: String?
+        if let username { name = username } else { name = try await self.username() }
+        let engine = try engine()
+        switch try await engine.check(ip: client(), username: name) {
+        case .locked(let lockout):
+            return lockout
+        case .allowed(let attempt):
+            if success {
+                try await engine.recordSuccess(attempt)
+                return nil
+            }
+            return try await engine.recordFailure(attempt)
+        }
+    }
+
+    /// The value of one URL-encoded form field of the body, found by scanning the bytes (no full decode).
+    public func formField(_ name: String) -> String? {
+        guard let body = request.body.data else { return nil }
+        return FormFieldScanner.value(of: name, in: body)
+    }
+
+    struct ClientKey: StorageKey { typealias Value = ClientAddress }
+    struct UsernameKey: StorageKey { typealias Value = String? }
+}
