@@ -17,10 +17,12 @@ public protocol AttemptStore: Sendable {
 
     /// Blocks a key by hand; `duration` `nil` blocks until ``unblock(_:)``.
     /// - Returns: `true` when the key was not blocked before.
+    @discardableResult
     func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool
 
     /// Clears a key's counter and block (not its lockout history).
     /// - Returns: `true` when the key was blocked.
+    @discardableResult
     func unblock(_ key: DefenderKey) async throws -> Bool
 
     /// Active blocks of one kind, ordered by key, `limit` at a time after `cursor`.

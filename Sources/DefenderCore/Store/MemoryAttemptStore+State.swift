@@ -35,6 +35,8 @@ struct Entry {
     /// When each automatic lockout happened, oldest first; at most as many as the escalation steps.
     var lockouts: [Duration] = []
     var historyWindow: Duration = .zero
+    /// Which insertion of this key the entry is, to tell live places in the eviction queue from stale ones.
+    var generation: UInt64 = 0
 
     func liveFailures(at now: Duration) -> Int {
         guard failures > 0 else { return 0 }
@@ -77,6 +79,12 @@ struct Entry {
 
 struct State {
     var entries: [StoreKey: Entry] = [:]
+    /// Keys in insertion order (with their generation), for oldest-first eviction. Evicting in the dictionary's
+    /// own order would always empty the same end of its table and pile the survivors into ever longer probe
+    /// runs, making inserts quadratic.
+    var order: [(key: StoreKey, generation: UInt64)] = []
+    var head = 0
+    var nextGeneration: UInt64 = 1
 
     /// Counts one failure on `key`, blocking it when it passes `limit`.
     mutating func fail(
@@ -145,31 +153,48 @@ struct State {
 
     /// Stores an entry, making room first when a new key would pass the capacity.
     mutating func store(_ entry: Entry, at key: StoreKey, now: Duration, capacity: Int) {
-        if entries[key] == nil, entries.count >= capacity { makeRoom(now: now, capacity: capacity) }
+        var entry = entry
+        if entries[key] == nil {
+            if entries.count >= capacity { makeRoom(now: now, capacity: capacity) }
+            entry.generation = nextGeneration
+            nextGeneration += 1
+            order.append((key, entry.generation))
+            if order.count - head > 2 * capacity + 16 { compactOrder() }
+        }
         entries[key] = entry
     }
 
     /// Frees about a tenth of the capacity, so that sweeps are rare: amortised O(1) per new key.
+    /// Expired entries go first, then counters and history oldest first, then blocks that lift soonest.
     mutating func makeRoom(now: Duration, capacity: Int) {
         let target = capacity - max(1, capacity / 10)
-        entries = entries.filter { !$0.value.isExpired(at: now) }
-        guard entries.count > target else { return }
-        for rank in 0...3 {
-            var excess = entries.count - target
-            guard excess > 0 else { return }
-            var doomed: [StoreKey] = []
-            if rank < 2 {
-                for (key, entry) in entries where excess > 0 && entry.evictionRank(at: now) == rank {
-                    doomed.append(key)
-                    excess -= 1
-                }
+        for key in entries.compactMap({ $0.value.isExpired(at: now) ? $0.key : nil }) { entries.removeValue(forKey: key) }
+        var kept: [(key: StoreKey, generation: UInt64)] = []
+        while entries.count > target, head < order.count {
+            let place = order[head]
+            head += 1
+            guard let entry = entries[place.key], entry.generation == place.generation else { continue }
+            if entry.evictionRank(at: now) <= 1 {
+                entries.removeValue(forKey: place.key)
             } else {
-                // Blocks: the ones that lift soonest go first.
-                let candidates = entries.filter { $0.value.evictionRank(at: now) == rank }
-                doomed = candidates.sorted { ($0.value.block?.expires ?? .zero) < ($1.value.block?.expires ?? .zero) }
-                    .prefix(excess).map(\.key)
+                kept.append(place)
             }
-            for key in doomed { entries.removeValue(forKey: key) }
         }
+        order.append(contentsOf: kept)
+        if entries.count > target {
+            let blocks = entries.map { (key: $0.key, rank: $0.value.evictionRank(at: now), expires: $0.value.block?.expires ?? .zero) }
+            let doomed = blocks.sorted { ($0.rank, $0.expires) < ($1.rank, $1.expires) }.prefix(entries.count - target)
+            for block in doomed { entries.removeValue(forKey: block.key) }
+        }
+        if head > order.count / 2 {
+            order.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Drops stale places (keys removed or re-inserted since) from the eviction queue.
+    private mutating func compactOrder() {
+        order = order[head...].filter { entries[$0.key]?.generation == $0.generation }
+        head = 0
     }
 }

@@ -80,6 +80,8 @@ public final class MemoryAttemptStore: AttemptStore {
         }
     }
 
+
+    @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
         let now = clock.now()
         return state.withLock { state in
@@ -91,6 +93,8 @@ public final class MemoryAttemptStore: AttemptStore {
         }
     }
 
+
+    @discardableResult
     public func unblock(_ key: DefenderKey) async throws -> Bool {
         let now = clock.now()
         return state.withLock { $0.clear(key, now: now) }
