@@ -1,0 +1,236 @@
+@testable import DefenderDemoApp
+import DefenderTesting
+import DefenderVapor
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+@Suite struct DemoLoginTests {
+    // Ported: test_login_get (#3).
+    @Test func loginPage() async throws {
+        try await withDemo { (demo) async throws in
+            let page = try await demo.send(.GET, "/login")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("name=\"username\"") && page.text.contains("name=\"password\""))
+        }
+    }
+
+    // Ported: test_valid_login (#9) and test_long_user_agent_valid (#18).
+    @Test func validLoginSetsASessionAndRedirects() async throws {
+        try await withDemo { (demo) async throws in
+            let response = try await demo.login("alice", "secret1", headers: ["User-Agent": String(repeating: "a", count: 3072)])
+            #expect(response.status == .found)
+            #expect(response.headers.first(name: .location) == "/")
+            let cookie = try #require(response.headers.setCookie?["vapor-session"])
+            let home = try await demo.send(.GET, "/", headers: ["Cookie": "vapor-session=\(cookie.string)"])
+            #expect(home.text.contains("Logged in as <strong>alice</strong>"))
+            let out = try await demo.send(.POST, "/logout", headers: ["Cookie": "vapor-session=\(cookie.string)"])
+            #expect(out.status == .found && out.headers.first(name: .location) == "/login")
+        }
+    }
+
+    // Ported: test_failure_limit_by_ip_once (#4) with limit 3, and the L+1 rule.
+    @Test func lockoutAfterTheLimit() async throws {
+        try await withDemo { (demo) async throws in
+            for _ in 0..<3 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
+            let fourth = try await demo.login("alice", "wrong")
+            #expect(fourth.status == .forbidden)
+            #expect(fourth.retryAfter == "300")
+            #expect(fourth.text.contains("Account locked: too many login attempts.  Please try again later."))
+            #expect(fourth.headers.first(name: .cacheControl) == "no-store")
+            #expect(try await demo.login("alice", "secret1").status == .forbidden)  // right password, still locked
+            #expect(try await demo.send(.GET, "/login").status == .forbidden)  // a locked IP sees the lockout page
+        }
+    }
+
+    @Test func rightPasswordOnTheFourthAttemptLogsIn() async throws {
+        try await withDemo { (demo) async throws in
+            for _ in 0..<3 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
+            #expect(try await demo.login("alice", "secret1").status == .found)
+            #expect(try await demo.login("alice", "wrong").status == .unauthorized)  // counters were reset
+        }
+    }
+
+    @Test func retryAfterCountsDown() async throws {
+        try await withDemo { (demo) async throws in
+            for _ in 0..<4 { try await demo.login("alice", "wrong") }
+            demo.clock.advance(by: .seconds(100))
+            #expect(try await demo.login("alice", "secret1").retryAfter == "200")
+            demo.clock.advance(by: .seconds(200))
+            #expect(try await demo.login("alice", "secret1").status == .found)
+        }
+    }
+
+    @Test func jsonLockoutIsProblemJSON() async throws {
+        try await withDemo { (demo) async throws in
+            for _ in 0..<3 {
+                let failure = try await demo.apiLogin("alice", "wrong")
+                #expect(failure.status == .unauthorized)
+                #expect(failure.headers.contentType?.subType == "problem+json")
+            }
+            let locked = try await demo.apiLogin("alice", "wrong")
+            #expect(locked.status == .forbidden && locked.retryAfter == "300")
+            #expect(locked.headers.contentType?.subType == "problem+json")
+            let body = try JSONSerialization.jsonObject(with: Data(locked.text.utf8)) as? [String: Any]
+            #expect(body?["status"] as? Int == 403 && body?["retryAfter"] as? Int == 300)
+            #expect((body?["detail"] as? String)?.hasPrefix("Account locked") == true)
+            let ok = try await withDemoFresh { try await $0.apiLogin("alice", "secret1") }
+            #expect(ok.status == .ok && ok.text.contains("\"username\":\"alice\""))
+        }
+    }
+
+    // Ported: test_failed_login_redirect_to_url (#23) and _local (#24).
+    @Test(arguments: ["http://localhost/othe/login/", "/o/login/"])
+    func lockoutURLRedirects(_ url: String) async throws {
+        try await withDemo(["DEFENDER_LOCKOUT_URL": url]) { (demo) async throws in
+            for _ in 0..<3 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
+            let locked = try await demo.login("alice", "wrong")
+            #expect(locked.status == .found && locked.headers.first(name: .location) == url)
+            let get = try await demo.send(.GET, "/login")
+            #expect(get.status == .found && get.headers.first(name: .location) == url)
+            // JSON clients never get the redirect.
+            let api = try await demo.apiLogin("alice", "secret1")
+            #expect(api.status == .forbidden && api.headers.contentType?.subType == "problem+json")
+        }
+    }
+
+    // Ported: test_failed_login_no_cooloff (#26).
+    @Test func permanentLockoutHasNoRetryAfter() async throws {
+        try await withDemo(["DEFENDER_COOLOFF_TIME": "0"]) { (demo) async throws in
+            for _ in 0..<4 { try await demo.login("alice", "wrong") }
+            let locked = try await demo.login("alice", "secret1")
+            #expect(locked.status == .forbidden && locked.retryAfter == nil)
+            #expect(locked.text.contains("Account locked: too many login attempts.  Contact an admin to unlock your account."))
+        }
+    }
+
+    @Test func lockoutStatus429() async throws {
+        try await withDemo(["DEFENDER_LOCKOUT_STATUS": "429"]) { (demo) async throws in
+            for _ in 0..<4 { try await demo.login("alice", "wrong") }
+            #expect(try await demo.login("alice", "secret1").status == .tooManyRequests)
+            #expect(try await demo.apiLogin("alice", "secret1").status == .tooManyRequests)
+        }
+    }
+
+    // Ported: test_blocked_ip_cannot_login (#11) and test_blocked_username_cannot_login (#12), with varied IPs.
+    @Test func proxyRightmostUntrustedIsTheClient() async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+            // The client writes anything on the left; the rightmost untrusted entry is what counts.
+            for index in 0..<3 {
+                #expect(try await demo.login("user\(index)", "wrong", forwardedFor: "1.1.1.\(index), 5.5.5.5, 10.0.0.1").status == .unauthorized)
+            }
+            #expect(try await demo.login("user9", "wrong", forwardedFor: "9.9.9.9, 5.5.5.5").status == .forbidden)
+            #expect(try await demo.login("alice", "secret1", forwardedFor: "5.5.5.5").status == .forbidden)
+            #expect(try await demo.login("alice", "secret1", forwardedFor: "5.5.5.6").status == .found)
+        }
+    }
+
+    @Test func ipv6FormsShareACounter() async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+            let forms = ["2001:db8::1", "2001:DB8:0:0:0:0:0:1", "[2001:db8::2]:443"]
+            for (index, form) in forms.enumerated() {
+                #expect(try await demo.login("u\(index)", "wrong", forwardedFor: form).status == .unauthorized)
+            }
+            #expect(try await demo.login("u9", "wrong", forwardedFor: "2001:db8:0:0:ffff::1").status == .forbidden)
+            #expect(try await demo.login("alice", "secret1", forwardedFor: "2001:db8:0:1::1").status == .found)
+        }
+    }
+
+    @Test func untrustedPeerCannotSpoofForwardedFor() async throws {
+        // Over a real socket the peer is 127.0.0.1; trusting only 10/8 makes it an ordinary client.
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_TRUSTED_PROXIES": "10.0.0.0/8"]) { (demo) async throws in
+            let tester = try demo.app.testing(method: .running(port: 0))
+            for index in 0..<4 {
+                let response = try await tester.sendRequest(
+                    .POST, "/login",
+                    headers: ["Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "203.0.113.\(index)"],
+                    body: ByteBuffer(string: "username=u\(index)&password=wrong"))
+                #expect(response.status == (index < 3 ? .unauthorized : .forbidden))
+            }
+        }
+    }
+
+    // Bad input never yields a 500 (README: "Bad input").
+    @Test func badInput() async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_LOGIN_FAILURE_LIMIT": "100"]) { (demo) async throws in
+            #expect(try await demo.login(nil, "secret1").status == .unauthorized)  // missing username
+            #expect(try await demo.login("", "secret1").status == .unauthorized)  // empty username
+            #expect(try await demo.login("alice", nil).status == .unauthorized)  // missing password
+            // In process the body is not size-checked: the 1 MB name is keyed by its digest and counted.
+            #expect(try await demo.login(String(repeating: "a", count: 1_000_000), "x").status == .unauthorized)
+            let invalidUTF8 = try await demo.send(
+                .POST, "/login", body: ByteBuffer(bytes: Array("username=".utf8) + [0xFF, 0xFE, 0xC3] + Array("&password=x".utf8)),
+                contentType: "application/x-www-form-urlencoded")
+            #expect(invalidUTF8.status == .unauthorized)
+            let rawNonUTF8 = try await demo.send(.POST, "/login", body: ByteBuffer(bytes: [0xC3, 0x28, 0xFF]), contentType: "application/x-www-form-urlencoded")
+            #expect(rawNonUTF8.status == .unauthorized)
+            #expect(try await demo.post("/login", body: "username=alice&password=secret1", contentType: "text/plain").status == .found)
+            #expect(try await demo.post("/login", body: "{\"username\":\"alice\"}", contentType: "application/json").status == .unauthorized)
+            for header in ["garbage", "1.2.3.4, unknown", "[::1", "1.2.3.4:99999x", String(repeating: "1.1.1.1,", count: 200)] {
+                #expect(try await demo.login("alice", "secret1", forwardedFor: header).status == .badRequest, "\(header.prefix(20))")
+            }
+            #expect(try await demo.post("/api/login", body: "{not json", contentType: "application/json").status == .badRequest)
+            #expect(try await demo.post("/api/login", body: "[1,2]", contentType: "application/json").status == .badRequest)
+            #expect(try await demo.post("/api/login", body: "{\"username\": 5}", contentType: "application/json").status == .badRequest)
+            let wrongType = try await demo.post("/api/login", body: "username=a", contentType: "application/x-www-form-urlencoded")
+            #expect(wrongType.status.code >= 400 && wrongType.status.code < 500)
+        }
+    }
+
+    @Test func oversizedBodyOverASocketIs413() async throws {
+        try await withDemo { (demo) async throws in
+            let tester = try demo.app.testing(method: .running(port: 0))
+            let response = try await tester.sendRequest(
+                .POST, "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "username=" + String(repeating: "a", count: 1_000_000) + "&password=x"))
+            #expect(response.status == .payloadTooLarge)
+        }
+    }
+
+    @Test func usernameVariantsShareALock() async throws {
+        try await withDemo(["DEFENDER_DISABLE_IP_LOCKOUT": "true"]) { (demo) async throws in
+            for name in ["Alice", "alice ", " ALICE"] { #expect(try await demo.login(name, "wrong").status == .unauthorized) }
+            #expect(try await demo.login("alice\t", "wrong").status == .forbidden)
+            #expect(try await demo.login("aLiCe", "secret1").status == .forbidden)
+        }
+    }
+
+    @Test func nextMustBeALocalPath() {
+        #expect(DemoApp.safeNext("/account") == "/account")
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil", "/a\nb", nil] as [String?] {
+            #expect(DemoApp.safeNext(bad) == nil)
+        }
+    }
+
+    @Test func healthAndEscaping() async throws {
+        try await withDemo(users: [("<b>x</b>", "pw")]) { (demo) async throws in
+            let health = try await demo.send(.GET, "/healthz")
+            #expect(health.status == .ok && health.text.contains("\"status\":\"ok\"") && health.text.contains("\"store\":\"memory\""))
+            let response = try await demo.login("<b>x</b>", "pw")
+            let cookie = try #require(response.headers.setCookie?["vapor-session"])
+            let home = try await demo.send(.GET, "/", headers: ["Cookie": "vapor-session=\(cookie.string)"])
+            #expect(home.text.contains("&lt;b&gt;x&lt;/b&gt;") && !home.text.contains("<b>x</b>"))
+            let page = try await demo.send(.GET, "/login?next=%22%3E%3Cscript%3E")
+            #expect(!page.text.contains("<script>"))
+        }
+    }
+
+    @Test func settingsErrorsNameTheVariable() async throws {
+        for (name, value) in [("DEFENDER_LOGIN_FAILURE_LIMIT", "abc"), ("DEMO_BCRYPT_COST", "3"), ("DATABASE_URL", "sqlite://relative.db"),
+                              ("DATABASE_URL", "postgres://u:hunter2@h/db"), ("DATABASE_URL", "mysql://u:hunter2@h/db")] {
+            let error = #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment([name: value]) }
+            #expect(error?.setting == name)
+            #expect(error?.description.contains("hunter2") == false)
+        }
+        let settings = try DemoSettings.fromEnvironment(["DATABASE_URL": "sqlite:///srv/app/db.sqlite"])
+        #expect(settings.database == .sqliteFile("/srv/app/db.sqlite"))
+    }
+}
+
+/// A fresh demo for a single request.
+func withDemoFresh(_ body: (Demo) async throws -> TestingHTTPResponse) async throws -> TestingHTTPResponse {
+    var result: TestingHTTPResponse?
+    try await withDemo { result = try await body($0) }
+    return try #require(result)
+}
