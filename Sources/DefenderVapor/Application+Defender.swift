@@ -120,15 +120,24 @@ public struct DefenderSupport: Sendable {
     }
 
     /// Validates the configuration at boot and runs event delivery for the application's lifetime.
+    /// The sync hooks are kept working too, since `app.boot()` (used by VaporTesting) calls only those.
     struct Lifecycle: LifecycleHandler {
         let storage: Storage
 
-        func didBootAsync(_ application: Application) async throws {
+        func didBoot(_ application: Application) throws {
             _ = try application.defender.engine()
             let events = storage.events
             storage.eventTask.withLockedValue { task in
                 if task == nil { task = Task { await events.run() } }
             }
+        }
+
+        func didBootAsync(_ application: Application) async throws {
+            try didBoot(application)
+        }
+
+        func shutdown(_ application: Application) {
+            storage.events.finish()
         }
 
         func shutdownAsync(_ application: Application) async {

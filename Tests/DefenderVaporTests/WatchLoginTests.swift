@@ -1,0 +1,228 @@
+import DefenderTesting
+import DefenderVapor
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+import Vapor
+import VaporTesting
+
+/// The library in a minimal app: the outcome detectors, username sources, helpers and responses.
+@Suite struct WatchLoginTests {
+    static let password = "right"
+
+    /// A small app: `/login` (redirect on success), `/custom` (401 + message), `/throwing`, `/broken`, `/manual`.
+    func withTestApp(_ configure: (inout DefenderConfiguration) -> Void = { _ in }, setup: (Application) -> Void = { _ in }, _ test: (Application) async throws -> Void) async throws {
+        try await withApp { (app) async throws in
+            var config = DefenderConfiguration()
+            configure(&config)
+            app.defender.configuration = config
+            app.defender.clock = ManualClock()
+            app.logger.logLevel = .warning
+            setup(app)
+            app.on(.GET, "login") { req in try await req.defender.watchLogin { _ in Response(status: .ok) } }
+            app.on(.POST, "login") { req in
+                try await req.defender.watchLogin { _ in
+                    req.defender.formField("password") == Self.password
+                        ? Response(status: .found, headers: ["Location": "/"]) : Response(status: .ok, body: "form again")
+                }
+            }
+            app.on(.POST, "custom") { req in
+                try await req.defender.watchLogin(outcome: .status(.unauthorized, message: "Invalid credentials")) { _ in
+                    if req.defender.formField("password") == Self.password { return Response(status: .ok) }
+                    return Response(status: .unauthorized, body: .init(string: req.query[String.self, at: "body"] ?? "Sorry, Invalid credentials"))
+                }
+            }
+            app.on(.POST, "throwing") { req in
+                try await req.defender.watchLogin { _ -> Response in throw Abort(.unauthorized) }
+            }
+            app.on(.POST, "broken") { req in
+                try await req.defender.watchLogin { _ -> Response in throw Abort(.internalServerError) }
+            }
+            app.on(.POST, "users", ":name", "login") { req in
+                try await req.defender.watchLogin { name in Response(status: .ok, body: .init(string: name ?? "-")) }
+            }
+            app.on(.POST, "manual") { req async throws -> Response in
+                if let lockout = try await req.defender.lockout() { return try await req.defender.lockoutResponse(lockout) }
+                let success = req.defender.formField("password") == Self.password
+                if let lockout = try await req.defender.record(success: success) { return try await req.defender.lockoutResponse(lockout) }
+                return Response(status: success ? .ok : .unauthorized)
+            }
+            try await test(app)
+        }
+    }
+
+    @discardableResult
+    func post(_ app: Application, _ path: String, _ body: String, headers: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
+        var headers = headers
+        if headers.contentType == nil { headers.contentType = .urlEncodedForm }
+        return try await app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    // Ported: test_login_blocked_for_non_standard_login_views_without_msg / _with_msg (#43, #44).
+    @Test func statusDetectorCountsMatchingResponses() async throws {
+        try await withTestApp({ $0.loginFailureLimitIP = 3 }) { (app) async throws in
+            for _ in 0..<3 { #expect(try await post(app, "/custom", "username=a&password=x").status == .unauthorized) }
+            #expect(try await app.defender.engine().allBlocks(of: .ip).isEmpty)
+            #expect(try await post(app, "/custom", "username=b&password=x").status == .forbidden)
+            #expect(try await app.defender.engine().allBlocks(of: .ip).map(\.key.value) == ["127.0.0.1"])
+        }
+    }
+
+    // Ported: test_login_non_blocked_for_non_standard_login_views_different_msg (#45).
+    @Test func statusDetectorIgnoresOtherMessages() async throws {
+        try await withTestApp { (app) async throws in
+            for _ in 0..<6 {
+                #expect(try await post(app, "/custom?body=Ups,%20wrong%20credentials", "username=a&password=x").status == .unauthorized)
+            }
+            #expect(try await app.defender.engine().allBlocks(of: .ip).isEmpty)
+        }
+    }
+
+    // Ported: test_login_blocked_for_non_standard_login_views_different_username (#46): a custom getter.
+    @Test func customUsernameExtractor() async throws {
+        try await withTestApp({
+            $0.disableIPLockout = true
+            $0.loginFailureLimitUsername = 3
+        }, setup: { app in app.defender.usernameExtractor = { req in req.defender.formField("email") } }) { (app) async throws in
+            for _ in 0..<3 { #expect(try await post(app, "/login", "email=email@localhost&password=x").status == .ok) }
+            #expect(try await post(app, "/login", "email=email@localhost&password=x").status == .forbidden)
+            #expect(try await app.defender.engine().allBlocks(of: .username).map(\.key.value) == ["email@localhost"])
+            #expect(try await post(app, "/login", "email=email@localhost&password=x").status == .forbidden)
+        }
+    }
+
+    // Ported: test_get_view (#38): GETs are never counted.
+    @Test func getIsNotCounted() async throws {
+        try await withTestApp { (app) async throws in
+            for _ in 0..<11 { #expect(try await app.testing().sendRequest(.GET, "/login").status == .ok) }
+        }
+    }
+
+    @Test func thrownUnauthorizedCountsButServerErrorsDoNot() async throws {
+        try await withTestApp { (app) async throws in
+            for _ in 0..<5 { #expect(try await post(app, "/broken", "username=a").status == .internalServerError) }
+            for _ in 0..<3 { #expect(try await post(app, "/throwing", "username=a").status == .unauthorized) }
+            #expect(try await post(app, "/throwing", "username=a").status == .forbidden)
+        }
+    }
+
+    @Test func redirectDetector() async throws {
+        try await withTestApp { (app) async throws in
+            for _ in 0..<3 { #expect(try await post(app, "/login", "username=a&password=x").status == .ok) }
+            #expect(try await post(app, "/login", "username=a&password=right").status == .found)
+            let engine = try app.defender.engine()
+            #expect(try await engine.store.state(of: engine.usernameKey("a")).failures == 0)
+        }
+    }
+
+    @Test func usernameSources() async throws {
+        try await withTestApp({ $0.usernameSource = .pathParameter("name") }) { (app) async throws in
+            #expect(try await post(app, "/users/Carol/login", "").text == "Carol")
+        }
+        try await withTestApp({ $0.usernameSource = .jsonField; $0.usernameFormField = "login" }) { (app) async throws in
+            let response = try await post(app, "/users/x/login", "{\"login\": \"dave\"}", headers: ["Content-Type": "text/plain"])
+            #expect(response.text == "dave")
+        }
+        try await withTestApp { (app) async throws in
+            #expect(try await post(app, "/users/x/login", "{\"username\": \"erin\"}", headers: ["Content-Type": "application/json"]).text == "erin")
+            #expect(try await post(app, "/users/x/login", "{\"username\": 5}", headers: ["Content-Type": "application/json"]).text == "-")
+            #expect(try await post(app, "/users/x/login", "not json", headers: ["Content-Type": "application/json"]).text == "-")
+        }
+    }
+
+    // Ported: utils.is_already_locked / check_request (README's custom-flow example).
+    @Test func manualHelpers() async throws {
+        try await withTestApp { (app) async throws in
+            for _ in 0..<3 { #expect(try await post(app, "/manual", "username=m&password=x").status == .unauthorized) }
+            #expect(try await post(app, "/manual", "username=m&password=x").status == .forbidden)
+            #expect(try await post(app, "/manual", "username=m&password=right").status == .forbidden)
+        }
+    }
+
+    @Test func responseFormatFollowsAccept() async throws {
+        try await withTestApp { (app) async throws in
+            for _ in 0..<4 { try await post(app, "/login", "username=a&password=x") }
+            let cases: [(String, String?)] = [
+                ("application/json", "problem+json"), ("text/html,application/json;q=0.9", "html"),
+                ("application/problem+json, text/html", "problem+json"), ("*/*", "html"),
+            ]
+            for (accept, subtype) in cases {
+                let response = try await post(app, "/login", "username=a", headers: ["Accept": accept])
+                #expect(response.status == .forbidden)
+                #expect(response.headers.contentType?.subType == subtype, "\(accept)")
+            }
+            let json = try await post(app, "/login", "{}", headers: ["Content-Type": "application/json"])
+            #expect(json.headers.contentType?.subType == "problem+json")
+        }
+    }
+
+    // Ported: test_failed_login_redirect_to_template (#25): the template gets django-defender's context.
+    @Test func lockoutTemplateIsRenderedWithTheContext() async throws {
+        let renderer = RecordingRenderer()
+        try await withTestApp({
+            $0.lockoutTemplate = "defender/lockout"
+            $0.lockoutURL = "/ignored"  // the template takes precedence
+            $0.cooloffTime = .seconds(90)
+        }, setup: { app in app.views.use { _ in renderer } }) { (app) async throws in
+            for _ in 0..<4 { try await post(app, "/login", "username=a&password=x") }
+            let response = try await post(app, "/login", "username=a")
+            #expect(response.status == .forbidden && response.retryAfter == "90")
+            #expect(response.text == "rendered defender/lockout")
+            let context = try #require(renderer.lastContext)
+            #expect(context["cooloff_time_seconds"] as? Int == 90)
+            #expect(context["cooloff_time_minutes"] as? Double == 1.5)
+            #expect(context["failure_limit"] as? Int == 3)
+        }
+    }
+
+    @Test func eventsReachHandlersThroughTheApp() async throws {
+        let seen = Mutex<[String]>([])
+        try await withTestApp(setup: { app in app.defender.events.on { event in seen.withLock { $0.append(event.description) } } }) { (app) async throws in
+            for _ in 0..<4 { try await post(app, "/login", "username=a&password=x") }
+            for _ in 0..<100 where seen.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(Set(seen.withLock { $0 }) == ["ipBlocked 127.0.0.1", "usernameBlocked a"])
+    }
+
+    @Test func invalidConfigurationStopsBoot() async throws {
+        try await withApp { (app) async throws in
+            var config = DefenderConfiguration()
+            config.loginFailureLimit = -1
+            app.defender.configuration = config
+            #expect(throws: DefenderError.self) { try app.boot() }
+        }
+    }
+
+    @Test func errorsMapToStatuses() {
+        #expect(DefenderError(.invalidKey, "x").status == .badRequest)
+        #expect(DefenderError(.malformedForwardingHeader, "x").status == .badRequest)
+        #expect(DefenderError(.storeUnavailable, "x").status == .serviceUnavailable)
+        #expect(DefenderError(.invalidConfiguration, "x", setting: "S").status == .internalServerError)
+        #expect(DefenderError(.invalidConfiguration, "bad", setting: "S").reason == "bad")
+    }
+}
+
+/// Captures the context a view is rendered with (a stand-in for Leaf or any `ViewRenderer`).
+final class RecordingRenderer: ViewRenderer, @unchecked Sendable {
+    private let lock = NSLock()
+    private var context: [String: Any]?
+
+    var lastContext: [String: Any]? { lock.withLock { context } }
+
+    func `for`(_ request: Request) -> any ViewRenderer { self }
+
+    func render<E: Encodable>(_ name: String, _ context: E) -> EventLoopFuture<View> {
+        let data = (try? JSONEncoder().encode(context)) ?? Data()
+        let decoded = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        lock.withLock { self.context = decoded }
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        buffer.writeString("rendered \(name)")
+        return MultiThreadedEventLoopGroup.singleton.any().makeSucceededFuture(View(data: buffer))
+    }
+}
+
+extension TestingHTTPResponse {
+    var text: String { String(buffer: body) }
+    var retryAfter: String? { headers.first(name: .retryAfter) }
+}
