@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DefenderCore", targets: ["DefenderCore"]),
+        .library(name: "DefenderRedis", targets: ["DefenderRedis"]),
         .library(name: "DefenderVapor", targets: ["DefenderVapor"]),
         .library(name: "DefenderTesting", targets: ["DefenderTesting"]),
         .executable(name: "defender-demo", targets: ["defender-demo"]),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
@@ -29,6 +31,18 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DefenderRedis",
+            dependencies: [
+                "DefenderCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -50,7 +64,7 @@ let package = Package(
         .target(
             name: "DefenderDemoApp",
             dependencies: [
-                "DefenderVapor",
+                "DefenderVapor", "DefenderRedis",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -65,6 +79,15 @@ let package = Package(
         .testTarget(
             name: "DefenderCoreTests",
             dependencies: ["DefenderCore", "DefenderTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefenderRedisTests",
+            dependencies: [
+                "DefenderRedis", "DefenderTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,98 @@
+import Synchronization
+
+/// Wraps a shared store (Redis) with the outage policy: while it is unreachable, logins go on under
+/// ``StoreFailurePolicy/fallback`` (this instance's memory store), ``StoreFailurePolicy/open`` (unprotected) or
+/// ``StoreFailurePolicy/closed`` (refused with ``DefenderError/Code/storeUnavailable``, a 503).
+///
+/// A failure opens the circuit for ``retryInterval``: requests then skip the shared store instead of each
+/// waiting for it; the first request after that tries it again, and one success closes the circuit. No restart
+/// and no health probe are needed. What was counted in memory during an outage stays there.
+public final class FallbackAttemptStore: AttemptStore {
+    /// The shared store.
+    public let primary: any AttemptStore
+    /// This instance's store while the shared one is down.
+    public let fallback: MemoryAttemptStore
+    /// What happens during an outage.
+    public let policy: StoreFailurePolicy
+    /// How long the shared store is skipped after a failure.
+    public let retryInterval: Duration
+    private let openUntil = Mutex<ContinuousClock.Instant?>(nil)
+    private let degraded = Atomic<Bool>(false)
+
+    /// Creates the wrapper.
+    public init(primary: any AttemptStore, fallback: MemoryAttemptStore, policy: StoreFailurePolicy, retryInterval: Duration = .seconds(1)) {
+        self.primary = primary
+        self.fallback = fallback
+        self.policy = policy
+        self.retryInterval = retryInterval
+    }
+
+    /// Whether the last attempt to reach the shared store failed (health reports `degraded`).
+    public var isDegraded: Bool { degraded.load(ordering: .relaxed) }
+
+    /// Whether logins are refused now (``StoreFailurePolicy/closed`` during an outage).
+    public var isRefusingLogins: Bool { policy == .closed && isDegraded }
+
+    public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
+        // `.some(nil)`: under `open` the answer is "not locked", not a failure.
+        try await perform(whenOpen: .some(nil)) { try await $0.check(ip: ip, username: username, policy: policy) }
+    }
+
+    public func recordFailure(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> FailureResult {
+        try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)) {
+            try await $0.recordFailure(ip: ip, username: username, policy: policy)
+        }
+    }
+
+    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> [DefenderKey] {
+        try await perform(whenOpen: []) { try await $0.recordSuccess(ip: ip, username: username, policy: policy) }
+    }
+
+    // Operator actions never pretend: under `open` and `closed` they fail during an outage.
+    @discardableResult
+    public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
+        try await perform(whenOpen: nil) { try await $0.block(key, for: duration) }
+    }
+
+    @discardableResult
+    public func unblock(_ key: DefenderKey) async throws -> Bool {
+        try await perform(whenOpen: nil) { try await $0.unblock(key) }
+    }
+
+    public func blocks(of kind: DefenderKey.Kind, after cursor: String?, limit: Int) async throws -> BlockPage {
+        try await perform(whenOpen: nil) { try await $0.blocks(of: kind, after: cursor, limit: limit) }
+    }
+
+    public func state(of key: DefenderKey) async throws -> KeyState {
+        try await perform(whenOpen: nil) { try await $0.state(of: key) }
+    }
+
+    /// Runs `operation` on the shared store, or applies the outage policy. `whenOpen` is what the `open`
+    /// policy answers (`nil`: the operation fails instead).
+    private func perform<T: Sendable>(whenOpen: T?, _ operation: (any AttemptStore) async throws -> T) async throws -> T {
+        let skip = openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false }
+        if !skip {
+            do {
+                let result = try await operation(primary)
+                if degraded.load(ordering: .relaxed) {
+                    openUntil.withLock { $0 = nil }
+                    degraded.store(false, ordering: .relaxed)
+                }
+                return result
+            } catch let error as DefenderError where error.code == .storeUnavailable {
+                let retryInterval = self.retryInterval
+                openUntil.withLock { $0 = ContinuousClock.now + retryInterval }
+                degraded.store(true, ordering: .relaxed)
+            }
+        }
+        switch policy {
+        case .fallback:
+            return try await operation(fallback)
+        case .open:
+            if let whenOpen { return whenOpen }
+            throw DefenderError(.storeUnavailable, "the attempt store is unreachable")
+        default:
+            throw DefenderError(.storeUnavailable, "the attempt store is unreachable; logins are refused (DEFENDER_STORE_FAILURE_POLICY=closed)")
+        }
+    }
+}

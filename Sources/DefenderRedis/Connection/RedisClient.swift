@@ -1,0 +1,133 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A small pool of pipelined connections, with reconnection and a back-off that fails fast during an outage.
+///
+/// Commands go to the connections round-robin; a broken connection is replaced on next use. While the server
+/// is unreachable, requests fail at once (no connect timeout each) until the back-off lapses, so a login never
+/// waits on a dead Redis for longer than one connect timeout per back-off period.
+public final class RedisClient: Sendable {
+    /// The connection settings (the password is never printed).
+    public let configuration: RedisConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let state = Mutex(PoolState())
+
+    private struct PoolState {
+        var slots: [Slot] = []
+        var next = 0
+        var retryAt: ContinuousClock.Instant?
+        var backoff: Duration = .zero
+        var isShutDown = false
+
+        func readyConnection() -> RedisConnection? {
+            for slot in slots { if case .ready(let connection) = slot, connection.isActive { return connection } }
+            return nil
+        }
+    }
+
+    private enum Slot {
+        case connecting(Task<RedisConnection, any Error>)
+        case ready(RedisConnection)
+    }
+
+    /// Creates a client; connections are opened on first use.
+    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+    }
+
+    /// Sends a command on a pooled connection.
+    /// - Throws: ``RedisError``: `serverError` for an error reply; `connectionFailed` or `timeout` when the
+    ///   server cannot be reached (at once while backing off); `shutDown` after ``shutdown()``.
+    public func send(_ arguments: [String]) async throws -> RESPValue {
+        let connection = try await connection()
+        return try await connection.send(arguments)
+    }
+
+    /// Runs a script with `EVALSHA`, falling back to `EVAL` (which also caches it) when the server answers
+    /// `NOSCRIPT` — after `SCRIPT FLUSH` or a restart.
+    public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+        let tail = [String(keys.count)] + keys + arguments
+        do {
+            return try await send(["EVALSHA", script.sha1] + tail)
+        } catch let error as RedisError where error.prefix == "NOSCRIPT" {
+            return try await send(["EVAL", script.source] + tail)
+        }
+    }
+
+    /// Whether the client is backing off after a failed connection attempt.
+    public var isBackingOff: Bool {
+        state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
+    }
+
+    /// Closes every connection; later calls fail with `shutDown`.
+    public func shutdown() async {
+        let slots = state.withLock { state in
+            state.isShutDown = true
+            defer { state.slots = [] }
+            return state.slots
+        }
+        for slot in slots {
+            switch slot {
+            case .ready(let connection): await connection.close()
+            case .connecting(let task): if let connection = try? await task.value { await connection.close() }
+            }
+        }
+    }
+
+    private func connection() async throws -> RedisConnection {
+        enum Pick {
+            case ready(RedisConnection)
+            case wait(Task<RedisConnection, any Error>, Int)
+        }
+        let pick: Pick = try state.withLock { state in
+            guard !state.isShutDown else { throw RedisError(.shutDown, "the Redis client was shut down") }
+            // Drop dead connections so they are replaced.
+            state.slots.removeAll { if case .ready(let connection) = $0 { return !connection.isActive } else { return false } }
+            if state.slots.count < configuration.maximumConnections {
+                if let retryAt = state.retryAt, ContinuousClock.now < retryAt {
+                    if let ready = state.readyConnection() { return .ready(ready) }
+                    throw RedisError(.connectionFailed, "Redis at \(configuration) is unreachable; retrying shortly")
+                }
+                let configuration = self.configuration
+                let eventLoop = eventLoopGroup.any()
+                let task = Task { try await RedisConnection.connect(to: configuration, on: eventLoop) }
+                state.slots.append(.connecting(task))
+                return .wait(task, state.slots.count - 1)
+            }
+            state.next = (state.next + 1) % state.slots.count
+            switch state.slots[state.next] {
+            case .ready(let connection): return .ready(connection)
+            case .connecting(let task): return .wait(task, state.next)
+            }
+        }
+        switch pick {
+        case .ready(let connection):
+            return connection
+        case .wait(let task, _):
+            do {
+                let connection = try await task.value
+                state.withLock { state in
+                    state.backoff = .zero
+                    state.retryAt = nil
+                    if let index = state.slots.firstIndex(where: { if case .connecting(let t) = $0 { return t == task } else { return false } }) {
+                        state.slots[index] = .ready(connection)
+                    }
+                }
+                return connection
+            } catch {
+                state.withLock { state in
+                    state.slots.removeAll { if case .connecting(let t) = $0 { return t == task } else { return false } }
+                    let doubled = state.backoff == .zero ? configuration.initialBackoff : state.backoff * 2
+                    state.backoff = min(doubled, configuration.maximumBackoff)
+                    // Jitter keeps many instances from reconnecting in step.
+                    let jitter = Double.random(in: 0.8...1.2)
+                    state.retryAt = ContinuousClock.now + state.backoff * jitter
+                }
+                throw error
+            }
+        }
+    }
+}
+

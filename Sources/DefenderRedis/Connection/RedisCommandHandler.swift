@@ -1,0 +1,82 @@
+import NIOCore
+
+/// One command on its way: its encoded bytes and where its reply goes.
+struct RedisCommand {
+    var bytes: ByteBuffer
+    let promise: EventLoopPromise<RESPValue>
+}
+
+/// Matches replies to commands in order (Redis answers a pipeline in order).
+///
+/// An error reply fails only its own command. A protocol error, an EOF or a command timeout fails every
+/// pending command and closes the channel: after those, positions can no longer be trusted.
+final class RedisCommandHandler: ChannelDuplexHandler {
+    typealias InboundIn = RESPValue
+    typealias OutboundIn = RedisCommand
+    typealias OutboundOut = ByteBuffer
+
+    private var pending = CircularBuffer<(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline)>()
+    private var timeoutTask: Scheduled<Void>?
+    private let commandTimeout: TimeAmount
+    private var failure: RedisError?
+
+    init(commandTimeout: TimeAmount) {
+        self.commandTimeout = commandTimeout
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let command = unwrapOutboundIn(data)
+        if let failure {
+            command.promise.fail(failure)
+            promise?.fail(failure)
+            return
+        }
+        pending.append((command.promise, .now() + commandTimeout))
+        if pending.count == 1 { scheduleTimeout(context: context) }
+        context.write(wrapOutboundOut(command.bytes), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let value = unwrapInboundIn(data)
+        guard let head = pending.popFirst() else {
+            // A push message (RESP3) or a reply nobody waits for: never ours to deliver.
+            return
+        }
+        switch value {
+        case .error(let message): head.promise.fail(RedisError(.serverError, message))
+        default: head.promise.succeed(value)
+        }
+        scheduleTimeout(context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let redisError = (error as? RedisError) ?? RedisError(.connectionFailed, "connection error: \(error)")
+        failAll(redisError)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(RedisError(.connectionFailed, "the connection was closed"))
+        context.fireChannelInactive()
+    }
+
+    private func failAll(_ error: RedisError) {
+        if failure == nil { failure = error }
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        while let head = pending.popFirst() { head.promise.fail(error) }
+    }
+
+    /// One timer for the oldest pending command, moved along as replies arrive.
+    private func scheduleTimeout(context: ChannelHandlerContext) {
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        guard let deadline = pending.first?.deadline else { return }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timeoutTask = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.failAll(RedisError(.timeout, "no reply within \(handler.commandTimeout.nanoseconds / 1_000_000) ms"))
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One pipelined connection to Redis, authenticated and on the right database before it accepts a command.
+public final class RedisConnection: Sendable {
+    let channel: any Channel
+
+    private init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Whether the connection can still carry commands.
+    public var isActive: Bool { channel.isActive }
+
+    /// Connects, runs the handshake (`AUTH`, `SELECT`, `CLIENT SETNAME`, pipelined) and returns a ready connection.
+    /// - Throws: ``RedisError`` (`connectionFailed`, `timeout` or `handshakeFailed`); never a password in its message.
+    public static func connect(
+        to configuration: RedisConfiguration, on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    ) async throws -> RedisConnection {
+        let timeout = TimeAmount(configuration.commandTimeout)
+        let sslContext: NIOSSLContext?
+        if let tls = configuration.tls {
+            var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+            if let path = tls.caCertificatesPath {
+                do {
+                    tlsConfiguration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path))
+                } catch {
+                    throw RedisError(.connectionFailed, "cannot read the CA certificates at \(path)")
+                }
+            }
+            if !tls.verifyCertificate { tlsConfiguration.certificateVerification = .none }
+            do {
+                sslContext = try NIOSSLContext(configuration: tlsConfiguration)
+            } catch {
+                throw RedisError(.connectionFailed, "TLS set-up failed: \(error)")
+            }
+        } else {
+            sslContext = nil
+        }
+        let serverName: String? = {
+            guard case .tcp(let host, _) = configuration.endpoint else { return nil }
+            let name = configuration.tls?.serverName ?? host
+            return IPAddressCheck.isLiteral(name) ? nil : name
+        }()
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(commandTimeout: timeout))
+                }
+            }
+        let channel: any Channel
+        do {
+            switch configuration.endpoint {
+            case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
+            case .unixSocket(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            }
+        } catch {
+            throw RedisError(.connectionFailed, "cannot connect to \(configuration): \(Self.describe(error))")
+        }
+        let connection = RedisConnection(channel: channel)
+        do {
+            try await connection.handshake(configuration)
+        } catch {
+            // Never leave a half-authenticated socket open.
+            try? await channel.close()
+            throw error
+        }
+        return connection
+    }
+
+    private func handshake(_ configuration: RedisConfiguration) async throws {
+        var commands: [[String]] = []
+        if let password = configuration.password {
+            commands.append(configuration.username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
+        }
+        if configuration.database != 0 { commands.append(["SELECT", String(configuration.database)]) }
+        if let name = configuration.clientName { commands.append(["CLIENT", "SETNAME", name]) }
+        guard !commands.isEmpty else { return }
+        let replies = try await pipeline(commands)
+        for (command, reply) in zip(commands, replies) {
+            if case .failure(let error) = reply {
+                let step = command[0] == "AUTH" ? "AUTH" : command.prefix(2).joined(separator: " ")
+                let detail = (error as? RedisError)?.prefix ?? "error"
+                throw RedisError(.handshakeFailed, "\(step) was refused by \(configuration) (\(detail))")
+            }
+        }
+    }
+
+    /// Sends one command and waits for its reply.
+    /// - Throws: ``RedisError``: `serverError` for an error reply, `timeout`, `connectionFailed`; or
+    ///   `CancellationError` (the connection is then closed, since its reply order would be off).
+    public func send(_ arguments: [String]) async throws -> RESPValue {
+        var buffer = channel.allocator.buffer(capacity: 64)
+        RESPEncoder.encode(arguments, into: &buffer)
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        return try await withTaskCancellationHandler {
+            channel.writeAndFlush(RedisCommand(bytes: buffer, promise: promise), promise: nil)
+            return try await promise.futureResult.get()
+        } onCancel: {
+            promise.fail(CancellationError())
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Sends several commands in one write and returns each one's result, so an error in one does not hide
+    /// the others.
+    public func pipeline(_ commands: [[String]]) async throws -> [Result<RESPValue, any Error>] {
+        var futures: [EventLoopFuture<RESPValue>] = []
+        let channel = self.channel
+        for arguments in commands {
+            var buffer = channel.allocator.buffer(capacity: 64)
+            RESPEncoder.encode(arguments, into: &buffer)
+            let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+            futures.append(promise.futureResult)
+            channel.write(RedisCommand(bytes: buffer, promise: promise), promise: nil)
+        }
+        channel.flush()
+        var results: [Result<RESPValue, any Error>] = []
+        for future in futures {
+            do { results.append(.success(try await future.get())) } catch { results.append(.failure(error)) }
+        }
+        return results
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await channel.close()
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if error is ChannelError { return "\(error)" }
+        if let io = error as? IOError { return io.description }
+        return String(describing: type(of: error))
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// SNI must not carry an IP literal.
+enum IPAddressCheck {
+    static func isLiteral(_ host: String) -> Bool {
+        host.contains(":") || host.split(separator: ".").allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+}

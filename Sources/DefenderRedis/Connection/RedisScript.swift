@@ -1,0 +1,17 @@
+import Crypto
+
+/// A Lua script and its SHA-1, for `EVALSHA` with an `EVAL` fallback.
+public struct RedisScript: Sendable, Hashable {
+    /// The Lua source.
+    public let source: String
+    /// Lower-case hex SHA-1 of the source, as Redis names cached scripts.
+    public let sha1: String
+
+    public init(_ source: String) {
+        self.source = source
+        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}

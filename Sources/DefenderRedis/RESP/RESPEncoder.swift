@@ -1,0 +1,65 @@
+import NIOCore
+
+/// Writes commands as RESP arrays of bulk strings. Several commands in one buffer are a pipeline.
+public enum RESPEncoder {
+    /// Appends one command (`["SET", "k", "v"]`) to `buffer`.
+    public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "*"))
+        buffer.writeString(String(arguments.count))
+        buffer.writeStaticString("\r\n")
+        for argument in arguments {
+            buffer.writeInteger(UInt8(ascii: "$"))
+            buffer.writeString(String(argument.utf8.count))
+            buffer.writeStaticString("\r\n")
+            buffer.writeString(argument)
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
+    /// Encodes a reply value (used by tests and tools; the client only sends commands).
+    public static func encode(_ value: RESPValue, into buffer: inout ByteBuffer) {
+        func line(_ type: Character, _ text: String) {
+            buffer.writeString(String(type))
+            buffer.writeString(text)
+            buffer.writeStaticString("\r\n")
+        }
+        func bulk(_ type: Character, _ bytes: ByteBuffer) {
+            line(type, String(bytes.readableBytes))
+            var bytes = bytes
+            buffer.writeBuffer(&bytes)
+            buffer.writeStaticString("\r\n")
+        }
+        switch value {
+        case .simpleString(let text): line("+", text)
+        case .error(let text): line("-", text)
+        case .integer(let number): line(":", String(number))
+        case .bulkString(nil): line("$", "-1")
+        case .bulkString(let bytes?): bulk("$", bytes)
+        case .array(nil): line("*", "-1")
+        case .array(let values?):
+            line("*", String(values.count))
+            for value in values { encode(value, into: &buffer) }
+        case .null: line("_", "")
+        case .boolean(let flag): line("#", flag ? "t" : "f")
+        case .double(let number): line(",", number.isNaN ? "nan" : number == .infinity ? "inf" : number == -.infinity ? "-inf" : String(number))
+        case .bigNumber(let text): line("(", text)
+        case .verbatimString(let bytes):
+            var framed = ByteBuffer(string: "txt:")
+            var copy = bytes
+            framed.writeBuffer(&copy)
+            bulk("=", framed)
+        case .map(let pairs):
+            line("%", String(pairs.count))
+            for (key, value) in pairs {
+                encode(key, into: &buffer)
+                encode(value, into: &buffer)
+            }
+        case .set(let values):
+            line("~", String(values.count))
+            for value in values { encode(value, into: &buffer) }
+        case .push(let values):
+            line(">", String(values.count))
+            for value in values { encode(value, into: &buffer) }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+/// The Lua scripts of ``RedisAttemptStore``: each store operation is one script, one round trip, atomic.
+///
+/// Block values are `a` (automatic) or `m` (manual). Lockout history is a sorted set of lockout times (ms).
+/// Index sets (`P:index:ip`, `P:index:username`) list blocked keys for paging without `KEYS`; members whose
+/// block has lapsed are removed lazily when listed. Time is the server's (`TIME`), so every instance agrees.
+enum RedisScripts {
+    /// Shared helpers, prepended to every script.
+    static let prelude = """
+        local function now_ms()
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local function block_state(key)
+          if key == '' then return nil end
+          local v = redis.call('GET', key)
+          if not v then return nil end
+          return { v, redis.call('PTTL', key) }
+        end
+        local function locked(ip_blocked, user_blocked, dis_ip, dis_user, and_mode)
+          if dis_ip and dis_user then return false end
+          if dis_ip then return user_blocked end
+          if dis_user then return ip_blocked end
+          if and_mode then return ip_blocked and user_blocked end
+          return ip_blocked or user_blocked
+        end
+        -- Retry time of the blocks that lock: -1 = permanent. `earliest` for AND mode.
+        local function retry(list, earliest)
+          local result = nil
+          for _, b in ipairs(list) do
+            local ttl = b[2]
+            if ttl < 0 then ttl = -1 end
+            if result == nil then result = ttl
+            elseif earliest then
+              if result == -1 or (ttl ~= -1 and ttl < result) then result = ttl end
+            else
+              if ttl == -1 or result == -1 then result = -1 elseif ttl > result then result = ttl end
+            end
+          end
+          return result
+        end
+        -- { locked, retry_ms, ip_included, user_included }
+        local function decide(ip, user, dis_ip, dis_user, and_mode)
+          local manual = {}
+          local m_ip, m_user = 0, 0
+          if ip and ip[1] == 'm' then table.insert(manual, ip); m_ip = 1 end
+          if user and user[1] == 'm' then table.insert(manual, user); m_user = 1 end
+          if #manual > 0 then return { 1, retry(manual, false), m_ip, m_user } end
+          local ip_b = ip ~= nil and not dis_ip
+          local user_b = user ~= nil and not dis_user
+          if not locked(ip_b, user_b, dis_ip, dis_user, and_mode) then return { 0, 0, 0, 0 } end
+          local applying = {}
+          local f_ip, f_user = 0, 0
+          if ip_b then table.insert(applying, ip); f_ip = 1 end
+          if user_b then table.insert(applying, user); f_user = 1 end
+          local both = and_mode and not dis_ip and not dis_user
+          return { 1, retry(applying, both), f_ip, f_user }
+        end
+
+        """
+
+    /// KEYS: blocked ip, blocked user ('' when none). ARGV: disable ip, disable user, AND mode.
+    static let check = RedisScript(prelude + """
+        return decide(block_state(KEYS[1]), block_state(KEYS[2]), ARGV[1] == '1', ARGV[2] == '1', ARGV[3] == '1')
+        """)
+
+    /// KEYS: failed ip, blocked ip, history ip, failed user, blocked user, history user, pair, index ip, index user.
+    /// ARGV: ip limit, user limit, attempt ms, history ms, disable ip, disable user, has user, own reset, AND mode,
+    /// ip member, user member, cool-offs in ms...
+    /// Returns { locked, retry_ms, ip_included, user_included, ip_failures, user_failures, ip_newly, user_newly }.
+    static let recordFailure = RedisScript(prelude + """
+        local attempt_ms = tonumber(ARGV[3])
+        local history_ms = tonumber(ARGV[4])
+        local cooloffs = {}
+        for i = 12, #ARGV do table.insert(cooloffs, tonumber(ARGV[i])) end
+        local now = now_ms()
+        local function cooloff(previous)
+          local index = previous + 1
+          if index > #cooloffs then index = #cooloffs end
+          return cooloffs[index]
+        end
+        local function set_block(key, ms)
+          if ms > 0 then redis.call('SET', key, 'a', 'PX', ms) else redis.call('SET', key, 'a') end
+        end
+        local function count(key)
+          local n = redis.call('INCR', key)
+          if attempt_ms > 0 then redis.call('PEXPIRE', key, attempt_ms) else redis.call('PERSIST', key) end
+          return n
+        end
+        -- Returns failures, crossed, newly blocked.
+        local function fail(failed, blocked, history, index, member, limit)
+          local n = count(failed)
+          if n <= limit then return n, false, false end
+          redis.call('ZREMRANGEBYSCORE', history, '-inf', now - history_ms)
+          local existing = redis.call('GET', blocked)
+          local lockouts = redis.call('ZCARD', history)
+          local newly = false
+          if existing then
+            if existing ~= 'm' then set_block(blocked, cooloff(math.max(0, lockouts - 1))) end
+          else
+            set_block(blocked, cooloff(lockouts))
+            redis.call('ZADD', history, now, now .. ':' .. n .. ':' .. lockouts)
+            redis.call('ZREMRANGEBYRANK', history, 0, -(#cooloffs + 1))
+            newly = true
+          end
+          if history_ms > 0 then redis.call('PEXPIRE', history, history_ms) end
+          redis.call('ZADD', index, 0, member)
+          return n, true, newly
+        end
+        local dis_ip, dis_user = ARGV[5] == '1', ARGV[6] == '1'
+        local has_user, own, and_mode = ARGV[7] == '1', ARGV[8] == '1', ARGV[9] == '1'
+        local ip_n, user_n, ip_x, user_x, ip_new, user_new = 0, 0, false, false, false, false
+        if not dis_ip then
+          ip_n, ip_x, ip_new = fail(KEYS[1], KEYS[2], KEYS[3], KEYS[8], ARGV[10], tonumber(ARGV[1]))
+        end
+        if has_user and not dis_user then
+          user_n, user_x, user_new = fail(KEYS[4], KEYS[5], KEYS[6], KEYS[9], ARGV[11], tonumber(ARGV[2]))
+          if own and not dis_ip then count(KEYS[7]) end
+        end
+        local result = { 0, 0, 0, 0 }
+        if locked(ip_x, user_x, dis_ip, dis_user, and_mode) then
+          local ip_b, user_b = nil, nil
+          if ip_x then ip_b = block_state(KEYS[2]) end
+          if user_x then user_b = block_state(KEYS[5]) end
+          result = decide(ip_b, user_b, dis_ip, dis_user, and_mode)
+        end
+        table.insert(result, ip_n)
+        table.insert(result, user_n)
+        table.insert(result, ip_new and 1 or 0)
+        table.insert(result, user_new and 1 or 0)
+        return result
+        """)
+
+    /// KEYS: failed user, blocked user, failed ip, blocked ip, pair, index ip, index user.
+    /// ARGV: reset mode (all/own/username), AND mode, has user, ip member, user member.
+    /// Returns { user_unblocked, ip_unblocked }.
+    static let recordSuccess = RedisScript(prelude + """
+        local user_un, ip_un = 0, 0
+        if ARGV[3] == '1' then
+          user_un = redis.call('DEL', KEYS[2])
+          redis.call('DEL', KEYS[1])
+          redis.call('ZREM', KEYS[7], ARGV[5])
+        end
+        if ARGV[1] == 'all' and ARGV[2] ~= '1' then
+          ip_un = redis.call('DEL', KEYS[4])
+          redis.call('DEL', KEYS[3])
+          redis.call('ZREM', KEYS[6], ARGV[4])
+        elseif ARGV[1] == 'own' and ARGV[3] == '1' then
+          local own = tonumber(redis.call('GET', KEYS[5]) or '0')
+          redis.call('DEL', KEYS[5])
+          if own > 0 and redis.call('EXISTS', KEYS[3]) == 1 then
+            -- DECRBY keeps the counter's TTL; a counter at zero is removed.
+            if redis.call('DECRBY', KEYS[3], own) <= 0 then redis.call('DEL', KEYS[3]) end
+          end
+        end
+        return { user_un, ip_un }
+        """)
+
+    /// KEYS: blocked, index. ARGV: ms (0 = permanent), member. Returns 1 when the key was not blocked.
+    static let block = RedisScript("""
+        local existed = redis.call('EXISTS', KEYS[1])
+        if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[1], 'm', 'PX', ARGV[1]) else redis.call('SET', KEYS[1], 'm') end
+        redis.call('ZADD', KEYS[2], 0, ARGV[2])
+        return 1 - existed
+        """)
+
+    /// KEYS: failed, blocked, index. ARGV: member. Returns 1 when the key was blocked.
+    static let unblock = RedisScript("""
+        local existed = redis.call('DEL', KEYS[2])
+        redis.call('DEL', KEYS[1])
+        redis.call('ZREM', KEYS[3], ARGV[1])
+        return existed
+        """)
+
+    /// KEYS: index. ARGV: blocked-key prefix, history-key prefix, cursor ('' = start), limit, history ms.
+    /// Returns { next_cursor, member, ttl, manual, lockouts, member, … }; lapsed members are dropped from the index.
+    static let blocks = RedisScript(prelude + """
+        local limit = tonumber(ARGV[4])
+        local start = '-'
+        if ARGV[3] ~= '' then start = '(' .. ARGV[3] end
+        local now = now_ms()
+        local out = { '' }
+        local found = 0
+        local scanned = 0
+        while found < limit and scanned < limit * 10 do
+          local batch = redis.call('ZRANGEBYLEX', KEYS[1], start, '+', 'LIMIT', 0, limit)
+          if #batch == 0 then return out end
+          for _, member in ipairs(batch) do
+            scanned = scanned + 1
+            start = '(' .. member
+            local b = block_state(ARGV[1] .. member)
+            if b then
+              local history = ARGV[2] .. member
+              redis.call('ZREMRANGEBYSCORE', history, '-inf', now - tonumber(ARGV[5]))
+              table.insert(out, member)
+              table.insert(out, b[2])
+              table.insert(out, b[1] == 'm' and 1 or 0)
+              table.insert(out, redis.call('ZCARD', history))
+              found = found + 1
+              if found == limit then
+                if #redis.call('ZRANGEBYLEX', KEYS[1], '(' .. member, '+', 'LIMIT', 0, 1) > 0 then out[1] = member end
+                return out
+              end
+            else
+              redis.call('ZREM', KEYS[1], member)
+            end
+          end
+        end
+        if found < limit and scanned >= limit * 10 then out[1] = string.sub(start, 2) end
+        return out
+        """)
+
+    /// KEYS: failed, blocked, history. ARGV: history ms. Returns { failures, block value or '', ttl, lockouts }.
+    static let state = RedisScript(prelude + """
+        local now = now_ms()
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[1]))
+        local b = block_state(KEYS[2])
+        local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
+        if b then return { failures, b[1], b[2], redis.call('ZCARD', KEYS[3]) } end
+        return { failures, '', -2, redis.call('ZCARD', KEYS[3]) }
+        """)
+}

@@ -1,0 +1,56 @@
+import DefenderCore
+import DefenderRedis
+import DefenderTesting
+import Foundation
+import Testing
+
+/// The outage policy against a redis-server that is stopped and started again.
+@Suite(.serialized) struct FallbackStoreTests {
+    func store(_ port: Int, policy: StoreFailurePolicy) throws -> FallbackAttemptStore {
+        var config = RedisConfiguration(host: "127.0.0.1", port: port)
+        config.initialBackoff = .milliseconds(50)
+        config.maximumBackoff = .milliseconds(100)
+        config.connectTimeout = .milliseconds(300)
+        let redis = RedisAttemptStore(client: RedisClient(configuration: config), prefix: "fb-\(UUID().uuidString)")
+        return FallbackAttemptStore(primary: redis, fallback: MemoryAttemptStore(), policy: policy, retryInterval: .milliseconds(100))
+    }
+
+    @Test func fallsBackToMemoryAndComesBack() async throws {
+        guard RedisServer.isAvailable else { return }
+        var server = try RedisServer()
+        let port = server.port
+        let fallback = try store(port, policy: .fallback)
+        let engine = Defender(configuration: DefenderConfiguration(), store: fallback)
+        #expect(try await engine.login(ip: "10.9.0.1", username: "o", correctPassword: false) == .failure)
+        #expect(!fallback.isDegraded)
+        server.stop()
+        // Logins keep working and keep being counted, in memory.
+        for _ in 0..<4 { _ = try await engine.login(ip: "10.9.0.1", username: "o", correctPassword: false) }
+        #expect(fallback.isDegraded)
+        #expect(try await engine.login(ip: "10.9.0.1", username: "o", correctPassword: true) == .refused)
+        // Redis comes back on the same port: used again without a restart.
+        server = try RedisServer(fixedPort: port)
+        defer { server.stop() }
+        try await Task.sleep(for: .milliseconds(250))
+        var back = false
+        for _ in 0..<40 where !back {
+            _ = try await engine.login(ip: "10.9.0.2", username: "p", correctPassword: true)
+            back = !fallback.isDegraded
+            if !back { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(back)
+    }
+
+    @Test func openAndClosedPolicies() async throws {
+        let open = try store(1, policy: .open)
+        let engine = Defender(configuration: DefenderConfiguration(), store: open)
+        for _ in 0..<6 { #expect(try await engine.login(ip: "10.9.1.1", username: "x", correctPassword: false) == .failure) }
+        #expect(open.isDegraded && !open.isRefusingLogins)
+        await #expect(throws: DefenderError.self) { try await engine.block(ip: "10.9.1.1") }
+        let closed = try store(1, policy: .closed)
+        let strict = Defender(configuration: DefenderConfiguration(), store: closed)
+        let error = await #expect(throws: DefenderError.self) { try await strict.login(ip: "10.9.1.1", username: "x", correctPassword: true) }
+        #expect(error?.code == .storeUnavailable)
+        #expect(closed.isRefusingLogins)
+    }
+}

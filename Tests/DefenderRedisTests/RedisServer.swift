@@ -1,0 +1,97 @@
+import DefenderRedis
+import Foundation
+import Testing
+
+/// A redis-server process of the test's own, on a free loopback port, stopped by its PID.
+final class RedisServer: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    private let process: Process
+
+    /// Starts `redis-server` with extra arguments (e.g. `--requirepass x`).
+    init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = fixedPort ?? Int.random(in: 20_000...60_000)
+            let process = Process()
+            process.executableURL = try Self.executable()
+            let portArguments = tlsPort ? ["--port", "0", "--tls-port", String(port)] : ["--port", String(port)]
+            process.arguments = portArguments + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path] + arguments
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            if Self.waitForPort(port, process: process) {
+                self.port = port
+                self.process = process
+                return
+            }
+            kill(process.processIdentifier, SIGKILL)
+            lastError = RedisError(.connectionFailed, "redis-server did not start on \(port)")
+        }
+        throw lastError!
+    }
+
+    /// Stops the server by its PID. (`waitUntilExit` would block a thread of the concurrency pool.)
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            for _ in 0..<200 where process.isRunning { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+
+    var url: String { "redis://127.0.0.1:\(port)/0" }
+
+    static func executable() throws -> URL {
+        for path in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] where FileManager.default.isExecutableFile(atPath: path) {
+            return URL(fileURLWithPath: path)
+        }
+        throw RedisError(.connectionFailed, "redis-server is not installed (scripts/test installs it)")
+    }
+
+    /// Whether tests that need Redis may run; under CI they must, so a missing server is a failure.
+    static var isAvailable: Bool {
+        if (try? executable()) != nil { return true }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            Issue.record("redis-server is required when CI=true; run the tests with scripts/test")
+        }
+        return false
+    }
+
+    private static func waitForPort(_ port: Int, process: Process) -> Bool {
+        for _ in 0..<100 {
+            guard process.isRunning else { return false }
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if connected == 0 { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+}
+
+/// The shared server of `scripts/test` (DEFENDER_TEST_REDIS_URL), or one of our own.
+enum SharedRedis {
+    static let ownServer: RedisServer? = {
+        guard ProcessInfo.processInfo.environment["DEFENDER_TEST_REDIS_URL"] == nil else { return nil }
+        return try? RedisServer()
+    }()
+
+    static var url: String? {
+        if let url = ProcessInfo.processInfo.environment["DEFENDER_TEST_REDIS_URL"] { return url }
+        guard RedisServer.isAvailable else { return nil }
+        return ownServer?.url
+    }
+}

@@ -1,0 +1,166 @@
+import DefenderCore
+import DefenderRedis
+import DefenderTesting
+import Foundation
+import Testing
+
+/// The store contract, against a real redis-server.
+@Suite(.serialized) struct RedisStoreTests {
+    static func contract(url: String) throws -> AttemptStoreContract {
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        return AttemptStoreContract(
+            makeStore: { RedisAttemptStore(client: client, prefix: "test-\(UUID().uuidString)") },
+            advance: { try await Task.sleep(for: $0) })
+    }
+
+    @Test func contractSuite() async throws {
+        guard let url = SharedRedis.url else { return }
+        try await Self.contract(url: url).runAll()
+    }
+
+    @Test func keysCarryTTLsAndThePrefix() async throws {
+        guard let url = SharedRedis.url else { return }
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        let prefix = "ttl-\(UUID().uuidString)"
+        var config = DefenderConfiguration()
+        config.lockoutCooloffTimes = [.seconds(60), .zero]
+        let engine = Defender(configuration: config, store: RedisAttemptStore(client: client, prefix: prefix))
+        for _ in 0..<4 { _ = try await engine.login(ip: "10.1.1.1", username: "ttl", correctPassword: false) }
+        let keys = try await client.send(["SCAN", "0", "MATCH", "\(prefix):*", "COUNT", "1000"]).elements?[1].elements?.compactMap(\.string) ?? []
+        #expect(Set(keys) == [
+            "\(prefix):failed:ip:10.1.1.1", "\(prefix):failed:username:ttl", "\(prefix):blocked:ip:10.1.1.1",
+            "\(prefix):blocked:username:ttl", "\(prefix):history:ip:10.1.1.1", "\(prefix):history:username:ttl",
+            "\(prefix):failed:pair:10.1.1.1|ttl", "\(prefix):index:ip", "\(prefix):index:username",
+        ])
+        for key in keys where !key.contains(":index:") {
+            let ttl = try await client.send(["PTTL", key]).int ?? -2
+            #expect(ttl > 0, "\(key) has no TTL")
+        }
+        // A permanent block is the one key without a TTL.
+        try await engine.block(ip: "10.1.1.2")
+        #expect(try await client.send(["PTTL", "\(prefix):blocked:ip:10.1.1.2"]).int == -1)
+    }
+
+    @Test func survivesScriptFlush() async throws {
+        guard let url = SharedRedis.url else { return }
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client, prefix: "flush-\(UUID().uuidString)"))
+        #expect(try await engine.login(ip: "10.2.2.2", username: "f", correctPassword: false) == .failure)
+        _ = try await client.send(["SCRIPT", "FLUSH"])
+        #expect(try await engine.login(ip: "10.2.2.2", username: "f", correctPassword: false) == .failure)
+        #expect(try await engine.store.state(of: engine.usernameKey("f")).failures == 2)
+    }
+
+    @Test func sharedByTwoInstances() async throws {
+        guard let url = SharedRedis.url else { return }
+        let prefix = "shared-\(UUID().uuidString)"
+        let first = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: RedisClient(configuration: try RedisConfiguration(url: url)), prefix: prefix))
+        let second = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: RedisClient(configuration: try RedisConfiguration(url: url)), prefix: prefix))
+        #expect(try await first.login(ip: "10.3.3.3", username: "s", correctPassword: false) == .failure)
+        #expect(try await second.login(ip: "10.3.3.3", username: "s", correctPassword: false) == .failure)
+        #expect(try await first.login(ip: "10.3.3.3", username: "s", correctPassword: false) == .failure)
+        #expect(try await second.login(ip: "10.3.3.3", username: "s", correctPassword: false) == .lockedOut)
+        #expect(try await first.login(ip: "10.3.3.4", username: "s", correctPassword: true) == .refused)
+    }
+}
+
+/// Authentication, databases and TLS against redis-servers started for each case.
+@Suite(.serialized) struct RedisConnectionTests {
+    func roundTrip(_ url: String) async throws {
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        defer { Task { await client.shutdown() } }
+        let key = "rt-\(UUID().uuidString)"
+        #expect(try await client.send(["SET", key, "v"]).string == "OK")
+        #expect(try await client.send(["GET", key]).string == "v")
+    }
+
+    // Ported: test_get_redis_connection (#74).
+    @Test func plainAndDatabase3() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try RedisServer()
+        defer { server.stop() }
+        try await roundTrip("redis://127.0.0.1:\(server.port)/0")
+        try await roundTrip("redis://127.0.0.1:\(server.port)/3")
+        let db3 = RedisClient(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)/3"))
+        _ = try await db3.send(["SET", "only-in-3", "x"])
+        let db0 = RedisClient(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)/0"))
+        #expect(try await db0.send(["GET", "only-in-3"]) == .bulkString(nil))
+        #expect(try await db3.send(["GET", "only-in-3"]).string == "x")
+    }
+
+    // Ported: test_get_redis_connection_with_password (#75), with a password that needs percent-encoding.
+    @Test func requirepass() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try RedisServer(["--requirepass", "p@ss:w/rd!"])
+        defer { server.stop() }
+        try await roundTrip("redis://:p%40ss%3Aw%2Frd%21@127.0.0.1:\(server.port)/0")
+        let wrong = RedisClient(configuration: try RedisConfiguration(url: "redis://:nope-secret@127.0.0.1:\(server.port)/0"))
+        let error = await #expect(throws: RedisError.self) { try await wrong.send(["PING"]) }
+        #expect(error?.code == .handshakeFailed)
+        #expect(error?.description.contains("nope-secret") == false)
+        let none = RedisClient(configuration: try RedisConfiguration(url: "redis://127.0.0.1:\(server.port)/0"))
+        // Without credentials the handshake's CLIENT SETNAME is refused: the connection is not used.
+        let noAuth = await #expect(throws: RedisError.self) { try await none.send(["GET", "x"]) }
+        #expect(noAuth?.code == .handshakeFailed && noAuth?.message.contains("NOAUTH") == true)
+    }
+
+    // Ported: test_get_redis_connection_with_acl (#76).
+    @Test func aclUser() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = RedisClient(configuration: try RedisConfiguration(url: server.url))
+        _ = try await admin.send(["ACL", "SETUSER", "myname", "on", ">mypass2", "~*", "+@all"])
+        try await roundTrip("redis://myname:mypass2@127.0.0.1:\(server.port)/0")
+        let wrong = RedisClient(configuration: try RedisConfiguration(url: "redis://myname:bad@127.0.0.1:\(server.port)/0"))
+        let error = await #expect(throws: RedisError.self) { try await wrong.send(["PING"]) }
+        #expect(error?.code == .handshakeFailed)
+    }
+
+    @Test func tls() async throws {
+        guard RedisServer.isAvailable else { return }
+        let certificates = try TestCertificates()
+        let server = try RedisServer(
+            ["--tls-cert-file", certificates.certificate, "--tls-key-file", certificates.key, "--tls-ca-cert-file", certificates.certificate,
+             "--tls-auth-clients", "no"], tlsPort: true)
+        defer { server.stop() }
+        try await roundTrip("rediss://127.0.0.1:\(server.port)/0?ssl_ca_certs=\(certificates.certificate)&ssl_server_name=localhost")
+        // The system roots do not know our throw-away CA: verification must fail.
+        let untrusted = RedisClient(configuration: try RedisConfiguration(url: "rediss://127.0.0.1:\(server.port)/0"))
+        await #expect(throws: RedisError.self) { try await untrusted.send(["PING"]) }
+    }
+
+    @Test func unreachableFailsFastDuringBackoff() async throws {
+        var config = RedisConfiguration(host: "127.0.0.1", port: 1)
+        config.initialBackoff = .seconds(30)
+        let client = RedisClient(configuration: config)
+        await #expect(throws: RedisError.self) { try await client.send(["PING"]) }
+        #expect(client.isBackingOff)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: RedisError.self) { try await client.send(["PING"]) }
+        #expect(error?.code == .connectionFailed)
+        #expect(ContinuousClock.now - start < .milliseconds(100))
+    }
+}
+
+/// A throw-away self-signed certificate for `localhost`, made with the openssl command.
+struct TestCertificates {
+    let certificate: String
+    let key: String
+
+    init() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        certificate = directory.appendingPathComponent("cert.pem").path
+        key = directory.appendingPathComponent("key.pem").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+                             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw RedisError(.connectionFailed, "openssl could not make a certificate") }
+    }
+}
