@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "DefenderVapor",
             dependencies: [
-                "DefenderCore",
+                "DefenderCore", "DefenderRedis",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -22,7 +22,7 @@ public enum DemoApp {
         app.middleware.use(app.sessions.middleware)
         app.passwords.use(.bcrypt(cost: settings.bcryptCost))
         app.defender.configuration = settings.defender
-        app.defender.use(.memory)
+        app.defender.use(.automatic)  // DEFENDER_STORE=memory|redis, DEFENDER_REDIS_URL
         _ = try app.defender.engine()
 
         // Unknown usernames are checked against this hash, so they cost the same time as known ones.

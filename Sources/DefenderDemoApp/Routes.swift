@@ -48,8 +48,12 @@ extension DemoApp {
             return found("/login")
         }
 
-        app.get("healthz") { req async throws -> Health in
-            Health(status: "ok", store: try req.defender.engine().configuration.effectiveStore.description)
+        // 200 with "ok" or "degraded"; 503 only while logins are refused (the closed policy during an outage).
+        app.get("healthz") { req async throws -> Response in
+            let health = try req.application.defender.health()
+            let response = try await Health(status: health.status, store: health.store).encodeResponse(for: req)
+            if health.refusingLogins { response.status = .serviceUnavailable }
+            return response
         }
     }
 

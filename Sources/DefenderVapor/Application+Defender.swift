@@ -46,7 +46,7 @@ public struct DefenderSupport: Sendable {
         }
     }
 
-    /// Chooses the store. The default is ``Provider/memory``.
+    /// Chooses the store. The default is ``Provider/automatic``: the one `DEFENDER_STORE` names.
     public func use(_ provider: Provider) {
         storage.state.withLockedValue {
             $0.provider = provider
@@ -96,7 +96,7 @@ public struct DefenderSupport: Sendable {
     final class Storage: Sendable {
         struct State {
             var configuration = DefenderConfiguration()
-            var provider = Provider.memory
+            var provider = Provider.automatic
             var usernameExtractor: UsernameExtractor?
             var clock: any DefenderClock = SystemDefenderClock()
             var engine: Defender?

@@ -1,15 +1,16 @@
-import DefenderRedis
+import DefenderCore
 import Foundation
 import Testing
 
-/// A redis-server process of the test's own, on a free loopback port, stopped by its PID.
-final class RedisServer: @unchecked Sendable {
-    let port: Int
+/// A redis-server process of a test's own, on a free loopback port, stopped by its PID (also when dropped).
+public final class RedisServer: @unchecked Sendable {
+    /// The port it listens on (the TLS port with `tlsPort`).
+    public let port: Int
     let directory: URL
     private let process: Process
 
     /// Starts `redis-server` with extra arguments (e.g. `--requirepass x`).
-    init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) throws {
+    public init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var lastError: (any Error)?
@@ -28,13 +29,13 @@ final class RedisServer: @unchecked Sendable {
                 return
             }
             kill(process.processIdentifier, SIGKILL)
-            lastError = RedisError(.connectionFailed, "redis-server did not start on \(port)")
+            lastError = DefenderError(.storeUnavailable, "redis-server did not start on \(port)")
         }
         throw lastError!
     }
 
     /// Stops the server by its PID. (`waitUntilExit` would block a thread of the concurrency pool.)
-    func stop() {
+    public func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGTERM)
             for _ in 0..<200 where process.isRunning { usleep(10_000) }
@@ -45,17 +46,18 @@ final class RedisServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    var url: String { "redis://127.0.0.1:\(port)/0" }
+    /// `redis://127.0.0.1:PORT/0`.
+    public var url: String { "redis://127.0.0.1:\(port)/0" }
 
     static func executable() throws -> URL {
         for path in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] where FileManager.default.isExecutableFile(atPath: path) {
             return URL(fileURLWithPath: path)
         }
-        throw RedisError(.connectionFailed, "redis-server is not installed (scripts/test installs it)")
+        throw DefenderError(.storeUnavailable, "redis-server is not installed (scripts/test installs it)")
     }
 
     /// Whether tests that need Redis may run; under CI they must, so a missing server is a failure.
-    static var isAvailable: Bool {
+    public static var isAvailable: Bool {
         if (try? executable()) != nil { return true }
         if ProcessInfo.processInfo.environment["CI"] == "true" {
             Issue.record("redis-server is required when CI=true; run the tests with scripts/test")
@@ -83,13 +85,17 @@ final class RedisServer: @unchecked Sendable {
 }
 
 /// The shared server of `scripts/test` (DEFENDER_TEST_REDIS_URL), or one of our own.
-enum SharedRedis {
+public enum SharedRedis {
     static let ownServer: RedisServer? = {
         guard ProcessInfo.processInfo.environment["DEFENDER_TEST_REDIS_URL"] == nil else { return nil }
-        return try? RedisServer()
+        let server = try? RedisServer()
+        // A static lives until exit: stop the server then, so that no redis-server outlives the tests.
+        atexit { SharedRedis.ownServer?.stop() }
+        return server
     }()
 
-    static var url: String? {
+    /// The URL to use, or `nil` (and, under CI, a recorded failure) when no Redis can be had.
+    public static var url: String? {
         if let url = ProcessInfo.processInfo.environment["DEFENDER_TEST_REDIS_URL"] { return url }
         guard RedisServer.isAvailable else { return nil }
         return ownServer?.url

@@ -1,0 +1,61 @@
+import DefenderDemoApp
+import DefenderTesting
+import DefenderVapor
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+/// The demo with `DEFENDER_STORE=redis` against a real redis-server.
+@Suite(.serialized) struct DemoRedisTests {
+    @Test func lockoutThroughRedis() async throws {
+        guard let url = SharedRedis.url else { return }
+        let prefix = "demo-\(UUID().uuidString)"
+        try await withDemo(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": prefix]) { (demo) async throws in
+            for _ in 0..<3 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
+            let locked = try await demo.login("alice", "wrong")
+            #expect(locked.status == .forbidden)
+            #expect(Int(locked.retryAfter ?? "") ?? 0 > 290)
+            #expect(try await demo.login("alice", "secret1").status == .forbidden)
+            let health = try await demo.send(.GET, "/healthz")
+            #expect(health.status == .ok && health.text.contains("\"store\":\"redis\"") && health.text.contains("\"status\":\"ok\""))
+            let engine = try demo.app.defender.engine()
+            #expect(try await engine.allBlocks(of: .username).map(\.key.value) == ["alice"])
+        }
+    }
+
+    @Test func outageFallsBackAndReportsDegraded() async throws {
+        // Nothing listens on port 1: the fallback policy keeps protecting from memory.
+        try await withDemo(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "redis://:secret-pw@127.0.0.1:1/0"]) { (demo) async throws in
+            for _ in 0..<3 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
+            #expect(try await demo.login("alice", "wrong").status == .forbidden)
+            let health = try await demo.send(.GET, "/healthz")
+            #expect(health.status == .ok && health.text.contains("\"status\":\"degraded\""))
+            #expect(!health.text.contains("secret-pw"))
+        }
+    }
+
+    @Test func closedPolicyRefusesWith503() async throws {
+        try await withDemo([
+            "DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "redis://127.0.0.1:1/0", "DEFENDER_STORE_FAILURE_POLICY": "closed",
+        ]) { (demo) async throws in
+            #expect(try await demo.login("alice", "secret1").status == .serviceUnavailable)
+            #expect(try await demo.send(.GET, "/healthz").status == .serviceUnavailable)
+        }
+    }
+
+    @Test func openPolicyLetsLoginsThrough() async throws {
+        try await withDemo([
+            "DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "redis://127.0.0.1:1/0", "DEFENDER_STORE_FAILURE_POLICY": "open",
+        ]) { (demo) async throws in
+            for _ in 0..<5 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
+            #expect(try await demo.login("alice", "secret1").status == .found)
+        }
+    }
+
+    @Test func badRedisURLStopsStartUp() async throws {
+        await #expect(throws: DefenderError.self) {
+            try await withDemo(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "redis://:pw@h:notaport/0"]) { _ in }
+        }
+    }
+}
