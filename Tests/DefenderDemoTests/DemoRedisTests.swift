@@ -59,3 +59,35 @@ import VaporTesting
         }
     }
 }
+
+/// Redis stopped in the middle: logins are answered from memory, health is degraded; Redis back: used again.
+@Suite(.serialized) struct DemoRedisOutageTests {
+    @Test func stopAndRestartRedis() async throws {
+        guard RedisServer.isAvailable else { return }
+        var server = try RedisServer()
+        let port = server.port
+        try await withDemo(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": server.url]) { (demo) async throws in
+            #expect(try await demo.login("alice", "wrong").status == .unauthorized)
+            server.stop()
+            for _ in 0..<3 {
+                let status = try await demo.login("bob", "wrong").status
+                #expect(status == .unauthorized)
+            }
+            #expect(try await demo.login("bob", "wrong").status == .forbidden)  // protection continues from memory
+            #expect(try await demo.send(.GET, "/healthz").text.contains("\"status\":\"degraded\""))
+            server = try RedisServer(fixedPort: port)
+            var back = false
+            for _ in 0..<50 where !back {
+                _ = try await demo.login("carol", "wrong")
+                back = try await demo.send(.GET, "/healthz").text.contains("\"status\":\"ok\"")
+                if !back { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(back)
+            // The restarted Redis is empty: bob's memory-only lock does not follow, carol's counter is in Redis.
+            let engine = try demo.app.defender.engine()
+            let redis = try #require((engine.store as? FallbackAttemptStore)?.primary)
+            #expect(try await redis.state(of: engine.usernameKey("carol")).failures >= 1)
+        }
+        server.stop()
+    }
+}

@@ -164,3 +164,46 @@ struct TestCertificates {
         guard process.terminationStatus == 0 else { throw RedisError(.connectionFailed, "openssl could not make a certificate") }
     }
 }
+
+/// Round trips per login, counted by the server itself (`INFO commandstats` on a private redis-server).
+@Suite(.serialized) struct RedisRoundTripTests {
+    func commandCounts(_ client: RedisClient) async throws -> [String: Int] {
+        let info = try await client.send(["INFO", "commandstats"]).string ?? ""
+        var counts: [String: Int] = [:]
+        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
+            let name = line.dropFirst("cmdstat_".count).prefix { $0 != ":" }
+            // "cmdstat_get:calls=2,usec=…,rejected_calls=0,failed_calls=0": the first "calls=" is ours.
+            let parts = line.split(separator: "calls=")
+            if parts.count > 1, let value = Int(parts[1].prefix(while: \.isNumber)) {
+                counts[String(name)] = value
+            }
+        }
+        return counts
+    }
+
+    @Test func oneBeforeAndOneAfterThePasswordCheck() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let client = RedisClient(configuration: try RedisConfiguration(url: server.url))
+        let observer = RedisClient(configuration: try RedisConfiguration(url: server.url))
+        let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client))
+        // Connect and load the scripts: a script's first use (or first after SCRIPT FLUSH) adds one EVAL.
+        _ = try await engine.login(ip: "10.4.4.3", username: "warm", correctPassword: true)
+        _ = try await engine.login(ip: "10.4.4.3", username: "warm", correctPassword: false)
+        func commands(during login: () async throws -> LoginResult) async throws -> (Int, LoginResult) {
+            _ = try await observer.send(["CONFIG", "RESETSTAT"])
+            let result = try await login()
+            let counts = try await commandCounts(observer)
+            // Commands run inside a script are counted under their own names; the client sends only scripts.
+            return ((counts["evalsha"] ?? 0) + (counts["eval"] ?? 0), result)
+        }
+        let (failure, failed) = try await commands { try await engine.login(ip: "10.4.4.4", username: "u", correctPassword: false) }
+        #expect(failed == .failure && failure == 2)  // EVALSHA check + EVALSHA record
+        let (success, succeeded) = try await commands { try await engine.login(ip: "10.4.4.5", username: "v", correctPassword: true) }
+        #expect(succeeded == .success && success == 2)
+        for _ in 0..<4 { _ = try await engine.login(ip: "10.4.4.6", username: "w", correctPassword: false) }
+        let (blocked, refused) = try await commands { try await engine.login(ip: "10.4.4.6", username: "w", correctPassword: false) }
+        #expect(refused == .refused && blocked == 1)  // a blocked request costs one round trip
+    }
+}
