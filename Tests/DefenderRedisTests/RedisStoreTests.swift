@@ -207,3 +207,33 @@ struct TestCertificates {
         #expect(refused == .refused && blocked == 1)  // a blocked request costs one round trip
     }
 }
+
+@Suite struct RedisCancellationTests {
+    @Test func cancellingOneCommandSparesTheOthers() async throws {
+        guard let url = SharedRedis.url else { return }
+        let connection = try await RedisConnection.connect(to: try RedisConfiguration(url: url))
+        let slow = Task { try await connection.send(["BLPOP", "defender-test-never-\(UUID().uuidString)", "0.5"]) }
+        try await Task.sleep(for: .milliseconds(50))
+        let next = Task { try await connection.send(["PING"]) }
+        try await Task.sleep(for: .milliseconds(50))
+        let start = ContinuousClock.now
+        slow.cancel()
+        await #expect(throws: CancellationError.self) { try await slow.value }
+        #expect(ContinuousClock.now - start < .milliseconds(300))
+        #expect(try await next.value.string == "PONG")  // answered after the dropped BLPOP reply
+        #expect(try await connection.send(["ECHO", "still in order"]).string == "still in order")
+        await connection.close()
+    }
+
+    @Test func commandTimeoutFailsFastAndTheClientRecovers() async throws {
+        guard let url = SharedRedis.url else { return }
+        var configuration = try RedisConfiguration(url: url)
+        configuration.commandTimeout = .milliseconds(100)
+        let client = RedisClient(configuration: configuration)
+        let error = await #expect(throws: RedisError.self) { try await client.send(["BLPOP", "defender-test-never-\(UUID().uuidString)", "1"]) }
+        #expect(error?.code == .timeout)
+        #expect(try await client.send(["PING"]).string == "PONG")  // the broken connection was replaced
+        await client.shutdown()
+        await #expect(throws: RedisError.self) { try await client.send(["PING"]) }
+    }
+}

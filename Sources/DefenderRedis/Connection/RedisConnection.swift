@@ -95,7 +95,8 @@ public final class RedisConnection: Sendable {
 
     /// Sends one command and waits for its reply.
     /// - Throws: ``RedisError``: `serverError` for an error reply, `timeout`, `connectionFailed`; or
-    ///   `CancellationError` (the connection is then closed, since its reply order would be off).
+    ///   `CancellationError` at once when the task is cancelled. The reply still arrives later and is dropped
+    ///   (completing a finished promise does nothing), so the other commands on the connection are unaffected.
     public func send(_ arguments: [String]) async throws -> RESPValue {
         var buffer = channel.allocator.buffer(capacity: 64)
         RESPEncoder.encode(arguments, into: &buffer)
@@ -105,7 +106,6 @@ public final class RedisConnection: Sendable {
             return try await promise.futureResult.get()
         } onCancel: {
             promise.fail(CancellationError())
-            channel.close(promise: nil)
         }
     }
 

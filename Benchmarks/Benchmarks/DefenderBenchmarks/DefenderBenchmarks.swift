@@ -1,0 +1,117 @@
+import Benchmark
+import DefenderCore
+import DefenderRedis
+import Foundation
+import NIOCore
+
+// Redis benchmarks use DEFENDER_BENCH_REDIS_URL (Benchmarks/run starts a redis-server for them).
+let redisURL = ProcessInfo.processInfo.environment["DEFENDER_BENCH_REDIS_URL"]
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .throughput], maxDuration: .seconds(3))
+
+    // MARK: RESP codec
+
+    var reply = ByteBuffer()
+    RESPEncoder.encode(.array([.integer(0), .integer(300_000), .integer(1), .integer(1), .integer(4), .integer(4), .integer(1), .integer(1)]), into: &reply)
+    Benchmark("RESP decode: a script reply of 8 integers") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var buffer = reply
+            var decoder = RESPDecoder()
+            blackHole(try decoder.decode(buffer: &buffer))
+        }
+    }
+
+    var bulk = ByteBuffer()
+    RESPEncoder.encode(.bulkString(ByteBuffer(string: String(repeating: "x", count: 64))), into: &bulk)
+    Benchmark("RESP decode: a 64-byte bulk string") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var buffer = bulk
+            var decoder = RESPDecoder()
+            blackHole(try decoder.decode(buffer: &buffer))
+        }
+    }
+
+    Benchmark("RESP encode: EVALSHA with 9 keys and 12 arguments") { benchmark in
+        let command = ["EVALSHA", String(repeating: "a", count: 40), "9"] + (0..<9).map { "defender:failed:ip:10.0.0.\($0)" } + (0..<12).map(String.init)
+        var buffer = ByteBuffer()
+        for _ in benchmark.scaledIterations {
+            buffer.clear()
+            RESPEncoder.encode(command, into: &buffer)
+            blackHole(buffer)
+        }
+    }
+
+    // MARK: Engine with the memory store
+
+    Benchmark("Engine (memory): check + recordSuccess") { benchmark in
+        let engine = Defender(configuration: DefenderConfiguration())
+        let client = ClientAddress(address: IPAddress("203.0.113.7")!)
+        for _ in benchmark.scaledIterations {
+            if case .allowed(let attempt) = try await engine.check(ip: client, username: "alice") {
+                try await engine.recordSuccess(attempt)
+            }
+        }
+    }
+
+    Benchmark("Engine (memory): check of a blocked IP") { benchmark in
+        let engine = Defender(configuration: DefenderConfiguration())
+        try await engine.block(ip: "203.0.113.8")
+        let client = ClientAddress(address: IPAddress("203.0.113.8")!)
+        for _ in benchmark.scaledIterations {
+            blackHole(try await engine.check(ip: client, username: "mallory"))
+        }
+    }
+
+    // MARK: Client IP
+
+    var proxied = DefenderConfiguration()
+    proxied.behindReverseProxy = true
+    let resolver = ClientIPResolver(configuration: proxied)
+    let longHeader = (0..<30).map { "10.0.\($0 / 256).\($0 % 256)" }.joined(separator: ", ")
+    let shortHeader = "2001:db8:1:2::7, 10.0.0.1"
+    Benchmark("Client IP: X-Forwarded-For with 30 trusted hops") { benchmark in
+        let peer = IPAddress("127.0.0.1")
+        for _ in benchmark.scaledIterations {
+            blackHole(try? resolver.resolve(peer: peer) { _ in [longHeader] })
+        }
+    }
+    Benchmark("Client IP: IPv6 client behind one proxy") { benchmark in
+        let peer = IPAddress("127.0.0.1")
+        for _ in benchmark.scaledIterations {
+            blackHole(try resolver.resolve(peer: peer) { _ in [shortHeader] })
+        }
+    }
+
+    // MARK: Redis (needs DEFENDER_BENCH_REDIS_URL)
+
+    guard let redisURL, let configuration = try? RedisConfiguration(url: redisURL) else { return }
+
+    Benchmark("Redis: 1000 pipelined INCRs on one connection", configuration: .init(metrics: [.wallClock, .cpuTotal, .throughput], maxDuration: .seconds(5))) { benchmark in
+        let connection = try await RedisConnection.connect(to: configuration)
+        let commands = Array(repeating: ["INCR", "defender-bench:incr"], count: 1000)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await connection.pipeline(commands))
+        }
+        benchmark.stopMeasurement()
+        await connection.close()
+    }
+
+    Benchmark("Redis: check + recordFailure (two scripts)", configuration: .init(metrics: [.wallClock, .cpuTotal, .throughput], maxDuration: .seconds(5))) { benchmark in
+        var config = DefenderConfiguration()
+        config.loginFailureLimit = 1_000_000_000
+        let client = RedisClient(configuration: configuration)
+        let engine = Defender(configuration: config, store: RedisAttemptStore(client: client, prefix: "defender-bench"))
+        let address = ClientAddress(address: IPAddress("198.51.100.1")!)
+        _ = try await engine.check(ip: address, username: "warm")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            if case .allowed(let attempt) = try await engine.check(ip: address, username: "bob") {
+                blackHole(try await engine.recordFailure(attempt))
+            }
+        }
+        benchmark.stopMeasurement()
+        await client.shutdown()
+    }
+}
