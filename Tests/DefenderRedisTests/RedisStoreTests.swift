@@ -211,18 +211,35 @@ struct TestCertificates {
 @Suite struct RedisCancellationTests {
     @Test func cancellingOneCommandSparesTheOthers() async throws {
         guard let url = SharedRedis.url else { return }
-        let connection = try await RedisConnection.connect(to: try RedisConfiguration(url: url))
-        let slow = Task { try await connection.send(["BLPOP", "defender-test-never-\(UUID().uuidString)", "0.5"]) }
-        try await Task.sleep(for: .milliseconds(50))
+        var configuration = try RedisConfiguration(url: url)
+        configuration.commandTimeout = .seconds(30)  // the BLPOP below must outlive a slow, loaded machine
+        let connection = try await RedisConnection.connect(to: configuration)
+        let list = "defender-test-list-\(UUID().uuidString)"
+        let slow = Task { try await connection.send(["BLPOP", list, "10"]) }
+        try await Task.sleep(for: .milliseconds(100))
         let next = Task { try await connection.send(["PING"]) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: .milliseconds(100))
         let start = ContinuousClock.now
         slow.cancel()
         await #expect(throws: CancellationError.self) { try await slow.value }
-        #expect(ContinuousClock.now - start < .milliseconds(300))
-        #expect(try await next.value.string == "PONG")  // answered after the dropped BLPOP reply
+        #expect(ContinuousClock.now - start < .seconds(2))
+        // Release the BLPOP from another connection: its reply is dropped, and PING gets its own.
+        let other = try await RedisConnection.connect(to: configuration)
+        _ = try await other.send(["LPUSH", list, "x"])
+        #expect(try await next.value.string == "PONG")
         #expect(try await connection.send(["ECHO", "still in order"]).string == "still in order")
         await connection.close()
+        await other.close()
+    }
+
+    @Test func commandsOnAClosedConnectionFail() async throws {
+        guard let url = SharedRedis.url else { return }
+        let connection = try await RedisConnection.connect(to: try RedisConfiguration(url: url))
+        await connection.close()
+        let error = await #expect(throws: RedisError.self) { try await connection.send(["PING"]) }
+        #expect(error?.code == .connectionFailed)
+        let results = try await connection.pipeline([["PING"], ["PING"]])
+        #expect(results.allSatisfy { if case .failure = $0 { true } else { false } })
     }
 
     @Test func commandTimeoutFailsFastAndTheClientRecovers() async throws {

@@ -1,9 +1,9 @@
 import NIOCore
 
-/// One command on its way: its encoded bytes and where its reply goes.
+/// Commands on their way: their encoded bytes (one or a whole pipeline) and where each reply goes, in order.
 struct RedisCommand {
     var bytes: ByteBuffer
-    let promise: EventLoopPromise<RESPValue>
+    let promises: [EventLoopPromise<RESPValue>]
 }
 
 /// Matches replies to commands in order (Redis answers a pipeline in order).
@@ -27,12 +27,14 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let command = unwrapOutboundIn(data)
         if let failure {
-            command.promise.fail(failure)
+            for commandPromise in command.promises { commandPromise.fail(failure) }
             promise?.fail(failure)
             return
         }
-        pending.append((command.promise, .now() + commandTimeout))
-        if pending.count == 1 { scheduleTimeout(context: context) }
+        let wasIdle = pending.isEmpty
+        let deadline = NIODeadline.now() + commandTimeout
+        for commandPromise in command.promises { pending.append((commandPromise, deadline)) }
+        if wasIdle { scheduleTimeout(context: context) }
         context.write(wrapOutboundOut(command.bytes), promise: promise)
     }
 

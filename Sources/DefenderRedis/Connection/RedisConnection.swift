@@ -102,7 +102,7 @@ public final class RedisConnection: Sendable {
         RESPEncoder.encode(arguments, into: &buffer)
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         return try await withTaskCancellationHandler {
-            channel.writeAndFlush(RedisCommand(bytes: buffer, promise: promise), promise: nil)
+            write(RedisCommand(bytes: buffer, promises: [promise]))
             return try await promise.futureResult.get()
         } onCancel: {
             promise.fail(CancellationError())
@@ -112,21 +112,32 @@ public final class RedisConnection: Sendable {
     /// Sends several commands in one write and returns each one's result, so an error in one does not hide
     /// the others.
     public func pipeline(_ commands: [[String]]) async throws -> [Result<RESPValue, any Error>] {
-        var futures: [EventLoopFuture<RESPValue>] = []
-        let channel = self.channel
+        // One buffer and one write for the whole pipeline: one event-loop hop, one syscall.
+        var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
+        var promises: [EventLoopPromise<RESPValue>] = []
+        promises.reserveCapacity(commands.count)
         for arguments in commands {
-            var buffer = channel.allocator.buffer(capacity: 64)
             RESPEncoder.encode(arguments, into: &buffer)
-            let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-            futures.append(promise.futureResult)
-            channel.write(RedisCommand(bytes: buffer, promise: promise), promise: nil)
+            promises.append(channel.eventLoop.makePromise(of: RESPValue.self))
         }
-        channel.flush()
+        write(RedisCommand(bytes: buffer, promises: promises))
         var results: [Result<RESPValue, any Error>] = []
-        for future in futures {
-            do { results.append(.success(try await future.get())) } catch { results.append(.failure(error)) }
+        results.reserveCapacity(promises.count)
+        for promise in promises {
+            do { results.append(.success(try await promise.futureResult.get())) } catch { results.append(.failure(error)) }
         }
         return results
+    }
+
+    /// Writes commands; if the write itself fails (the channel is already closed, so no handler will ever see
+    /// them), their promises fail instead of waiting forever.
+    private func write(_ command: RedisCommand) {
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        let promises = command.promises
+        written.futureResult.whenFailure { error in
+            for promise in promises { promise.fail(RedisError(.connectionFailed, "the connection is closed")) }
+        }
+        channel.writeAndFlush(command, promise: written)
     }
 
     /// Closes the connection.
