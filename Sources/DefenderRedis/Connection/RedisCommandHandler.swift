@@ -17,6 +17,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
     private var pending = CircularBuffer<(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline)>()
     private var timeoutTask: Scheduled<Void>?
+    private var scheduledDeadline: NIODeadline?
     private let commandTimeout: TimeAmount
     private var failure: RedisError?
 
@@ -66,14 +67,19 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         if failure == nil { failure = error }
         timeoutTask?.cancel()
         timeoutTask = nil
+        scheduledDeadline = nil
         while let head = pending.popFirst() { head.promise.fail(error) }
     }
 
-    /// One timer for the oldest pending command, moved along as replies arrive.
+    /// One timer for the oldest pending command, moved along as replies arrive. Commands of one pipeline share
+    /// a deadline, so the timer is left alone while the head's deadline does not change.
     private func scheduleTimeout(context: ChannelHandlerContext) {
+        let deadline = pending.first?.deadline
+        if deadline == scheduledDeadline, timeoutTask != nil || deadline == nil { return }
         timeoutTask?.cancel()
         timeoutTask = nil
-        guard let deadline = pending.first?.deadline else { return }
+        scheduledDeadline = deadline
+        guard let deadline else { return }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timeoutTask = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value

@@ -121,12 +121,8 @@ public final class RedisConnection: Sendable {
             promises.append(channel.eventLoop.makePromise(of: RESPValue.self))
         }
         write(RedisCommand(bytes: buffer, promises: promises))
-        var results: [Result<RESPValue, any Error>] = []
-        results.reserveCapacity(promises.count)
-        for promise in promises {
-            do { results.append(.success(try await promise.futureResult.get())) } catch { results.append(.failure(error)) }
-        }
-        return results
+        // One await for the whole pipeline: awaiting each future would cost a hop to the event loop and back apiece.
+        return try await EventLoopFuture.whenAllComplete(promises.map(\.futureResult), on: channel.eventLoop).get()
     }
 
     /// Writes commands; if the write itself fails (the channel is already closed, so no handler will ever see
