@@ -78,8 +78,8 @@ public struct DefenderSupport: Sendable {
     /// The engine, built on first use from ``configuration`` and the chosen store.
     /// - Throws: the configuration's validation error, or the store's construction error.
     public func engine() throws -> Defender {
+        if let engine = storage.state.withLockedValue({ $0.engine }) { return engine }
         let state = storage.state.withLockedValue { $0 }
-        if let engine = state.engine { return engine }
         // Built outside the lock: a provider may read `app.defender` itself.
         try state.configuration.validate()
         let store = try state.provider.makeStore(application, state.configuration)

@@ -48,9 +48,8 @@ struct Entry {
         return block
     }
 
-    func lockoutCount(at now: Duration, window: Duration?) -> Int {
-        let window = window ?? historyWindow
-        return lockouts.count { now - $0 < window }
+    func lockoutCount(at now: Duration) -> Int {
+        lockouts.count { now - $0 < historyWindow }
     }
 
     /// When nothing in the entry is alive any more; `nil`: never (a permanent block or a counter without TTL).
@@ -143,7 +142,7 @@ struct State {
         entry.failures = 0
         entry.failuresExpire = nil
         entry.block = nil
-        if entry.lockoutCount(at: now, window: nil) == 0 {
+        if entry.lockoutCount(at: now) == 0 {
             entries.removeValue(forKey: storeKey)
         } else {
             entries[storeKey] = entry

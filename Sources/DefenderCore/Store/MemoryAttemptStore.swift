@@ -108,7 +108,7 @@ public final class MemoryAttemptStore: AttemptStore {
                 guard let block = entry.activeBlock(at: now), cursor.map({ key.value > $0 }) ?? true else { continue }
                 found.append(BlockInfo(
                     key: DefenderKey(kind: kind, normalizedValue: key.value), remaining: block.expires.map { $0 - now },
-                    isManual: block.isManual, lockoutCount: entry.lockoutCount(at: now, window: nil)))
+                    isManual: block.isManual, lockoutCount: entry.lockoutCount(at: now)))
             }
             found.sort { $0.key.value < $1.key.value }
             let page = Array(found.prefix(max(0, limit)))
@@ -120,7 +120,7 @@ public final class MemoryAttemptStore: AttemptStore {
         let now = clock.now()
         return state.withLock { state in
             guard let entry = state.entries[StoreKey(key)] else { return KeyState(failures: 0, block: nil, lockoutCount: 0) }
-            let count = entry.lockoutCount(at: now, window: nil)
+            let count = entry.lockoutCount(at: now)
             let block = entry.activeBlock(at: now).map {
                 BlockInfo(key: key, remaining: $0.expires.map { $0 - now }, isManual: $0.isManual, lockoutCount: count)
             }
@@ -132,7 +132,9 @@ public final class MemoryAttemptStore: AttemptStore {
     private static func lockout(
         ip: (DefenderKey, Block?), username: (DefenderKey?, Block?), policy: LockoutPolicy, now: Duration
     ) -> Lockout? {
-        let manual = [ip, username].compactMap { key, block in block?.isManual == true ? key.map { ($0, block!) } : nil }
+        var manual: [(DefenderKey, Block)] = []
+        if let block = ip.1, block.isManual { manual.append((ip.0, block)) }
+        if let key = username.0, let block = username.1, block.isManual { manual.append((key, block)) }
         if !manual.isEmpty { return Lockout(keys: manual.map(\.0), retryAfter: latest(manual.map(\.1), now: now)) }
         let ipBlocked = ip.1 != nil && !policy.disableIPLockout
         let userBlocked = username.1 != nil && username.0 != nil && !policy.disableUsernameLockout

@@ -79,7 +79,7 @@ public final class RedisClient: Sendable {
     private func connection() async throws -> RedisConnection {
         enum Pick {
             case ready(RedisConnection)
-            case wait(Task<RedisConnection, any Error>, Int)
+            case wait(Task<RedisConnection, any Error>)
         }
         let pick: Pick = try state.withLock { state in
             guard !state.isShutDown else { throw RedisError(.shutDown, "the Redis client was shut down") }
@@ -94,18 +94,18 @@ public final class RedisClient: Sendable {
                 let eventLoop = eventLoopGroup.any()
                 let task = Task { try await RedisConnection.connect(to: configuration, on: eventLoop) }
                 state.slots.append(.connecting(task))
-                return .wait(task, state.slots.count - 1)
+                return .wait(task)
             }
             state.next = (state.next + 1) % state.slots.count
             switch state.slots[state.next] {
             case .ready(let connection): return .ready(connection)
-            case .connecting(let task): return .wait(task, state.next)
+            case .connecting(let task): return .wait(task)
             }
         }
         switch pick {
         case .ready(let connection):
             return connection
-        case .wait(let task, _):
+        case .wait(let task):
             do {
                 let connection = try await task.value
                 state.withLock { state in
