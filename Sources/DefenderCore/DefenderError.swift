@@ -10,6 +10,7 @@ public struct DefenderError: Error, Sendable, Equatable, CustomStringConvertible
             case malformedForwardingHeader
             case storeUnavailable
             case invalidKey
+            case admissionTimeout
         }
 
         private let base: Base
@@ -23,6 +24,9 @@ public struct DefenderError: Error, Sendable, Equatable, CustomStringConvertible
         public static let storeUnavailable = Code(.storeUnavailable)
         /// An IP address or username given to an operator call is not valid.
         public static let invalidKey = Code(.invalidKey)
+        /// A login waited ``DefenderConfiguration/admissionTimeout`` for checks in flight on its IP or username
+        /// and was not admitted; it was not checked. Answered `503` with `Retry-After: 1`.
+        public static let admissionTimeout = Code(.admissionTimeout)
 
         public var description: String { base.rawValue }
     }

@@ -47,28 +47,31 @@ public struct DefenderRequest: Sendable {
         return username
     }
 
-    /// Whether this request's IP or username is locked now (django-defender's `is_already_locked`).
+    /// Whether this request's IP or username is locked now (django-defender's `is_already_locked`). Reserves
+    /// nothing.
     /// - Parameter username: the username to check; by default the one the request submitted.
     /// - Returns: the lockout, or `nil` when the request may go ahead.
     public func lockout(username: String?? = .none) async throws -> Lockout? {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
-        switch try await engine().check(ip: client(), username: name) {
-        case .locked(let lockout): return lockout
-        case .allowed: return nil
-        }
+        return try await engine().lockout(ip: client(), username: name)
     }
 
-    /// Runs a login handler under protection (django-defender's `watch_login`).
+    /// Runs a login handler under protection (django-defender's `watch_login`), race-free.
     ///
-    /// A locked request gets the lockout response and the handler is not called. Otherwise the handler runs
-    /// and, for a POST, its response is classified by `outcome`: a failure is counted (and answered with the
-    /// lockout response when it crosses a limit), a success clears counters. A handler that throws a `401`
-    /// `AbortError` counts as a failure; other thrown errors are not counted.
+    /// A POST is admitted first (see ``Defender/check(ip:username:)``): a locked request gets the lockout
+    /// response and the handler is not called; a request that could be locked by checks in flight on its IP or
+    /// username waits for them. The handler's response is then classified by `outcome`: a failure is counted
+    /// (and answered with the lockout response when it crosses a limit), a success clears counters. A handler
+    /// that throws a `401` `AbortError` counts as a failure; other thrown errors, cancellation and responses
+    /// classified ``LoginOutcome/Verdict/notCounted`` give the slot back uncounted. Other methods are only
+    /// checked for a lock, never counted.
     /// - Parameters:
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the lockout response's format.
     ///   - handler: the login handler; it receives the submitted username.
+    /// - Throws: `503 Service Unavailable` with `Retry-After: 1` when the wait for checks in flight exceeds
+    ///   ``DefenderConfiguration/admissionTimeout``; whatever the handler throws.
     public func watchLogin(
         outcome: LoginOutcome = .redirectMeansSuccess,
         format: LockoutResponseFormat = .automatic,
@@ -76,6 +79,12 @@ public struct DefenderRequest: Sendable {
     ) async throws -> Response {
         let engine = try engine()
         let username = try await username()
+        guard request.method == .POST else {
+            if let lockout = try await engine.lockout(ip: client(), username: username) {
+                return try await lockoutResponse(lockout, format: format)
+            }
+            return try await handler(username)
+        }
         let attempt: LoginAttempt
         switch try await engine.check(ip: client(), username: username) {
         case .locked(let lockout): return try await lockoutResponse(lockout, format: format)
@@ -85,12 +94,14 @@ public struct DefenderRequest: Sendable {
         do {
             response = try await handler(username)
         } catch let abort as any AbortError where abort.status == .unauthorized {
-            if request.method == .POST, let lockout = try await engine.recordFailure(attempt) {
+            if let lockout = try await engine.recordFailure(attempt) {
                 return try await lockoutResponse(lockout, format: format)
             }
             throw abort
+        } catch {
+            try? await engine.release(attempt)
+            throw error
         }
-        guard request.method == .POST else { return response }
         switch outcome.classify(response) {
         case .failure:
             if let lockout = try await engine.recordFailure(attempt) {
@@ -99,28 +110,28 @@ public struct DefenderRequest: Sendable {
         case .success:
             try await engine.recordSuccess(attempt)
         case .notCounted:
-            break
+            try await engine.release(attempt)
         }
         return response
     }
 
-    /// Records the outcome of a login checked elsewhere (django-defender's `check_request`).
-    /// - Returns: the lockout when this failure crossed a limit.
+    /// Records the outcome of a login checked elsewhere (django-defender's `check_request`). The password was
+    /// checked before this call, so nothing is reserved: prefer ``watchLogin(outcome:format:_:)``, which
+    /// admits before the check.
+    /// - Returns: the lockout when the request is locked, or when this failure crossed a limit.
     @discardableResult
     public func record(success: Bool, username: String?? = .none) async throws -> Lockout? {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
         let engine = try engine()
-        switch try await engine.check(ip: client(), username: name) {
-        case .locked(let lockout):
-            return lockout
-        case .allowed(let attempt):
-            if success {
-                try await engine.recordSuccess(attempt)
-                return nil
-            }
-            return try await engine.recordFailure(attempt)
+        let client = try client()
+        if let lockout = try await engine.lockout(ip: client, username: name) { return lockout }
+        let attempt = LoginAttempt(ip: client, submittedUsername: name)
+        if success {
+            try await engine.recordSuccess(attempt)
+            return nil
         }
+        return try await engine.recordFailure(attempt)
     }
 
     /// The value of one URL-encoded form field of the body, found by scanning the bytes (no full decode).

@@ -19,6 +19,7 @@ import Testing
         #expect(config.trustedProxies.count == 8 && config.ipv6PrefixLength == 64)
         #expect(config.storeFailurePolicy == .fallback && config.lockoutStatus == 403)
         #expect(config.memoryMaxEntries == 100_000 && config.store == .memory && config.successReset == .own)
+        #expect(config.admissionTimeout == .seconds(10) && config.reservationTTL == .seconds(30))
     }
 
     @Test func readsEveryVariable() throws {
@@ -36,7 +37,7 @@ import Testing
             "DEFENDER_MOCK_REDIS": "true", "DEFENDER_TRUSTED_PROXIES": "10.0.0.0/8, ::1",
             "DEFENDER_IPV6_PREFIX_LENGTH": "56", "DEFENDER_STORE_FAILURE_POLICY": "closed",
             "DEFENDER_LOCKOUT_STATUS": "429", "DEFENDER_MEMORY_MAX_ENTRIES": "1000", "DEFENDER_STORE": "redis",
-            "DEFENDER_SUCCESS_RESET": "all",
+            "DEFENDER_SUCCESS_RESET": "all", "DEFENDER_ADMISSION_TIMEOUT_MS": "250", "DEFENDER_RESERVATION_TTL": "20",
         ])
         #expect(config.loginFailureLimit == 5 && config.ipFailureLimit == 7 && config.usernameFailureLimit == 2)
         #expect(config.lockOutByIPAndUsername && config.disableIPLockout && !config.disableUsernameLockout)
@@ -52,7 +53,8 @@ import Testing
         #expect(config.trustedProxies == [IPNetwork("10.0.0.0/8")!, IPNetwork("::1/128")!])
         #expect(config.ipv6PrefixLength == 56 && config.storeFailurePolicy == .closed && config.lockoutStatus == 429)
         #expect(config.memoryMaxEntries == 1000 && config.successReset == .all)
-        #expect(DefenderConfiguration.environmentVariables.count == 30)
+        #expect(config.admissionTimeout == .milliseconds(250) && config.reservationTTL == .seconds(20))
+        #expect(DefenderConfiguration.environmentVariables.count == 32)
     }
 
     @Test func cooloffDefaultsFollowCooloffTime() throws {
@@ -85,7 +87,8 @@ import Testing
         ("DEFENDER_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local"), ("DEFENDER_IPV6_PREFIX_LENGTH", "129"),
         ("DEFENDER_STORE_FAILURE_POLICY", "retry"), ("DEFENDER_LOCKOUT_STATUS", "200"),
         ("DEFENDER_MEMORY_MAX_ENTRIES", "0"), ("DEFENDER_STORE", "memcached"), ("DEFENDER_SUCCESS_RESET", "none"),
-        ("DEFENDER_COOLOFF_TIME", "99999999999999999999"),
+        ("DEFENDER_COOLOFF_TIME", "99999999999999999999"), ("DEFENDER_ADMISSION_TIMEOUT_MS", "60001"),
+        ("DEFENDER_ADMISSION_TIMEOUT_MS", "1.5"), ("DEFENDER_RESERVATION_TTL", "0"), ("DEFENDER_RESERVATION_TTL", "3601"),
     ])
     func rejectsBadValues(_ name: String, _ value: String) {
         let error = #expect(throws: DefenderError.self) { try DefenderConfiguration.fromEnvironment([name: value]) }

@@ -18,6 +18,11 @@ import Testing
         try await Self.contract(url: url).runAll()
     }
 
+    @Test func admissionContract() async throws {
+        guard let url = SharedRedis.url else { return }
+        try await Self.contract(url: url).runAdmission()
+    }
+
     @Test func keysCarryTTLsAndThePrefix() async throws {
         guard let url = SharedRedis.url else { return }
         let client = RedisClient(configuration: try RedisConfiguration(url: url))

@@ -12,7 +12,7 @@ extension DefenderConfiguration {
         "DEFENDER_REDIS_PASSWORD_QUOTE", "DEFENDER_REDIS_NAME", "DEFENDER_GET_USERNAME_FROM_REQUEST_PATH",
         "DEFENDER_MOCK_REDIS", "DEFENDER_TRUSTED_PROXIES", "DEFENDER_IPV6_PREFIX_LENGTH",
         "DEFENDER_STORE_FAILURE_POLICY", "DEFENDER_LOCKOUT_STATUS", "DEFENDER_MEMORY_MAX_ENTRIES", "DEFENDER_STORE",
-        "DEFENDER_SUCCESS_RESET",
+        "DEFENDER_SUCCESS_RESET", "DEFENDER_ADMISSION_TIMEOUT_MS", "DEFENDER_RESERVATION_TTL",
     ]
 
     /// Reads the configuration from `DEFENDER_*` environment variables (django-defender's names).
@@ -81,6 +81,10 @@ extension DefenderConfiguration {
         if let value = try reader.count("DEFENDER_MEMORY_MAX_ENTRIES") { config.memoryMaxEntries = value }
         if let value = try reader.choice("DEFENDER_STORE", StoreKind.all) { config.store = value }
         if let value = try reader.choice("DEFENDER_SUCCESS_RESET", SuccessReset.choices) { config.successReset = value }
+        if let value = try reader.count("DEFENDER_ADMISSION_TIMEOUT_MS", unit: "milliseconds") {
+            config.admissionTimeout = .milliseconds(value)
+        }
+        if let value = try reader.seconds("DEFENDER_RESERVATION_TTL") { config.reservationTTL = value }
         try config.validate()
         return config
     }

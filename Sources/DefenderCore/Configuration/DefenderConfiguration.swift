@@ -80,6 +80,12 @@ public struct DefenderConfiguration: Sendable, Equatable {
     public var store: StoreKind = .memory
     /// `DEFENDER_SUCCESS_RESET`: what a successful login clears.
     public var successReset: SuccessReset = .own
+    /// `DEFENDER_ADMISSION_TIMEOUT_MS`: how long a login waits for checks in flight on its IP or username before
+    /// it is answered `503` with `Retry-After: 1`; zero answers at once.
+    public var admissionTimeout: Duration = .seconds(10)
+    /// `DEFENDER_RESERVATION_TTL`: the longest an admission slot is held, should its instance die before it
+    /// records the outcome. Must exceed the slowest password check.
+    public var reservationTTL: Duration = .seconds(30)
 
     /// Loopback, private and link-local ranges: the addresses a reverse proxy usually has (Rails' default).
     public static let defaultTrustedProxies: [IPNetwork] = [
@@ -158,6 +164,12 @@ public struct DefenderConfiguration: Sendable, Equatable {
         }
         if !(1...Self.maximumCount).contains(memoryMaxEntries) {
             throw fail("DEFENDER_MEMORY_MAX_ENTRIES", "must be a whole number from 1 to \(Self.maximumCount)")
+        }
+        if admissionTimeout < .zero || admissionTimeout > .seconds(60) {
+            throw fail("DEFENDER_ADMISSION_TIMEOUT_MS", "must be a whole number of milliseconds from 0 to 60000")
+        }
+        if reservationTTL < .seconds(1) || reservationTTL > .seconds(3600) {
+            throw fail("DEFENDER_RESERVATION_TTL", "must be a whole number of seconds from 1 to 3600")
         }
         if effectiveStore == .redis {
             let scheme = redisURL.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }

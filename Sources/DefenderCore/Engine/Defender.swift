@@ -4,11 +4,12 @@ import Logging
 ///
 /// ```swift
 /// let defender = Defender(configuration: config)
-/// switch try await defender.check(ip: client, username: submitted) {
+/// switch try await defender.check(ip: client, username: submitted) {  // admits: reserves a slot
 /// case .locked(let lockout): // answer with the lockout response; do not check the password
 /// case .allowed(let attempt):
 ///     if passwordIsRight { try await defender.recordSuccess(attempt) }
 ///     else if let lockout = try await defender.recordFailure(attempt) { /* lockout response */ }
+///     // or, if neither can be said (an error): try await defender.release(attempt)
 /// }
 /// ```
 public struct Defender: Sendable {
@@ -38,37 +39,81 @@ public struct Defender: Sendable {
 
     /// The result of checking a login before its password is checked.
     public enum Check: Sendable, Hashable {
-        /// Go ahead: check the password, then record the outcome with this attempt.
+        /// Go ahead: check the password, then record the outcome with this attempt (or release it).
         case allowed(LoginAttempt)
         /// Refuse without checking the password; nothing is counted.
         case locked(Lockout)
     }
 
-    /// Checks whether a login may go ahead.
+    /// Admits a login before its password is checked: one atomic store step that refuses a locked request or
+    /// reserves an in-flight slot on its IP and username.
+    ///
+    /// When checks already in flight on the same key could lock this request, it waits (polling the store with
+    /// a short backoff) until they are recorded and then sees the new state, so concurrent requests never get
+    /// more password checks than the same requests one after another would.
+    /// Every `.allowed` attempt must end in ``recordFailure(_:)``, ``recordSuccess(_:)`` or ``release(_:)``;
+    /// a slot that is never given back lapses after ``DefenderConfiguration/reservationTTL``.
     /// - Parameters:
     ///   - ip: the client, from ``resolver``.
     ///   - username: the submitted username, as typed (it is normalised here); `nil` or empty when there is none.
+    /// - Throws: ``DefenderError`` with ``DefenderError/Code/admissionTimeout`` after waiting
+    ///   ``DefenderConfiguration/admissionTimeout``; `CancellationError` when the task is cancelled while waiting.
     public func check(ip: ClientAddress, username: String?) async throws -> Check {
-        let attempt = LoginAttempt(ip: ip, submittedUsername: username)
-        if let lockout = try await store.check(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy) {
-            return .locked(lockout)
+        var attempt = LoginAttempt(ip: ip, submittedUsername: username)
+        let reservation = Reservation()
+        var deadline: ContinuousClock.Instant?
+        var pause = Duration.milliseconds(1)
+        while true {
+            switch try await store.admit(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation, policy: policy) {
+            case .admitted:
+                attempt.reservation = reservation
+                return .allowed(attempt)
+            case .locked(let lockout):
+                return .locked(lockout)
+            case .busy:
+                let now = ContinuousClock.now
+                let end = deadline ?? now + configuration.admissionTimeout
+                deadline = end
+                guard now < end else {
+                    throw DefenderError(.admissionTimeout, "too many logins for this address or username are being checked at once; try again in a moment")
+                }
+                // Jitter spreads the retries of requests that started together.
+                let jittered = pause * Double.random(in: 0.5...1.0)
+                try await Task.sleep(for: min(jittered, end - now))
+                pause = min(pause * 2, .milliseconds(50))
+            }
         }
-        return .allowed(attempt)
     }
 
-    /// Records a failed login.
+    /// Whether a login is locked now, without reserving anything (django-defender's `is_already_locked`).
+    public func lockout(ip: ClientAddress, username: String?) async throws -> Lockout? {
+        let attempt = LoginAttempt(ip: ip, submittedUsername: username)
+        return try await store.check(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy)
+    }
+
+    /// Records a failed login and releases its reservation.
     /// - Returns: the lockout when this failure crossed a limit (the request gets the lockout response), else `nil`.
     @discardableResult
     public func recordFailure(_ attempt: LoginAttempt) async throws -> Lockout? {
-        let result = try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy)
+        let result = try await store.recordFailure(
+            ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
         for key in result.newlyBlocked { events.emit(DefenderEvent(key: key, blocked: true)) }
         return result.lockout
     }
 
-    /// Records a successful login, clearing what ``DefenderConfiguration/successReset`` says.
+    /// Records a successful login, clearing what ``DefenderConfiguration/successReset`` says, and releases its
+    /// reservation.
     public func recordSuccess(_ attempt: LoginAttempt) async throws {
-        let unblocked = try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy)
+        let unblocked = try await store.recordSuccess(
+            ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
         for key in unblocked { events.emit(DefenderEvent(key: key, blocked: false)) }
+    }
+
+    /// Gives back the slots of an admitted login whose outcome will not be recorded (its handler failed for
+    /// a reason that is not a wrong password, or it was cancelled).
+    public func release(_ attempt: LoginAttempt) async throws {
+        guard let reservation = attempt.reservation else { return }
+        try await store.release(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation)
     }
 
     // MARK: Operator actions
@@ -156,6 +201,8 @@ public struct LoginAttempt: Sendable, Hashable {
     public let ipKey: DefenderKey
     /// The username key; `nil` for an empty username, which is never counted.
     public let usernameKey: DefenderKey?
+    /// The in-flight slots this attempt holds, from ``Defender/check(ip:username:)``; `nil` when it holds none.
+    public internal(set) var reservation: Reservation?
 
     /// Creates an attempt, normalising the username.
     public init(ip: ClientAddress, submittedUsername: String?) {

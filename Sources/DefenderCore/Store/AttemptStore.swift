@@ -4,16 +4,31 @@
 /// sequential rules of django-defender given by ``LockoutPolicy``, so that the engine never reads and then
 /// writes in two steps.
 public protocol AttemptStore: Sendable {
-    /// Whether a login for `ip` and `username` may go ahead, or is locked.
+    /// Whether a login for `ip` and `username` is locked now; reserves nothing (django-defender's
+    /// `is_already_locked`).
     /// - Returns: `nil` when the request may be checked, or the lockout that refuses it.
     func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout?
 
-    /// Counts a failed login and blocks whatever crossed its limit.
-    func recordFailure(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> FailureResult
+    /// Admission, in one atomic step: refuses a locked request, or reserves an in-flight slot on each key
+    /// that can lock (`reservation`, held until ``LockoutPolicy/reservationTTL`` at most), or answers
+    /// ``Admission/busy`` when the checks already in flight could, by failing, lock this request.
+    ///
+    /// A key with `c` live failures, `n` slots in flight and limit `L` counts as blocked for this decision when
+    /// it is blocked, or when `n > 0` and `c + n > L`: so no key ever sees more password checks than the
+    /// sequential rules allow, however many requests arrive at once.
+    func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission
 
-    /// Applies a successful login: clears what ``LockoutPolicy/successReset`` says.
+    /// Gives back the slots of an admitted request whose outcome will not be recorded (the handler threw,
+    /// the task was cancelled). Unknown or expired reservations are ignored.
+    func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws
+
+    /// Counts a failed login, blocks whatever crossed its limit, and releases `reservation`, in one step.
+    func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult
+
+    /// Applies a successful login (clears what ``LockoutPolicy/successReset`` says) and releases
+    /// `reservation`, in one step.
     /// - Returns: the keys whose block this lifted.
-    func recordSuccess(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> [DefenderKey]
+    func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey]
 
     /// Blocks a key by hand; `duration` `nil` blocks until ``unblock(_:)``.
     /// - Returns: `true` when the key was not blocked before.
@@ -32,6 +47,47 @@ public protocol AttemptStore: Sendable {
     func state(of key: DefenderKey) async throws -> KeyState
 }
 
+extension AttemptStore {
+    /// Counts a failed login that holds no reservation.
+    public func recordFailure(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> FailureResult {
+        try await recordFailure(ip: ip, username: username, reservation: nil, policy: policy)
+    }
+
+    /// Applies a successful login that holds no reservation.
+    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> [DefenderKey] {
+        try await recordSuccess(ip: ip, username: username, reservation: nil, policy: policy)
+    }
+}
+
+/// The answer of ``AttemptStore/admit(ip:username:reservation:policy:)``.
+public enum Admission: Sendable, Hashable {
+    /// Go ahead: the reservation holds a slot on each key that can lock.
+    case admitted
+    /// Refused without a password check.
+    case locked(Lockout)
+    /// Checks in flight could lock this request; ask again when they have finished.
+    case busy
+}
+
+/// An admitted request's claim on in-flight slots, released when its outcome is recorded.
+public struct Reservation: Sendable, Hashable, CustomStringConvertible {
+    /// A random identifier, unique across instances.
+    public let id: String
+
+    /// A new random reservation.
+    public init() {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        id = String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// A reservation with a known identifier.
+    public init(id: String) { self.id = id }
+
+    public var description: String { id }
+}
+
 /// The rules a store applies, derived once from ``DefenderConfiguration``.
 public struct LockoutPolicy: Sendable, Hashable {
     public var ipLimit: Int
@@ -46,6 +102,8 @@ public struct LockoutPolicy: Sendable, Hashable {
     /// How long a lockout is remembered for escalation.
     public var historyWindow: Duration
     public var successReset: SuccessReset
+    /// How long an admission slot is held at most, so that a crashed instance cannot hold one for ever.
+    public var reservationTTL: Duration
 
     /// The rules of a configuration.
     public init(_ configuration: DefenderConfiguration) {
@@ -58,6 +116,16 @@ public struct LockoutPolicy: Sendable, Hashable {
         lockoutCooloffs = configuration.effectiveLockoutCooloffs
         historyWindow = configuration.accessAttemptExpiration
         successReset = configuration.successReset
+        reservationTTL = configuration.reservationTTL
+    }
+
+    /// The limit of a key's kind.
+    public func limit(of kind: DefenderKey.Kind) -> Int { kind == .ip ? ipLimit : usernameLimit }
+
+    /// Whether a key with `failures` live failures and `inFlight` admitted checks may be blocked by the time
+    /// those checks are recorded (all of them failures: the worst case).
+    public func mayBeBlocked(failures: Int, inFlight: Int, limit: Int) -> Bool {
+        inFlight > 0 && failures + inFlight > limit
     }
 
     /// The block length of a lockout, given how many lockouts the key had within the window before it.

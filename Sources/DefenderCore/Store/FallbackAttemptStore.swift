@@ -38,14 +38,29 @@ public final class FallbackAttemptStore: AttemptStore {
         try await perform(whenOpen: .some(nil)) { try await $0.check(ip: ip, username: username, policy: policy) }
     }
 
-    public func recordFailure(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> FailureResult {
-        try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)) {
-            try await $0.recordFailure(ip: ip, username: username, policy: policy)
+    public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
+        try await perform(whenOpen: .admitted) { try await $0.admit(ip: ip, username: username, reservation: reservation, policy: policy) }
+    }
+
+    public func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws {
+        try await fallback.release(ip: ip, username: username, reservation: reservation)
+        try await perform(whenOpen: ()) { try await $0.release(ip: ip, username: username, reservation: reservation) }
+    }
+
+    // A reservation taken in memory during an outage is released there even when the outcome is recorded in
+    // the shared store, which may be back by then.
+    public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
+        if let reservation { try await fallback.release(ip: ip, username: username, reservation: reservation) }
+        return try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)) {
+            try await $0.recordFailure(ip: ip, username: username, reservation: reservation, policy: policy)
         }
     }
 
-    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> [DefenderKey] {
-        try await perform(whenOpen: []) { try await $0.recordSuccess(ip: ip, username: username, policy: policy) }
+    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
+        if let reservation { try await fallback.release(ip: ip, username: username, reservation: reservation) }
+        return try await perform(whenOpen: []) {
+            try await $0.recordSuccess(ip: ip, username: username, reservation: reservation, policy: policy)
+        }
     }
 
     // Operator actions never pretend: under `open` and `closed` they fail during an outage.

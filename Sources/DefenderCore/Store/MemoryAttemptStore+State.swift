@@ -76,14 +76,52 @@ struct Entry {
     }
 }
 
+/// An admitted check in flight.
+struct Slot {
+    let id: String
+    let expires: Duration
+}
+
 struct State {
     var entries: [StoreKey: Entry] = [:]
+    /// In-flight admission slots by key; bounded by the requests in flight (and their TTL), not by the cap.
+    var slots: [StoreKey: [Slot]] = [:]
+    /// When `slots` holds this many keys, expired slots of keys nobody asked about again are swept.
+    var slotSweepThreshold = 1024
     /// Keys in insertion order (with their generation), for oldest-first eviction. Evicting in the dictionary's
     /// own order would always empty the same end of its table and pile the survivors into ever longer probe
     /// runs, making inserts quadratic.
     var order: [(key: StoreKey, generation: UInt64)] = []
     var head = 0
     var nextGeneration: UInt64 = 1
+
+    /// The live slots of `key`, dropping expired ones.
+    mutating func inFlight(_ key: StoreKey, now: Duration) -> Int {
+        guard var list = slots[key] else { return 0 }
+        list.removeAll { $0.expires <= now }
+        slots[key] = list.isEmpty ? nil : list
+        return list.count
+    }
+
+    mutating func reserve(_ key: StoreKey, id: String, expires: Duration, now: Duration) {
+        if slots.count >= slotSweepThreshold {
+            for (key, list) in slots where list.allSatisfy({ $0.expires <= now }) { slots.removeValue(forKey: key) }
+            slotSweepThreshold = max(1024, slots.count * 2)
+        }
+        slots[key, default: []].append(Slot(id: id, expires: expires))
+    }
+
+    mutating func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?) {
+        guard let reservation else { return }
+        release(StoreKey(ip), id: reservation.id)
+        if let username { release(StoreKey(username), id: reservation.id) }
+    }
+
+    mutating func release(_ key: StoreKey, id: String) {
+        guard var list = slots[key], let index = list.firstIndex(where: { $0.id == id }) else { return }
+        list.remove(at: index)
+        slots[key] = list.isEmpty ? nil : list
+    }
 
     /// Counts one failure on `key`, blocking it when it passes `limit`.
     mutating func fail(

@@ -34,9 +34,47 @@ public final class MemoryAttemptStore: AttemptStore {
         }
     }
 
-    public func recordFailure(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> FailureResult {
+    public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
         let now = clock.now()
         return state.withLock { state in
+            let ipEntry = state.entries[StoreKey(ip)]
+            let userEntry = username.flatMap { state.entries[StoreKey($0)] }
+            let ipBlock = ipEntry?.activeBlock(at: now)
+            let userBlock = userEntry?.activeBlock(at: now)
+            if let lockout = Self.lockout(ip: (ip, ipBlock), username: (username, userBlock), policy: policy, now: now) {
+                return .locked(lockout)
+            }
+            let ipCounts = !policy.disableIPLockout
+            let userCounts = username != nil && !policy.disableUsernameLockout
+            func mayBeBlocked(_ key: DefenderKey, _ entry: Entry?, _ block: Block?) -> Bool {
+                if block != nil { return true }
+                let inFlight = state.inFlight(StoreKey(key), now: now)
+                return policy.mayBeBlocked(failures: entry?.liveFailures(at: now) ?? 0, inFlight: inFlight, limit: policy.limit(of: key.kind))
+            }
+            let ipMay = ipCounts && mayBeBlocked(ip, ipEntry, ipBlock)
+            let userMay = userCounts && username.map { mayBeBlocked($0, userEntry, userBlock) } ?? false
+            if policy.isLocked(ipBlocked: ipMay, usernameBlocked: userMay) { return .busy }
+            let expires = now + policy.reservationTTL
+            if ipCounts { state.reserve(StoreKey(ip), id: reservation.id, expires: expires, now: now) }
+            if userCounts, let username { state.reserve(StoreKey(username), id: reservation.id, expires: expires, now: now) }
+            return .admitted
+        }
+    }
+
+    public func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws {
+        state.withLock { $0.release(ip: ip, username: username, reservation: reservation) }
+    }
+
+    /// The number of admission slots in flight on `key`.
+    public func inFlight(_ key: DefenderKey) -> Int {
+        let now = clock.now()
+        return state.withLock { $0.inFlight(StoreKey(key), now: now) }
+    }
+
+    public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
+        let now = clock.now()
+        return state.withLock { state in
+            state.release(ip: ip, username: username, reservation: reservation)
             var newlyBlocked: [DefenderKey] = []
             var ipCrossed = false
             var userCrossed = false
@@ -63,9 +101,10 @@ public final class MemoryAttemptStore: AttemptStore {
         }
     }
 
-    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> [DefenderKey] {
+    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
         let now = clock.now()
         return state.withLock { state in
+            state.release(ip: ip, username: username, reservation: reservation)
             var unblocked: [DefenderKey] = []
             if let username, state.clear(username, now: now) { unblocked.append(username) }
             switch policy.successReset {

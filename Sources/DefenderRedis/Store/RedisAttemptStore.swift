@@ -12,6 +12,7 @@ import DefenderCore
 /// | `P:history:ip:K`, `P:history:username:K` | sorted set of lockout times | `ACCESS_ATTEMPT_EXPIRATION` |
 /// | `P:failed:pair:IP|USER` | counter of this user's failures from this IP (`DEFENDER_SUCCESS_RESET=own`) | as the counters |
 /// | `P:index:ip`, `P:index:username` | sorted set of blocked keys, for paging | none; lapsed members are dropped when listed |
+/// | `P:inflight:ip:K`, `P:inflight:username:K` | sorted set of admission slots (reservation id, scored by expiry) | `DEFENDER_RESERVATION_TTL` from the newest slot |
 public final class RedisAttemptStore: AttemptStore {
     /// The client the store talks through.
     public let client: RedisClient
@@ -42,16 +43,48 @@ public final class RedisAttemptStore: AttemptStore {
         return try lockout(from: reply, ip: ip, username: username)
     }
 
-    public func recordFailure(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> FailureResult {
+    public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
+        let keys = [
+            key("blocked", ip), username.map { key("blocked", $0) } ?? "", key("failed", ip),
+            username.map { key("failed", $0) } ?? "", key("inflight", ip), username.map { key("inflight", $0) } ?? "",
+        ]
+        let arguments = [
+            flag(policy.disableIPLockout), flag(policy.disableUsernameLockout), flag(policy.lockOutByIPAndUsername),
+            String(policy.ipLimit), String(policy.usernameLimit), reservation.id, String(max(1, milliseconds(policy.reservationTTL))),
+        ]
+        let reply = try await run(RedisScripts.admit, keys: keys, arguments: arguments)
+        switch try integers(reply, count: 4)[0] {
+        case 0: return .admitted
+        case 2: return .busy
+        default:
+            guard let lockout = try lockout(from: reply, ip: ip, username: username) else { throw malformed(reply) }
+            return .locked(lockout)
+        }
+    }
+
+    public func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws {
+        _ = try await run(
+            RedisScripts.release, keys: [key("inflight", ip), username.map { key("inflight", $0) } ?? ""], arguments: [reservation.id])
+    }
+
+    /// The number of admission slots in flight on `key`, expired ones excluded (for tests and operators).
+    public func inFlight(_ key: DefenderKey) async throws -> Int {
+        let reply = try await run(
+            RedisScripts.inFlight, keys: [self.key("inflight", key)], arguments: [])
+        return Int(reply.int ?? 0)
+    }
+
+    public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
         let user = username ?? DefenderKey(kind: .username, normalizedValue: "")
         let keys = [
             key("failed", ip), key("blocked", ip), key("history", ip), key("failed", user), key("blocked", user),
-            key("history", user), pair(ip, user), index(.ip), index(.username),
+            key("history", user), pair(ip, user), index(.ip), index(.username), key("inflight", ip), key("inflight", user),
         ]
         let arguments = [
             String(policy.ipLimit), String(policy.usernameLimit), String(milliseconds(policy.attemptCooloff)),
             String(milliseconds(policy.historyWindow)), flag(policy.disableIPLockout), flag(policy.disableUsernameLockout),
             flag(username != nil), flag(policy.successReset == .own), flag(policy.lockOutByIPAndUsername), ip.value, user.value,
+            reservation?.id ?? "",
         ] + policy.lockoutCooloffs.map { String(milliseconds($0)) }
         let reply = try await run(RedisScripts.recordFailure, keys: keys, arguments: arguments)
         let values = try integers(reply, count: 8)
@@ -63,12 +96,18 @@ public final class RedisAttemptStore: AttemptStore {
             ipFailures: Int(values[4]), usernameFailures: Int(values[5]))
     }
 
-    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> [DefenderKey] {
+    public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
         let user = username ?? DefenderKey(kind: .username, normalizedValue: "")
         let reply = try await run(
             RedisScripts.recordSuccess,
-            keys: [key("failed", user), key("blocked", user), key("failed", ip), key("blocked", ip), pair(ip, user), index(.ip), index(.username)],
-            arguments: [policy.successReset.description, flag(policy.lockOutByIPAndUsername), flag(username != nil), ip.value, user.value])
+            keys: [
+                key("failed", user), key("blocked", user), key("failed", ip), key("blocked", ip), pair(ip, user), index(.ip),
+                index(.username), key("inflight", ip), key("inflight", user),
+            ],
+            arguments: [
+                policy.successReset.description, flag(policy.lockOutByIPAndUsername), flag(username != nil), ip.value, user.value,
+                reservation?.id ?? "",
+            ])
         let values = try integers(reply, count: 2)
         var unblocked: [DefenderKey] = []
         if values[0] == 1, let username { unblocked.append(username) }

@@ -63,15 +63,67 @@ enum RedisScripts {
         return decide(block_state(KEYS[1]), block_state(KEYS[2]), ARGV[1] == '1', ARGV[2] == '1', ARGV[3] == '1')
         """)
 
-    /// KEYS: failed ip, blocked ip, history ip, failed user, blocked user, history user, pair, index ip, index user.
+    /// Admission: refuse a locked request, or say it must wait (checks in flight could lock it), or reserve a
+    /// slot on each key that can lock. Slots are members of `P:inflight:…` sorted sets scored by their expiry
+    /// (server time), so a dead instance's slots lapse; the set itself expires with its newest slot.
+    /// KEYS: blocked ip, blocked user, failed ip, failed user, inflight ip, inflight user ('' when no username).
+    /// ARGV: disable ip, disable user, AND mode, ip limit, user limit, reservation id, slot ms.
+    /// Returns { state (0 admitted, 1 locked, 2 busy), retry_ms, ip_included, user_included }.
+    static let admit = RedisScript(prelude + """
+        local dis_ip, dis_user, and_mode = ARGV[1] == '1', ARGV[2] == '1', ARGV[3] == '1'
+        local ip_s, user_s = block_state(KEYS[1]), block_state(KEYS[2])
+        local d = decide(ip_s, user_s, dis_ip, dis_user, and_mode)
+        if d[1] == 1 then return d end
+        local now = now_ms()
+        local function may_be_blocked(state, failed, inflight, limit)
+          if state then return true end
+          redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
+          local n = redis.call('ZCARD', inflight)
+          return n > 0 and tonumber(redis.call('GET', failed) or '0') + n > limit
+        end
+        local ip_counts = not dis_ip
+        local user_counts = KEYS[2] ~= '' and not dis_user
+        local ip_may = ip_counts and may_be_blocked(ip_s, KEYS[3], KEYS[5], tonumber(ARGV[4]))
+        local user_may = user_counts and may_be_blocked(user_s, KEYS[4], KEYS[6], tonumber(ARGV[5]))
+        if locked(ip_may, user_may, dis_ip, dis_user, and_mode) then return { 2, 0, 0, 0 } end
+        local ttl = tonumber(ARGV[7])
+        if ip_counts then
+          redis.call('ZADD', KEYS[5], now + ttl, ARGV[6])
+          redis.call('PEXPIRE', KEYS[5], ttl)
+        end
+        if user_counts then
+          redis.call('ZADD', KEYS[6], now + ttl, ARGV[6])
+          redis.call('PEXPIRE', KEYS[6], ttl)
+        end
+        return { 0, 0, 0, 0 }
+        """)
+
+    /// KEYS: inflight. Returns the number of live slots.
+    static let inFlight = RedisScript(prelude + """
+        return redis.call('ZCOUNT', KEYS[1], '(' .. now_ms(), '+inf')
+        """)
+
+    /// KEYS: inflight ip, inflight user. ARGV: reservation id.
+    static let release = RedisScript("""
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        if KEYS[2] ~= '' then redis.call('ZREM', KEYS[2], ARGV[1]) end
+        return 1
+        """)
+
+    /// KEYS: failed ip, blocked ip, history ip, failed user, blocked user, history user, pair, index ip, index user,
+    /// inflight ip, inflight user.
     /// ARGV: ip limit, user limit, attempt ms, history ms, disable ip, disable user, has user, own reset, AND mode,
-    /// ip member, user member, cool-offs in ms...
+    /// ip member, user member, reservation id ('' = none), cool-offs in ms...
     /// Returns { locked, retry_ms, ip_included, user_included, ip_failures, user_failures, ip_newly, user_newly }.
     static let recordFailure = RedisScript(prelude + """
         local attempt_ms = tonumber(ARGV[3])
         local history_ms = tonumber(ARGV[4])
         local cooloffs = {}
-        for i = 12, #ARGV do table.insert(cooloffs, tonumber(ARGV[i])) end
+        for i = 13, #ARGV do table.insert(cooloffs, tonumber(ARGV[i])) end
+        if ARGV[12] ~= '' then
+          redis.call('ZREM', KEYS[10], ARGV[12])
+          redis.call('ZREM', KEYS[11], ARGV[12])
+        end
         local now = now_ms()
         local function cooloff(previous)
           local index = previous + 1
@@ -130,11 +182,15 @@ enum RedisScripts {
         return result
         """)
 
-    /// KEYS: failed user, blocked user, failed ip, blocked ip, pair, index ip, index user.
-    /// ARGV: reset mode (all/own/username), AND mode, has user, ip member, user member.
+    /// KEYS: failed user, blocked user, failed ip, blocked ip, pair, index ip, index user, inflight ip, inflight user.
+    /// ARGV: reset mode (all/own/username), AND mode, has user, ip member, user member, reservation id ('' = none).
     /// Returns { user_unblocked, ip_unblocked }.
     static let recordSuccess = RedisScript(prelude + """
         local user_un, ip_un = 0, 0
+        if ARGV[6] ~= '' then
+          redis.call('ZREM', KEYS[8], ARGV[6])
+          redis.call('ZREM', KEYS[9], ARGV[6])
+        end
         if ARGV[3] == '1' then
           user_un = redis.call('DEL', KEYS[2])
           redis.call('DEL', KEYS[1])
