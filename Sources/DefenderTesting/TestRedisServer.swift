@@ -65,7 +65,8 @@ public final class RedisServer: @unchecked Sendable {
         return false
     }
 
-    private static func waitForPort(_ port: Int, process: Process) -> Bool {
+    /// Waits up to five seconds for `port` on 127.0.0.1 to accept connections while `process` runs.
+    public static func waitForPort(_ port: Int, process: Process) -> Bool {
         for _ in 0..<100 {
             guard process.isRunning else { return false }
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -139,29 +139,3 @@ import Testing
         #expect(checks > 4)
     }
 }
-
-/// A store with django-defender's order: the lock check reserves nothing.
-struct CheckThenRecordStore: AttemptStore {
-    let base: MemoryAttemptStore
-    init(_ base: MemoryAttemptStore) { self.base = base }
-
-    func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
-        try await base.check(ip: ip, username: username, policy: policy)
-    }
-    func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
-        try await base.check(ip: ip, username: username, policy: policy).map { .locked($0) } ?? .admitted
-    }
-    func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws {}
-    func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
-        try await base.recordFailure(ip: ip, username: username, reservation: nil, policy: policy)
-    }
-    func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
-        try await base.recordSuccess(ip: ip, username: username, reservation: nil, policy: policy)
-    }
-    func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool { try await base.block(key, for: duration) }
-    func unblock(_ key: DefenderKey) async throws -> Bool { try await base.unblock(key) }
-    func blocks(of kind: DefenderKey.Kind, after cursor: String?, limit: Int) async throws -> BlockPage {
-        try await base.blocks(of: kind, after: cursor, limit: limit)
-    }
-    func state(of key: DefenderKey) async throws -> KeyState { try await base.state(of: key) }
-}

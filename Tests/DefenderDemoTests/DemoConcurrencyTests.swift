@@ -5,8 +5,8 @@ import Testing
 import Vapor
 import VaporTesting
 
-/// Many requests at once: no lost counts, no server errors. (The stricter race-free admission, which also bounds
-/// how many of them reach the password check, is the subject of its own issue.)
+/// Many requests at once: no lost counts, no server errors. (How many reach the password check is bounded by
+/// race-free admission: see DemoRaceFreeTests.)
 @Suite struct DemoConcurrencyTests {
     @Test func concurrentFailuresAreAllCounted() async throws {
         try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_LOGIN_FAILURE_LIMIT": "1000"]) { (demo) async throws in

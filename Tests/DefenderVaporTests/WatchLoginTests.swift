@@ -200,6 +200,50 @@ import VaporTesting
         #expect(DefenderError(.storeUnavailable, "x").status == .serviceUnavailable)
         #expect(DefenderError(.invalidConfiguration, "x", setting: "S").status == .internalServerError)
         #expect(DefenderError(.invalidConfiguration, "bad", setting: "S").reason == "bad")
+        #expect(DefenderError(.admissionTimeout, "x").status == .serviceUnavailable)
+        #expect(DefenderError(.admissionTimeout, "x").headers.first(name: .retryAfter) == "1")
+        #expect(DefenderError(.storeUnavailable, "x").headers.first(name: .retryAfter) == nil)
+    }
+
+    /// Every way out of a protected handler gives the admission slot back: recorded outcomes, uncounted
+    /// responses, thrown errors and cancellation.
+    @Test func everyPathReleasesTheSlot() async throws {
+        try await withTestApp(setup: { app in
+            app.on(.POST, "uncounted") { req in
+                try await req.defender.watchLogin(outcome: .init { _ in .notCounted }) { _ in Response(status: .ok) }
+            }
+            app.on(.POST, "cancelled") { req in
+                try await req.defender.watchLogin { _ -> Response in
+                    withUnsafeCurrentTask { $0?.cancel() }
+                    try Task.checkCancellation()
+                    return Response(status: .ok)
+                }
+            }
+        }) { (app) async throws in
+            let engine = try app.defender.engine()
+            let store = try #require(engine.store as? MemoryAttemptStore)
+            let ip = ClientAddress(address: IPAddress("127.0.0.1")!)
+            for path in ["login", "throwing", "broken", "uncounted", "cancelled", "custom", "manual"] {
+                _ = try? await post(app, "/\(path)", "username=slot-\(path)&password=wrong")
+                #expect(store.inFlight(.ip(ip)) == 0, "\(path)")
+                #expect(store.inFlight(try engine.usernameKey("slot-\(path)")) == 0, "\(path)")
+            }
+            // Successes too.
+            try await post(app, "/login", "username=slot-ok&password=\(Self.password)")
+            #expect(store.inFlight(.ip(ip)) == 0)
+        }
+    }
+
+    @Test func admissionTimeoutIsA503WithRetryAfter() async throws {
+        try await withTestApp({ $0.admissionTimeout = .milliseconds(30) }) { (app) async throws in
+            let engine = try app.defender.engine()
+            let ip = ClientAddress(address: IPAddress("127.0.0.1")!)
+            // Four checks in flight on the IP (limit 3) from elsewhere in the app: the next one cannot be admitted.
+            for index in 0..<4 { _ = try await engine.check(ip: ip, username: "held\(index)") }
+            let response = try await post(app, "/login", "username=late&password=\(Self.password)")
+            #expect(response.status == .serviceUnavailable && response.retryAfter == "1")
+            #expect(try await engine.store.state(of: engine.usernameKey("late")).failures == 0)
+        }
     }
 }
 
