@@ -53,4 +53,21 @@ import Testing
         #expect(error?.code == .storeUnavailable)
         #expect(closed.isRefusingLogins)
     }
+
+    /// During an outage admission goes on in memory, just as race-free, and its slots are given back there.
+    @Test func admissionDuringAnOutage() async throws {
+        let fallback = try store(1, policy: .fallback)
+        let engine = Defender(configuration: DefenderConfiguration(), store: fallback)
+        let (results, checks) = try await AttemptStoreContract.storm(engine: engine, count: 50) { index in ("10.9.2.\(index)", "down", false) }
+        #expect(checks == 4, "\(results)")
+        #expect(results[.refused] == 46, "\(results)")
+        #expect(fallback.fallback.inFlight(try engine.usernameKey("down")) == 0)
+        // Under `open` every request is admitted and nothing is held.
+        let open = Defender(configuration: DefenderConfiguration(), store: try store(1, policy: .open))
+        guard case .allowed(let attempt) = try await open.check(ip: open.resolver.client(IPAddress("10.9.3.1")!), username: "u") else {
+            Issue.record("open policy refused")
+            return
+        }
+        try await open.release(attempt)
+    }
 }

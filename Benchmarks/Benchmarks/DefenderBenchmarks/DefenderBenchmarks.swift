@@ -54,6 +54,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The baseline of admission's cost: django-defender's order, a lock check that reserves nothing.
+    Benchmark("Engine (memory): lock check + recordSuccess, no admission (baseline)") { benchmark in
+        let engine = Defender(configuration: DefenderConfiguration())
+        let client = ClientAddress(address: IPAddress("203.0.113.7")!)
+        for _ in benchmark.scaledIterations {
+            if try await engine.lockout(ip: client, username: "alice") == nil {
+                try await engine.recordSuccess(LoginAttempt(ip: client, submittedUsername: "alice"))
+            }
+        }
+    }
+
     Benchmark("Engine (memory): check of a blocked IP") { benchmark in
         let engine = Defender(configuration: DefenderConfiguration())
         try await engine.block(ip: "203.0.113.8")
@@ -96,6 +107,36 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         await connection.close()
+    }
+
+    Benchmark("Redis: admit + recordSuccess (two scripts)", configuration: .init(metrics: [.wallClock, .cpuTotal, .throughput], maxDuration: .seconds(5))) { benchmark in
+        let client = RedisClient(configuration: configuration)
+        let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client, prefix: "defender-bench"))
+        let address = ClientAddress(address: IPAddress("198.51.100.2")!)
+        _ = try await engine.lockout(ip: address, username: "warm")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            if case .allowed(let attempt) = try await engine.check(ip: address, username: "carol") {
+                try await engine.recordSuccess(attempt)
+            }
+        }
+        benchmark.stopMeasurement()
+        await client.shutdown()
+    }
+
+    Benchmark("Redis: lock check + recordSuccess, no admission (baseline)", configuration: .init(metrics: [.wallClock, .cpuTotal, .throughput], maxDuration: .seconds(5))) { benchmark in
+        let client = RedisClient(configuration: configuration)
+        let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client, prefix: "defender-bench"))
+        let address = ClientAddress(address: IPAddress("198.51.100.3")!)
+        _ = try await engine.lockout(ip: address, username: "warm")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            if try await engine.lockout(ip: address, username: "dave") == nil {
+                try await engine.recordSuccess(LoginAttempt(ip: address, submittedUsername: "dave"))
+            }
+        }
+        benchmark.stopMeasurement()
+        await client.shutdown()
     }
 
     Benchmark("Redis: check + recordFailure (two scripts)", configuration: .init(metrics: [.wallClock, .cpuTotal, .throughput], maxDuration: .seconds(5))) { benchmark in

@@ -48,19 +48,22 @@ public final class FallbackAttemptStore: AttemptStore {
     }
 
     // A reservation taken in memory during an outage is released there even when the outcome is recorded in
-    // the shared store, which may be back by then.
+    // the shared store, which may be back by then. Released after the count, never before: in between, another
+    // request would see a free slot and a failure not yet counted.
     public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
-        if let reservation { try await fallback.release(ip: ip, username: username, reservation: reservation) }
-        return try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)) {
+        let result = try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)) {
             try await $0.recordFailure(ip: ip, username: username, reservation: reservation, policy: policy)
         }
+        if let reservation { try await fallback.release(ip: ip, username: username, reservation: reservation) }
+        return result
     }
 
     public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
-        if let reservation { try await fallback.release(ip: ip, username: username, reservation: reservation) }
-        return try await perform(whenOpen: []) {
+        let result = try await perform(whenOpen: []) {
             try await $0.recordSuccess(ip: ip, username: username, reservation: reservation, policy: policy)
         }
+        if let reservation { try await fallback.release(ip: ip, username: username, reservation: reservation) }
+        return result
     }
 
     // Operator actions never pretend: under `open` and `closed` they fail during an outage.
