@@ -23,6 +23,41 @@ import Testing
         try await Self.contract(url: url).runAdmission()
     }
 
+    /// A task cancelled between admission and its outcome still gives its slot back in Redis: the release
+    /// is written before the cancelled wait for its reply gives up.
+    @Test func cancelledTaskReleasesItsRedisSlot() async throws {
+        guard let url = SharedRedis.url else { return }
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        defer { Task { await client.shutdown() } }
+        let store = RedisAttemptStore(client: client, prefix: "cancel-\(UUID().uuidString)")
+        let engine = Defender(configuration: DefenderConfiguration(), store: store)
+        let key = try engine.usernameKey("cancelme")
+        let task = Task {
+            guard case .allowed(let attempt) = try await engine.check(ip: engine.resolver.client(IPAddress("10.20.0.1")!), username: "cancelme") else { return }
+            do {
+                try await Task.sleep(for: .seconds(30))  // the password check, cancelled
+            } catch {
+                try? await engine.release(attempt)
+            }
+        }
+        var held = false
+        for _ in 0..<100 where !held {
+            held = try await store.inFlight(key) == 1
+            if !held { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(held)
+        // Not even the release script cached: a cancelled EVALSHA could not fall back to EVAL in the task itself.
+        _ = try await client.send(["SCRIPT", "FLUSH"])
+        task.cancel()
+        _ = await task.result
+        var released = false
+        for _ in 0..<100 where !released {
+            released = try await store.inFlight(key) == 0
+            if !released { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(released)
+    }
+
     @Test func keysCarryTTLsAndThePrefix() async throws {
         guard let url = SharedRedis.url else { return }
         let client = RedisClient(configuration: try RedisConfiguration(url: url))

@@ -95,8 +95,15 @@ public struct Defender: Sendable {
     /// - Returns: the lockout when this failure crossed a limit (the request gets the lockout response), else `nil`.
     @discardableResult
     public func recordFailure(_ attempt: LoginAttempt) async throws -> Lockout? {
-        let result = try await store.recordFailure(
-            ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+        let result: FailureResult
+        if Task.isCancelled {
+            let (store, policy) = (self.store, self.policy)
+            result = try await Self.uncancelled {
+                try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+            }
+        } else {
+            result = try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+        }
         for key in result.newlyBlocked { events.emit(DefenderEvent(key: key, blocked: true)) }
         return result.lockout
     }
@@ -104,8 +111,15 @@ public struct Defender: Sendable {
     /// Records a successful login, clearing what ``DefenderConfiguration/successReset`` says, and releases its
     /// reservation.
     public func recordSuccess(_ attempt: LoginAttempt) async throws {
-        let unblocked = try await store.recordSuccess(
-            ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+        let unblocked: [DefenderKey]
+        if Task.isCancelled {
+            let (store, policy) = (self.store, self.policy)
+            unblocked = try await Self.uncancelled {
+                try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+            }
+        } else {
+            unblocked = try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+        }
         for key in unblocked { events.emit(DefenderEvent(key: key, blocked: false)) }
     }
 
@@ -113,7 +127,16 @@ public struct Defender: Sendable {
     /// a reason that is not a wrong password, or it was cancelled).
     public func release(_ attempt: LoginAttempt) async throws {
         guard let reservation = attempt.reservation else { return }
-        try await store.release(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation)
+        let store = self.store
+        // Releases happen mostly in tasks being torn down: always off the caller's cancellation.
+        try await Self.uncancelled { try await store.release(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation) }
+    }
+
+    /// Runs a store step that must happen even in a cancelled task (a cancelled Redis command is written, but
+    /// its reply, and the EVAL retry after NOSCRIPT, would be dropped) in an unstructured task, which the
+    /// caller's cancellation does not reach.
+    static func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task { try await operation() }.value
     }
 
     // MARK: Operator actions

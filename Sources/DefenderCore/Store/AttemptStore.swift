@@ -71,19 +71,23 @@ public enum Admission: Sendable, Hashable {
 
 /// An admitted request's claim on in-flight slots, released when its outcome is recorded.
 public struct Reservation: Sendable, Hashable, CustomStringConvertible {
-    /// A random identifier, unique across instances.
-    public let id: String
+    /// A random number, unique across instances in practice.
+    public let value: UInt64
 
     /// A new random reservation.
     public init() {
         var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
-        let hex = String(value, radix: 16)
-        id = String(repeating: "0", count: 16 - hex.count) + hex
+        value = generator.next()
     }
 
-    /// A reservation with a known identifier.
-    public init(id: String) { self.id = id }
+    /// A reservation with a known value.
+    public init(value: UInt64) { self.value = value }
+
+    /// The value as 16 hex digits: the member name of a shared store's slot.
+    public var id: String {
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
 
     public var description: String { id }
 }

@@ -78,7 +78,7 @@ struct Entry {
 
 /// An admitted check in flight.
 struct Slot {
-    let id: String
+    let id: UInt64
     let expires: Duration
 }
 
@@ -103,7 +103,7 @@ struct State {
         return list.count
     }
 
-    mutating func reserve(_ key: StoreKey, id: String, expires: Duration, now: Duration) {
+    mutating func reserve(_ key: StoreKey, id: UInt64, expires: Duration, now: Duration) {
         if slots.count >= slotSweepThreshold {
             for (key, list) in slots where list.allSatisfy({ $0.expires <= now }) { slots.removeValue(forKey: key) }
             slotSweepThreshold = max(1024, slots.count * 2)
@@ -113,11 +113,11 @@ struct State {
 
     mutating func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?) {
         guard let reservation else { return }
-        release(StoreKey(ip), id: reservation.id)
-        if let username { release(StoreKey(username), id: reservation.id) }
+        release(StoreKey(ip), id: reservation.value)
+        if let username { release(StoreKey(username), id: reservation.value) }
     }
 
-    mutating func release(_ key: StoreKey, id: String) {
+    mutating func release(_ key: StoreKey, id: UInt64) {
         guard var list = slots[key], let index = list.firstIndex(where: { $0.id == id }) else { return }
         list.remove(at: index)
         slots[key] = list.isEmpty ? nil : list

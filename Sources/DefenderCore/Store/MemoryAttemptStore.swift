@@ -55,8 +55,8 @@ public final class MemoryAttemptStore: AttemptStore {
             let userMay = userCounts && username.map { mayBeBlocked($0, userEntry, userBlock) } ?? false
             if policy.isLocked(ipBlocked: ipMay, usernameBlocked: userMay) { return .busy }
             let expires = now + policy.reservationTTL
-            if ipCounts { state.reserve(StoreKey(ip), id: reservation.id, expires: expires, now: now) }
-            if userCounts, let username { state.reserve(StoreKey(username), id: reservation.id, expires: expires, now: now) }
+            if ipCounts { state.reserve(StoreKey(ip), id: reservation.value, expires: expires, now: now) }
+            if userCounts, let username { state.reserve(StoreKey(username), id: reservation.value, expires: expires, now: now) }
             return .admitted
         }
     }

@@ -5,14 +5,33 @@ public enum RESPEncoder {
     /// Appends one command (`["SET", "k", "v"]`) to `buffer`.
     public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "*"))
-        buffer.writeString(String(arguments.count))
+        writeDecimal(arguments.count, into: &buffer)
         buffer.writeStaticString("\r\n")
         for argument in arguments {
             buffer.writeInteger(UInt8(ascii: "$"))
-            buffer.writeString(String(argument.utf8.count))
+            writeDecimal(argument.utf8.count, into: &buffer)
             buffer.writeStaticString("\r\n")
             buffer.writeString(argument)
             buffer.writeStaticString("\r\n")
+        }
+    }
+
+    /// Writes a non-negative length in decimal without making a `String` (two allocations per argument saved).
+    @inline(__always)
+    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        if value < 10 {
+            buffer.writeInteger(UInt8(truncatingIfNeeded: 48 + value))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = value
+            var index = 20
+            repeat {
+                index -= 1
+                digits[index] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                rest /= 10
+            } while rest > 0
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[index...]))
         }
     }
 
