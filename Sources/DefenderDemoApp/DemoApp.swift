@@ -29,6 +29,7 @@ public enum DemoApp {
         let cost = settings.bcryptCost
         let dummy = try await app.threadPool.runIfActive { try Bcrypt.hash("defender-demo-dummy", cost: cost) }
         app.storage[DummyHashKey.self] = dummy
+        app.storage[Application.OutboxKey.self] = PasswordResetOutbox(logger: app.logger)
         app.storage[SettingsKey.self] = settings
 
         try routes(app)

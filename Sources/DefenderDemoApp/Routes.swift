@@ -42,6 +42,33 @@ extension DemoApp {
             }
         }
 
+        // HTTP Basic: failures count like form logins, so a lock earned on the form also holds here.
+        let basic = app.grouped(DefenderBasicAuthenticator(realm: "Defender demo") { username, password, req in
+            guard let user = try await authenticate(req, username: username, password: password) else { return false }
+            req.auth.login(user)
+            return true
+        })
+        basic.get("api", "me") { req async throws -> APIUser in
+            APIUser(username: try req.auth.require(User.self).username)
+        }
+
+        app.get("password-reset") { req async throws -> Response in
+            try await req.defender.watchPasswordReset { _ in passwordResetPage(sent: false) }
+        }
+
+        // The same page whatever the username: it does not tell which accounts exist. The (pretend) e-mail is
+        // queued off the request, so that an existing account does not take longer to answer either.
+        app.post("password-reset") { req async throws -> Response in
+            try await req.defender.watchPasswordReset { username in
+                // The same work on both paths: a count (no row to decode) and a queued task.
+                let key = username.flatMap(DefenderKey.normalizeUsername) ?? ""
+                let exists = try await User.query(on: req.db).filter(\.$username == key).count() > 0
+                let outbox = req.application.passwordResetOutbox
+                Task { await outbox.request(for: key, exists: exists) }
+                return passwordResetPage(sent: true)
+            }
+        }
+
         sessions.post("logout") { req async throws -> Response in
             req.auth.logout(User.self)
             req.session.destroy()
@@ -98,12 +125,58 @@ extension DemoApp {
         return HTML.page(title: "Log in", body: body, status: status)
     }
 
+    static func passwordResetPage(sent: Bool) -> Response {
+        let notice = sent ? "<p>If an account exists for that username, a link to reset its password is on its way.</p>" : ""
+        let body = """
+            <h1>Reset your password</h1>\(notice)
+            <form method="post" action="/password-reset">
+            <p><label>Username <input name="username" autocomplete="username" required></label></p>
+            <p><button>Send a reset link</button></p>
+            </form>
+            """
+        return HTML.page(title: "Reset your password", body: body)
+    }
+
     static func problem(_ status: HTTPStatus, _ detail: String) -> Response {
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
         let body = (try? JSONEncoder().encode(Problem(title: status.reasonPhrase, status: Int(status.code), detail: detail))) ?? Data()
         return Response(status: status, headers: headers, body: .init(data: body))
     }
+}
+
+/// Where the demo "sends" password-reset e-mails: a list, kept for tests and the log.
+actor PasswordResetOutbox {
+    private(set) var recipients: [String] = []
+    let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func request(for username: String, exists: Bool) {
+        guard exists else { return }
+        recipients.append(username)
+        logger.info("password reset link sent", metadata: ["username": .string(username)])
+    }
+}
+
+extension Application {
+    /// The demo's password-reset outbox.
+    public var passwordResetOutbox: PasswordResetOutboxHandle { PasswordResetOutboxHandle(outbox: outbox) }
+
+    // Set once by `DemoApp.configure`, before any request can read it.
+    var outbox: PasswordResetOutbox { storage[OutboxKey.self] ?? PasswordResetOutbox(logger: logger) }
+
+    struct OutboxKey: StorageKey { typealias Value = PasswordResetOutbox }
+}
+
+/// Reads and feeds the demo's password-reset outbox.
+public struct PasswordResetOutboxHandle: Sendable {
+    let outbox: PasswordResetOutbox
+
+    /// The usernames a reset link was sent to, in order.
+    public var recipients: [String] { get async { await outbox.recipients } }
+
+    func request(for username: String, exists: Bool) async { await outbox.request(for: username, exists: exists) }
 }
 
 struct APILogin: Content {

@@ -134,6 +134,55 @@ public struct DefenderRequest: Sendable {
         return try await engine.recordFailure(attempt)
     }
 
+    /// Counts this request as an attempt against its IP and username without any password check — a
+    /// password-reset request, a sign-up, a malformed login — so that it is limited like a failed login.
+    /// - Parameter username: by default the one the request submitted.
+    /// - Returns: the lockout when the request is locked or this attempt crossed a limit (answer with
+    ///   ``lockoutResponse(_:format:)``), else `nil`: go ahead.
+    public func throttle(username: String?? = .none) async throws -> Lockout? {
+        let name: String?
+        if let username { name = username } else { name = try await self.username() }
+        let engine = try engine()
+        switch try await engine.check(ip: client(), username: name) {
+        case .locked(let lockout): return lockout
+        case .allowed(let attempt): return try await engine.recordFailure(attempt)
+        }
+    }
+
+    /// Runs a password-reset handler (django-defender's README recipe): a `POST` counts against the IP and the
+    /// submitted username whether or not the account exists, and over the limit gets the lockout response; other
+    /// methods are only checked for a lock. The handler should answer the same way for every username, so that
+    /// it does not tell which accounts exist.
+    public func watchPasswordReset(
+        format: LockoutResponseFormat = .automatic, _ handler: @Sendable (String?) async throws -> Response
+    ) async throws -> Response {
+        let username = try await username()
+        let lockout = request.method == .POST
+            ? try await throttle(username: username) : try await engine().lockout(ip: client(), username: username)
+        if let lockout { return try await lockoutResponse(lockout, format: format) }
+        return try await handler(username)
+    }
+
+    /// Sets the username other helpers read (when an authenticator parsed it from a header).
+    func cacheUsername(_ username: String?) {
+        request.storage[UsernameKey.self] = .some(username)
+    }
+
+    /// An `application/problem+json` response (RFC 9457).
+    static func problem(_ status: HTTPResponseStatus, _ detail: String) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
+        let problem = Problem(title: status.reasonPhrase, status: Int(status.code), detail: detail)
+        return Response(status: status, headers: headers, body: .init(data: (try? JSONEncoder().encode(problem)) ?? Data()))
+    }
+
+    struct Problem: Codable {
+        var type = "about:blank"
+        var title: String
+        var status: Int
+        var detail: String
+    }
+
     /// The value of one URL-encoded form field of the body, found by scanning the bytes (no full decode).
     public func formField(_ name: String) -> String? {
         guard let body = request.body.data else { return nil }

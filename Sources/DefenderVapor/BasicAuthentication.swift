@@ -1,0 +1,115 @@
+import Foundation
+import Vapor
+
+/// HTTP Basic authentication under Defender's protection (django-defender's `BasicAuthenticationDefender`).
+///
+/// A middleware in front of the routes it protects. Each request with Basic credentials is admitted like a
+/// login (a locked IP or username gets the lockout response, `403`/`429`, without a password check), then
+/// `verify` checks the password; a wrong password counts as a failure and is answered `401` with
+/// `WWW-Authenticate: Basic`, or with the lockout response when it crosses a limit. A request without an
+/// `Authorization` header, or with another scheme, gets the `401` challenge and is not counted (a browser asks
+/// that way first). Malformed Basic credentials are a failed login: counted against the IP, and the username
+/// too when one can be read; an `Authorization` header over 4 KiB is refused with `400` and never checked.
+///
+/// ```swift
+/// let protected = app.grouped(DefenderBasicAuthenticator { username, password, req in
+///     guard let user = try await User.find(named: username, on: req.db),
+///           try await req.password.async.verify(password, created: user.passwordHash) else { return false }
+///     req.auth.login(user)
+///     return true
+/// })
+/// protected.get("api", "me") { req in try req.auth.require(User.self).username }
+/// ```
+public struct DefenderBasicAuthenticator: AsyncMiddleware {
+    /// Checks a username and password; returns whether they are right. Runs only for admitted requests.
+    /// It may log the user in (`req.auth.login`). A thrown error is passed on and nothing is counted.
+    public typealias Verify = @Sendable (_ username: String, _ password: String, _ request: Request) async throws -> Bool
+
+    /// The realm of the `WWW-Authenticate` challenge.
+    public let realm: String
+    /// The longest `Authorization` header read.
+    public static let maximumHeaderLength = 4096
+    let verify: Verify
+
+    /// - Parameters:
+    ///   - realm: shown by browsers in their login prompt (quotes and backslashes are escaped).
+    ///   - verify: the password check.
+    public init(realm: String = "Restricted", verify: @escaping Verify) {
+        self.realm = realm
+        self.verify = verify
+    }
+
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        switch BasicCredentials.parse(request.headers[.authorization]) {
+        case .absent:
+            return unauthorized(request, "Authentication required.")
+        case .tooLarge:
+            return DefenderRequest.problem(.badRequest, "The Authorization header is too large.")
+        case .malformed(let username):
+            // No password to check: count the attempt and answer.
+            request.defender.cacheUsername(username)
+            if let lockout = try await request.defender.throttle(username: username) {
+                return try await request.defender.lockoutResponse(lockout, format: .json)
+            }
+            return unauthorized(request, "The Basic credentials are malformed.")
+        case .credentials(let username, let password):
+            request.defender.cacheUsername(username)
+            let defender = try request.defender.engine()
+            let attempt: LoginAttempt
+            switch try await defender.check(ip: request.defender.client(), username: username) {
+            case .locked(let lockout): return try await request.defender.lockoutResponse(lockout, format: .json)
+            case .allowed(let allowed): attempt = allowed
+            }
+            let verified: Bool
+            do {
+                verified = try await verify(username, password, request)
+            } catch {
+                try? await defender.release(attempt)
+                throw error
+            }
+            guard verified else {
+                if let lockout = try await defender.recordFailure(attempt) {
+                    return try await request.defender.lockoutResponse(lockout, format: .json)
+                }
+                return unauthorized(request, "Invalid username or password.")
+            }
+            try await defender.recordSuccess(attempt)
+            return try await next.respond(to: request)
+        }
+    }
+
+    func unauthorized(_ request: Request, _ detail: String) -> Response {
+        let response = DefenderRequest.problem(.unauthorized, detail)
+        let escaped = realm.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"\(escaped)\", charset=\"UTF-8\"")
+        return response
+    }
+}
+
+/// What an `Authorization` header holds, as far as Basic authentication is concerned.
+enum BasicCredentials: Equatable {
+    /// No header, or another scheme: not a Basic login attempt.
+    case absent
+    /// Over ``DefenderBasicAuthenticator/maximumHeaderLength``.
+    case tooLarge
+    /// A Basic attempt that cannot be checked; the username when one could be read.
+    case malformed(username: String?)
+    case credentials(username: String, password: String)
+
+    static func parse(_ values: [String]) -> BasicCredentials {
+        guard let header = values.first else { return .absent }
+        guard header.utf8.count <= DefenderBasicAuthenticator.maximumHeaderLength, values.count == 1 else {
+            return values.count > 1 ? .malformed(username: nil) : .tooLarge
+        }
+        let parts = header.split(separator: " ", omittingEmptySubsequences: true)
+        guard let scheme = parts.first, scheme.lowercased() == "basic" else { return .absent }
+        guard parts.count == 2, let decoded = Data(base64Encoded: String(parts[1])) else { return .malformed(username: nil) }
+        // RFC 7617 allows UTF-8; other bytes are replaced, as in form bodies.
+        let text = String(decoding: decoded, as: UTF8.self)
+        guard let colon = text.firstIndex(of: ":") else { return .malformed(username: text.isEmpty ? nil : text) }
+        let username = String(text[..<colon])
+        let password = String(text[text.index(after: colon)...])
+        guard !username.isEmpty else { return .malformed(username: nil) }
+        return .credentials(username: username, password: password)
+    }
+}

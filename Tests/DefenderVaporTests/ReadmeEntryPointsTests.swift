@@ -1,0 +1,218 @@
+// The README's entry-point examples, compiled and run here; `readmeQuotesEveryExample` checks that the README
+// holds each block between `// README:` and `// END README` word for word.
+import DefenderVapor
+import Foundation
+import NIOCore
+import Testing
+import Vapor
+import VaporTesting
+
+// README: custom
+func customLogin(_ app: Application) {
+    app.post("custom-login") { req async throws -> Response in
+        let engine = try req.defender.engine()
+        let username = try await req.defender.username()
+        // Admission: refused when locked; otherwise a slot is held until the outcome is recorded.
+        switch try await engine.check(ip: req.defender.client(), username: username) {
+        case .locked(let lockout):
+            return try await req.defender.lockoutResponse(lockout)
+        case .allowed(let attempt):
+            let valid: Bool
+            do {
+                valid = try await checkPassword(username: username, password: req.defender.formField("password") ?? "", on: req)
+            } catch {
+                try await engine.release(attempt)  // not a failed login: give the slot back uncounted
+                throw error
+            }
+            if valid {
+                try await engine.recordSuccess(attempt)
+                return req.redirect(to: "/")
+            }
+            if let lockout = try await engine.recordFailure(attempt) {
+                return try await req.defender.lockoutResponse(lockout)  // this failure crossed the limit
+            }
+            return Response(status: .unauthorized)
+        }
+    }
+}
+// END README
+
+// README: json
+struct Credentials: Content {
+    var username: String
+    var password: String
+}
+
+func jsonLogin(_ app: Application) {
+    // The username comes from the JSON body's `username` field (DEFENDER_GET_USERNAME_FROM_REQUEST_PATH=json).
+    app.defender.configuration.usernameSource = .jsonField
+    app.post("api", "login") { req async throws -> Response in
+        try await req.defender.watchLogin(outcome: .status(.unauthorized), format: .json) { _ in
+            let credentials = try req.content.decode(Credentials.self)  // a 400 is not counted
+            guard try await checkPassword(username: credentials.username, password: credentials.password, on: req) else {
+                throw Abort(.unauthorized)  // counted; the lockout answer is application/problem+json
+            }
+            return Response(status: .ok)
+        }
+    }
+}
+// END README
+
+// README: path
+func pathLogin(_ app: Application) {
+    // DEFENDER_GET_USERNAME_FROM_REQUEST_PATH=path:name
+    app.defender.configuration.usernameSource = .pathParameter("name")
+    app.post("users", ":name", "login") { req async throws -> Response in
+        try await req.defender.watchLogin(outcome: .status(.unauthorized)) { username in
+            let valid = try await checkPassword(username: username, password: req.defender.formField("password") ?? "", on: req)
+            return Response(status: valid ? .ok : .unauthorized)
+        }
+    }
+}
+// END README
+
+// README: basic
+func basicAuthentication(_ app: Application) {
+    let protected = app.grouped(DefenderBasicAuthenticator(realm: "My API") { username, password, req in
+        try await checkPassword(username: username, password: password, on: req)  // log the user in here if you like
+    })
+    protected.get("api", "me") { req in "hello" }
+}
+// END README
+
+// README: reset
+func passwordReset(_ app: Application) {
+    app.post("password-reset") { req async throws -> Response in
+        // Every POST counts against the IP and the submitted username, whether or not the account exists.
+        try await req.defender.watchPasswordReset { username in
+            // Queue the e-mail off the request, and answer the same way for every username.
+            return Response(status: .ok, body: "If the account exists, a reset link is on its way.")
+        }
+    }
+}
+// END README
+
+// README: middleware
+func middlewareMode(_ app: Application) {
+    // django-defender's FailedLoginMiddleware: existing handlers stay as they are.
+    app.middleware.use(DefenderLoginMiddleware(paths: ["/signin", "/admin/signin"]))
+    app.post("signin") { req async throws -> Response in
+        let valid = try await checkPassword(username: req.defender.formField("username"), password: req.defender.formField("password") ?? "", on: req)
+        return valid ? req.redirect(to: "/") : Response(status: .ok, body: "Wrong username or password.")
+    }
+}
+// END README
+
+@Suite struct ReadmeEntryPointsTests {
+    func withExamples(_ configure: @escaping (Application) -> Void, _ test: (Application) async throws -> Void) async throws {
+        try await withApp { (app) async throws in
+            app.logger.logLevel = .warning
+            configure(app)
+            try await test(app)
+        }
+    }
+
+    func post(_ app: Application, _ path: String, _ body: String, json: Bool = false, headers: HTTPHeaders = [:]) async throws -> TestingHTTPResponse {
+        var headers = headers
+        headers.contentType = json ? .json : .urlEncodedForm
+        return try await app.testing().sendRequest(.POST, path, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    /// Three failures, then the crossing one is locked out, then even the right password is refused.
+    func expectLimit(_ attempt: (Bool) async throws -> HTTPStatus, failure: HTTPStatus, success: HTTPStatus) async throws {
+        #expect(try await attempt(true) == success)
+        for _ in 0..<3 { #expect(try await attempt(false) == failure) }
+        #expect(try await attempt(false) == .forbidden)
+        #expect(try await attempt(true) == .forbidden)
+    }
+
+    @Test func customFlow() async throws {
+        try await withExamples(customLogin) { (app) async throws in
+            try await expectLimit({ right in
+                try await post(app, "/custom-login", "username=alice&password=\(right ? "secret" : "wrong")").status
+            }, failure: .unauthorized, success: .seeOther)
+            #expect(try await app.defender.engine().store.state(of: .ip(ClientAddress(address: IPAddress("127.0.0.1")!))).failures == 4)
+        }
+    }
+
+    @Test func jsonFlow() async throws {
+        try await withExamples(jsonLogin) { (app) async throws in
+            #expect(try await post(app, "/api/login", "not json", json: true).status == .badRequest)
+            #expect(try await app.defender.engine().store.state(of: .ip(ClientAddress(address: IPAddress("127.0.0.1")!))).failures == 0)
+            try await expectLimit({ right in
+                try await post(app, "/api/login", "{\"username\":\"alice\",\"password\":\"\(right ? "secret" : "wrong")\"}", json: true).status
+            }, failure: .unauthorized, success: .ok)
+            let locked = try await post(app, "/api/login", "{\"username\":\"alice\",\"password\":\"x\"}", json: true)
+            #expect(locked.headers.contentType?.subType == "problem+json")
+        }
+    }
+
+    @Test func pathFlow() async throws {
+        try await withExamples(pathLogin) { (app) async throws in
+            try await expectLimit({ right in
+                try await post(app, "/users/alice/login", "password=\(right ? "secret" : "wrong")").status
+            }, failure: .unauthorized, success: .ok)
+            let engine = try app.defender.engine()
+            #expect(try await engine.store.state(of: engine.usernameKey("alice")).block != nil)
+            #expect(try await post(app, "/users/ALICE/login", "password=secret").status == .forbidden)  // the same key
+        }
+    }
+
+    @Test func basicFlow() async throws {
+        try await withExamples(basicAuthentication) { (app) async throws in
+            try await expectLimit({ right in
+                let credentials = Data("alice:\(right ? "secret" : "wrong")".utf8).base64EncodedString()
+                return try await app.testing().sendRequest(.GET, "/api/me", headers: ["Authorization": "Basic \(credentials)"]).status
+            }, failure: .unauthorized, success: .ok)
+        }
+    }
+
+    @Test func resetFlow() async throws {
+        try await withExamples(passwordReset) { (app) async throws in
+            for name in ["alice", "bob", "carol"] { #expect(try await post(app, "/password-reset", "username=\(name)").status == .ok) }
+            #expect(try await post(app, "/password-reset", "username=dave").status == .forbidden)  // the IP's 4th
+        }
+    }
+
+    @Test func middlewareFlow() async throws {
+        try await withExamples(middlewareMode) { (app) async throws in
+            try await expectLimit({ right in
+                try await post(app, "/signin", "username=alice&password=\(right ? "secret" : "wrong")").status
+            }, failure: .ok, success: .seeOther)
+            #expect(try await app.testing().sendRequest(.GET, "/signin/").status == .forbidden)  // trailing slash: same path
+            // Other paths are untouched by the middleware.
+            app.post("other") { _ in Response(status: .ok) }
+            for _ in 0..<6 { #expect(try await post(app, "/other", "username=zed&password=x").status == .ok) }
+        }
+    }
+
+    @Test func readmeQuotesEveryExample() throws {
+        let here = URL(fileURLWithPath: #filePath)
+        let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let source = try String(contentsOf: here, encoding: .utf8)
+        var blocks: [String] = []
+        var current: [String]?
+        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("// README: ") {
+                current = []
+            } else if line == "// END README" {
+                blocks.append(current?.joined(separator: "\n") ?? "")
+                current = nil
+            } else if current != nil {
+                current?.append(String(line))
+            }
+        }
+        #expect(blocks.count == 6)
+        // And the quick start.
+        let quickStart = try String(contentsOf: here.deletingLastPathComponent().appendingPathComponent("ReadmeQuickStartTests.swift"), encoding: .utf8)
+        if let start = quickStart.range(of: "// MARK: README quick start (keep in sync with README.md)\n\n"),
+            let end = quickStart.range(of: "\n// MARK: End of the README quick start")
+        {
+            blocks.append(String(quickStart[start.upperBound..<end.lowerBound]).trimmingCharacters(in: .newlines))
+        } else {
+            Issue.record("the quick start markers are missing")
+        }
+        for block in blocks { #expect(readme.contains(block), "README lacks:\n\(block.prefix(200))") }
+    }
+}
