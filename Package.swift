@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "DefenderCore", targets: ["DefenderCore"]),
         .library(name: "DefenderRedis", targets: ["DefenderRedis"]),
         .library(name: "DefenderVapor", targets: ["DefenderVapor"]),
+        .library(name: "DefenderFluent", targets: ["DefenderFluent"]),
         .library(name: "DefenderTesting", targets: ["DefenderTesting"]),
         .executable(name: "defender-demo", targets: ["defender-demo"]),
     ],
@@ -23,7 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
     ],
     targets: [
         .target(
@@ -57,6 +60,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DefenderFluent",
+            dependencies: [
+                "DefenderVapor",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "DefenderTesting",
             dependencies: ["DefenderCore"],
             swiftSettings: swiftSettings
@@ -64,10 +77,11 @@ let package = Package(
         .target(
             name: "DefenderDemoApp",
             dependencies: [
-                "DefenderVapor", "DefenderRedis",
+                "DefenderVapor", "DefenderRedis", "DefenderFluent",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -101,7 +115,9 @@ let package = Package(
         .testTarget(
             name: "DefenderDemoTests",
             dependencies: [
-                "DefenderDemoApp", "DefenderTesting",
+                "DefenderDemoApp", "DefenderFluent", "DefenderTesting",
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: swiftSettings

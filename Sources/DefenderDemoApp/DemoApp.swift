@@ -1,9 +1,12 @@
+import DefenderFluent
 import DefenderVapor
 import Fluent
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import Vapor
 
-/// The demo site: a login form and a JSON login protected by Defender, on SQLite.
+/// The demo site: a login form, a JSON login, HTTP Basic and password reset protected by Defender, on SQLite or
+/// PostgreSQL, with the audit log.
 public enum DemoApp {
     /// Configures `app` from `environment`: database, migrations (applied now), sessions, Defender, routes and
     /// commands.
@@ -13,15 +16,23 @@ public enum DemoApp {
         switch settings.database {
         case .sqliteFile(let path): app.databases.use(.sqlite(.file(path)), as: .sqlite)
         case .sqliteMemory: app.databases.use(.sqlite(.memory), as: .sqlite)
+        case .postgres(let url):
+            do {
+                app.databases.use(try .postgres(url: url), as: .psql)
+            } catch {
+                // The URL is not echoed: it may hold a password.
+                throw DefenderError(.invalidConfiguration, "is not a valid postgres://user:password@host:port/database URL", setting: "DATABASE_URL")
+            }
         }
+        app.defender.configuration = settings.defender
         app.migrations.add(User.Migration())
         app.migrations.add(SessionRecord.migration)
+        app.defender.useFluentAccessLog()  // defender_access_attempts, written in the background
         try await app.autoMigrate()
 
         app.sessions.use(.fluent)
         app.middleware.use(app.sessions.middleware)
         app.passwords.use(.bcrypt(cost: settings.bcryptCost))
-        app.defender.configuration = settings.defender
         app.defender.use(.automatic)  // DEFENDER_STORE=memory|redis, DEFENDER_REDIS_URL
         _ = try app.defender.engine()
 

@@ -7,9 +7,12 @@ public struct DemoSettings: Sendable {
     public enum Database: Sendable, Equatable {
         case sqliteFile(String)
         case sqliteMemory
+        /// A `postgres://user:password@host:port/database` URL (kept out of logs and errors).
+        case postgres(String)
     }
 
-    /// `DATABASE_URL`: `sqlite:///absolute/path.sqlite`, or `sqlite::memory:` for a throw-away database.
+    /// `DATABASE_URL`: `sqlite:///absolute/path.sqlite`, `sqlite::memory:` for a throw-away database, or
+    /// `postgres://user:password@host:port/database`.
     public var database: Database = .sqliteFile("defender-demo.sqlite")
     /// `DEMO_BCRYPT_COST`: the cost of hashes `create-user` writes and of the dummy hash for unknown users.
     public var bcryptCost: Int = 12
@@ -41,11 +44,9 @@ public struct DemoSettings: Sendable {
             }
             return .sqliteFile(path)
         }
-        if raw.hasPrefix("postgres://") || raw.hasPrefix("postgresql://") {
-            throw DefenderError(.invalidConfiguration, "PostgreSQL is not supported by this build of the demo yet; use sqlite:///path", setting: "DATABASE_URL")
-        }
+        if raw.hasPrefix("postgres://") || raw.hasPrefix("postgresql://") { return .postgres(raw) }
         // Only the scheme is echoed: the rest of a URL may hold a password.
         let scheme = raw.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        throw DefenderError(.invalidConfiguration, "the scheme '\(scheme.prefix(20))' is not supported; use sqlite:///absolute/path.sqlite", setting: "DATABASE_URL")
+        throw DefenderError(.invalidConfiguration, "the scheme '\(scheme.prefix(20))' is not supported; use sqlite:///absolute/path.sqlite or postgres://user:password@host/db", setting: "DATABASE_URL")
     }
 }

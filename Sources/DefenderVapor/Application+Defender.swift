@@ -33,7 +33,8 @@ public struct DefenderSupport: Sendable {
         }
     }
 
-    let application: Application
+    /// The application.
+    public let application: Application
 
     /// The settings. Setting them rebuilds the engine (and its store) on next use.
     public var configuration: DefenderConfiguration {
@@ -72,6 +73,18 @@ public struct DefenderSupport: Sendable {
         }
     }
 
+    /// The audit log every recorded attempt goes to (`DEFENDER_STORE_ACCESS_ATTEMPTS`): `DefenderFluent`'s
+    /// `FluentAccessLog`, or your own. `nil` (the default) logs nothing.
+    public var accessLog: (any AccessAttemptLog)? {
+        get { storage.state.withLockedValue { $0.accessLog } }
+        nonmutating set {
+            storage.state.withLockedValue {
+                $0.accessLog = newValue
+                $0.engine = nil
+            }
+        }
+    }
+
     /// Block and unblock events: `app.defender.events.on { event in … }`.
     public var events: DefenderEventBus { storage.events }
 
@@ -83,7 +96,7 @@ public struct DefenderSupport: Sendable {
         // Built outside the lock: a provider may read `app.defender` itself.
         try state.configuration.validate()
         let store = try state.provider.makeStore(application, state.configuration)
-        let built = Defender(configuration: state.configuration, store: store, events: storage.events)
+        let built = Defender(configuration: state.configuration, store: store, events: storage.events, accessLog: state.accessLog)
         return storage.state.withLockedValue { current in
             if let engine = current.engine { return engine }
             current.engine = built
@@ -99,6 +112,7 @@ public struct DefenderSupport: Sendable {
             var provider = Provider.automatic
             var usernameExtractor: UsernameExtractor?
             var clock: any DefenderClock = SystemDefenderClock()
+            var accessLog: (any AccessAttemptLog)?
             var engine: Defender?
         }
 

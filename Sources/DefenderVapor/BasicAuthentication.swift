@@ -56,7 +56,7 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
             request.defender.cacheUsername(username)
             let defender = try request.defender.engine()
             let attempt: LoginAttempt
-            switch try await defender.check(ip: request.defender.client(), username: username) {
+            switch try await request.defender.check(username: username) {
             case .locked(let lockout): return try await request.defender.lockoutResponse(lockout, format: .json)
             case .allowed(let allowed): attempt = allowed
             }

@@ -47,6 +47,22 @@ public struct DefenderRequest: Sendable {
         return username
     }
 
+    /// Admits this request as a login (see ``Defender/check(ip:username:context:)``), with its details for the
+    /// audit log. Every `.allowed` attempt must end in the engine's `recordFailure`, `recordSuccess` or `release`.
+    /// - Parameter username: by default the one the request submitted.
+    public func check(username: String?? = .none) async throws -> Defender.Check {
+        let name: String?
+        if let username { name = username } else { name = try await self.username() }
+        return try await engine().check(ip: client(), username: name, context: context)
+    }
+
+    /// The request's details for the audit log.
+    public var context: AttemptContext {
+        AttemptContext(
+            userAgent: request.headers.first(name: .userAgent) ?? "", httpAccept: request.headers.first(name: .accept) ?? "",
+            pathInfo: request.url.path)
+    }
+
     /// Whether this request's IP or username is locked now (django-defender's `is_already_locked`). Reserves
     /// nothing.
     /// - Parameter username: the username to check; by default the one the request submitted.
@@ -59,7 +75,7 @@ public struct DefenderRequest: Sendable {
 
     /// Runs a login handler under protection (django-defender's `watch_login`), race-free.
     ///
-    /// A POST is admitted first (see ``Defender/check(ip:username:)``): a locked request gets the lockout
+    /// A POST is admitted first (see ``Defender/check(ip:username:context:)``): a locked request gets the lockout
     /// response and the handler is not called; a request that could be locked by checks in flight on its IP or
     /// username waits for them. The handler's response is then classified by `outcome`: a failure is counted
     /// (and answered with the lockout response when it crosses a limit), a success clears counters. A handler
@@ -86,7 +102,7 @@ public struct DefenderRequest: Sendable {
             return try await handler(username)
         }
         let attempt: LoginAttempt
-        switch try await engine.check(ip: client(), username: username) {
+        switch try await check(username: username) {
         case .locked(let lockout): return try await lockoutResponse(lockout, format: format)
         case .allowed(let allowed): attempt = allowed
         }
@@ -126,7 +142,7 @@ public struct DefenderRequest: Sendable {
         let engine = try engine()
         let client = try client()
         if let lockout = try await engine.lockout(ip: client, username: name) { return lockout }
-        let attempt = LoginAttempt(ip: client, submittedUsername: name)
+        let attempt = LoginAttempt(ip: client, submittedUsername: name, context: context)
         if success {
             try await engine.recordSuccess(attempt)
             return nil
@@ -142,10 +158,9 @@ public struct DefenderRequest: Sendable {
     public func throttle(username: String?? = .none) async throws -> Lockout? {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
-        let engine = try engine()
-        switch try await engine.check(ip: client(), username: name) {
+        switch try await check(username: name) {
         case .locked(let lockout): return lockout
-        case .allowed(let attempt): return try await engine.recordFailure(attempt)
+        case .allowed(let attempt): return try await engine().recordFailure(attempt)
         }
     }
 

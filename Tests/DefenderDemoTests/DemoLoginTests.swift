@@ -218,13 +218,19 @@ import VaporTesting
 
     @Test func settingsErrorsNameTheVariable() async throws {
         for (name, value) in [("DEFENDER_LOGIN_FAILURE_LIMIT", "abc"), ("DEMO_BCRYPT_COST", "3"), ("DATABASE_URL", "sqlite://relative.db"),
-                              ("DATABASE_URL", "postgres://u:hunter2@h/db"), ("DATABASE_URL", "mysql://u:hunter2@h/db")] {
+                              ("DATABASE_URL", "mysql://u:hunter2@h/db")] {
             let error = #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment([name: value]) }
             #expect(error?.setting == name)
             #expect(error?.description.contains("hunter2") == false)
         }
         let settings = try DemoSettings.fromEnvironment(["DATABASE_URL": "sqlite:///srv/app/db.sqlite"])
         #expect(settings.database == .sqliteFile("/srv/app/db.sqlite"))
+        #expect(try DemoSettings.fromEnvironment(["DATABASE_URL": "postgres://u:pw@h/db"]).database == .postgres("postgres://u:pw@h/db"))
+        // A URL PostgreSQL cannot use stops start-up without echoing it.
+        let error = await #expect(throws: DefenderError.self) {
+            try await withDemo(["DATABASE_URL": "postgres://u:hunter2@[bad/db"]) { _ in }
+        }
+        #expect(error?.setting == "DATABASE_URL" && error?.description.contains("hunter2") == false)
     }
 }
 

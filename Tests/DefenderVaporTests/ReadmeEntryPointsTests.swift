@@ -13,7 +13,7 @@ func customLogin(_ app: Application) {
         let engine = try req.defender.engine()
         let username = try await req.defender.username()
         // Admission: refused when locked; otherwise a slot is held until the outcome is recorded.
-        switch try await engine.check(ip: req.defender.client(), username: username) {
+        switch try await req.defender.check(username: username) {
         case .locked(let lockout):
             return try await req.defender.lockoutResponse(lockout)
         case .allowed(let attempt):

@@ -23,18 +23,26 @@ public struct Defender: Sendable {
     public let events: DefenderEventBus
     /// Finds the client address of a request.
     public let resolver: ClientIPResolver
+    /// The audit log, when ``DefenderConfiguration/storeAccessAttempts`` is on.
+    public let accessLog: (any AccessAttemptLog)?
 
     /// Creates an engine.
     /// - Parameters:
     ///   - configuration: validated settings.
     ///   - store: the store; by default an in-memory store of ``DefenderConfiguration/memoryMaxEntries``.
     ///   - events: the bus that delivers block and unblock events.
-    public init(configuration: DefenderConfiguration, store: (any AttemptStore)? = nil, events: DefenderEventBus = DefenderEventBus()) {
+    ///   - accessLog: receives every recorded attempt; ignored when ``DefenderConfiguration/storeAccessAttempts``
+    ///     is off.
+    public init(
+        configuration: DefenderConfiguration, store: (any AttemptStore)? = nil, events: DefenderEventBus = DefenderEventBus(),
+        accessLog: (any AccessAttemptLog)? = nil
+    ) {
         self.configuration = configuration
         self.policy = LockoutPolicy(configuration)
         self.store = store ?? MemoryAttemptStore(capacity: configuration.memoryMaxEntries)
         self.events = events
         self.resolver = ClientIPResolver(configuration: configuration)
+        self.accessLog = configuration.storeAccessAttempts ? accessLog : nil
     }
 
     /// The result of checking a login before its password is checked.
@@ -58,8 +66,9 @@ public struct Defender: Sendable {
     ///   - username: the submitted username, as typed (it is normalised here); `nil` or empty when there is none.
     /// - Throws: ``DefenderError`` with ``DefenderError/Code/admissionTimeout`` after waiting
     ///   ``DefenderConfiguration/admissionTimeout``; `CancellationError` when the task is cancelled while waiting.
-    public func check(ip: ClientAddress, username: String?) async throws -> Check {
-        var attempt = LoginAttempt(ip: ip, submittedUsername: username)
+    ///   - context: the request's details for the audit log.
+    public func check(ip: ClientAddress, username: String?, context: AttemptContext? = nil) async throws -> Check {
+        var attempt = LoginAttempt(ip: ip, submittedUsername: username, context: context)
         let reservation = Reservation()
         var deadline: ContinuousClock.Instant?
         var pause = Duration.milliseconds(1)
@@ -105,6 +114,7 @@ public struct Defender: Sendable {
             result = try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
         }
         for key in result.newlyBlocked { events.emit(DefenderEvent(key: key, blocked: true)) }
+        await accessLog?.record(AccessAttemptRecord(attempt, valid: false))
         return result.lockout
     }
 
@@ -121,6 +131,7 @@ public struct Defender: Sendable {
             unblocked = try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
         }
         for key in unblocked { events.emit(DefenderEvent(key: key, blocked: false)) }
+        await accessLog?.record(AccessAttemptRecord(attempt, valid: true))
     }
 
     /// Gives back the slots of an admitted login whose outcome will not be recorded (its handler failed for
@@ -224,12 +235,15 @@ public struct LoginAttempt: Sendable, Hashable {
     public let ipKey: DefenderKey
     /// The username key; `nil` for an empty username, which is never counted.
     public let usernameKey: DefenderKey?
-    /// The in-flight slots this attempt holds, from ``Defender/check(ip:username:)``; `nil` when it holds none.
+    /// The in-flight slots this attempt holds, from ``Defender/check(ip:username:context:)``; `nil` when it holds none.
     public internal(set) var reservation: Reservation?
+    /// The request's details, for the audit log.
+    public var context: AttemptContext?
 
     /// Creates an attempt, normalising the username.
-    public init(ip: ClientAddress, submittedUsername: String?) {
+    public init(ip: ClientAddress, submittedUsername: String?, context: AttemptContext? = nil) {
         self.ip = ip
+        self.context = context
         self.submittedUsername = submittedUsername.map { String($0.prefix(255)) }
         self.ipKey = .ip(ip)
         self.usernameKey = submittedUsername.flatMap(DefenderKey.username)

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Where an attempt came from, for the audit log: django-defender's `AccessAttempt` fields besides the keys.
+public struct AttemptContext: Sendable, Hashable {
+    /// The `User-Agent` header, cut to 255 characters.
+    public var userAgent: String
+    /// The `Accept` header, cut to 1025 characters.
+    public var httpAccept: String
+    /// The request path, cut to 255 characters.
+    public var pathInfo: String
+
+    public init(userAgent: String, httpAccept: String, pathInfo: String) {
+        self.userAgent = String(userAgent.prefix(255))
+        self.httpAccept = String(httpAccept.prefix(1025))
+        self.pathInfo = String(pathInfo.prefix(255))
+    }
+}
+
+/// One row of the audit log: a login whose password was checked (refused requests are not logged, as in
+/// django-defender).
+public struct AccessAttemptRecord: Sendable, Hashable {
+    public var attemptTime: Date
+    /// The username as submitted, cut to 255 characters; `nil` when there was none.
+    public var username: String?
+    /// The client address (not its IPv6 group).
+    public var ipAddress: String
+    public var userAgent: String
+    public var httpAccept: String
+    public var pathInfo: String
+    public var loginValid: Bool
+
+    public init(
+        attemptTime: Date, username: String?, ipAddress: String, userAgent: String, httpAccept: String, pathInfo: String,
+        loginValid: Bool
+    ) {
+        self.attemptTime = attemptTime
+        self.username = username
+        self.ipAddress = ipAddress
+        self.userAgent = userAgent
+        self.httpAccept = httpAccept
+        self.pathInfo = pathInfo
+        self.loginValid = loginValid
+    }
+
+    /// The row of a recorded attempt.
+    public init(_ attempt: LoginAttempt, valid: Bool, at time: Date = Date()) {
+        let context = attempt.context ?? AttemptContext(userAgent: "", httpAccept: "", pathInfo: "")
+        self.init(
+            attemptTime: time, username: attempt.submittedUsername, ipAddress: attempt.ip.address.description,
+            userAgent: context.userAgent, httpAccept: context.httpAccept, pathInfo: context.pathInfo, loginValid: valid)
+    }
+}
+
+/// Receives every recorded attempt (`DEFENDER_STORE_ACCESS_ATTEMPTS`). Called on the login path: an
+/// implementation queues the row and returns (see `FluentAccessLog` in `DefenderFluent`).
+public protocol AccessAttemptLog: Sendable {
+    func record(_ attempt: AccessAttemptRecord) async
+}

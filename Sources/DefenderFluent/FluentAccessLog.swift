@@ -1,0 +1,111 @@
+import DefenderVapor
+import FluentKit
+import Foundation
+import Logging
+import Synchronization
+
+/// The audit log in a Fluent database (`defender_access_attempts`), written off the login path.
+///
+/// In the background mode (`DEFENDER_USE_CELERY`, on by default) a login only appends its row to a bounded
+/// queue; a task writes the queue in batches (one multi-row `INSERT` each). When the queue is full the row is
+/// written inline instead — backpressure, never a dropped row. ``shutdown()`` writes everything still queued
+/// (Vapor calls it on graceful shutdown, SIGTERM/SIGINT). The inline mode writes each row before the login
+/// is answered. A write that fails is retried; rows still unwritten at shutdown are counted in the error log.
+public final class FluentAccessLog: AccessAttemptLog {
+    /// The most rows waiting at once.
+    public let capacity: Int
+    /// The most rows in one `INSERT`.
+    public let batchSize: Int
+    /// Whether rows are queued (`true`) or written inline.
+    public let inBackground: Bool
+    let database: @Sendable () -> any Database
+    let logger: Logger
+
+    private struct State {
+        var queue: [AccessAttemptRecord] = []
+        var finished = false
+        var writing = 0
+    }
+
+    private let state = Mutex(State())
+    private let wakeUp: AsyncStream<Void>.Continuation
+    private let wakeUps: AsyncStream<Void>
+
+    /// - Parameters:
+    ///   - database: the database to write to, e.g. `{ app.db }`.
+    ///   - inBackground: queue rows (`true`) or write them inline.
+    ///   - capacity: the queue's bound; beyond it rows are written inline.
+    ///   - batchSize: the most rows per `INSERT`.
+    public init(
+        database: @escaping @Sendable () -> any Database, inBackground: Bool = true, capacity: Int = 10_000, batchSize: Int = 500,
+        logger: Logger = Logger(label: "defender.access-log")
+    ) {
+        self.database = database
+        self.inBackground = inBackground
+        self.capacity = max(1, capacity)
+        self.batchSize = max(1, batchSize)
+        self.logger = logger
+        (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The number of rows waiting.
+    public var pending: Int { state.withLock { $0.queue.count + $0.writing } }
+
+    public func record(_ attempt: AccessAttemptRecord) async {
+        let queued = inBackground && state.withLock { state in
+            guard !state.finished, state.queue.count < capacity else { return false }
+            state.queue.append(attempt)
+            return true
+        }
+        if queued {
+            wakeUp.yield()
+        } else {
+            await write([attempt], retries: 2)
+        }
+    }
+
+    /// Writes queued rows until ``shutdown()``; the app runs it for its lifetime.
+    public func run() async {
+        for await _ in wakeUps { await drain() }
+        await drain()
+    }
+
+    /// Stops queueing (later rows are written inline) and returns once every queued row is written.
+    public func shutdown() async {
+        state.withLock { $0.finished = true }
+        wakeUp.finish()
+        await drain()
+        while pending > 0 { try? await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    private func drain() async {
+        while true {
+            let batch: [AccessAttemptRecord] = state.withLock { state in
+                let batch = Array(state.queue.prefix(batchSize))
+                state.queue.removeFirst(batch.count)
+                state.writing += batch.count
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            await write(batch, retries: 5)
+            state.withLock { $0.writing -= batch.count }
+        }
+    }
+
+    private func write(_ rows: [AccessAttemptRecord], retries: Int) async {
+        var delay = Duration.milliseconds(50)
+        for attempt in 0...retries {
+            do {
+                try await rows.map(AccessAttempt.init).create(on: database())
+                return
+            } catch {
+                if attempt == retries {
+                    logger.error("could not write \(rows.count) audit rows: \(String(reflecting: error))")
+                    return
+                }
+                try? await Task.sleep(for: delay)
+                delay *= 2
+            }
+        }
+    }
+}
