@@ -43,8 +43,11 @@ public enum DemoApp {
         app.storage[Application.OutboxKey.self] = PasswordResetOutbox(logger: app.logger)
         app.storage[SettingsKey.self] = settings
 
+        if let webhook = settings.webhookURL { DefenderWebhookNotifier(url: URI(string: webhook)).register(on: app) }
+
         try routes(app)
         app.asyncCommands.use(CreateUserCommand(), as: "create-user")
+        app.defender.useCommands()  // defender cleanup | blocks | block | unblock
     }
 
     /// Adds a user (the `create-user` command).

@@ -16,6 +16,8 @@ public struct DemoSettings: Sendable {
     public var database: Database = .sqliteFile("defender-demo.sqlite")
     /// `DEMO_BCRYPT_COST`: the cost of hashes `create-user` writes and of the dummy hash for unknown users.
     public var bcryptCost: Int = 12
+    /// `DEFENDER_NOTIFY_WEBHOOK_URL`: where block events are POSTed as JSON (none by default).
+    public var webhookURL: String?
     /// Defender's settings (`DEFENDER_*`).
     public var defender: DefenderConfiguration
 
@@ -25,6 +27,12 @@ public struct DemoSettings: Sendable {
         var settings = DemoSettings(defender: try .fromEnvironment(environment))
         if let raw = environment["DATABASE_URL"], !raw.isEmpty {
             settings.database = try parseDatabaseURL(raw)
+        }
+        if let raw = environment["DEFENDER_NOTIFY_WEBHOOK_URL"], !raw.isEmpty {
+            guard let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw DefenderError(.invalidConfiguration, "is not an http:// or https:// URL", setting: "DEFENDER_NOTIFY_WEBHOOK_URL")
+            }
+            settings.webhookURL = raw
         }
         if let raw = environment["DEMO_BCRYPT_COST"], !raw.isEmpty {
             guard let cost = Int(raw), (4...31).contains(cost) else {

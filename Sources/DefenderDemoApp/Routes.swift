@@ -1,3 +1,4 @@
+import DefenderFluent
 import DefenderVapor
 import Fluent
 import Vapor
@@ -69,6 +70,8 @@ extension DemoApp {
             }
         }
 
+        DefenderAdmin(authorize: adminAccess).register(on: sessions)
+
         sessions.post("logout") { req async throws -> Response in
             req.auth.logout(User.self)
             req.session.destroy()
@@ -81,6 +84,32 @@ extension DemoApp {
             let response = try await Health(status: health.status, store: health.store).encodeResponse(for: req)
             if health.refusingLogins { response.status = .serviceUnavailable }
             return response
+        }
+    }
+
+    /// Administrators: a signed-in `--admin` user, or admin HTTP Basic credentials, which Defender protects like
+    /// any other login.
+    @Sendable static func adminAccess(_ req: Request) async throws -> DefenderAdmin.Access {
+        if let user = req.auth.get(User.self) { return user.isAdmin ? .sessionAdmin(user.username) : .forbidden }
+        guard let basic = req.headers.basicAuthorization else { return .anonymous }
+        switch try await req.defender.check(username: basic.username) {
+        case .locked:
+            return .forbidden
+        case .allowed(let attempt):
+            let engine = try req.defender.engine()
+            let user: User?
+            do {
+                user = try await authenticate(req, username: basic.username, password: basic.password)
+            } catch {
+                try? await engine.release(attempt)
+                throw error
+            }
+            guard let user else {
+                try await engine.recordFailure(attempt)
+                return .anonymous
+            }
+            try await engine.recordSuccess(attempt)
+            return user.isAdmin ? .credentialAdmin(user.username) : .forbidden
         }
     }
 
@@ -202,21 +231,7 @@ struct Problem: Codable {
 
 /// Minimal HTML helpers: every interpolated user string goes through ``escape(_:)``.
 enum HTML {
-    static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
+    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
 
     static func page(title: String, body: String, status: HTTPStatus = .ok) -> Response {
         let html = """

@@ -10,13 +10,10 @@ do {
     try await DemoApp.configure(app)
     try await app.execute()
     try await app.asyncShutdown()
-} catch let error as DefenderError {
-    // A bad setting: say what to fix, without a stack of framework noise.
-    FileHandle.standardError.write(Data("defender-demo: \(error)\n".utf8))
+} catch {
+    // A bad setting or a failed command: say what to fix, without a crash report or framework noise.
+    let message = (error as? DefenderError)?.description ?? (error as? any LocalizedError)?.errorDescription ?? String(describing: error)
+    FileHandle.standardError.write(Data("defender-demo: \(message)\n".utf8))
     try? await app.asyncShutdown()
     exit(1)
-} catch {
-    app.logger.report(error: error)
-    try? await app.asyncShutdown()
-    throw error
 }

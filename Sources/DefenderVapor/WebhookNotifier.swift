@@ -1,0 +1,50 @@
+import Foundation
+import NIOCore
+import Vapor
+
+/// An example notifier for django-defender's signals: logs every block and unblock, and POSTs a JSON webhook
+/// when a block happens (`{"event":"ipBlocked","kind":"ip","key":"203.0.113.7","time":"…"}`).
+///
+/// It runs in the event task, never on the login path; a slow or failing webhook is logged and never affects
+/// logins (each POST has a timeout).
+public struct DefenderWebhookNotifier: Sendable {
+    /// Where block events are POSTed.
+    public let url: URI
+    /// How long one POST may take.
+    public let timeout: TimeAmount
+
+    public init(url: URI, timeout: TimeAmount = .seconds(5)) {
+        self.url = url
+        self.timeout = timeout
+    }
+
+    /// The JSON body of one event.
+    public struct Payload: Content, Equatable {
+        public var event: String
+        public var kind: String
+        public var key: String
+        public var time: Date
+    }
+
+    /// Registers the notifier on the app's events.
+    public func register(on app: Application) {
+        let client = app.client
+        let logger = app.logger
+        let url = url
+        let timeout = timeout
+        app.defender.events.on { event in
+            logger.notice("defender: \(event.kind) \(event.key.value)")
+            guard event.kind == .ipBlocked || event.kind == .usernameBlocked else { return }
+            let payload = Payload(event: event.kind.description, kind: event.key.kind.rawValue, key: event.key.value, time: Date())
+            do {
+                let response = try await client.post(url) { request in
+                    try request.content.encode(payload, as: .json)
+                    request.timeout = timeout
+                }
+                if response.status.code >= 300 { logger.warning("defender webhook answered \(response.status.code)") }
+            } catch {
+                logger.warning("defender webhook failed: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import DefenderDemoApp
+import DefenderFluent
+import DefenderTesting
+import DefenderVapor
+import Fluent
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+import Vapor
+import VaporTesting
+
+/// The admin page and API: who gets in, CSRF, escaping, IPv6, events.
+@Suite struct DemoAdminTests {
+    /// A demo with an admin `root` and a plain user `alice`; `session(_:)` signs in and returns the cookie.
+    func withAdminDemo(_ env: [String: String] = [:], _ test: (Demo) async throws -> Void) async throws {
+        var environment = ["DEFENDER_BEHIND_REVERSE_PROXY": "true"]
+        environment.merge(env) { $1 }
+        try await withDemo(environment) { (demo) async throws in
+            try await DemoApp.createUser(demo.app, name: "root", password: "rootpw", admin: true)
+            try await test(demo)
+        }
+    }
+
+    func session(_ demo: Demo, _ user: String, _ password: String) async throws -> HTTPHeaders {
+        let response = try await demo.login(user, password, forwardedFor: "192.0.2.200")
+        #expect(response.status == .found)
+        let cookie = response.headers.setCookie?["vapor-session"]?.string ?? ""
+        return ["Cookie": "vapor-session=\(cookie)"]
+    }
+
+    func basic(_ user: String, _ password: String) -> HTTPHeaders {
+        ["Authorization": "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()]
+    }
+
+    func csrf(_ page: TestingHTTPResponse) -> String {
+        let text = page.text
+        guard let start = text.range(of: "<meta name=\"csrf-token\" content=\"") else { return "" }
+        return String(text[start.upperBound...].prefix { $0 != "\"" })
+    }
+
+    func form(_ demo: Demo, _ path: String, _ fields: [String: String], headers: HTTPHeaders) async throws -> TestingHTTPResponse {
+        let body = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(demo.formEncode($0.value))" }.joined(separator: "&")
+        return try await demo.post(path, body: body, contentType: "application/x-www-form-urlencoded", headers: headers)
+    }
+
+    func json(_ demo: Demo, _ path: String, _ body: String, headers: HTTPHeaders) async throws -> TestingHTTPResponse {
+        try await demo.post(path, body: body, contentType: "application/json", headers: headers)
+    }
+
+    @Test func onlyAdministratorsGetIn() async throws {
+        try await withAdminDemo { (demo) async throws in
+            let anonymous = try await demo.send(.GET, "/admin/defender")
+            #expect(anonymous.status == .seeOther && anonymous.headers.first(name: .location) == "/login?next=/admin/defender")
+            let anonymousAPI = try await demo.send(.GET, "/admin/defender/api/blocks")
+            #expect(anonymousAPI.status == .unauthorized && anonymousAPI.headers.first(name: .wwwAuthenticate) != nil)
+
+            let plain = try await session(demo, "alice", "secret1")
+            #expect(try await demo.send(.GET, "/admin/defender", headers: plain).status == .forbidden)
+            #expect(try await demo.send(.GET, "/admin/defender/api/blocks", headers: plain).status == .forbidden)
+            #expect(try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("alice", "secret1")).status == .forbidden)
+
+            let admin = try await session(demo, "root", "rootpw")
+            let page = try await demo.send(.GET, "/admin/defender", headers: admin)
+            #expect(page.status == .ok && page.text.contains("Signed in as root") && !csrf(page).isEmpty)
+            #expect(page.headers.first(name: "Content-Security-Policy") != nil)
+            let viaBasic = try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", "rootpw"))
+            #expect(viaBasic.status == .ok)
+            #expect(try JSONDecoder().decode(BlocksReport.self, from: Data(viaBasic.body.readableBytesView)) == BlocksReport(ips: [], usernames: []))
+            // Wrong admin Basic passwords are failed logins like any other: the 4th is refused.
+            for _ in 0..<3 { #expect(try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", "guess")).status == .unauthorized) }
+            #expect(try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", "guess")).status == .unauthorized)
+            #expect(try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", "rootpw")).status == .forbidden)
+        }
+    }
+
+    @Test func userSuppliedStringsAreEscaped() async throws {
+        try await withAdminDemo { (demo) async throws in
+            let evil = "<script>alert(1)</script>"
+            for index in 0..<4 { try await demo.login(evil, "x", forwardedFor: "203.0.113.\(index)") }
+            var headers = HTTPHeaders()
+            headers.add(name: .userAgent, value: "<img src=x onerror=alert(2)>")
+            try await demo.login("\"><b>bold</b>", "x", forwardedFor: "203.0.113.9", headers: headers)
+            let admin = try await session(demo, "root", "rootpw")
+            let page = try await demo.send(.GET, "/admin/defender?username=%3Cscript%3E&notice=%3Ci%3Ehi%3C/i%3E", headers: admin)
+            #expect(page.status == .ok)
+            #expect(!page.text.contains("<script>alert(1)</script>") && !page.text.contains("<img src=x") && !page.text.contains("<b>bold</b>"))
+            #expect(!page.text.contains("<i>hi</i>") && page.text.contains("&lt;i&gt;hi&lt;/i&gt;"))
+            let all = try await demo.send(.GET, "/admin/defender", headers: admin)
+            #expect(all.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(all.text.contains("&lt;img src=x onerror=alert(2)&gt;"))
+        }
+    }
+
+    @Test func formsNeedTheCSRFToken() async throws {
+        try await withAdminDemo { (demo) async throws in
+            let engine = try demo.app.defender.engine()
+            try await engine.block(username: "victim")
+            let admin = try await session(demo, "root", "rootpw")
+            let token = csrf(try await demo.send(.GET, "/admin/defender", headers: admin))
+            // No token, a wrong token, or a token without the session: refused, nothing changes.
+            #expect(try await form(demo, "/admin/defender/unblock", ["kind": "username", "value": "victim"], headers: admin).status == .forbidden)
+            #expect(try await form(demo, "/admin/defender/unblock", ["kind": "username", "value": "victim", "csrf": "0" + token.dropFirst()], headers: admin).status == .forbidden)
+            #expect(try await form(demo, "/admin/defender/unblock", ["kind": "username", "value": "victim", "csrf": token], headers: basic("root", "rootpw")).status == .forbidden)
+            #expect(try await engine.store.state(of: engine.usernameKey("victim")).block != nil)
+            // JSON with the session: the header is required too.
+            #expect(try await json(demo, "/admin/defender/api/unblock", "{\"username\":\"victim\"}", headers: admin).status == .forbidden)
+            #expect(try await engine.store.state(of: engine.usernameKey("victim")).block != nil)
+            var withHeader = admin
+            withHeader.add(name: "X-CSRF-Token", value: token)
+            #expect(try await json(demo, "/admin/defender/api/unblock", "{\"username\":\"victim\"}", headers: withHeader).status == .noContent)
+            #expect(try await engine.store.state(of: engine.usernameKey("victim")).block == nil)
+            // A form with the token works and says what it did.
+            let done = try await form(demo, "/admin/defender/block", ["kind": "username", "value": "mallory", "seconds": "60", "csrf": token], headers: admin)
+            #expect(done.status == .seeOther)
+            #expect(try await engine.store.state(of: engine.usernameKey("mallory")).block?.remaining == .seconds(60))
+            let after = try await demo.send(.GET, done.headers.first(name: .location) ?? "/", headers: admin)
+            #expect(after.text.contains("Blocked username mallory."))
+            // Basic-authenticated API clients need no token (no cookies involved), but must send JSON.
+            #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"198.51.100.1\"}", headers: basic("root", "rootpw")).status == .noContent)
+            #expect(try await demo.post("/admin/defender/api/block", body: "ip=198.51.100.2", contentType: "application/x-www-form-urlencoded", headers: basic("root", "rootpw")).status == .unsupportedMediaType)
+        }
+    }
+
+    @Test func ipv6AndEventsThroughEveryPath() async throws {
+        try await withAdminDemo { (demo) async throws in
+            let events = Mutex<[String]>([])
+            demo.app.defender.events.on { event in events.withLock { $0.append(event.description) } }
+            let admin = basic("root", "rootpw")
+            #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"2001:db8:0:0:1::7\"}", headers: admin).status == .noContent)
+            #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"2001:db8::1\",\"seconds\":30}", headers: admin).status == .noContent)  // same /64: no event
+            let blocks = try await demo.send(.GET, "/admin/defender/api/blocks", headers: admin)
+            #expect(blocks.text.contains("\"ip\":\"2001:db8::\\/64\"") || blocks.text.contains("\"ip\":\"2001:db8::/64\""))
+            let cookie = try await session(demo, "root", "rootpw")
+            let token = csrf(try await demo.send(.GET, "/admin/defender", headers: cookie))
+            #expect(try await form(demo, "/admin/defender/unblock", ["kind": "ip", "value": "2001:db8::/64", "csrf": token], headers: cookie).status == .seeOther)
+            #expect(try await form(demo, "/admin/defender/unblock", ["kind": "ip", "value": "2001:db8::/64", "csrf": token], headers: cookie).status == .seeOther)  // no event
+            #expect(try await json(demo, "/admin/defender/api/block", "{\"username\":\"Eve\"}", headers: admin).status == .noContent)
+            #expect(try await json(demo, "/admin/defender/api/unblock", "{\"username\":\"eve\"}", headers: admin).status == .noContent)
+            #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"not-an-ip\"}", headers: admin).status == .badRequest)
+            #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"1.2.3.4\",\"username\":\"x\"}", headers: admin).status == .badRequest)
+            var delivered = false
+            for _ in 0..<100 where !delivered {
+                delivered = events.withLock { $0.count } >= 4
+                if !delivered { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(events.withLock { $0 } == ["ipBlocked 2001:db8::/64", "ipUnblocked 2001:db8::/64", "usernameBlocked eve", "usernameUnblocked eve"])
+        }
+    }
+
+    @Test func attemptsAPIFiltersAndPages() async throws {
+        try await withAdminDemo(["DEFENDER_USE_CELERY": "false", "DEFENDER_LOGIN_FAILURE_LIMIT": "100"]) { (demo) async throws in
+            let admin = try await session(demo, "root", "rootpw")  // a Basic request would log an attempt each time
+            for index in 0..<5 { try await demo.login("alice", index == 4 ? "secret1" : "wrong", forwardedFor: "203.0.113.1") }
+            try await demo.login("bob", "wrong", forwardedFor: "2001:db8::9")
+            func page(_ query: String) async throws -> [AttemptsPage.Row] {
+                let response = try await demo.send(.GET, "/admin/defender/api/attempts" + query, headers: admin)
+                return try JSONDecoder().decode(AttemptsPage.self, from: Data(response.body.readableBytesView)).attempts
+            }
+            let all = try await page("")
+            #expect(all.map(\.username) == ["bob", "alice", "alice", "alice", "alice", "alice", "root"])  // newest first
+            #expect(try await page("?username=alice&valid=false").count == 4)
+            #expect(try await page("?ip=2001:db8::9").map(\.username) == ["bob"])
+            let first = try await page("?limit=2")
+            #expect(first.count == 2)
+            #expect(try await page("?limit=2&before=\(first[1].id)").map(\.id) == all[2...3].map(\.id))
+            let html = try await demo.send(.GET, "/admin/defender?valid=true", headers: admin)
+            #expect(html.text.contains("✓ success") && !html.text.contains("✗ failure"))
+        }
+    }
+}
+
+/// `GET /admin/defender/api/attempts`, as a client reads it.
+struct AttemptsPage: Decodable {
+    struct Row: Decodable {
+        var id: Int
+        var username: String?
+        var ip_address: String?
+        var login_valid: Bool
+        var path_info: String
+    }
+
+    var attempts: [Row]
+}

@@ -1,0 +1,129 @@
+import DefenderDemoApp
+import DefenderFluent
+import DefenderTesting
+import DefenderVapor
+import Fluent
+import FluentSQLiteDriver
+import Foundation
+import Synchronization
+import Testing
+import Vapor
+import VaporTesting
+
+/// `defender-demo defender cleanup | blocks | block | unblock`, run as real processes.
+@Suite(.serialized) struct DemoCommandTests {
+    /// A fresh SQLite file with the demo's tables (and a user), and the environment to reach it.
+    func withDemoFiles(_ extra: [String: String] = [:], _ test: (URL, [String: String], String) async throws -> Void) async throws {
+        guard let executable = DemoProcess.executable() else { return }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-cmd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("demo.sqlite").path
+        var env = ["DATABASE_URL": "sqlite://" + file, "DEMO_BCRYPT_COST": "4"]
+        env.merge(extra) { $1 }
+        try await DemoProcess.runToEnd(executable, ["create-user", "alice", "secret1"], environment: env)
+        try await test(executable, env, file)
+    }
+
+    @Test func memoryStoreCommandsExplainWhereTheStateIs() async throws {
+        try await withDemoFiles { (executable, env, _) async throws in
+            for arguments in [["defender", "blocks"], ["defender", "block", "--ip", "192.0.2.1"], ["defender", "unblock", "--username", "x"]] {
+                let (status, output) = try await DemoProcess.run(executable, arguments, environment: env)
+                #expect(status != 0, "\(arguments)")
+                #expect(output.contains("inside the running server process") && output.contains("/admin/defender/api/blocks"), "\(output)")
+            }
+        }
+    }
+
+    @Test func blockUnblockAndListThroughRedisWithWebhookEvents() async throws {
+        guard let url = SharedRedis.url else { return }
+        try await withWebhookReceiver { (hook, received) async throws in
+            let env = ["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": "cmd-\(UUID().uuidString)", "DEFENDER_NOTIFY_WEBHOOK_URL": hook]
+            try await withDemoFiles(env) { (executable, env, _) async throws in
+                func run(_ arguments: String...) async throws -> (Int32, String) { try await DemoProcess.run(executable, ["defender"] + arguments, environment: env) }
+                var (status, output) = try await run("block", "--ip", "2001:db8::5", "--seconds", "120")
+                #expect(status == 0 && output.contains("Blocked ip 2001:db8::/64 for 120 seconds."), "\(output)")
+                (status, output) = try await run("block", "--ip", "2001:db8::6")  // same group, already blocked: no second event
+                #expect(status == 0)
+                (status, output) = try await run("block", "--username", "Eve")
+                #expect(status == 0 && output.contains("Blocked username eve until unblocked."), "\(output)")
+                (status, output) = try await run("blocks", "--json")
+                let report = try JSONDecoder().decode(BlocksReport.self, from: Data(output.utf8.drop { $0 != UInt8(ascii: "{") }))
+                #expect(report.ips.map(\.ip) == ["2001:db8::/64"] && report.ips[0].secondsLeft == nil)  // the later, permanent block won
+                #expect(report.usernames == [.init(username: "eve", secondsLeft: nil, manual: true, lockouts: 0)])
+                (status, output) = try await run("blocks")
+                #expect(output.contains("Blocked IPs: 1") && output.contains("eve  permanent  (manual)"), "\(output)")
+                (status, output) = try await run("unblock", "--username", "EVE")
+                #expect(status == 0 && output.contains("Unblocked username eve."))
+                (status, output) = try await run("unblock", "--username", "eve")
+                #expect(output.contains("was not blocked"))
+                (status, output) = try await run("block")
+                #expect(status != 0 && output.contains("exactly one of --ip ADDRESS or --username NAME"), "\(output)")
+                (status, output) = try await run("block", "--ip", "garbage")
+                #expect(status != 0 && output.contains("is not an IP address"), "\(output)")
+            }
+            // Each transition fired once, from the command processes, and blocks reached the webhook.
+            #expect(received.events.withLock { $0 } == ["ipBlocked ip 2001:db8::/64", "usernameBlocked username eve"])
+        }
+    }
+
+    @Test func cleanupDeletesExactlyTheExpiredRows() async throws {
+        try await withDemoFiles(["DEFENDER_ACCESS_ATTEMPT_EXPIRATION": "24"]) { (executable, env, file) async throws in
+            let now = Date()
+            try await withApp { (app) async throws in
+                app.databases.use(.sqlite(.file(file)), as: .sqlite)
+                for (index, hoursAgo) in [25.0, 24.1, 100, 23.9, 0].enumerated() {
+                    try await AccessAttempt(AccessAttemptRecord(
+                        attemptTime: now.addingTimeInterval(-hoursAgo * 3600), username: "u\(index)", ipAddress: "192.0.2.1",
+                        userAgent: "", httpAccept: "", pathInfo: "/login", loginValid: false)).create(on: app.db)
+                }
+            }
+            let (status, output) = try await DemoProcess.run(executable, ["defender", "cleanup"], environment: env)
+            #expect(status == 0 && output.contains("Deleted 3 access attempts older than 24 hours."), "\(output)")
+            try await withApp { (app) async throws in
+                app.databases.use(.sqlite(.file(file)), as: .sqlite)
+                #expect(try await AccessAttempt.query(on: app.db).sort(\.$username).all(\.$username) == ["u3", "u4"])
+            }
+        }
+    }
+
+    @Test func deleteOlderWorksInBatches() async throws {
+        try await withDemo { (demo) async throws in
+            let old = Date().addingTimeInterval(-86_400 * 3)
+            for index in 0..<23 {
+                try await AccessAttempt(AccessAttemptRecord(
+                    attemptTime: index < 17 ? old : Date(), username: "b\(index)", ipAddress: "192.0.2.1", userAgent: "", httpAccept: "",
+                    pathInfo: "/login", loginValid: false)).create(on: demo.app.db)
+            }
+            #expect(try await AccessAttempt.deleteOlder(than: Date().addingTimeInterval(-86_400), batchSize: 5, on: demo.app.db) == 17)
+            #expect(try await AccessAttempt.query(on: demo.app.db).count() == 6)
+        }
+    }
+}
+
+/// A webhook receiver on a free loopback port: `body` gets its URL and the events received ("kind key").
+func withWebhookReceiver(_ body: (String, WebhookLog) async throws -> Void) async throws {
+    let received = WebhookLog()
+    try await withApp { (app) async throws in
+        app.logger.logLevel = .warning
+        app.post("hook") { req async throws -> HTTPStatus in
+            let payload = try req.content.decode(DefenderWebhookNotifier.Payload.self)
+            received.events.withLock { $0.append("\(payload.event) \(payload.kind) \(payload.key)") }
+            return .noContent
+        }
+        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+        let port = app.http.server.shared.localAddress?.port ?? 0
+        do {
+            try await body("http://127.0.0.1:\(port)/hook", received)
+        } catch {
+            await app.server.shutdown()
+            throw error
+        }
+        await app.server.shutdown()
+    }
+}
+
+/// What a test webhook received.
+final class WebhookLog: Sendable {
+    let events = Mutex<[String]>([])
+}
