@@ -173,7 +173,7 @@ public struct DefenderAdmin: Sendable {
 
     private func formAction(_ req: Request, block: Bool) async throws -> Response {
         switch try await authorize(req) {
-        case .anonymous: return req.redirect(to: loginPath + "?next=/admin/defender")
+        case .anonymous: return Self.found(loginPath + "?next=/admin/defender")
         case .forbidden: return Self.problem(.forbidden, "Administrators only.")
         case .sessionAdmin, .credentialAdmin: break
         }
@@ -207,7 +207,7 @@ public struct DefenderAdmin: Sendable {
     private func page(_ req: Request) async throws -> Response {
         let name: String
         switch try await authorize(req) {
-        case .anonymous: return req.redirect(to: loginPath + "?next=/admin/defender")
+        case .anonymous: return Self.found(loginPath + "?next=/admin/defender")
         case .forbidden: return Self.htmlPage(title: "Forbidden", body: "<h1>Forbidden</h1><p>Administrators only.</p>", status: .forbidden)
         case .sessionAdmin(let admin), .credentialAdmin(let admin): name = admin
         }
@@ -306,6 +306,11 @@ public struct DefenderAdmin: Sendable {
         return difference == 0
     }
 
+    /// `302 Found` (the contract's status; Vapor's `redirect(to:)` answers `303`).
+    static func found(_ location: String) -> Response {
+        Response(status: .found, headers: ["Location": location])
+    }
+
     static func nonEmpty(_ text: String) -> String? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         return trimmed.isEmpty ? nil : trimmed
@@ -365,7 +370,7 @@ public struct DefenderAdmin: Sendable {
         body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1f24}
         h1{margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
         table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eaeef2}
-        th{background:#f6f8fa}code{font-size:.9em}.notice{background:#dafbe1;padding:.5rem;border-radius:4px}
+        th{background:#f6f8fa}td{white-space:nowrap}td.ua{white-space:nowrap}code{font-size:.9em}.notice{background:#dafbe1;padding:.5rem;border-radius:4px}
         .who,.empty{color:#57606a}.ua{color:#57606a;font-size:.85em;max-width:18rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
         form.inline{display:flex;gap:.5rem;flex-wrap:wrap}input,select,button{font:inherit;padding:.2rem .4rem}
         button{cursor:pointer}td form{margin:0}
