@@ -55,6 +55,27 @@ import VaporTesting
         }
     }
 
+    /// Cleanup and the admin's attempt queries on PostgreSQL too.
+    @Test func cleanupAndAdminQueriesOnPostgreSQL() async throws {
+        try await withFreshPostgres { url in
+            try await withDemo(["DATABASE_URL": url, "DEFENDER_USE_CELERY": "false"]) { (demo) async throws in
+                try await DemoApp.createUser(demo.app, name: "root", password: "rootpw", admin: true)
+                let old = Date().addingTimeInterval(-86_400 * 2)
+                for index in 0..<12 {
+                    try await AccessAttempt(AccessAttemptRecord(
+                        attemptTime: index < 7 ? old : Date(), username: "p\(index)", ipAddress: "2001:db8::\(index)", userAgent: "",
+                        httpAccept: "", pathInfo: "/login", loginValid: index.isMultiple(of: 3))).create(on: demo.app.db)
+                }
+                #expect(try await AccessAttempt.deleteOlder(than: Date().addingTimeInterval(-86_400), batchSize: 3, on: demo.app.db) == 7)
+                let auth: HTTPHeaders = ["Authorization": "Basic " + Data("root:rootpw".utf8).base64EncodedString()]
+                let response = try await demo.send(.GET, "/admin/defender/api/attempts?ip=2001:db8::9&valid=true", headers: auth)
+                let rows = try JSONDecoder().decode(AttemptsPage.self, from: Data(response.body.readableBytesView)).attempts
+                #expect(rows.map(\.username) == ["p9"])
+                #expect(try await demo.send(.GET, "/admin/defender?username=p10", headers: auth).text.contains("p10"))
+            }
+        }
+    }
+
     @Test func inlineModeWritesBeforeAnswering() async throws {
         try await withDemo(["DEFENDER_USE_CELERY": "false"]) { (demo) async throws in
             try await demo.login("alice", "wrong")
