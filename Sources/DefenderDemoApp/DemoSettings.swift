@@ -18,6 +18,8 @@ public struct DemoSettings: Sendable {
     public var bcryptCost: Int = 12
     /// `DEFENDER_NOTIFY_WEBHOOK_URL`: where block events are POSTed as JSON (none by default).
     public var webhookURL: String?
+    /// `DEMO_PROTECTION`: `off` serves the form login without Defender (the load tests' baseline).
+    public var protection = true
     /// Defender's settings (`DEFENDER_*`).
     public var defender: DefenderConfiguration
 
@@ -33,6 +35,13 @@ public struct DemoSettings: Sendable {
                 throw DefenderError(.invalidConfiguration, "is not an http:// or https:// URL", setting: "DEFENDER_NOTIFY_WEBHOOK_URL")
             }
             settings.webhookURL = raw
+        }
+        if let raw = environment["DEMO_PROTECTION"], !raw.isEmpty {
+            switch raw.lowercased() {
+            case "on", "true", "1": settings.protection = true
+            case "off", "false", "0": settings.protection = false
+            default: throw DefenderError(.invalidConfiguration, "'\(raw.prefix(20))' is not on or off", setting: "DEMO_PROTECTION")
+            }
         }
         if let raw = environment["DEMO_BCRYPT_COST"], !raw.isEmpty {
             guard let cost = Int(raw), (4...31).contains(cost) else {

@@ -20,8 +20,10 @@ extension DemoApp {
             try await req.defender.watchLogin { _ in loginPage(req, status: .ok, error: nil) }
         }
 
+        // DEMO_PROTECTION=off serves the same login without Defender: the "plain" baseline of the load tests.
+        let protected = app.storage[SettingsKey.self]?.protection ?? true
         app.post("login") { req async throws -> Response in
-            try await req.defender.watchLogin { username in
+            try await watch(req, protected) { username in
                 guard let user = try await authenticate(req, username: username, password: req.defender.formField("password")) else {
                     return loginPage(req, status: .unauthorized, error: "Please enter a correct username and password.")
                 }
@@ -85,6 +87,12 @@ extension DemoApp {
             if health.refusingLogins { response.status = .serviceUnavailable }
             return response
         }
+    }
+
+    /// `watchLogin`, or the bare handler when protection is off (the username read the same cheap way).
+    static func watch(_ req: Request, _ protected: Bool, _ handler: @Sendable (String?) async throws -> Response) async throws -> Response {
+        guard protected else { return try await handler(req.defender.formField("username")) }
+        return try await req.defender.watchLogin(handler)
     }
 
     /// Administrators: a signed-in `--admin` user, or admin HTTP Basic credentials, which Defender protects like

@@ -216,6 +216,15 @@ import VaporTesting
         }
     }
 
+    /// The load tests' baseline: the same login, unprotected.
+    @Test func protectionOff() async throws {
+        try await withDemo(["DEMO_PROTECTION": "off"]) { (demo) async throws in
+            for _ in 0..<6 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
+            #expect(try await demo.login("alice", "secret1").status == .found)
+        }
+        #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment(["DEMO_PROTECTION": "maybe"]) }
+    }
+
     @Test func settingsErrorsNameTheVariable() async throws {
         for (name, value) in [("DEFENDER_LOGIN_FAILURE_LIMIT", "abc"), ("DEMO_BCRYPT_COST", "3"), ("DATABASE_URL", "sqlite://relative.db"),
                               ("DATABASE_URL", "mysql://u:hunter2@h/db")] {

@@ -1,0 +1,28 @@
+"""The login contract of the Swift demo: POST username/password; 302 on success, 401 on failure."""
+from django.conf import settings
+from django.contrib.auth import authenticate, login
+from django.http import HttpResponse, HttpResponseRedirect
+from django.views.decorators.csrf import csrf_exempt
+
+
+def client_ip(request):
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")
+
+
+def _login(request):
+    if request.method != "POST":
+        return HttpResponse("POST a username and password", status=405)
+    user = authenticate(request=request, username=request.POST.get("username", ""), password=request.POST.get("password", ""))
+    if user is None:
+        return HttpResponse("Please enter a correct username and password.", status=401)
+    login(request, user)
+    return HttpResponseRedirect("/")
+
+
+if settings.MODE.startswith("defender"):
+    from defender.decorators import watch_login
+
+    login_view = csrf_exempt(watch_login(status_code=401)(_login))
+else:
+    login_view = csrf_exempt(_login)
