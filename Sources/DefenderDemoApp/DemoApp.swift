@@ -32,13 +32,21 @@ public enum DemoApp {
 
         app.sessions.use(.fluent)
         app.middleware.use(app.sessions.middleware)
-        app.passwords.use(.bcrypt(cost: settings.bcryptCost))
+        if settings.sha256Passwords {
+            app.passwords.use { _ in LoadTestHasher() }
+        } else {
+            app.passwords.use(.bcrypt(cost: settings.bcryptCost))
+        }
         app.defender.use(.automatic)  // DEFENDER_STORE=memory|redis, DEFENDER_REDIS_URL
         _ = try app.defender.engine()
 
         // Unknown usernames are checked against this hash, so they cost the same time as known ones.
         let cost = settings.bcryptCost
-        let dummy = try await app.threadPool.runIfActive { try Bcrypt.hash("defender-demo-dummy", cost: cost) }
+        let sha = settings.sha256Passwords
+        let dummy = try await app.threadPool.runIfActive {
+            sha ? String(decoding: try LoadTestHasher().hash(Array("defender-demo-dummy".utf8)), as: UTF8.self)
+                : try Bcrypt.hash("defender-demo-dummy", cost: cost)
+        }
         app.storage[DummyHashKey.self] = dummy
         app.storage[Application.OutboxKey.self] = PasswordResetOutbox(logger: app.logger)
         app.storage[SettingsKey.self] = settings

@@ -18,6 +18,8 @@ public struct DemoSettings: Sendable {
     public var bcryptCost: Int = 12
     /// `DEFENDER_NOTIFY_WEBHOOK_URL`: where block events are POSTed as JSON (none by default).
     public var webhookURL: String?
+    /// `DEMO_PASSWORD_HASH`: `bcrypt` (default) or `sha256`, one salted SHA-256 — insecure, for load tests only.
+    public var sha256Passwords = false
     /// `DEMO_PROTECTION`: `off` serves the form login without Defender (the load tests' baseline).
     public var protection = true
     /// Defender's settings (`DEFENDER_*`).
@@ -35,6 +37,13 @@ public struct DemoSettings: Sendable {
                 throw DefenderError(.invalidConfiguration, "is not an http:// or https:// URL", setting: "DEFENDER_NOTIFY_WEBHOOK_URL")
             }
             settings.webhookURL = raw
+        }
+        if let raw = environment["DEMO_PASSWORD_HASH"], !raw.isEmpty {
+            switch raw.lowercased() {
+            case "bcrypt": settings.sha256Passwords = false
+            case "sha256": settings.sha256Passwords = true
+            default: throw DefenderError(.invalidConfiguration, "'\(raw.prefix(20))' is not bcrypt or sha256", setting: "DEMO_PASSWORD_HASH")
+            }
         }
         if let raw = environment["DEMO_PROTECTION"], !raw.isEmpty {
             switch raw.lowercased() {

@@ -1,6 +1,7 @@
 @testable import DefenderDemoApp
 import DefenderTesting
 import DefenderVapor
+import Fluent
 import Foundation
 import Testing
 import Vapor
@@ -223,6 +224,19 @@ import VaporTesting
             #expect(try await demo.login("alice", "secret1").status == .found)
         }
         #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment(["DEMO_PROTECTION": "maybe"]) }
+    }
+
+    /// The load tests' cheap hash (insecure, opt-in): logins and lockouts work the same.
+    @Test func sha256PasswordsForLoadTests() async throws {
+        try await withDemo(["DEMO_PASSWORD_HASH": "sha256"]) { (demo) async throws in
+            #expect(try await demo.login("alice", "secret1").status == .found)
+            #expect(try await demo.login("nobody", "x").status == .unauthorized)
+            for _ in 0..<2 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
+            #expect(try await demo.login("alice", "wrong").status == .forbidden)  // the IP's 4th failure
+            let stored = try await User.query(on: demo.app.db).first()?.passwordHash ?? ""
+            #expect(stored.hasPrefix("sha256$"))
+        }
+        #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment(["DEMO_PASSWORD_HASH": "md5"]) }
     }
 
     @Test func settingsErrorsNameTheVariable() async throws {
