@@ -149,6 +149,42 @@ def swift_runs(demo, duration, redis, redis_port, hashes):
     return rows
 
 
+def overhead_runs(demo, duration, redis, redis_port, repeats):
+    """The success path with the cheap hash, plain and protected, interleaved `repeats` times: CPU per request."""
+    db = os.path.join(WORK, "swift-cheap.sqlite")
+    if not os.path.exists(db):
+        for index in range(USERS):
+            subprocess.run([demo, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
+                           env={**os.environ, **hash_env(0), "DATABASE_URL": "sqlite://" + db, "LOG_LEVEL": "error"})
+    samples = {}
+    for _ in range(repeats):
+        for store in ["plain", "memory", "memory, no log", "redis"]:
+            flush_redis(redis_port)
+            port = free_port()
+            env = {**hash_env(0), "DATABASE_URL": "sqlite://" + db, "DEFENDER_BEHIND_REVERSE_PROXY": "true", "LOG_LEVEL": "error",
+                   "DEMO_PROTECTION": "off" if store == "plain" else "on", "DEFENDER_STORE": "redis" if store == "redis" else "memory",
+                   "DEFENDER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+                   "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true"}
+            proc = start([demo, "serve", "--env", "production", "--hostname", "127.0.0.1", "--port", str(port)], env, os.path.join(WORK, "swift.log"))
+            wait_http(f"http://127.0.0.1:{port}/healthz")
+            row = measure("swift", store, "cheap", "success", f"http://127.0.0.1:{port}", [proc.pid], duration, redis if store == "redis" else None)
+            samples.setdefault(store, []).append(row)
+            stop(proc)
+    lines = ["| store | CPU µs per login (runs) | median | vs plain | Redis CPU µs |", "|---|---|---:|---:|---:|"]
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2]
+    base = median([r["cpu_us_per_request"] for r in samples["plain"]])
+    for store, rows in samples.items():
+        cpu = [r["cpu_us_per_request"] for r in rows]
+        redis_cpu = median([r["redis_cpu_us_per_request"] for r in rows]) if store == "redis" else ""
+        lines.append(f"| {store} | {', '.join(str(c) for c in cpu)} | {median(cpu)} | {100 * (median(cpu) / base - 1):+.1f} % | {redis_cpu} |")
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "overhead.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def django_runs(duration, redis, redis_port, hashes, modes):
     rows = []
     site = os.path.join(HERE, "django_site")
@@ -219,6 +255,8 @@ def write(rows, machine):
                 ax.bar_label(bars, fmt="%g", fontsize=7, rotation=90, padding=2)
             ax.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(SCENARIOS))], SCENARIOS)
             ax.set_yscale("log")
+            top = max(r[metric] for r in subset)
+            ax.set_ylim(top=top * 4)
             ax.set_title(f"Login load test, {hash_kind} hash: {title}")
             ax.legend(fontsize=8, ncols=2)
             fig.tight_layout()
@@ -231,7 +269,15 @@ def main():
     parser.add_argument("--demo", required=True)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="cheap hash only")
+    parser.add_argument("--charts-only", action="store_true", help="redraw from results/results.csv")
+    parser.add_argument("--overhead", type=int, default=0, help="only the success-path CPU comparison, N interleaved rounds")
     args = parser.parse_args()
+    if args.charts_only:
+        with open(os.path.join(RESULTS, "results.csv")) as f:
+            rows = [{k: (float(v) if k in ("rps", "p50_ms", "p99_ms") else v) for k, v in r.items()} for r in csv.DictReader(f)]
+        machine = open(os.path.join(RESULTS, "results.md")).readline().strip().removeprefix("Machine: ")
+        write(rows, machine)
+        return
     os.makedirs(WORK, exist_ok=True)
     for name in os.listdir(WORK):
         if name.endswith((".sqlite", ".sqlite3")):
@@ -246,6 +292,13 @@ def main():
             break
         time.sleep(0.1)
     began = time.time()
+    if args.overhead:
+        try:
+            overhead_runs(os.path.abspath(args.demo), args.duration, redis, redis_port, args.overhead)
+        finally:
+            for proc in list(started):
+                stop(proc)
+        return
     try:
         rows = swift_runs(os.path.abspath(args.demo), args.duration, redis, redis_port, hashes)
         rows += django_runs(args.duration, redis, redis_port, hashes, ["plain", "defender", "defender-nolog", "axes"])

@@ -36,10 +36,12 @@ public final class FluentAccessLog: AccessAttemptLog {
     ///   - inBackground: queue rows (`true`) or write them inline.
     ///   - capacity: the queue's bound; beyond it rows are written inline.
     ///   - batchSize: the most rows per `INSERT`.
+    ///   - gatherInterval: how long rows gather before a batch is written.
     public init(
         database: @escaping @Sendable () -> any Database, inBackground: Bool = true, capacity: Int = 10_000, batchSize: Int = 500,
-        logger: Logger = Logger(label: "defender.access-log")
+        gatherInterval: Duration = .milliseconds(100), logger: Logger = Logger(label: "defender.access-log")
     ) {
+        self.gatherInterval = gatherInterval
         self.database = database
         self.inBackground = inBackground
         self.capacity = max(1, capacity)
@@ -64,9 +66,16 @@ public final class FluentAccessLog: AccessAttemptLog {
         }
     }
 
+    /// How long the writer lets rows gather after the first one arrives, so that a busy server writes a few
+    /// large batches instead of one-row transactions (each one a journal sync in SQLite).
+    public let gatherInterval: Duration
+
     /// Writes queued rows until ``shutdown()``; the app runs it for its lifetime.
     public func run() async {
-        for await _ in wakeUps { await drain() }
+        for await _ in wakeUps {
+            if !state.withLock({ $0.finished }) { try? await Task.sleep(for: gatherInterval) }
+            await drain()
+        }
         await drain()
     }
 

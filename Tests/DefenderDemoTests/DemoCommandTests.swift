@@ -67,6 +67,17 @@ import VaporTesting
         }
     }
 
+    /// A webhook that cannot be reached: logins and lockouts go on as before (it runs in the event task).
+    @Test func failingWebhookNeverAffectsLogins() async throws {
+        try await withDemo(["DEFENDER_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:1/hook", "DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+            for _ in 0..<3 { #expect(try await demo.login("alice", "wrong", forwardedFor: "203.0.113.1").status == .unauthorized) }
+            #expect(try await demo.login("alice", "wrong", forwardedFor: "203.0.113.1").status == .forbidden)  // fires ipBlocked, usernameBlocked
+            try await DemoApp.createUser(demo.app, name: "bob", password: "pw", admin: false)
+            #expect(try await demo.login("bob", "pw", forwardedFor: "198.51.100.1").status == .found)
+        }
+        #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment(["DEFENDER_NOTIFY_WEBHOOK_URL": "ftp://x"]) }
+    }
+
     @Test func cleanupDeletesExactlyTheExpiredRows() async throws {
         try await withDemoFiles(["DEFENDER_ACCESS_ATTEMPT_EXPIRATION": "24"]) { (executable, env, file) async throws in
             let now = Date()
