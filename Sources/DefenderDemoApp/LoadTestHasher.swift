@@ -1,3 +1,4 @@
+import DefenderVapor
 import Crypto
 import Foundation
 import Vapor
@@ -6,7 +7,7 @@ import Vapor
 /// of Django's `MD5PasswordHasher`: a hash so cheap that the cost of everything else shows.
 struct LoadTestHasher: PasswordHasher {
     func hash<Password: DataProtocol>(_ password: Password) throws -> [UInt8] {
-        let salt = [UInt8].random(count: 8).map { String(format: "%02x", $0) }.joined()
+        let salt = [UInt8].random(count: 8).hexEncoded
         return Array("sha256$\(salt)$\(Self.digest(salt, password))".utf8)
     }
 
@@ -20,6 +21,6 @@ struct LoadTestHasher: PasswordHasher {
     }
 
     static func digest<Password: DataProtocol>(_ salt: String, _ password: Password) -> String {
-        SHA256.hash(data: Array(salt.utf8) + Array(password)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(salt.utf8) + Array(password)).hexEncoded
     }
 }

@@ -174,12 +174,7 @@ extension DemoApp {
         return HTML.page(title: "Reset your password", body: body)
     }
 
-    static func problem(_ status: HTTPStatus, _ detail: String) -> Response {
-        var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
-        let body = (try? JSONEncoder().encode(Problem(title: status.reasonPhrase, status: Int(status.code), detail: detail))) ?? Data()
-        return Response(status: status, headers: headers, body: .init(data: body))
-    }
+    static func problem(_ status: HTTPStatus, _ detail: String) -> Response { ProblemDetails.response(status, detail) }
 }
 
 /// Where the demo "sends" password-reset e-mails: a list, kept for tests and the log.
@@ -230,12 +225,6 @@ struct Health: Content {
     var store: String
 }
 
-struct Problem: Codable {
-    var type = "about:blank"
-    var title: String
-    var status: Int
-    var detail: String
-}
 
 /// Minimal HTML helpers: every interpolated user string goes through ``escape(_:)``.
 enum HTML {

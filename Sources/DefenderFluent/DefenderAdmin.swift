@@ -100,33 +100,33 @@ public struct DefenderAdmin: Sendable {
     private func guarded(_ req: Request, post: Bool = false, _ body: () async throws -> Response) async throws -> Response {
         switch try await authorize(req) {
         case .anonymous:
-            let response = Self.problem(.unauthorized, "Sign in as an administrator, or send admin HTTP Basic credentials.")
+            let response = ProblemDetails.response(.unauthorized, "Sign in as an administrator, or send admin HTTP Basic credentials.")
             response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"Defender admin\", charset=\"UTF-8\"")
             return response
         case .forbidden:
-            return Self.problem(.forbidden, "Administrators only.")
+            return ProblemDetails.response(.forbidden, "Administrators only.")
         case .sessionAdmin:
             if post {
-                guard req.headers.contentType == .json else { return Self.problem(.unsupportedMediaType, "Send application/json.") }
+                guard req.headers.contentType == .json else { return ProblemDetails.response(.unsupportedMediaType, "Send application/json.") }
                 guard Self.tokensMatch(req.headers.first(name: "X-CSRF-Token"), Self.csrfToken(req, create: false)) else {
-                    return Self.problem(.forbidden, "The X-CSRF-Token header is missing or wrong; read it from the admin page.")
+                    return ProblemDetails.response(.forbidden, "The X-CSRF-Token header is missing or wrong; read it from the admin page.")
                 }
             }
             return try await body()
         case .credentialAdmin:
-            if post, req.headers.contentType != .json { return Self.problem(.unsupportedMediaType, "Send application/json.") }
+            if post, req.headers.contentType != .json { return ProblemDetails.response(.unsupportedMediaType, "Send application/json.") }
             return try await body()
         }
     }
 
     private func apiAction(_ req: Request, block: Bool) async throws -> Response {
         guard let body = try? req.content.decode(KeyBody.self) else {
-            return Self.problem(.badRequest, "Send {\"ip\": …} or {\"username\": …}" + (block ? ", with an optional \"seconds\"." : "."))
+            return ProblemDetails.response(.badRequest, "Send {\"ip\": …} or {\"username\": …}" + (block ? ", with an optional \"seconds\"." : "."))
         }
         do {
             try await apply(req, block: block, ip: body.ip, username: body.username, seconds: body.seconds)
         } catch let error as DefenderError {
-            return Self.problem(.badRequest, error.message)
+            return ProblemDetails.response(.badRequest, error.message)
         }
         return Response(status: .noContent)
     }
@@ -174,7 +174,7 @@ public struct DefenderAdmin: Sendable {
     private func formAction(_ req: Request, block: Bool) async throws -> Response {
         switch try await authorize(req) {
         case .anonymous: return Self.found(loginPath + "?next=/admin/defender")
-        case .forbidden: return Self.problem(.forbidden, "Administrators only.")
+        case .forbidden: return ProblemDetails.response(.forbidden, "Administrators only.")
         case .sessionAdmin, .credentialAdmin: break
         }
         // Every form, whoever sent it, carries the session's token: browsers also replay Basic credentials.
@@ -290,7 +290,7 @@ public struct DefenderAdmin: Sendable {
     static func csrfToken(_ req: Request, create: Bool) -> String? {
         if let token = req.session.data[csrfKey] { return token }
         guard create else { return nil }
-        let token = [UInt8].random(count: 32).map { String($0, radix: 16).leftPadded() }.joined()
+        let token = [UInt8].random(count: 32).hexEncoded
         req.session.data[csrfKey] = token
         return token
     }
@@ -338,19 +338,6 @@ public struct DefenderAdmin: Sendable {
         return formatter.string(from: date)
     }
 
-    static func problem(_ status: HTTPResponseStatus, _ detail: String) -> Response {
-        var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
-        struct Problem: Encodable {
-            var type = "about:blank"
-            var title: String
-            var status: Int
-            var detail: String
-        }
-        let body = (try? JSONEncoder().encode(Problem(title: status.reasonPhrase, status: Int(status.code), detail: detail))) ?? Data()
-        return Response(status: status, headers: headers, body: .init(data: body))
-    }
-
     static func htmlPage(title: String, body: String, head: String = "", status: HTTPResponseStatus = .ok) -> Response {
         let html = """
             <!doctype html>
@@ -375,8 +362,4 @@ public struct DefenderAdmin: Sendable {
         form.inline{display:flex;gap:.5rem;flex-wrap:wrap}input,select,button{font:inherit;padding:.2rem .4rem}
         button{cursor:pointer}td form{margin:0}
         """
-}
-
-extension String {
-    fileprivate func leftPadded() -> String { count == 1 ? "0" + self : self }
 }

@@ -44,7 +44,7 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
         case .absent:
             return unauthorized(request, "Authentication required.")
         case .tooLarge:
-            return DefenderRequest.problem(.badRequest, "The Authorization header is too large.")
+            return ProblemDetails.response(.badRequest, "The Authorization header is too large.")
         case .malformed(let username):
             // No password to check: count the attempt and answer.
             request.defender.cacheUsername(username)
@@ -79,7 +79,7 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
     }
 
     func unauthorized(_ request: Request, _ detail: String) -> Response {
-        let response = DefenderRequest.problem(.unauthorized, detail)
+        let response = ProblemDetails.response(.unauthorized, detail)
         let escaped = realm.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"\(escaped)\", charset=\"UTF-8\"")
         return response

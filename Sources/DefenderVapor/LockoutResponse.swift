@@ -38,7 +38,7 @@ extension DefenderRequest {
             let problem = LockoutProblem(
                 title: "Too many failed login attempts", status: Int(status.code), detail: message,
                 retryAfter: lockout.retryAfterSeconds)
-            headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
+            headers.contentType = .problemJSON
             return Response(status: status, headers: headers, body: .init(data: try JSONEncoder().encode(problem)))
         }
         if let template = config.lockoutTemplate {

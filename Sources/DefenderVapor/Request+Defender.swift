@@ -53,7 +53,9 @@ public struct DefenderRequest: Sendable {
     public func check(username: String?? = .none) async throws -> Defender.Check {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
-        return try await engine().check(ip: client(), username: name, context: context)
+        let engine = try engine()
+        // The audit context is read only when there is an audit log to write it to.
+        return try await engine.check(ip: client(), username: name, context: engine.accessLog == nil ? nil : context)
     }
 
     /// The request's details for the audit log.
@@ -181,21 +183,6 @@ public struct DefenderRequest: Sendable {
     /// Sets the username other helpers read (when an authenticator parsed it from a header).
     func cacheUsername(_ username: String?) {
         request.storage[UsernameKey.self] = .some(username)
-    }
-
-    /// An `application/problem+json` response (RFC 9457).
-    static func problem(_ status: HTTPResponseStatus, _ detail: String) -> Response {
-        var headers = HTTPHeaders()
-        headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
-        let problem = Problem(title: status.reasonPhrase, status: Int(status.code), detail: detail)
-        return Response(status: status, headers: headers, body: .init(data: (try? JSONEncoder().encode(problem)) ?? Data()))
-    }
-
-    struct Problem: Codable {
-        var type = "about:blank"
-        var title: String
-        var status: Int
-        var detail: String
     }
 
     /// The value of one URL-encoded form field of the body, found by scanning the bytes (no full decode).

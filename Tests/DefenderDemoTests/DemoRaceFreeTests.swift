@@ -233,15 +233,9 @@ final class DemoProcess: @unchecked Sendable {
     }
 
     static func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]) async throws {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        guard process.terminationStatus == 0 else {
-            throw DefenderError(.invalidConfiguration, "defender-demo \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        let (status, _) = try await run(executable, arguments, environment: environment)
+        guard status == 0 else {
+            throw DefenderError(.invalidConfiguration, "defender-demo \(arguments.joined(separator: " ")) exited \(status)")
         }
     }
 

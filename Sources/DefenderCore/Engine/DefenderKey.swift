@@ -42,10 +42,7 @@ public struct DefenderKey: Hashable, Sendable, CustomStringConvertible {
         let lowered = trimmed.lowercased()
         if lowered.utf8.count <= 255 { return lowered }
         let digest = SHA256.hash(data: Array(lowered.utf8))
-        return "sha256:" + digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return "sha256:" + digest.hexEncoded
     }
 
     /// `ip:VALUE` or `username:VALUE`.

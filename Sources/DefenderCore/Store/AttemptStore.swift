@@ -84,10 +84,7 @@ public struct Reservation: Sendable, Hashable, CustomStringConvertible {
     public init(value: UInt64) { self.value = value }
 
     /// The value as 16 hex digits: the member name of a shared store's slot.
-    public var id: String {
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
+    public var id: String { withUnsafeBytes(of: value.bigEndian) { $0.hexEncoded } }
 
     public var description: String { id }
 }

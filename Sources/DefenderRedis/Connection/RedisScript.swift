@@ -1,3 +1,4 @@
+import DefenderCore
 import Crypto
 
 /// A Lua script and its SHA-1, for `EVALSHA` with an `EVAL` fallback.
@@ -9,9 +10,6 @@ public struct RedisScript: Sendable, Hashable {
 
     public init(_ source: String) {
         self.source = source
-        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).hexEncoded
     }
 }
