@@ -4,6 +4,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQL
 import FluentSQLiteDriver
+import Prometheus
 import Vapor
 
 /// The demo site: a login form, a JSON login, HTTP Basic and password reset protected by Defender, on SQLite or
@@ -43,6 +44,10 @@ public enum DemoApp {
         } else {
             app.passwords.use(.bcrypt(cost: settings.bcryptCost))
         }
+        // This app's own registry, served at GET /metrics (the process-wide MetricsSystem is left alone).
+        let registry = PrometheusCollectorRegistry()
+        app.defender.metricsFactory = PrometheusMetricsFactory(registry: registry)
+        app.storage[MetricsRegistryKey.self] = registry
         app.defender.use(.automatic)  // DEFENDER_STORE=memory|redis, DEFENDER_REDIS_URL
         _ = try app.defender.engine()
 

@@ -1,6 +1,7 @@
 import DefenderFluent
 import DefenderVapor
 import Fluent
+import Prometheus
 import Vapor
 
 extension DemoApp {
@@ -81,6 +82,12 @@ extension DemoApp {
         }
 
         // 200 with "ok" or "degraded"; 503 only while logins are refused (the closed policy during an outage).
+        app.get("metrics") { req -> Response in
+            var headers = HTTPHeaders()
+            headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
+            let text = req.application.storage[MetricsRegistryKey.self]?.emitToString() ?? ""
+            return Response(status: .ok, headers: headers, body: .init(string: text))
+        }
         app.get("healthz") { req async throws -> Response in
             let health = try req.application.defender.health()
             let response = try await Health(status: health.status, store: health.store).encodeResponse(for: req)
@@ -242,3 +249,6 @@ enum HTML {
         return Response(status: status, headers: headers, body: .init(string: html))
     }
 }
+
+/// The demo's Prometheus registry.
+struct MetricsRegistryKey: StorageKey { typealias Value = PrometheusCollectorRegistry }

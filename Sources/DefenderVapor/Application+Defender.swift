@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOConcurrencyHelpers
 import Vapor
 
@@ -85,6 +86,29 @@ public struct DefenderSupport: Sendable {
         }
     }
 
+    /// Where Defender's metrics go: swift-prometheus' `PrometheusMetricsFactory(registry:)`, or any swift-metrics
+    /// backend. `nil` (the default) uses the process-wide `MetricsSystem`. Set it before first use.
+    public var metricsFactory: (any MetricsFactory)? {
+        get { storage.state.withLockedValue { $0.metricsFactory } }
+        nonmutating set {
+            storage.state.withLockedValue {
+                $0.metricsFactory = newValue
+                $0.metrics = nil
+                $0.engine = nil
+            }
+        }
+    }
+
+    /// The metrics of this application, created once from ``metricsFactory``.
+    public var metrics: DefenderMetrics {
+        storage.state.withLockedValue { state in
+            if let metrics = state.metrics { return metrics }
+            let metrics = DefenderMetrics(factory: state.metricsFactory ?? MetricsSystem.factory)
+            state.metrics = metrics
+            return metrics
+        }
+    }
+
     /// Block and unblock events: `app.defender.events.on { event in … }`.
     public var events: DefenderEventBus { storage.events }
 
@@ -96,7 +120,12 @@ public struct DefenderSupport: Sendable {
         // Built outside the lock: a provider may read `app.defender` itself.
         try state.configuration.validate()
         let store = try state.provider.makeStore(application, state.configuration)
-        let built = Defender(configuration: state.configuration, store: store, events: storage.events, accessLog: state.accessLog)
+        var logger = Logger(label: "defender")
+        logger.logLevel = application.logger.logLevel
+        let built = Defender(
+            configuration: state.configuration, store: store, events: storage.events, accessLog: state.accessLog, metrics: metrics,
+            logger: logger)
+        if let watcher = storage.watcher.withLockedValue({ $0 }) { built.accessLists.replaceFileDenylist(watcher.set) }
         return storage.state.withLockedValue { current in
             if let engine = current.engine { return engine }
             current.engine = built
@@ -113,12 +142,15 @@ public struct DefenderSupport: Sendable {
             var usernameExtractor: UsernameExtractor?
             var clock: any DefenderClock = SystemDefenderClock()
             var accessLog: (any AccessAttemptLog)?
+            var metricsFactory: (any MetricsFactory)?
+            var metrics: DefenderMetrics?
             var engine: Defender?
         }
 
         let state = NIOLockedValueBox(State())
         let events = DefenderEventBus()
         let eventTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        let watcher = NIOLockedValueBox<DenylistFileWatcher?>(nil)
     }
 
     struct Key: StorageKey {
@@ -139,7 +171,18 @@ public struct DefenderSupport: Sendable {
         let storage: Storage
 
         func didBoot(_ application: Application) throws {
-            _ = try application.defender.engine()
+            let configuration = application.defender.configuration
+            if let path = configuration.ipDenylistFile, storage.watcher.withLockedValue({ $0 }) == nil {
+                let watcher = DenylistFileWatcher(path: path, interval: configuration.ipDenylistReloadInterval, logger: application.logger)
+                try watcher.loadAtBoot()
+                storage.watcher.withLockedValue { $0 = watcher }
+                let state = storage.state
+                watcher.start(threadPool: application.threadPool) { set in
+                    state.withLockedValue { $0.engine }?.accessLists.replaceFileDenylist(set)
+                }
+            }
+            let engine = try application.defender.engine()
+            if let watcher = storage.watcher.withLockedValue({ $0 }) { engine.accessLists.replaceFileDenylist(watcher.set) }
             let events = storage.events
             storage.eventTask.withLockedValue { task in
                 if task == nil { task = Task { await events.run() } }
@@ -152,10 +195,12 @@ public struct DefenderSupport: Sendable {
 
         func shutdown(_ application: Application) {
             storage.events.finish()
+            storage.watcher.withLockedValue { $0 }?.stop()
         }
 
         func shutdownAsync(_ application: Application) async {
             storage.events.finish()
+            storage.watcher.withLockedValue { $0 }?.stop()
             await storage.eventTask.withLockedValue { $0 }?.value
         }
     }

@@ -27,7 +27,7 @@ extension DefenderSupport.Provider {
             app.lifecycle.use(RedisShutdown(client: client))
             let redis = RedisAttemptStore(client: client, prefix: config.cachePrefix, historyWindow: config.accessAttemptExpiration)
             let fallback = MemoryAttemptStore(capacity: config.memoryMaxEntries, clock: app.defender.clock)
-            return FallbackAttemptStore(primary: redis, fallback: fallback, policy: config.storeFailurePolicy)
+            return FallbackAttemptStore(primary: redis, fallback: fallback, policy: config.storeFailurePolicy, metrics: app.defender.metrics)
         }
     }
 }

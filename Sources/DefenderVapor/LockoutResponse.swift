@@ -19,6 +19,7 @@ extension DefenderRequest {
     /// django-defender's message, kept word for word (two spaces included).
     static let temporaryMessage = "Account locked: too many login attempts.  Please try again later."
     static let permanentMessage = "Account locked: too many login attempts.  Contact an admin to unlock your account."
+    static let deniedMessage = "Logins from this address or for this account are not allowed.  Contact an admin."
 
     /// Builds the response for a locked-out request (django-defender's `lockout_response`).
     ///
@@ -29,10 +30,12 @@ extension DefenderRequest {
     public func lockoutResponse(_ lockout: Lockout, format: LockoutResponseFormat = .automatic) async throws -> Response {
         let config = try engine().configuration
         let status = HTTPResponseStatus(statusCode: config.lockoutStatus)
-        let message = lockout.isPermanent ? Self.permanentMessage : Self.temporaryMessage
+        let message = lockout.reason == .denylisted
+            ? Self.deniedMessage : lockout.isPermanent ? Self.permanentMessage : Self.temporaryMessage
         var headers = HTTPHeaders()
         headers.add(name: .cacheControl, value: "no-store")
         if let seconds = lockout.retryAfterSeconds { headers.add(name: .retryAfter, value: String(seconds)) }
+        if config.rateLimitHeaders { RateLimitHeaders.addLocked(to: &headers, config, lockout: lockout) }
 
         if format == .json || (format == .automatic && wantsJSON) {
             let problem = LockoutProblem(

@@ -112,21 +112,28 @@ public struct DefenderRequest: Sendable {
         do {
             response = try await handler(username)
         } catch let abort as any AbortError where abort.status == .unauthorized {
-            if let lockout = try await engine.recordFailure(attempt) {
-                return try await lockoutResponse(lockout, format: format)
-            }
-            throw abort
+            let result = try await engine.recordFailureDetails(attempt)
+            if let lockout = result.lockout { return try await lockoutResponse(lockout, format: format) }
+            guard engine.configuration.rateLimitHeaders else { throw abort }
+            var headers = abort.headers
+            RateLimitHeaders.addRemaining(to: &headers, engine.configuration, result: result, hasUsername: attempt.usernameKey != nil)
+            throw Abort(abort.status, headers: headers, reason: abort.reason)
         } catch {
             try? await engine.release(attempt)
             throw error
         }
         switch outcome.classify(response) {
         case .failure:
-            if let lockout = try await engine.recordFailure(attempt) {
-                return try await lockoutResponse(lockout, format: format)
+            let result = try await engine.recordFailureDetails(attempt)
+            if let lockout = result.lockout { return try await lockoutResponse(lockout, format: format) }
+            if engine.configuration.rateLimitHeaders {
+                RateLimitHeaders.addRemaining(to: &response.headers, engine.configuration, result: result, hasUsername: attempt.usernameKey != nil)
             }
         case .success:
             try await engine.recordSuccess(attempt)
+            if engine.configuration.rateLimitHeaders {
+                RateLimitHeaders.addPolicy(to: &response.headers, engine.configuration, hasUsername: attempt.usernameKey != nil)
+            }
         case .notCounted:
             try await engine.release(attempt)
         }

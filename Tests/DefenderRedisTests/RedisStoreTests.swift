@@ -18,6 +18,12 @@ import Testing
         try await Self.contract(url: url).runAll()
     }
 
+    /// Spraying, the cool-off cap and jitter, in the Lua scripts.
+    @Test func beyondContract() async throws {
+        guard let url = SharedRedis.url else { return }
+        try await Self.contract(url: url).runBeyond()
+    }
+
     @Test func admissionContract() async throws {
         guard let url = SharedRedis.url else { return }
         try await Self.contract(url: url).runAdmission()

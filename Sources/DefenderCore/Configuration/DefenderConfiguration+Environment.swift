@@ -13,6 +13,10 @@ extension DefenderConfiguration {
         "DEFENDER_MOCK_REDIS", "DEFENDER_TRUSTED_PROXIES", "DEFENDER_IPV6_PREFIX_LENGTH",
         "DEFENDER_STORE_FAILURE_POLICY", "DEFENDER_LOCKOUT_STATUS", "DEFENDER_MEMORY_MAX_ENTRIES", "DEFENDER_STORE",
         "DEFENDER_SUCCESS_RESET", "DEFENDER_ADMISSION_TIMEOUT_MS", "DEFENDER_RESERVATION_TTL",
+        "DEFENDER_IP_ALLOWLIST", "DEFENDER_IP_DENYLIST", "DEFENDER_USERNAME_ALLOWLIST", "DEFENDER_USERNAME_DENYLIST",
+        "DEFENDER_IP_DENYLIST_FILE", "DEFENDER_IP_DENYLIST_RELOAD_INTERVAL", "DEFENDER_SPRAY_USERNAME_LIMIT",
+        "DEFENDER_SPRAY_WINDOW", "DEFENDER_LOCKOUT_COOLOFF_MAX", "DEFENDER_LOCKOUT_JITTER", "DEFENDER_RATELIMIT_HEADERS",
+        "DEFENDER_LOG_REDACT", "DEFENDER_DRY_RUN",
     ]
 
     /// Reads the configuration from `DEFENDER_*` environment variables (django-defender's names).
@@ -67,14 +71,7 @@ extension DefenderConfiguration {
             config.usernameSource = source
         }
         if let value = try reader.bool("DEFENDER_MOCK_REDIS") { config.mockRedis = value }
-        if let value = reader.string("DEFENDER_TRUSTED_PROXIES") {
-            config.trustedProxies = try value.split(separator: ",").map { part throws(DefenderError) in
-                guard let network = IPNetwork(part) else {
-                    throw reader.error("DEFENDER_TRUSTED_PROXIES", "'\(part)' is not an address or CIDR range; use a comma-separated list such as 10.0.0.0/8,::1")
-                }
-                return network
-            }
-        }
+        if let value = try reader.networks("DEFENDER_TRUSTED_PROXIES") { config.trustedProxies = value }
         if let value = try reader.count("DEFENDER_IPV6_PREFIX_LENGTH") { config.ipv6PrefixLength = value }
         if let value = try reader.choice("DEFENDER_STORE_FAILURE_POLICY", StoreFailurePolicy.all) { config.storeFailurePolicy = value }
         if let value = try reader.count("DEFENDER_LOCKOUT_STATUS") { config.lockoutStatus = value }
@@ -85,6 +82,19 @@ extension DefenderConfiguration {
             config.admissionTimeout = .milliseconds(value)
         }
         if let value = try reader.seconds("DEFENDER_RESERVATION_TTL") { config.reservationTTL = value }
+        if let value = try reader.networks("DEFENDER_IP_ALLOWLIST") { config.ipAllowlist = value }
+        if let value = try reader.networks("DEFENDER_IP_DENYLIST") { config.ipDenylist = value }
+        if let value = reader.list("DEFENDER_USERNAME_ALLOWLIST") { config.usernameAllowlist = value }
+        if let value = reader.list("DEFENDER_USERNAME_DENYLIST") { config.usernameDenylist = value }
+        config.ipDenylistFile = reader.string("DEFENDER_IP_DENYLIST_FILE")
+        if let value = try reader.seconds("DEFENDER_IP_DENYLIST_RELOAD_INTERVAL") { config.ipDenylistReloadInterval = value }
+        if let value = try reader.count("DEFENDER_SPRAY_USERNAME_LIMIT") { config.sprayUsernameLimit = value }
+        if let value = try reader.seconds("DEFENDER_SPRAY_WINDOW") { config.sprayWindow = value }
+        config.lockoutCooloffMax = try reader.seconds("DEFENDER_LOCKOUT_COOLOFF_MAX")
+        if let value = try reader.seconds("DEFENDER_LOCKOUT_JITTER") { config.lockoutJitter = value }
+        if let value = try reader.bool("DEFENDER_RATELIMIT_HEADERS") { config.rateLimitHeaders = value }
+        if let value = try reader.bool("DEFENDER_LOG_REDACT") { config.redactLogs = value }
+        if let value = try reader.bool("DEFENDER_DRY_RUN") { config.dryRun = value }
         try config.validate()
         return config
     }
@@ -110,6 +120,22 @@ struct EnvironmentReader {
         case "true", "1", "yes", "on": return true
         case "false", "0", "no", "off": return false
         default: throw error(name, "'\(value)' is not a boolean; use true/false, 1/0, yes/no or on/off")
+        }
+    }
+
+    /// A comma-separated list; empty items are dropped.
+    func list(_ name: String) -> [String]? {
+        string(name).map { $0.split(separator: ",").map { String($0.trimmingASCIIWhitespace()) }.filter { !$0.isEmpty } }
+    }
+
+    /// A comma-separated list of addresses and CIDR ranges.
+    func networks(_ name: String) throws(DefenderError) -> [IPNetwork]? {
+        guard let items = list(name) else { return nil }
+        return try items.map { item throws(DefenderError) in
+            guard let network = IPNetwork(item) else {
+                throw error(name, "'\(item.prefix(64))' is not an address or CIDR range; use a comma-separated list such as 10.0.0.0/8,2001:db8::/32")
+            }
+            return network
         }
     }
 

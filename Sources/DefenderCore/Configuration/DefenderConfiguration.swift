@@ -87,6 +87,45 @@ public struct DefenderConfiguration: Sendable, Equatable {
     /// records the outcome. Must exceed the slowest password check.
     public var reservationTTL: Duration = .seconds(30)
 
+    // MARK: Beyond django-defender
+
+    /// `DEFENDER_IP_ALLOWLIST`: addresses and CIDR ranges that are never counted or locked (their attempts are
+    /// still logged). The deny lists win over it.
+    public var ipAllowlist: [IPNetwork] = []
+    /// `DEFENDER_IP_DENYLIST`: addresses and CIDR ranges refused before any password check.
+    public var ipDenylist: [IPNetwork] = []
+    /// `DEFENDER_USERNAME_ALLOWLIST`: usernames (normalised like logins) that are never counted or locked.
+    public var usernameAllowlist: [String] = []
+    /// `DEFENDER_USERNAME_DENYLIST`: usernames refused before any password check.
+    public var usernameDenylist: [String] = []
+    /// `DEFENDER_IP_DENYLIST_FILE`: a file of addresses and CIDR ranges (one a line, `#` comments), such as a
+    /// Tor exit or open-proxy list; loaded at start and reloaded when it changes.
+    public var ipDenylistFile: String? = nil
+    /// `DEFENDER_IP_DENYLIST_RELOAD_INTERVAL`: how often the deny-list file is checked for changes.
+    public var ipDenylistReloadInterval: Duration = .seconds(10)
+    /// `DEFENDER_SPRAY_USERNAME_LIMIT`: an IP that fails on more than this many distinct usernames within
+    /// ``sprayWindow`` is blocked even when no counter reached its limit (password spraying, credential
+    /// stuffing). Zero: off (the default IP limit already blocks an IP after a few failures; set this when the
+    /// IP limit is raised for shared addresses).
+    public var sprayUsernameLimit: Int = 0
+    /// `DEFENDER_SPRAY_WINDOW`: how long a failed username is remembered for ``sprayUsernameLimit``.
+    public var sprayWindow: Duration = .seconds(3600)
+    /// `DEFENDER_LOCKOUT_COOLOFF_MAX`: the longest automatic block; longer cool-offs, and permanent (`0`)
+    /// ones, are cut to it. `nil`: no cap.
+    public var lockoutCooloffMax: Duration? = nil
+    /// `DEFENDER_LOCKOUT_JITTER`: up to this much random time is added to every automatic block (fail2ban's
+    /// `bantime.rndtime`), so that bots cannot time the unlock.
+    public var lockoutJitter: Duration = .zero
+    /// `DEFENDER_RATELIMIT_HEADERS`: send `RateLimit-Policy` and `RateLimit` (IETF draft) on protected routes.
+    public var rateLimitHeaders: Bool = false
+    /// `DEFENDER_LOG_REDACT`: replace client addresses and usernames in Defender's log lines with `********`
+    /// (django-axes' privacy default).
+    public var redactLogs: Bool = true
+    /// `DEFENDER_DRY_RUN`: count, log and publish metrics, but never refuse a request for its counters or
+    /// blocks (django-axes' `LOCK_OUT_AT_FAILURE=False`): for tuning limits in production. Deny lists still
+    /// refuse.
+    public var dryRun: Bool = false
+
     /// Loopback, private and link-local ranges: the addresses a reverse proxy usually has (Rails' default).
     public static let defaultTrustedProxies: [IPNetwork] = [
         "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7",
@@ -170,6 +209,25 @@ public struct DefenderConfiguration: Sendable, Equatable {
         }
         if reservationTTL < .seconds(1) || reservationTTL > .seconds(3600) {
             throw fail("DEFENDER_RESERVATION_TTL", "must be a whole number of seconds from 1 to 3600")
+        }
+        if let ipDenylistFile, ipDenylistFile.isEmpty { throw fail("DEFENDER_IP_DENYLIST_FILE", "must not be empty when set") }
+        if ipDenylistReloadInterval < .seconds(1) || ipDenylistReloadInterval > .seconds(86400) {
+            throw fail("DEFENDER_IP_DENYLIST_RELOAD_INTERVAL", "must be a whole number of seconds from 1 to 86400")
+        }
+        if !(0...Self.maximumCount).contains(sprayUsernameLimit) {
+            throw fail("DEFENDER_SPRAY_USERNAME_LIMIT", "must be a whole number from 0 (off) to \(Self.maximumCount)")
+        }
+        if sprayWindow < .seconds(1) || sprayWindow > Self.maximumDuration {
+            throw fail("DEFENDER_SPRAY_WINDOW", "must be a whole number of seconds from 1 to \(Self.maximumDuration.components.seconds)")
+        }
+        if let lockoutCooloffMax, lockoutCooloffMax < .seconds(1) || lockoutCooloffMax > Self.maximumDuration {
+            throw fail("DEFENDER_LOCKOUT_COOLOFF_MAX", "must be a whole number of seconds from 1 to \(Self.maximumDuration.components.seconds), or unset for no cap")
+        }
+        if lockoutJitter < .zero || lockoutJitter > .seconds(86400) {
+            throw fail("DEFENDER_LOCKOUT_JITTER", "must be a whole number of seconds from 0 to 86400")
+        }
+        if usernameAllowlist.contains(where: { DefenderKey.username($0) == nil }) || usernameDenylist.contains(where: { DefenderKey.username($0) == nil }) {
+            throw fail("DEFENDER_USERNAME_ALLOWLIST", "usernames in the allow and deny lists must not be empty")
         }
         if effectiveStore == .redis {
             let scheme = redisURL.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 
 /// The brute-force protection engine: checks logins before the password check and records their outcome.
@@ -25,6 +26,13 @@ public struct Defender: Sendable {
     public let resolver: ClientIPResolver
     /// The audit log, when ``DefenderConfiguration/storeAccessAttempts`` is on.
     public let accessLog: (any AccessAttemptLog)?
+    /// The allow and deny lists.
+    public let accessLists: AccessLists
+    /// What the engine counts.
+    public let metrics: DefenderMetrics
+    /// Where lockouts, deny-list refusals and dry-run verdicts are logged (addresses and usernames redacted
+    /// unless ``DefenderConfiguration/redactLogs`` is off).
+    public let logger: Logger
 
     /// Creates an engine.
     /// - Parameters:
@@ -33,9 +41,12 @@ public struct Defender: Sendable {
     ///   - events: the bus that delivers block and unblock events.
     ///   - accessLog: receives every recorded attempt; ignored when ``DefenderConfiguration/storeAccessAttempts``
     ///     is off.
+    ///   - metrics: the metrics to record; by default through the process-wide `MetricsSystem`.
+    ///   - logger: Defender's log lines.
     public init(
         configuration: DefenderConfiguration, store: (any AttemptStore)? = nil, events: DefenderEventBus = DefenderEventBus(),
-        accessLog: (any AccessAttemptLog)? = nil
+        accessLog: (any AccessAttemptLog)? = nil, metrics: DefenderMetrics = DefenderMetrics(),
+        logger: Logger = Logger(label: "defender")
     ) {
         self.configuration = configuration
         self.policy = LockoutPolicy(configuration)
@@ -43,6 +54,9 @@ public struct Defender: Sendable {
         self.events = events
         self.resolver = ClientIPResolver(configuration: configuration)
         self.accessLog = configuration.storeAccessAttempts ? accessLog : nil
+        self.accessLists = AccessLists(configuration: configuration)
+        self.metrics = metrics
+        self.logger = logger
     }
 
     /// The result of checking a login before its password is checked.
@@ -69,21 +83,49 @@ public struct Defender: Sendable {
     ///   - context: the request's details for the audit log.
     public func check(ip: ClientAddress, username: String?, context: AttemptContext? = nil) async throws -> Check {
         var attempt = LoginAttempt(ip: ip, submittedUsername: username, context: context)
+        switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
+        case .denied:
+            return .locked(denied(attempt))
+        case .allowed:
+            metrics.allowlisted.increment()
+            attempt.isExempt = true
+            return .allowed(attempt)
+        case .unlisted:
+            break
+        }
+        if configuration.dryRun {
+            // Counted as usual when recorded; never refused, so nothing to reserve or wait for.
+            if try await metrics.time(metrics.storeCheck, { try await store.check(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy) }) != nil {
+                wouldLock(attempt)
+            }
+            return .allowed(attempt)
+        }
         let reservation = Reservation()
         var deadline: ContinuousClock.Instant?
         var pause = Duration.milliseconds(1)
         while true {
-            switch try await store.admit(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation, policy: policy) {
+            let admission = try await metrics.time(metrics.storeAdmit) {
+                try await store.admit(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation, policy: policy)
+            }
+            switch admission {
             case .admitted:
                 attempt.reservation = reservation
+                if let deadline {
+                    metrics.admissionWaits.increment()
+                    let waited = ContinuousClock.now - (deadline - configuration.admissionTimeout)
+                    metrics.admissionWait.recordNanoseconds(DefenderMetrics.nanoseconds(waited))
+                }
                 return .allowed(attempt)
             case .locked(let lockout):
+                metrics.refused.increment()
                 return .locked(lockout)
             case .busy:
                 let now = ContinuousClock.now
                 let end = deadline ?? now + configuration.admissionTimeout
                 deadline = end
                 guard now < end else {
+                    metrics.admissionTimeout.increment()
+                    logger.warning("login waited too long for checks in flight on its address or username", metadata: metadata(attempt))
                     throw DefenderError(.admissionTimeout, "too many logins for this address or username are being checked at once; try again in a moment")
                 }
                 // Jitter spreads the retries of requests that started together.
@@ -97,38 +139,107 @@ public struct Defender: Sendable {
     /// Whether a login is locked now, without reserving anything (django-defender's `is_already_locked`).
     public func lockout(ip: ClientAddress, username: String?) async throws -> Lockout? {
         let attempt = LoginAttempt(ip: ip, submittedUsername: username)
-        return try await store.check(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy)
+        switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
+        case .denied: return denied(attempt)
+        case .allowed: return nil
+        case .unlisted: break
+        }
+        let lockout = try await metrics.time(metrics.storeCheck) {
+            try await store.check(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy)
+        }
+        if lockout != nil, configuration.dryRun {
+            wouldLock(attempt)
+            return nil
+        }
+        return lockout
+    }
+
+    /// The lockout of a deny-listed request: permanent, naming the listed keys.
+    private func denied(_ attempt: LoginAttempt) -> Lockout {
+        metrics.denied.increment()
+        logger.info("login refused: deny-listed address or username", metadata: metadata(attempt))
+        return Lockout(keys: [attempt.ipKey] + (attempt.usernameKey.map { [$0] } ?? []), retryAfter: nil, reason: .denylisted)
+    }
+
+    private func wouldLock(_ attempt: LoginAttempt) {
+        metrics.dryRunLockouts.increment()
+        logger.notice("dry run: this login would be locked out", metadata: metadata(attempt))
+    }
+
+    /// Log metadata for an attempt, redacted unless ``DefenderConfiguration/redactLogs`` is off.
+    func metadata(_ attempt: LoginAttempt) -> Logger.Metadata {
+        ["ip": shown(attempt.ipKey.value), "username": shown(attempt.usernameKey?.value ?? "")]
+    }
+
+    /// A value for a log line: `********` when logs are redacted.
+    func shown(_ value: String) -> Logger.MetadataValue {
+        configuration.redactLogs ? "********" : .string(value)
     }
 
     /// Records a failed login and releases its reservation.
     /// - Returns: the lockout when this failure crossed a limit (the request gets the lockout response), else `nil`.
     @discardableResult
     public func recordFailure(_ attempt: LoginAttempt) async throws -> Lockout? {
-        let result: FailureResult
+        try await recordFailureDetails(attempt).lockout
+    }
+
+    /// Records a failed login like ``recordFailure(_:)`` and returns the counters after it (for `RateLimit`
+    /// headers). An allow-listed attempt is only logged: its result counts nothing.
+    public func recordFailureDetails(_ attempt: LoginAttempt) async throws -> FailureResult {
+        metrics.failure.increment()
+        guard !attempt.isExempt else {
+            await accessLog?.record(AccessAttemptRecord(attempt, valid: false))
+            return FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)
+        }
+        var result: FailureResult
         if Task.isCancelled {
-            let (store, policy) = (self.store, self.policy)
+            let (store, policy, metrics) = (self.store, self.policy, self.metrics)
             result = try await Self.uncancelled {
-                try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+                try await metrics.time(metrics.storeRecordFailure) {
+                    try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+                }
             }
         } else {
-            result = try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+            result = try await metrics.time(metrics.storeRecordFailure) {
+                try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+            }
         }
-        for key in result.newlyBlocked { events.emit(DefenderEvent(key: key, blocked: true)) }
+        for key in result.newlyBlocked {
+            events.emit(DefenderEvent(key: key, blocked: true))
+            let spray = key.kind == .ip && policy.sprayLimit > 0 && (policy.disableIPLockout || result.ipFailures <= policy.ipLimit)
+            (spray ? metrics.lockoutSpray : key.kind == .ip ? metrics.lockoutIP : metrics.lockoutUsername).increment()
+            logger.notice(
+                "blocked after failed logins",
+                metadata: ["kind": spray ? "spray" : .string(key.kind.rawValue), "key": shown(key.value), "dry_run": "\(configuration.dryRun)"])
+        }
         await accessLog?.record(AccessAttemptRecord(attempt, valid: false))
-        return result.lockout
+        if result.lockout != nil, configuration.dryRun {
+            wouldLock(attempt)
+            result.lockout = nil
+        }
+        return result
     }
 
     /// Records a successful login, clearing what ``DefenderConfiguration/successReset`` says, and releases its
     /// reservation.
     public func recordSuccess(_ attempt: LoginAttempt) async throws {
+        metrics.success.increment()
+        guard !attempt.isExempt else {
+            await accessLog?.record(AccessAttemptRecord(attempt, valid: true))
+            return
+        }
         let unblocked: [DefenderKey]
         if Task.isCancelled {
-            let (store, policy) = (self.store, self.policy)
+            let (store, policy, metrics) = (self.store, self.policy, self.metrics)
             unblocked = try await Self.uncancelled {
-                try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+                try await metrics.time(metrics.storeRecordSuccess) {
+                    try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+                }
             }
         } else {
-            unblocked = try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+            unblocked = try await metrics.time(metrics.storeRecordSuccess) {
+                try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+            }
         }
         for key in unblocked { events.emit(DefenderEvent(key: key, blocked: false)) }
         await accessLog?.record(AccessAttemptRecord(attempt, valid: true))
@@ -239,6 +350,8 @@ public struct LoginAttempt: Sendable, Hashable {
     public internal(set) var reservation: Reservation?
     /// The request's details, for the audit log.
     public var context: AttemptContext?
+    /// Whether the allow list exempts it: its outcome is logged, never counted.
+    public internal(set) var isExempt = false
 
     /// Creates an attempt, normalising the username.
     public init(ip: ClientAddress, submittedUsername: String?, context: AttemptContext? = nil) {

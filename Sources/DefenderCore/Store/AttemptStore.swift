@@ -105,6 +105,12 @@ public struct LockoutPolicy: Sendable, Hashable {
     public var successReset: SuccessReset
     /// How long an admission slot is held at most, so that a crashed instance cannot hold one for ever.
     public var reservationTTL: Duration
+    /// Up to this much random time is added to each automatic block.
+    public var lockoutJitter: Duration
+    /// Distinct failed usernames an IP may have within ``sprayWindow`` before it is blocked; zero: off.
+    public var sprayLimit: Int
+    /// How long a failed username counts for ``sprayLimit``.
+    public var sprayWindow: Duration
 
     /// The rules of a configuration.
     public init(_ configuration: DefenderConfiguration) {
@@ -114,7 +120,15 @@ public struct LockoutPolicy: Sendable, Hashable {
         disableIPLockout = configuration.disableIPLockout
         disableUsernameLockout = configuration.disableUsernameLockout
         attemptCooloff = configuration.effectiveAttemptCooloff
-        lockoutCooloffs = configuration.effectiveLockoutCooloffs
+        if let cap = configuration.lockoutCooloffMax {
+            // With a cap nothing automatic is permanent: a zero (forever) step becomes the cap too.
+            lockoutCooloffs = configuration.effectiveLockoutCooloffs.map { $0 == .zero || $0 > cap ? cap : $0 }
+        } else {
+            lockoutCooloffs = configuration.effectiveLockoutCooloffs
+        }
+        lockoutJitter = configuration.lockoutJitter
+        sprayLimit = configuration.sprayUsernameLimit
+        sprayWindow = configuration.sprayWindow
         historyWindow = configuration.accessAttemptExpiration
         successReset = configuration.successReset
         reservationTTL = configuration.reservationTTL
@@ -132,6 +146,12 @@ public struct LockoutPolicy: Sendable, Hashable {
     /// The block length of a lockout, given how many lockouts the key had within the window before it.
     public func cooloff(afterPreviousLockouts count: Int) -> Duration {
         lockoutCooloffs[min(count, lockoutCooloffs.count - 1)]
+    }
+
+    /// A random extra for one automatic block, up to ``lockoutJitter`` (whole milliseconds).
+    public func randomJitter() -> Duration {
+        let most = lockoutJitter.components.seconds * 1000 + lockoutJitter.components.attoseconds / 1_000_000_000_000_000
+        return most > 0 ? .milliseconds(Int64.random(in: 0...most)) : .zero
     }
 
     /// Whether a request is locked, given which of its keys are blocked (automatic blocks only).
@@ -154,10 +174,21 @@ public struct Lockout: Sendable, Hashable {
     public var keys: [DefenderKey]
     /// Time until the lock lifts; `nil` when it lasts until an operator unblocks.
     public var retryAfter: Duration?
+    /// Why the request is refused.
+    public var reason: Reason
 
-    public init(keys: [DefenderKey], retryAfter: Duration?) {
+    /// Why a request is refused.
+    public enum Reason: Sendable, Hashable {
+        /// A block in the store: failures over a limit, password spraying, or an operator's block.
+        case blocked
+        /// The IP or username is on a deny list (``DefenderConfiguration/ipDenylist`` and the others).
+        case denylisted
+    }
+
+    public init(keys: [DefenderKey], retryAfter: Duration?, reason: Reason = .blocked) {
         self.keys = keys
         self.retryAfter = retryAfter
+        self.reason = reason
     }
 
     /// Whether it lasts until an operator unblocks.

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 
 /// Wraps a shared store (Redis) with the outage policy: while it is unreachable, logins go on under
@@ -16,11 +17,17 @@ public final class FallbackAttemptStore: AttemptStore {
     public let policy: StoreFailurePolicy
     /// How long the shared store is skipped after a failure.
     public let retryInterval: Duration
+    /// Counts the shared store's failures and shows the fallback state (`defender_store_fallback`).
+    public let metrics: DefenderMetrics?
     private let openUntil = Mutex<ContinuousClock.Instant?>(nil)
     private let degraded = Atomic<Bool>(false)
 
     /// Creates the wrapper.
-    public init(primary: any AttemptStore, fallback: MemoryAttemptStore, policy: StoreFailurePolicy, retryInterval: Duration = .seconds(1)) {
+    public init(
+        primary: any AttemptStore, fallback: MemoryAttemptStore, policy: StoreFailurePolicy, retryInterval: Duration = .seconds(1),
+        metrics: DefenderMetrics? = nil
+    ) {
+        self.metrics = metrics
         self.primary = primary
         self.fallback = fallback
         self.policy = policy
@@ -95,12 +102,15 @@ public final class FallbackAttemptStore: AttemptStore {
                 if degraded.load(ordering: .relaxed) {
                     openUntil.withLock { $0 = nil }
                     degraded.store(false, ordering: .relaxed)
+                    metrics?.fallback.record(0)
                 }
                 return result
             } catch let error as DefenderError where error.code == .storeUnavailable {
                 let retryInterval = self.retryInterval
                 openUntil.withLock { $0 = ContinuousClock.now + retryInterval }
                 degraded.store(true, ordering: .relaxed)
+                metrics?.errors.increment()
+                metrics?.fallback.record(1)
             }
         }
         switch policy {

@@ -23,6 +23,11 @@ struct Block {
     /// `nil`: until unblocked.
     var expires: Duration?
     var isManual: Bool
+    /// Set by password-spraying detection; like a manual block it locks in every mode.
+    var isSpray = false
+
+    /// Whether it locks whatever the mode (AND mode, disabled dimensions).
+    var locksInEveryMode: Bool { isManual || isSpray }
 
     func isActive(at now: Duration) -> Bool { expires.map { $0 > now } ?? true }
 }
@@ -35,6 +40,9 @@ struct Entry {
     /// When each automatic lockout happened, oldest first; at most as many as the escalation steps.
     var lockouts: [Duration] = []
     var historyWindow: Duration = .zero
+    /// For an IP: the distinct usernames that failed from it, with when each stops counting (at most
+    /// ``LockoutPolicy/sprayLimit`` + 1 of them).
+    var sprayed: [String: Duration] = [:]
     /// Which insertion of this key the entry is, to tell live places in the eviction queue from stale ones.
     var generation: UInt64 = 0
 
@@ -64,6 +72,7 @@ struct Entry {
             latest = max(latest, expires)
         }
         if let last = lockouts.last { latest = max(latest, last + historyWindow) }
+        if let newest = sprayed.values.max() { latest = max(latest, newest) }
         return latest
     }
 
@@ -73,6 +82,16 @@ struct Entry {
     func evictionRank(at now: Duration) -> Int {
         guard let block = activeBlock(at: now) else { return liveFailures(at: now) <= 1 && lockouts.isEmpty ? 0 : 1 }
         return block.expires == nil ? 3 : 2
+    }
+}
+
+extension Entry {
+    /// Starts an automatic block at the next escalation step (with jitter) and remembers it in the history.
+    mutating func lockOut(policy: LockoutPolicy, now: Duration, spray: Bool) {
+        let step = policy.cooloff(afterPreviousLockouts: lockouts.count)
+        block = Block(expires: step == .zero ? nil : now + step + policy.randomJitter(), isManual: false, isSpray: spray)
+        lockouts.append(now)
+        if lockouts.count > policy.lockoutCooloffs.count { lockouts.removeFirst() }
     }
 }
 
@@ -139,20 +158,57 @@ struct State {
             if let active = entry.activeBlock(at: now) {
                 // Still blocked (AND mode lets such requests through): refresh an automatic block at the
                 // current step, as django-defender re-SETs it; a manual block stays as the operator set it.
-                if !active.isManual {
+                if !active.locksInEveryMode {
                     let step = policy.cooloff(afterPreviousLockouts: max(0, entry.lockouts.count - 1))
-                    entry.block = Block(expires: step == .zero ? nil : now + step, isManual: false)
+                    entry.block = Block(expires: step == .zero ? nil : now + step + policy.randomJitter(), isManual: false)
                 }
             } else {
-                let step = policy.cooloff(afterPreviousLockouts: entry.lockouts.count)
-                entry.block = Block(expires: step == .zero ? nil : now + step, isManual: false)
-                entry.lockouts.append(now)
-                if entry.lockouts.count > policy.lockoutCooloffs.count { entry.lockouts.removeFirst() }
+                entry.lockOut(policy: policy, now: now, spray: false)
                 newlyBlocked.append(key)
             }
         }
         store(entry, at: storeKey, now: now, capacity: capacity)
         return (entry.failures, crossed, entry.activeBlock(at: now))
+    }
+
+    /// Remembers that `username` failed from `ip`; blocks the IP (in every mode) when more than
+    /// ``LockoutPolicy/sprayLimit`` distinct usernames failed from it within ``LockoutPolicy/sprayWindow``.
+    /// - Returns: the IP's block when this failure set it.
+    mutating func sprayFailure(
+        ip: DefenderKey, username: DefenderKey, policy: LockoutPolicy, now: Duration, capacity: Int,
+        newlyBlocked: inout [DefenderKey]
+    ) -> Block? {
+        let storeKey = StoreKey(ip)
+        var entry = entries[storeKey] ?? Entry()
+        entry.historyWindow = policy.historyWindow
+        entry.sprayed = entry.sprayed.filter { $0.value > now }
+        entry.sprayed[username.value] = now + policy.sprayWindow
+        var result: Block?
+        if entry.sprayed.count > policy.sprayLimit {
+            // Keep the newest limit + 1: enough to see the next distinct username cross again.
+            while entry.sprayed.count > policy.sprayLimit + 1, let oldest = entry.sprayed.min(by: { $0.value < $1.value }) {
+                entry.sprayed.removeValue(forKey: oldest.key)
+            }
+            if let active = entry.activeBlock(at: now) {
+                // Already blocked by its counter (this very failure, or AND mode): make it lock in every mode.
+                if !active.locksInEveryMode {
+                    entry.block?.isSpray = true
+                    result = entry.block
+                }
+            } else {
+                entry.lockouts.removeAll { now - $0 >= policy.historyWindow }
+                entry.lockOut(policy: policy, now: now, spray: true)
+                newlyBlocked.append(ip)
+                result = entry.block
+            }
+        }
+        store(entry, at: storeKey, now: now, capacity: capacity)
+        return result
+    }
+
+    /// How many distinct usernames failed from `ip` within the spray window.
+    func sprayCount(_ ip: DefenderKey, now: Duration) -> Int {
+        entries[StoreKey(ip)]?.sprayed.values.count { $0 > now } ?? 0
     }
 
     mutating func countPairFailure(ip: DefenderKey, username: DefenderKey, policy: LockoutPolicy, now: Duration, capacity: Int) {
@@ -172,15 +228,17 @@ struct State {
         entries[StoreKey(ip)] = entry
     }
 
-    /// Clears the counter and block of `key`, keeping its lockout history. Returns whether it was blocked.
-    mutating func clear(_ key: DefenderKey, now: Duration) -> Bool {
+    /// Clears the counter and block of `key`, keeping its lockout history (and, unless `forgetSpraying`, the
+    /// usernames that failed from it). Returns whether it was blocked.
+    mutating func clear(_ key: DefenderKey, now: Duration, forgetSpraying: Bool = true) -> Bool {
         let storeKey = StoreKey(key)
         guard var entry = entries[storeKey] else { return false }
         let wasBlocked = entry.activeBlock(at: now) != nil
         entry.failures = 0
         entry.failuresExpire = nil
         entry.block = nil
-        if entry.lockoutCount(at: now) == 0 {
+        if forgetSpraying { entry.sprayed = [:] }
+        if entry.lockoutCount(at: now) == 0 && entry.sprayed.isEmpty {
             entries.removeValue(forKey: storeKey)
         } else {
             entries[storeKey] = entry

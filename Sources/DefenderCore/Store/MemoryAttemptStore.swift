@@ -46,6 +46,7 @@ public final class MemoryAttemptStore: AttemptStore {
             }
             let ipCounts = !policy.disableIPLockout
             let userCounts = username != nil && !policy.disableUsernameLockout
+            let sprayCounts = policy.sprayLimit > 0 && username != nil
             func mayBeBlocked(_ key: DefenderKey, _ entry: Entry?, _ block: Block?) -> Bool {
                 if block != nil { return true }
                 let inFlight = state.inFlight(StoreKey(key), now: now)
@@ -54,8 +55,14 @@ public final class MemoryAttemptStore: AttemptStore {
             let ipMay = ipCounts && mayBeBlocked(ip, ipEntry, ipBlock)
             let userMay = userCounts && username.map { mayBeBlocked($0, userEntry, userBlock) } ?? false
             if policy.isLocked(ipBlocked: ipMay, usernameBlocked: userMay) { return .busy }
+            // Spraying: every check in flight from this IP could add one more distinct username.
+            if sprayCounts,
+                policy.mayBeBlocked(failures: state.sprayCount(ip, now: now), inFlight: state.inFlight(StoreKey(ip), now: now), limit: policy.sprayLimit)
+            {
+                return .busy
+            }
             let expires = now + policy.reservationTTL
-            if ipCounts { state.reserve(StoreKey(ip), id: reservation.value, expires: expires, now: now) }
+            if ipCounts || sprayCounts { state.reserve(StoreKey(ip), id: reservation.value, expires: expires, now: now) }
             if userCounts, let username { state.reserve(StoreKey(username), id: reservation.value, expires: expires, now: now) }
             return .admitted
         }
@@ -91,6 +98,12 @@ public final class MemoryAttemptStore: AttemptStore {
                     state.countPairFailure(ip: ip, username: username, policy: policy, now: now, capacity: capacity)
                 }
             }
+            if let username, policy.sprayLimit > 0,
+                let sprayBlock = state.sprayFailure(ip: ip, username: username, policy: policy, now: now, capacity: capacity, newlyBlocked: &newlyBlocked)
+            {
+                let lockout = Self.lockout(ip: (ip, sprayBlock), username: (username, nil), policy: policy, now: now)
+                return FailureResult(lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures)
+            }
             var lockout: Lockout?
             if policy.isLocked(ipBlocked: ipCrossed, usernameBlocked: userCrossed) {
                 lockout = Self.lockout(
@@ -109,7 +122,8 @@ public final class MemoryAttemptStore: AttemptStore {
             if let username, state.clear(username, now: now) { unblocked.append(username) }
             switch policy.successReset {
             case .all where !policy.lockOutByIPAndUsername:
-                if state.clear(ip, now: now) { unblocked.append(ip) }
+                // A success never forgives spraying, whatever the reset mode.
+                if state.clear(ip, now: now, forgetSpraying: false) { unblocked.append(ip) }
             case .own:
                 if let username { state.forgivePairFailures(ip: ip, username: username, now: now) }
             default:
@@ -172,8 +186,8 @@ public final class MemoryAttemptStore: AttemptStore {
         ip: (DefenderKey, Block?), username: (DefenderKey?, Block?), policy: LockoutPolicy, now: Duration
     ) -> Lockout? {
         var manual: [(DefenderKey, Block)] = []
-        if let block = ip.1, block.isManual { manual.append((ip.0, block)) }
-        if let key = username.0, let block = username.1, block.isManual { manual.append((key, block)) }
+        if let block = ip.1, block.locksInEveryMode { manual.append((ip.0, block)) }
+        if let key = username.0, let block = username.1, block.locksInEveryMode { manual.append((key, block)) }
         if !manual.isEmpty { return Lockout(keys: manual.map(\.0), retryAfter: latest(manual.map(\.1), now: now)) }
         let ipBlocked = ip.1 != nil && !policy.disableIPLockout
         let userBlocked = username.1 != nil && username.0 != nil && !policy.disableUsernameLockout

@@ -12,6 +12,7 @@ import DefenderCore
 /// | `P:history:ip:K`, `P:history:username:K` | sorted set of lockout times | `ACCESS_ATTEMPT_EXPIRATION` |
 /// | `P:failed:pair:IP|USER` | counter of this user's failures from this IP (`DEFENDER_SUCCESS_RESET=own`) | as the counters |
 /// | `P:index:ip`, `P:index:username` | sorted set of blocked keys, for paging | none; lapsed members are dropped when listed |
+/// | `P:spray:ip:K` | sorted set of usernames that failed from the IP, scored by when they stop counting | `DEFENDER_SPRAY_WINDOW` |
 /// | `P:inflight:ip:K`, `P:inflight:username:K` | sorted set of admission slots (reservation id, scored by expiry) | `DEFENDER_RESERVATION_TTL` from the newest slot |
 public final class RedisAttemptStore: AttemptStore {
     /// The client the store talks through.
@@ -47,10 +48,12 @@ public final class RedisAttemptStore: AttemptStore {
         let keys = [
             key("blocked", ip), username.map { key("blocked", $0) } ?? "", key("failed", ip),
             username.map { key("failed", $0) } ?? "", key("inflight", ip), username.map { key("inflight", $0) } ?? "",
+            key("spray", ip),
         ]
         let arguments = [
             flag(policy.disableIPLockout), flag(policy.disableUsernameLockout), flag(policy.lockOutByIPAndUsername),
             String(policy.ipLimit), String(policy.usernameLimit), reservation.id, String(max(1, milliseconds(policy.reservationTTL))),
+            String(policy.sprayLimit),
         ]
         let reply = try await run(RedisScripts.admit, keys: keys, arguments: arguments)
         switch try integers(reply, count: 4)[0] {
@@ -79,12 +82,14 @@ public final class RedisAttemptStore: AttemptStore {
         let keys = [
             key("failed", ip), key("blocked", ip), key("history", ip), key("failed", user), key("blocked", user),
             key("history", user), pair(ip, user), index(.ip), index(.username), key("inflight", ip), key("inflight", user),
+            key("spray", ip),
         ]
         let arguments = [
             String(policy.ipLimit), String(policy.usernameLimit), String(milliseconds(policy.attemptCooloff)),
             String(milliseconds(policy.historyWindow)), flag(policy.disableIPLockout), flag(policy.disableUsernameLockout),
             flag(username != nil), flag(policy.successReset == .own), flag(policy.lockOutByIPAndUsername), ip.value, user.value,
-            reservation?.id ?? "",
+            reservation?.id ?? "", String(milliseconds(policy.randomJitter())), String(policy.sprayLimit),
+            String(max(1, milliseconds(policy.sprayWindow))),
         ] + policy.lockoutCooloffs.map { String(milliseconds($0)) }
         let reply = try await run(RedisScripts.recordFailure, keys: keys, arguments: arguments)
         let values = try integers(reply, count: 8)
@@ -125,7 +130,7 @@ public final class RedisAttemptStore: AttemptStore {
     @discardableResult
     public func unblock(_ key: DefenderKey) async throws -> Bool {
         let reply = try await run(
-            RedisScripts.unblock, keys: [self.key("failed", key), self.key("blocked", key), index(key.kind)], arguments: [key.value])
+            RedisScripts.unblock, keys: [self.key("failed", key), self.key("blocked", key), index(key.kind), self.key("spray", key)], arguments: [key.value])
         return reply.int == 1
     }
 

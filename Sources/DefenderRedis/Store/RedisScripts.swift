@@ -1,6 +1,6 @@
 /// The Lua scripts of ``RedisAttemptStore``: each store operation is one script, one round trip, atomic.
 ///
-/// Block values are `a` (automatic) or `m` (manual). Lockout history is a sorted set of lockout times (ms).
+/// Block values are `a` (automatic), `m` (manual) or `s` (password spraying; like `m`, it locks in every mode). Lockout history is a sorted set of lockout times (ms).
 /// Index sets (`P:index:ip`, `P:index:username`) list blocked keys for paging without `KEYS`; members whose
 /// block has lapsed are removed lazily when listed. Time is the server's (`TIME`), so every instance agrees.
 enum RedisScripts {
@@ -42,8 +42,8 @@ enum RedisScripts {
         local function decide(ip, user, dis_ip, dis_user, and_mode)
           local manual = {}
           local m_ip, m_user = 0, 0
-          if ip and ip[1] == 'm' then table.insert(manual, ip); m_ip = 1 end
-          if user and user[1] == 'm' then table.insert(manual, user); m_user = 1 end
+          if ip and ip[1] ~= 'a' then table.insert(manual, ip); m_ip = 1 end
+          if user and user[1] ~= 'a' then table.insert(manual, user); m_user = 1 end
           if #manual > 0 then return { 1, retry(manual, false), m_ip, m_user } end
           local ip_b = ip ~= nil and not dis_ip
           local user_b = user ~= nil and not dis_user
@@ -66,8 +66,8 @@ enum RedisScripts {
     /// Admission: refuse a locked request, or say it must wait (checks in flight could lock it), or reserve a
     /// slot on each key that can lock. Slots are members of `P:inflight:…` sorted sets scored by their expiry
     /// (server time), so a dead instance's slots lapse; the set itself expires with its newest slot.
-    /// KEYS: blocked ip, blocked user, failed ip, failed user, inflight ip, inflight user ('' when no username).
-    /// ARGV: disable ip, disable user, AND mode, ip limit, user limit, reservation id, slot ms.
+    /// KEYS: blocked ip, blocked user, failed ip, failed user, inflight ip, inflight user ('' when no username),
+    /// spray ip. ARGV: disable ip, disable user, AND mode, ip limit, user limit, reservation id, slot ms, spray limit.
     /// Returns { state (0 admitted, 1 locked, 2 busy), retry_ms, ip_included, user_included }.
     static let admit = RedisScript(prelude + """
         local dis_ip, dis_user, and_mode = ARGV[1] == '1', ARGV[2] == '1', ARGV[3] == '1'
@@ -75,19 +75,29 @@ enum RedisScripts {
         local d = decide(ip_s, user_s, dis_ip, dis_user, and_mode)
         if d[1] == 1 then return d end
         local now = now_ms()
+        local function live(inflight)
+          redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
+          return redis.call('ZCARD', inflight)
+        end
         local function may_be_blocked(state, failed, inflight, limit)
           if state then return true end
-          redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
-          local n = redis.call('ZCARD', inflight)
+          local n = live(inflight)
           return n > 0 and tonumber(redis.call('GET', failed) or '0') + n > limit
         end
         local ip_counts = not dis_ip
         local user_counts = KEYS[2] ~= '' and not dis_user
+        local spray_limit = tonumber(ARGV[8])
+        local spray_counts = spray_limit > 0 and KEYS[2] ~= ''
         local ip_may = ip_counts and may_be_blocked(ip_s, KEYS[3], KEYS[5], tonumber(ARGV[4]))
         local user_may = user_counts and may_be_blocked(user_s, KEYS[4], KEYS[6], tonumber(ARGV[5]))
         if locked(ip_may, user_may, dis_ip, dis_user, and_mode) then return { 2, 0, 0, 0 } end
+        if spray_counts then
+          -- Every check in flight from this IP could add one more distinct failed username.
+          local n = live(KEYS[5])
+          if n > 0 and redis.call('ZCOUNT', KEYS[7], '(' .. now, '+inf') + n > spray_limit then return { 2, 0, 0, 0 } end
+        end
         local ttl = tonumber(ARGV[7])
-        if ip_counts then
+        if ip_counts or spray_counts then
           redis.call('ZADD', KEYS[5], now + ttl, ARGV[6])
           redis.call('PEXPIRE', KEYS[5], ttl)
         end
@@ -111,15 +121,16 @@ enum RedisScripts {
         """)
 
     /// KEYS: failed ip, blocked ip, history ip, failed user, blocked user, history user, pair, index ip, index user,
-    /// inflight ip, inflight user.
+    /// inflight ip, inflight user, spray ip.
     /// ARGV: ip limit, user limit, attempt ms, history ms, disable ip, disable user, has user, own reset, AND mode,
-    /// ip member, user member, reservation id ('' = none), cool-offs in ms...
+    /// ip member, user member, reservation id ('' = none), jitter ms, spray limit, spray window ms, cool-offs in ms...
     /// Returns { locked, retry_ms, ip_included, user_included, ip_failures, user_failures, ip_newly, user_newly }.
     static let recordFailure = RedisScript(prelude + """
         local attempt_ms = tonumber(ARGV[3])
         local history_ms = tonumber(ARGV[4])
         local cooloffs = {}
-        for i = 13, #ARGV do table.insert(cooloffs, tonumber(ARGV[i])) end
+        for i = 16, #ARGV do table.insert(cooloffs, tonumber(ARGV[i])) end
+        local jitter = tonumber(ARGV[13])
         if ARGV[12] ~= '' then
           redis.call('ZREM', KEYS[10], ARGV[12])
           redis.call('ZREM', KEYS[11], ARGV[12])
@@ -131,7 +142,7 @@ enum RedisScripts {
           return cooloffs[index]
         end
         local function set_block(key, ms)
-          if ms > 0 then redis.call('SET', key, 'a', 'PX', ms) else redis.call('SET', key, 'a') end
+          if ms > 0 then redis.call('SET', key, 'a', 'PX', ms + jitter) else redis.call('SET', key, 'a') end
         end
         local function count(key)
           local n = redis.call('INCR', key)
@@ -147,7 +158,7 @@ enum RedisScripts {
           local lockouts = redis.call('ZCARD', history)
           local newly = false
           if existing then
-            if existing ~= 'm' then set_block(blocked, cooloff(math.max(0, lockouts - 1))) end
+            if existing == 'a' then set_block(blocked, cooloff(math.max(0, lockouts - 1))) end
           else
             set_block(blocked, cooloff(lockouts))
             redis.call('ZADD', history, now, now .. ':' .. n .. ':' .. lockouts)
@@ -168,8 +179,39 @@ enum RedisScripts {
           user_n, user_x, user_new = fail(KEYS[4], KEYS[5], KEYS[6], KEYS[9], ARGV[11], tonumber(ARGV[2]))
           if own and not dis_ip then count(KEYS[7]) end
         end
+        local spray_limit = tonumber(ARGV[14])
+        local spray_x = false
+        if spray_limit > 0 and has_user then
+          local window = tonumber(ARGV[15])
+          redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now)
+          redis.call('ZADD', KEYS[12], now + window, ARGV[11])
+          redis.call('PEXPIRE', KEYS[12], window)
+          if redis.call('ZCARD', KEYS[12]) > spray_limit then
+            -- Keep the newest limit + 1: enough to see the next distinct username cross again.
+            redis.call('ZREMRANGEBYRANK', KEYS[12], 0, -(spray_limit + 2))
+            local existing = redis.call('GET', KEYS[2])
+            if existing == 'a' then
+              -- Blocked by its counter already: from now on it locks in every mode.
+              redis.call('SET', KEYS[2], 's', 'KEEPTTL')
+              spray_x = true
+            elseif not existing then
+              redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - history_ms)
+              local lockouts = redis.call('ZCARD', KEYS[3])
+              local ms = cooloff(lockouts)
+              if ms > 0 then redis.call('SET', KEYS[2], 's', 'PX', ms + jitter) else redis.call('SET', KEYS[2], 's') end
+              redis.call('ZADD', KEYS[3], now, now .. ':s:' .. lockouts)
+              redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(#cooloffs + 1))
+              if history_ms > 0 then redis.call('PEXPIRE', KEYS[3], history_ms) end
+              redis.call('ZADD', KEYS[8], 0, ARGV[10])
+              ip_new = true
+              spray_x = true
+            end
+          end
+        end
         local result = { 0, 0, 0, 0 }
-        if locked(ip_x, user_x, dis_ip, dis_user, and_mode) then
+        if spray_x then
+          result = decide(block_state(KEYS[2]), nil, dis_ip, dis_user, and_mode)
+        elseif locked(ip_x, user_x, dis_ip, dis_user, and_mode) then
           local ip_b, user_b = nil, nil
           if ip_x then ip_b = block_state(KEYS[2]) end
           if user_x then user_b = block_state(KEYS[5]) end
@@ -219,10 +261,10 @@ enum RedisScripts {
         return 1 - existed
         """)
 
-    /// KEYS: failed, blocked, index. ARGV: member. Returns 1 when the key was blocked.
+    /// KEYS: failed, blocked, index, spray. ARGV: member. Returns 1 when the key was blocked.
     static let unblock = RedisScript("""
         local existed = redis.call('DEL', KEYS[2])
-        redis.call('DEL', KEYS[1])
+        redis.call('DEL', KEYS[1], KEYS[4])
         redis.call('ZREM', KEYS[3], ARGV[1])
         return existed
         """)

@@ -1,0 +1,71 @@
+import CoreMetrics
+import Metrics
+
+/// What the engine counts, through swift-metrics (Prometheus names; see the README's metrics table).
+///
+/// Each metric is created once, so recording costs one handler call. Pass a factory (such as swift-prometheus'
+/// `PrometheusMetricsFactory`) to keep an application's metrics apart, or leave the default: the process-wide
+/// `MetricsSystem` (a no-op until bootstrapped).
+public struct DefenderMetrics: Sendable {
+    let success, failure, refused, denied, admissionTimeout: Counter
+    let allowlisted, dryRunLockouts, admissionWaits: Counter
+    let lockoutIP, lockoutUsername, lockoutSpray: Counter
+    let admissionWait: Timer
+    let storeAdmit, storeRecordFailure, storeRecordSuccess, storeCheck: Timer
+    let storeErrors: Counter
+    /// `defender_store_fallback`: 1 while a shared store is unreachable and the memory fallback (or the outage
+    /// policy) is in force.
+    public let fallback: Gauge
+    /// `defender_store_errors_total`: store calls that failed (the fallback store counts its shared store's).
+    public var errors: Counter { storeErrors }
+
+    /// Creates every metric with `factory`.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        func logins(_ outcome: String) -> Counter {
+            Counter(label: "defender_logins_total", dimensions: [("outcome", outcome)], factory: factory)
+        }
+        func lockouts(_ kind: String) -> Counter {
+            Counter(label: "defender_lockouts_total", dimensions: [("kind", kind)], factory: factory)
+        }
+        func store(_ operation: String) -> Timer {
+            Timer(label: "defender_store_duration_seconds", dimensions: [("operation", operation)], factory: factory)
+        }
+        success = logins("success")
+        failure = logins("failure")
+        refused = logins("locked")
+        denied = logins("denied")
+        admissionTimeout = logins("admission_timeout")
+        allowlisted = Counter(label: "defender_allowlisted_total", factory: factory)
+        dryRunLockouts = Counter(label: "defender_dry_run_lockouts_total", factory: factory)
+        admissionWaits = Counter(label: "defender_admission_waits_total", factory: factory)
+        lockoutIP = lockouts("ip")
+        lockoutUsername = lockouts("username")
+        lockoutSpray = lockouts("spray")
+        admissionWait = Timer(label: "defender_admission_wait_duration_seconds", factory: factory)
+        storeAdmit = store("admit")
+        storeRecordFailure = store("record_failure")
+        storeRecordSuccess = store("record_success")
+        storeCheck = store("check")
+        storeErrors = Counter(label: "defender_store_errors_total", factory: factory)
+        fallback = Gauge(label: "defender_store_fallback", factory: factory)
+    }
+
+    /// Times one store call, counting it as an error when it throws.
+    @inline(__always)
+    func time<T>(_ timer: Timer, _ operation: () async throws -> T) async throws -> T {
+        let start = ContinuousClock.now
+        do {
+            let result = try await operation()
+            timer.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - start))
+            return result
+        } catch {
+            storeErrors.increment()
+            throw error
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

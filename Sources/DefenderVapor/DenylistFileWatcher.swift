@@ -1,0 +1,91 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+import Vapor
+
+/// Loads ``DefenderConfiguration/ipDenylistFile`` at boot and reloads it when it changes (its size or
+/// modification time), checking every ``DefenderConfiguration/ipDenylistReloadInterval``. File reads run on
+/// the application's thread pool, never on an event loop. A file that turns bad while the server runs keeps
+/// the previous list in force and logs an error; at boot it stops start-up.
+final class DenylistFileWatcher: Sendable {
+    struct Version: Equatable {
+        var size: Int
+        var modified: Date
+    }
+
+    let path: String
+    let interval: Duration
+    let logger: Logger
+    private let current = NIOLockedValueBox<(version: Version?, set: IPNetworkSet)>((nil, IPNetworkSet()))
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+
+    init(path: String, interval: Duration, logger: Logger) {
+        self.path = path
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// The ranges loaded last.
+    var set: IPNetworkSet { current.withLockedValue { $0.set } }
+
+    /// Reads the file now; throws a ``DefenderError`` naming the setting when it cannot be read or parsed.
+    func loadAtBoot() throws {
+        let (version, set) = try Self.read(path)
+        current.withLockedValue { $0 = (version, set) }
+        logger.info("deny-list file loaded", metadata: ["path": .string(path), "entries": "\(set.count)"])
+    }
+
+    /// Polls the file until ``stop()``; `apply` receives every new list.
+    func start(threadPool: NIOThreadPool, apply: @escaping @Sendable (IPNetworkSet) -> Void) {
+        let newTask = Task { [self] in
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                await reload(threadPool: threadPool, apply: apply)
+            }
+        }
+        task.withLockedValue { $0 = newTask }
+    }
+
+    /// Checks the file once, applying a changed list.
+    func reload(threadPool: NIOThreadPool, apply: @Sendable (IPNetworkSet) -> Void) async {
+        let path = self.path
+        let known = current.withLockedValue { $0.version }
+        do {
+            let loaded = try await threadPool.runIfActive { () throws -> (Version, IPNetworkSet)? in
+                guard try Self.version(path) != known else { return nil }
+                return try Self.read(path)
+            }
+            guard let (version, set) = loaded else { return }
+            current.withLockedValue { $0 = (version, set) }
+            apply(set)
+            logger.notice("deny-list file reloaded", metadata: ["path": .string(path), "entries": "\(set.count)"])
+        } catch {
+            logger.error("deny-list file not reloaded; the previous list stays in force", metadata: ["path": .string(path), "error": "\(error)"])
+        }
+    }
+
+    func stop() {
+        task.withLockedValue { $0 }?.cancel()
+    }
+
+    static func version(_ path: String) throws -> Version {
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            return Version(
+                size: (attributes[.size] as? NSNumber)?.intValue ?? 0, modified: attributes[.modificationDate] as? Date ?? .distantPast)
+        } catch {
+            throw DefenderError(.invalidConfiguration, "cannot read '\(path)': \(error.localizedDescription)", setting: "DEFENDER_IP_DENYLIST_FILE")
+        }
+    }
+
+    static func read(_ path: String) throws -> (Version, IPNetworkSet) {
+        let version = try version(path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DefenderError(.invalidConfiguration, "cannot read '\(path)'", setting: "DEFENDER_IP_DENYLIST_FILE")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DefenderError(.invalidConfiguration, "'\(path)' is not UTF-8 text", setting: "DEFENDER_IP_DENYLIST_FILE")
+        }
+        return (version, try IPNetworkSet.parse(text, source: "DEFENDER_IP_DENYLIST_FILE (\(path))"))
+    }
+}
