@@ -30,6 +30,7 @@ public enum DemoApp {
         app.migrations.add(User.Migration())
         app.migrations.add(SessionRecord.migration)
         app.defender.useFluentAccessLog()  // defender_access_attempts, written in the background
+        app.defender.useFluentDenylist()  // defender_denylist: the admin's and `defender deny`'s ranges
         if case .sqliteFile = settings.database, let sql = app.db as? any SQLDatabase {
             // Write-ahead logging: readers no longer block writers, and concurrent writers (sessions, the audit
             // log) stop spinning in SQLite's busy handler — a profile of the load test found ~30 % of the CPU there.

@@ -60,6 +60,117 @@ public struct DefenderAdmin: Sendable {
         api.post("unblock") { req in try await guarded(req, post: true) { try await apiAction(req, block: false) } }
         api.post("block") { req in try await guarded(req, post: true) { try await apiAction(req, block: true) } }
         api.get("attempts") { req in try await guarded(req) { try await AttemptsPage(attempts: attempts(req)).encodeResponse(for: req) } }
+        admin.post("denylist", "add") { req in try await denylistFormAction(req, add: true) }
+        admin.post("denylist", "remove") { req in try await denylistFormAction(req, add: false) }
+        api.get("denylist") { req in
+            try await guarded(req) { try await DenylistPage(entries: storedDenylist(req).entries().map(DenylistRow.init)).encodeResponse(for: req) }
+        }
+        api.post("denylist") { req in try await guarded(req, post: true) { try await denylistAPIAction(req, add: true) } }
+        api.post("denylist", "remove") { req in try await guarded(req, post: true) { try await denylistAPIAction(req, add: false) } }
+    }
+
+    // MARK: Stored deny list
+
+    struct DenylistPage: Content {
+        var entries: [DenylistRow]
+    }
+
+    struct DenylistRow: Content {
+        var network: String
+        var note: String
+        var createdAt: Date
+
+        init(_ entry: DenylistEntry) {
+            network = entry.network
+            note = entry.note
+            createdAt = entry.createdAt
+        }
+    }
+
+    struct DenylistBody: Content {
+        var network: String
+        var note: String?
+    }
+
+    /// The app's stored deny list; a `404` problem when it has none (`useFluentDenylist()` not called).
+    private func storedDenylist(_ req: Request) throws -> FluentDenylist {
+        guard let list = req.application.defender.fluentDenylist else {
+            throw Abort(.notFound, reason: "This app keeps no stored deny list (DefenderSupport.useFluentDenylist()).")
+        }
+        return list
+    }
+
+    private func denylistAPIAction(_ req: Request, add: Bool) async throws -> Response {
+        let list = try storedDenylist(req)
+        guard let body = try? req.content.decode(DenylistBody.self) else {
+            return ProblemDetails.response(.badRequest, "Send {\"network\": \"203.0.113.0/24\"}" + (add ? ", with an optional \"note\"." : "."))
+        }
+        do {
+            if add {
+                try await list.add(body.network, note: body.note ?? "")
+            } else if try await !list.remove(body.network) {
+                return ProblemDetails.response(.notFound, "\(body.network.prefix(64)) is not on the stored deny list.")
+            }
+        } catch let error as DefenderError {
+            return ProblemDetails.response(.badRequest, error.message)
+        }
+        return Response(status: .noContent)
+    }
+
+    private func denylistFormAction(_ req: Request, add: Bool) async throws -> Response {
+        switch try await authorize(req) {
+        case .anonymous: return Self.found(loginPath + "?next=/admin/defender")
+        case .forbidden: return ProblemDetails.response(.forbidden, "Administrators only.")
+        case .sessionAdmin, .credentialAdmin: break
+        }
+        let form = try? req.content.decode(AdminForm.self)
+        guard let form, Self.tokensMatch(form.csrf, Self.csrfToken(req, create: false)) else {
+            return Self.htmlPage(title: "Refused", body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"/admin/defender\">Reload the page</a> and try again.</p>", status: .forbidden)
+        }
+        let list = try storedDenylist(req)
+        let notice: String
+        do {
+            let value = form.value ?? ""
+            if add {
+                let (network, added) = try await list.add(value, note: form.note ?? "")
+                notice = added ? "Deny-listed \(network)." : "\(network) was already deny-listed."
+            } else {
+                notice = try await list.remove(value) ? "Removed \(value) from the deny list." : "\(value) was not on the deny list."
+            }
+        } catch let error as DefenderError {
+            notice = "Nothing changed: \(error.message)."
+        }
+        var components = URLComponents()
+        components.path = "/admin/defender"
+        components.queryItems = [URLQueryItem(name: "notice", value: notice)]
+        return Response(status: .seeOther, headers: ["Location": components.string ?? "/admin/defender"])
+    }
+
+    private func denylistSection(_ req: Request, token: String) async throws -> String {
+        guard let list = req.application.defender.fluentDenylist else { return "" }
+        let e = HTMLEscaping.escape
+        var html = "<h2>Deny list</h2><p>Refused before any password check, kept across restarts.</p>"
+        let entries = try await list.entries()
+        if entries.isEmpty {
+            html += "<p class=\"empty\">None.</p>"
+        } else {
+            html += "<table><thead><tr><th>Range</th><th>Note</th><th>Added (UTC)</th><th></th></tr></thead><tbody>"
+            for entry in entries {
+                html += "<tr><td><code>\(e(entry.network))</code></td><td>\(e(entry.note))</td><td>\(Self.timestamp(entry.createdAt))</td>"
+                html += "<td><form method=\"post\" action=\"/admin/defender/denylist/remove\"><input type=\"hidden\" name=\"csrf\" value=\"\(e(token))\">"
+                html += "<input type=\"hidden\" name=\"value\" value=\"\(e(entry.network))\"><button>Remove</button></form></td></tr>"
+            }
+            html += "</tbody></table>"
+        }
+        html += """
+            <form method="post" action="/admin/defender/denylist/add" class="inline">
+            <input type="hidden" name="csrf" value="\(e(token))">
+            <input name="value" required placeholder="203.0.113.0/24 or 2001:db8::/32">
+            <input name="note" placeholder="note (why)">
+            <button>Deny</button>
+            </form>
+            """
+        return html
     }
 
     // MARK: API
@@ -202,6 +313,7 @@ public struct DefenderAdmin: Sendable {
         var kind: String?
         var value: String?
         var seconds: String?
+        var note: String?
     }
 
     private func page(_ req: Request) async throws -> Response {
@@ -247,6 +359,8 @@ public struct DefenderAdmin: Sendable {
             <button>Block</button>
             </form>
             """
+
+        html += try await denylistSection(req, token: token)
 
         let ip = req.query[String.self, at: "ip"] ?? ""
         let username = req.query[String.self, at: "username"] ?? ""

@@ -9,7 +9,10 @@ public struct DefenderCommands: AsyncCommandGroup {
     public var help: String { "Defender: audit-log cleanup and block management." }
 
     public var commands: [String: any AnyAsyncCommand] {
-        ["cleanup": CleanupCommand(), "blocks": BlocksCommand(), "block": BlockCommand(), "unblock": UnblockCommand()]
+        [
+            "cleanup": CleanupCommand(), "blocks": BlocksCommand(), "block": BlockCommand(), "unblock": UnblockCommand(),
+            "deny": DenyCommand(), "undeny": UndenyCommand(), "denylist": DenylistCommand(),
+        ]
     }
 
     public init() {}
@@ -139,8 +142,72 @@ struct UnblockCommand: AsyncCommand {
     }
 }
 
+/// The stored deny list, or a message saying how to get one.
+func storedDenylist(_ context: CommandContext) throws -> FluentDenylist {
+    guard let list = context.application.defender.fluentDenylist else {
+        throw DefenderCommandError("this app keeps no stored deny list; call app.defender.useFluentDenylist() in its configure")
+    }
+    return list
+}
+
+/// `defender deny NETWORK [--note TEXT]`.
+struct DenyCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "network", help: "An address or CIDR range, such as 203.0.113.0/24 or 2001:db8::/32.")
+        var network: String
+        @Option(name: "note", help: "Why, for the next operator.")
+        var note: String?
+    }
+
+    var help: String { "Adds a range to the stored deny list (every instance applies it within DEFENDER_IP_DENYLIST_RELOAD_INTERVAL)." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let (network, added) = try await storedDenylist(context).add(signature.network, note: signature.note ?? "")
+        context.console.print(added ? "Deny-listed \(network)." : "\(network) was already deny-listed.")
+    }
+}
+
+/// `defender undeny NETWORK`.
+struct UndenyCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "network", help: "A range on the stored deny list.")
+        var network: String
+    }
+
+    var help: String { "Removes a range from the stored deny list." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let removed = try await storedDenylist(context).remove(signature.network)
+        context.console.print(removed ? "Removed \(signature.network) from the deny list." : "\(signature.network) was not on the deny list.")
+    }
+}
+
+/// `defender denylist [--json]`.
+struct DenylistCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Flag(name: "json", help: "Print JSON, as the admin API's /denylist.")
+        var json: Bool
+    }
+
+    var help: String { "Lists the stored deny list." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let entries = try await storedDenylist(context).entries()
+        if signature.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            let page = DefenderAdmin.DenylistPage(entries: entries.map(DefenderAdmin.DenylistRow.init))
+            context.console.print(String(decoding: try encoder.encode(page), as: UTF8.self))
+            return
+        }
+        context.console.print("Deny-listed ranges: \(entries.count)")
+        for entry in entries { context.console.print("  \(entry.network)\(entry.note.isEmpty ? "" : "  (\(entry.note))")") }
+    }
+}
+
 extension DefenderSupport {
-    /// Registers `defender cleanup | blocks | block | unblock`.
+    /// Registers `defender cleanup | blocks | block | unblock | deny | undeny | denylist`.
     public func useCommands() {
         application.asyncCommands.use(DefenderCommands(), as: "defender")
     }

@@ -109,6 +109,13 @@ public struct DefenderSupport: Sendable {
         }
     }
 
+    /// Sets the deny-list ranges kept in a database (DefenderFluent's `useFluentDenylist()` calls it whenever the
+    /// table changes); they apply at once, and to engines built later.
+    public func setStoredDenylist(_ set: IPNetworkSet) {
+        storage.storedDenylist.withLockedValue { $0 = set }
+        storage.state.withLockedValue { $0.engine }?.accessLists.replaceStoredDenylist(set)
+    }
+
     /// Block and unblock events: `app.defender.events.on { event in … }`.
     public var events: DefenderEventBus { storage.events }
 
@@ -126,6 +133,7 @@ public struct DefenderSupport: Sendable {
             configuration: state.configuration, store: store, events: storage.events, accessLog: state.accessLog, metrics: metrics,
             logger: logger)
         if let watcher = storage.watcher.withLockedValue({ $0 }) { built.accessLists.replaceFileDenylist(watcher.set) }
+        built.accessLists.replaceStoredDenylist(storage.storedDenylist.withLockedValue { $0 })
         return storage.state.withLockedValue { current in
             if let engine = current.engine { return engine }
             current.engine = built
@@ -151,6 +159,7 @@ public struct DefenderSupport: Sendable {
         let events = DefenderEventBus()
         let eventTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
         let watcher = NIOLockedValueBox<DenylistFileWatcher?>(nil)
+        let storedDenylist = NIOLockedValueBox(IPNetworkSet())
     }
 
     struct Key: StorageKey {

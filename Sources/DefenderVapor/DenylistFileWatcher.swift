@@ -86,6 +86,10 @@ final class DenylistFileWatcher: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw DefenderError(.invalidConfiguration, "'\(path)' is not UTF-8 text", setting: "DEFENDER_IP_DENYLIST_FILE")
         }
-        return (version, try IPNetworkSet.parse(text, source: "DEFENDER_IP_DENYLIST_FILE (\(path))"))
+        do {
+            return (version, try IPNetworkSet.parse(text, source: "DEFENDER_IP_DENYLIST_FILE"))
+        } catch {
+            throw DefenderError(.invalidConfiguration, "'\(path)', \(error.message)", setting: "DEFENDER_IP_DENYLIST_FILE")
+        }
     }
 }

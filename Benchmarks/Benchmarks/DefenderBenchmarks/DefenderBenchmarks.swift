@@ -81,6 +81,51 @@ let benchmarks: @Sendable () -> Void = {
     let resolver = ClientIPResolver(configuration: proxied)
     let longHeader = (0..<30).map { "10.0.\($0 / 256).\($0 % 256)" }.joined(separator: ", ")
     let shortHeader = "2001:db8:1:2::7, 10.0.0.1"
+    // MARK: Deny lists (the prefix trie)
+
+    // 100,000 random IPv4 /32s and /24s, and 100,000 IPv6 /64s and /48s: a large Tor-exit or open-proxy list.
+    var generator = SystemRandomNumberGenerator()
+    var v4Entries: [IPNetwork] = []
+    var v6Entries: [IPNetwork] = []
+    for index in 0..<100_000 {
+        v4Entries.append(IPNetwork(address: .v4(UInt32.random(in: 0...UInt32.max, using: &generator)), prefixLength: index % 10 == 0 ? 24 : 32))
+        v6Entries.append(IPNetwork(address: .v6(UInt128(UInt64.random(in: 0...UInt64.max, using: &generator)) << 64), prefixLength: index % 10 == 0 ? 48 : 64))
+    }
+    let denyV4 = IPNetworkSet(v4Entries)
+    let denyV6 = IPNetworkSet(v6Entries)
+    let v4Probes = (0..<1024).map { index -> IPAddress in
+        // Half hits (inside a stored range), half random (almost all misses).
+        guard index % 2 == 0 else { return .v4(UInt32.random(in: 0...UInt32.max)) }
+        return v4Entries[index * 97 % v4Entries.count].address
+    }
+    let v6Probes = (0..<1024).map { index -> IPAddress in
+        guard index % 2 == 0 else { return .v6(UInt128(UInt64.random(in: 0...UInt64.max)) << 64 | 1) }
+        if case .v6(let base) = v6Entries[index * 97 % v6Entries.count].address { return .v6(base | 0xABCD) }
+        return .v6(0)
+    }
+    Benchmark("Deny list: IPv4 lookup among 100,000 ranges (1024 lookups, half hits)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for probe in v4Probes { blackHole(denyV4.contains(probe)) }
+        }
+    }
+    Benchmark("Deny list: IPv6 lookup among 100,000 ranges (1024 lookups, half hits)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            for probe in v6Probes { blackHole(denyV6.contains(probe)) }
+        }
+    }
+    Benchmark("Deny list: engine decision with a 100,000-entry file (1024 decisions)") { benchmark in
+        let lists = AccessLists(configuration: DefenderConfiguration())
+        lists.replaceFileDenylist(denyV4)
+        let username = DefenderKey.username("alice")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for probe in v4Probes { blackHole(lists.decision(ip: probe, username: username)) }
+        }
+    }
+    Benchmark("Deny list: building the trie from 100,000 IPv4 ranges", configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(3))) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(IPNetworkSet(v4Entries)) }
+    }
+
     Benchmark("Client IP: X-Forwarded-For with 30 trusted hops") { benchmark in
         let peer = IPAddress("127.0.0.1")
         for _ in benchmark.scaledIterations {

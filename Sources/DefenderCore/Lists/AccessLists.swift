@@ -21,11 +21,12 @@ public final class AccessLists: Sendable {
         var allowIPs: IPNetworkSet
         var denyIPs: IPNetworkSet
         var fileDenyIPs = IPNetworkSet()
+        var storedDenyIPs = IPNetworkSet()
         var allowUsernames: Set<String>
         var denyUsernames: Set<String>
 
         var isEmpty: Bool {
-            allowIPs.isEmpty && denyIPs.isEmpty && fileDenyIPs.isEmpty && allowUsernames.isEmpty && denyUsernames.isEmpty
+            allowIPs.isEmpty && denyIPs.isEmpty && fileDenyIPs.isEmpty && storedDenyIPs.isEmpty && allowUsernames.isEmpty && denyUsernames.isEmpty
         }
     }
 
@@ -47,7 +48,7 @@ public final class AccessLists: Sendable {
         // Most deployments have no lists: one atomic load, no lock.
         if empty.load(ordering: .relaxed) { return .unlisted }
         return lists.withLock { lists in
-            if lists.denyIPs.contains(ip) || lists.fileDenyIPs.contains(ip) { return .denied }
+            if lists.denyIPs.contains(ip) || lists.fileDenyIPs.contains(ip) || lists.storedDenyIPs.contains(ip) { return .denied }
             if let username, lists.denyUsernames.contains(username.value) { return .denied }
             if lists.allowIPs.contains(ip) { return .allowed }
             if let username, lists.allowUsernames.contains(username.value) { return .allowed }
@@ -59,6 +60,16 @@ public final class AccessLists: Sendable {
     public func replaceFileDenylist(_ set: IPNetworkSet) {
         let isEmpty = lists.withLock { lists in
             lists.fileDenyIPs = set
+            return lists.isEmpty
+        }
+        empty.store(isEmpty, ordering: .relaxed)
+    }
+
+    /// Replaces the ranges an operator stored (DefenderFluent's `defender_denylist` table, managed from the
+    /// admin API and the commands).
+    public func replaceStoredDenylist(_ set: IPNetworkSet) {
+        let isEmpty = lists.withLock { lists in
+            lists.storedDenyIPs = set
             return lists.isEmpty
         }
         empty.store(isEmpty, ordering: .relaxed)

@@ -1,0 +1,173 @@
+import DefenderVapor
+import Fluent
+import FluentKit
+import Foundation
+import NIOConcurrencyHelpers
+import Vapor
+
+/// One range of the stored deny list (`defender_denylist`): refused before any password check, kept across
+/// restarts whatever the attempt store.
+public final class DenylistEntry: Model, @unchecked Sendable {
+    public static let schema = "defender_denylist"
+
+    @ID(custom: "id", generatedBy: .database) public var id: Int?
+    /// The range in canonical CIDR form (`203.0.113.0/24`, `2001:db8::/32`; a single address is `/32` or `/128`).
+    @Field(key: "network") public var network: String
+    /// Why it was added, for the next operator.
+    @Field(key: "note") public var note: String
+    @Field(key: "created_at") public var createdAt: Date
+
+    public init() {}
+
+    public init(network: IPNetwork, note: String) {
+        self.network = network.description
+        self.note = String(note.prefix(255))
+        self.createdAt = Date()
+    }
+}
+
+/// Creates `defender_denylist` (one row per range, unique).
+public struct CreateDenylistEntry: AsyncMigration {
+    public init() {}
+
+    public var name: String { "Defender.CreateDenylistEntry" }
+
+    public func prepare(on database: any Database) async throws {
+        try await database.schema(DenylistEntry.schema)
+            .field("id", .int64, .identifier(auto: true))
+            .field("network", .string, .required)
+            .field("note", .string, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "network")
+            .create()
+    }
+
+    public func revert(on database: any Database) async throws {
+        try await database.schema(DenylistEntry.schema).delete()
+    }
+}
+
+/// The stored deny list: entries added from the admin API, the admin page or `defender deny`, loaded at boot,
+/// applied at once in the process that changes them, and re-read by every instance each
+/// ``DefenderConfiguration/ipDenylistReloadInterval``. Set up with ``DefenderSupport/useFluentDenylist(database:)``.
+public struct FluentDenylist: Sendable {
+    let application: Application
+    let databaseID: DatabaseID?
+
+    var database: any Database { application.db(databaseID) }
+
+    /// Every entry, oldest first.
+    public func entries() async throws -> [DenylistEntry] {
+        try await DenylistEntry.query(on: database).sort(\.$id).all()
+    }
+
+    /// Adds a range (an address or CIDR) and applies the list.
+    /// - Returns: the range in canonical form, and whether it was new.
+    /// - Throws: ``DefenderError`` with ``DefenderError/Code/invalidKey`` for anything that is not a range.
+    @discardableResult
+    public func add(_ text: String, note: String = "") async throws -> (network: IPNetwork, added: Bool) {
+        guard let network = IPNetwork(text) else {
+            throw DefenderError(.invalidKey, "'\(text.prefix(64))' is not an IP address or CIDR range (such as 203.0.113.0/24 or 2001:db8::/32)")
+        }
+        let exists = try await DenylistEntry.query(on: database).filter(\.$network == network.description).count() > 0
+        if !exists { try await DenylistEntry(network: network, note: note).create(on: database) }
+        try await reload()
+        return (network, !exists)
+    }
+
+    /// Removes a range, given as it was added or in any spelling of the same range, and applies the list.
+    /// - Returns: whether it was there.
+    @discardableResult
+    public func remove(_ text: String) async throws -> Bool {
+        guard let network = IPNetwork(text) else {
+            throw DefenderError(.invalidKey, "'\(text.prefix(64))' is not an IP address or CIDR range")
+        }
+        let query = DenylistEntry.query(on: database).filter(\.$network == network.description)
+        let existed = try await query.count() > 0
+        try await query.delete()
+        try await reload()
+        return existed
+    }
+
+    /// Reads the table and hands the ranges to the engine.
+    public func reload() async throws {
+        let rows = try await DenylistEntry.query(on: database).all(\.$network)
+        application.defender.setStoredDenylist(IPNetworkSet(rows.compactMap { IPNetwork($0) }))
+    }
+}
+
+extension DefenderSupport {
+    /// Keeps a deny list in `defender_denylist` (the app's default database, or `id`), managed from the admin
+    /// API and page and from `defender deny | undeny | denylist`: adds the migration, loads the list at boot and
+    /// re-reads it every ``DefenderConfiguration/ipDenylistReloadInterval`` so that every instance sees changes.
+    @discardableResult
+    public func useFluentDenylist(database id: DatabaseID? = nil) -> FluentDenylist {
+        let app = application
+        app.migrations.add(CreateDenylistEntry())
+        let list = FluentDenylist(application: app, databaseID: id)
+        app.storage[FluentDenylistKey.self] = list
+        app.lifecycle.use(DenylistLifecycle(list: list))
+        return list
+    }
+
+    /// The stored deny list set up by ``useFluentDenylist(database:)``, if any.
+    public var fluentDenylist: FluentDenylist? { application.storage[FluentDenylistKey.self] }
+}
+
+struct FluentDenylistKey: StorageKey { typealias Value = FluentDenylist }
+
+/// Loads the list at boot (awaited when the app boots asynchronously, as a server does) and polls the table.
+final class DenylistLifecycle: LifecycleHandler, Sendable {
+    let list: FluentDenylist
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+
+    init(list: FluentDenylist) { self.list = list }
+
+    func didBoot(_ application: Application) throws {
+        start(application, loadFirst: true)
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        do {
+            try await list.reload()
+            start(application, loadFirst: false)
+        } catch {
+            // Not fatal: `migrate` itself boots the app before the table exists. The poller keeps trying.
+            application.logger.error("stored deny list not loaded (run the migrations?); retrying", metadata: ["error": "\(error)"])
+            start(application, loadFirst: false)
+        }
+    }
+
+    private func start(_ application: Application, loadFirst: Bool) {
+        let list = self.list
+        let interval = application.defender.configuration.ipDenylistReloadInterval
+        let logger = application.logger
+        task.withLockedValue { task in
+            guard task == nil else { return }
+            task = Task {
+                var first = loadFirst
+                while !Task.isCancelled {
+                    if !first {
+                        do { try await Task.sleep(for: interval) } catch { return }
+                    }
+                    first = false
+                    do {
+                        try await list.reload()
+                    } catch {
+                        logger.error("stored deny list not reloaded; the previous list stays in force", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        let running = task.withLockedValue { $0 }
+        running?.cancel()
+        await running?.value
+    }
+
+    func shutdown(_ application: Application) {
+        task.withLockedValue { $0 }?.cancel()
+    }
+}
