@@ -5,15 +5,18 @@ import DefenderFluent
 import DefenderVapor
 import Fluent
 import FluentSQLiteDriver
+import Prometheus
 import Testing
 import Vapor
 import VaporTesting
 
 // README: operator
-func configureOperatorSide(_ app: Application) throws {
+func configureOperatorSide(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     app.defender.configuration = try .fromEnvironment()
+    app.defender.metricsFactory = PrometheusMetricsFactory(registry: metrics)  // serve metrics.emitToString()
     app.defender.useFluentAccessLog()  // defender_access_attempts + its migration + the background writer
-    app.defender.useCommands()  // defender cleanup | blocks | block | unblock
+    app.defender.useFluentDenylist()  // defender_denylist: the admin's and `defender deny`'s ranges
+    app.defender.useCommands()  // defender cleanup | blocks | block | unblock | deny | undeny | denylist
     DefenderAdmin { req in  // who is an administrator: your call
         guard let user = req.auth.get(User.self) else { return .anonymous }
         return user.isAdmin ? .sessionAdmin(user.username) : .forbidden
@@ -27,12 +30,17 @@ func configureOperatorSide(_ app: Application) throws {
         try await withApp { (app) async throws in
             app.logger.logLevel = .warning
             app.databases.use(.sqlite(.memory), as: .sqlite)
-            try configureOperatorSide(app)
+            let registry = PrometheusCollectorRegistry()
+            try configureOperatorSide(app, metrics: registry)
             try await app.autoMigrate()
             #expect(app.asyncCommands.commands["defender"] != nil)
             let response = try await app.testing().sendRequest(.GET, "/admin/defender")
             #expect(response.status == .found)
-            #expect(app.defender.fluentAccessLog != nil)
+            #expect(app.defender.fluentAccessLog != nil && app.defender.fluentDenylist != nil)
+            // A failed login shows in the registry.
+            app.post("login") { req in try await req.defender.watchLogin { _ in throw Abort(.unauthorized) } }
+            _ = try await app.testing().sendRequest(.POST, "/login", beforeRequest: { try $0.content.encode(["username": "x"], as: .urlEncodedForm) })
+            #expect(registry.emitToString().contains("defender_logins_total{outcome=\"failure\"} 1"))
         }
     }
 }
