@@ -18,7 +18,7 @@ WORK = os.path.join(HERE, "work")
 RESULTS = os.path.join(HERE, "results")
 IMAGES = os.path.join(ROOT, "docs", "images")
 VENV_BIN = os.path.join(HERE, ".venv", "bin")
-SCENARIOS = ["success", "mixed", "failures"]
+SCENARIOS = ["success", "api", "mixed", "failures"]
 USERS = 20
 started = []  # every process we start, stopped by PID at the end
 
@@ -130,15 +130,18 @@ def swift_runs(demo, duration, redis, redis_port, hashes):
             for index in range(USERS):
                 subprocess.run([demo, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
                                env={**os.environ, **hash_env(cost), "DATABASE_URL": "sqlite://" + db, "LOG_LEVEL": "error"})
-        for store in ["plain", "memory", "memory, no log", "redis"]:
-            if store == "memory, no log" and hash_kind != "cheap":
+        for store in ["plain", "bare 403", "memory", "memory, no log", "redis"]:
+            if store in ("memory, no log", "bare 403") and hash_kind != "cheap":
                 continue
             for scenario in SCENARIOS:
+                if store == "bare 403" and scenario != "failures":
+                    continue  # the floor of the lockout path only
                 flush_redis(redis_port)
                 port = free_port()
                 env = {
                     **hash_env(cost), "DATABASE_URL": "sqlite://" + db, "DEFENDER_BEHIND_REVERSE_PROXY": "true",
-                    "DEMO_PROTECTION": "off" if store == "plain" else "on", "DEFENDER_STORE": "redis" if store == "redis" else "memory",
+                    "DEMO_PROTECTION": {"plain": "off", "bare 403": "bare403"}.get(store, "on"),
+                    "DEFENDER_STORE": "redis" if store == "redis" else "memory",
                     "DEFENDER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "LOG_LEVEL": "error",
                     "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true",
                 }
@@ -149,8 +152,8 @@ def swift_runs(demo, duration, redis, redis_port, hashes):
     return rows
 
 
-def overhead_runs(demo, duration, redis, redis_port, repeats):
-    """The success path with the cheap hash, plain and protected, interleaved `repeats` times: CPU per request."""
+def overhead_runs(demo, duration, redis, redis_port, repeats, scenario):
+    """A success path with the cheap hash, plain and protected, interleaved `repeats` times: CPU per request."""
     db = os.path.join(WORK, "swift-cheap.sqlite")
     if not os.path.exists(db):
         for index in range(USERS):
@@ -167,10 +170,11 @@ def overhead_runs(demo, duration, redis, redis_port, repeats):
                    "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true"}
             proc = start([demo, "serve", "--env", "production", "--hostname", "127.0.0.1", "--port", str(port)], env, os.path.join(WORK, "swift.log"))
             wait_http(f"http://127.0.0.1:{port}/healthz")
-            row = measure("swift", store, "cheap", "success", f"http://127.0.0.1:{port}", [proc.pid], duration, redis if store == "redis" else None)
+            row = measure("swift", store, "cheap", scenario, f"http://127.0.0.1:{port}", [proc.pid], duration, redis if store == "redis" else None)
             samples.setdefault(store, []).append(row)
             stop(proc)
-    lines = ["| store | CPU µs per login (runs) | median | vs plain | Redis CPU µs |", "|---|---|---:|---:|---:|"]
+    lines = [f"Scenario `{scenario}`, cheap hash, {repeats} interleaved rounds of {duration} s.", "",
+             "| store | CPU µs per login (runs) | median | vs plain | µs vs plain | Redis CPU µs |", "|---|---|---:|---:|---:|---:|"]
     def median(values):
         values = sorted(values)
         return values[len(values) // 2]
@@ -178,9 +182,10 @@ def overhead_runs(demo, duration, redis, redis_port, repeats):
     for store, rows in samples.items():
         cpu = [r["cpu_us_per_request"] for r in rows]
         redis_cpu = median([r["redis_cpu_us_per_request"] for r in rows]) if store == "redis" else ""
-        lines.append(f"| {store} | {', '.join(str(c) for c in cpu)} | {median(cpu)} | {100 * (median(cpu) / base - 1):+.1f} % | {redis_cpu} |")
+        lines.append(f"| {store} | {', '.join(str(c) for c in cpu)} | {median(cpu)} | {100 * (median(cpu) / base - 1):+.1f} % | "
+                     f"{median(cpu) - base:+.1f} | {redis_cpu} |")
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "overhead.md"), "w") as f:
+    with open(os.path.join(RESULTS, f"overhead-{scenario}.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -271,6 +276,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="cheap hash only")
     parser.add_argument("--charts-only", action="store_true", help="redraw from results/results.csv")
     parser.add_argument("--overhead", type=int, default=0, help="only the success-path CPU comparison, N interleaved rounds")
+    parser.add_argument("--overhead-scenario", default="success", choices=["success", "api"], help="the success path to compare")
     args = parser.parse_args()
     if args.charts_only:
         with open(os.path.join(RESULTS, "results.csv")) as f:
@@ -294,7 +300,7 @@ def main():
     began = time.time()
     if args.overhead:
         try:
-            overhead_runs(os.path.abspath(args.demo), args.duration, redis, redis_port, args.overhead)
+            overhead_runs(os.path.abspath(args.demo), args.duration, redis, redis_port, args.overhead, args.overhead_scenario)
         finally:
             for proc in list(started):
                 stop(proc)

@@ -20,8 +20,12 @@ public struct DemoSettings: Sendable {
     public var webhookURL: String?
     /// `DEMO_PASSWORD_HASH`: `bcrypt` (default) or `sha256`, one salted SHA-256 — insecure, for load tests only.
     public var sha256Passwords = false
-    /// `DEMO_PROTECTION`: `off` serves the form login without Defender (the load tests' baseline).
+    /// `DEMO_PROTECTION`: `off` serves the logins without Defender (the load tests' baseline); `bare403` answers
+    /// every login POST `403` after finding the username by a scan of the body, and nothing else (the load tests'
+    /// floor for the lockout path).
     public var protection = true
+    /// `DEMO_PROTECTION=bare403`.
+    public var bare403 = false
     /// Defender's settings (`DEFENDER_*`).
     public var defender: DefenderConfiguration
 
@@ -49,7 +53,10 @@ public struct DemoSettings: Sendable {
             switch raw.lowercased() {
             case "on", "true", "1": settings.protection = true
             case "off", "false", "0": settings.protection = false
-            default: throw DefenderError(.invalidConfiguration, "'\(raw.prefix(20))' is not on or off", setting: "DEMO_PROTECTION")
+            case "bare403":
+                settings.protection = false
+                settings.bare403 = true
+            default: throw DefenderError(.invalidConfiguration, "'\(raw.prefix(20))' is not on, off or bare403", setting: "DEMO_PROTECTION")
             }
         }
         if let raw = environment["DEMO_BCRYPT_COST"], !raw.isEmpty {

@@ -21,9 +21,11 @@ extension DemoApp {
             try await req.defender.watchLogin { _ in loginPage(req, status: .ok, error: nil) }
         }
 
-        // DEMO_PROTECTION=off serves the same login without Defender: the "plain" baseline of the load tests.
+        // DEMO_PROTECTION=off serves the same logins without Defender: the "plain" baseline of the load tests;
+        // bare403 puts a middleware in front that answers 403 at once: the floor for the lockout path.
         let protected = app.storage[SettingsKey.self]?.protection ?? true
-        app.post("login") { req async throws -> Response in
+        let logins: any RoutesBuilder = app.storage[SettingsKey.self]?.bare403 == true ? app.grouped(Bare403Middleware()) : app
+        logins.post("login") { req async throws -> Response in
             try await watch(req, protected) { username in
                 guard let user = try await authenticate(req, username: username, password: req.defender.formField("password")) else {
                     return loginPage(req, status: .unauthorized, error: "Please enter a correct username and password.")
@@ -34,8 +36,8 @@ extension DemoApp {
             }
         }
 
-        app.post("api", "login") { req async throws -> Response in
-            try await req.defender.watchLogin(outcome: .status(.unauthorized), format: .json) { username in
+        logins.post("api", "login") { req async throws -> Response in
+            try await watch(req, protected, outcome: .status(.unauthorized), format: .json) { username in
                 guard let body = try? req.content.decode(APILogin.self) else {
                     return problem(.badRequest, "Send a JSON object {\"username\": …, \"password\": …}.")
                 }
@@ -97,9 +99,12 @@ extension DemoApp {
     }
 
     /// `watchLogin`, or the bare handler when protection is off (the username read the same cheap way).
-    static func watch(_ req: Request, _ protected: Bool, _ handler: @Sendable (String?) async throws -> Response) async throws -> Response {
-        guard protected else { return try await handler(req.defender.formField("username")) }
-        return try await req.defender.watchLogin(handler)
+    static func watch(
+        _ req: Request, _ protected: Bool, outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
+        _ handler: @Sendable (String?) async throws -> Response
+    ) async throws -> Response {
+        guard protected else { return try await handler(format == .json ? nil : req.defender.formField("username")) }
+        return try await req.defender.watchLogin(outcome: outcome, format: format, handler)
     }
 
     /// Administrators: a signed-in `--admin` user, or admin HTTP Basic credentials, which Defender protects like
@@ -252,3 +257,15 @@ enum HTML {
 
 /// The demo's Prometheus registry.
 struct MetricsRegistryKey: StorageKey { typealias Value = PrometheusCollectorRegistry }
+
+/// `DEMO_PROTECTION=bare403`: reads the username (a scan of the body, as Defender does) and answers `403` with a
+/// short page, without any store, hash or database: what a blocked request costs at the least.
+struct Bare403Middleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let username = request.defender.formField("username")
+        var headers = HTTPHeaders()
+        headers.contentType = .html
+        headers.add(name: .cacheControl, value: "no-store")
+        return Response(status: .forbidden, headers: headers, body: .init(string: "<!doctype html><p>Locked out\(username == nil ? "" : ".")</p>"))
+    }
+}

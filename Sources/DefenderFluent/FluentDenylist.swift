@@ -69,10 +69,19 @@ public struct FluentDenylist: Sendable {
         guard let network = IPNetwork(text) else {
             throw DefenderError(.invalidKey, "'\(text.prefix(64))' is not an IP address or CIDR range (such as 203.0.113.0/24 or 2001:db8::/32)")
         }
-        let exists = try await DenylistEntry.query(on: database).filter(\.$network == network.description).count() > 0
-        if !exists { try await DenylistEntry(network: network, note: note).create(on: database) }
+        let query = DenylistEntry.query(on: database).filter(\.$network == network.description)
+        var added = false
+        if try await query.count() == 0 {
+            do {
+                try await DenylistEntry(network: network, note: note).create(on: database)
+                added = true
+            } catch {
+                // Another request added the same range in between (the unique index refused this one).
+                guard try await query.count() > 0 else { throw error }
+            }
+        }
         try await reload()
-        return (network, !exists)
+        return (network, added)
     }
 
     /// Removes a range, given as it was added or in any spelling of the same range, and applies the list.

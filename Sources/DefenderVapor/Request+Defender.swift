@@ -1,3 +1,4 @@
+import NIOCore
 import Vapor
 
 extension Request {
@@ -17,7 +18,7 @@ public struct DefenderRequest: Sendable {
     public func client() throws -> ClientAddress {
         if let cached = request.storage[ClientKey.self] { return cached }
         let resolver = try engine().resolver
-        let peer = request.remoteAddress?.ipAddress.flatMap(IPAddress.init)
+        let peer = request.remoteAddress.flatMap(IPAddress.init(socketAddress:))
         let headers = request.headers
         let client: ClientAddress
         do {
@@ -40,8 +41,9 @@ public struct DefenderRequest: Sendable {
         if let extractor = app.usernameExtractor {
             username = try await extractor(request)
         } else {
-            let config = try engine().configuration
-            username = UsernameReader.read(config.usernameSource, field: config.usernameFormField, from: request)
+            // The engine is a class: read the two settings through it, without copying the configuration.
+            let engine = try engine()
+            username = UsernameReader.read(engine.configuration.usernameSource, field: engine.configuration.usernameFormField, from: request)
         }
         request.storage[UsernameKey.self] = .some(username)
         return username
@@ -200,4 +202,21 @@ public struct DefenderRequest: Sendable {
 
     struct ClientKey: StorageKey { typealias Value = ClientAddress }
     struct UsernameKey: StorageKey { typealias Value = String? }
+}
+
+extension IPAddress {
+    /// The address of a socket peer, read from its bytes (no text round trip); `nil` for a Unix-domain socket.
+    init?(socketAddress: SocketAddress) {
+        switch socketAddress {
+        case .v4(let address):
+            self = .v4(UInt32(bigEndian: address.address.sin_addr.s_addr))
+        case .v6(let address):
+            var raw = address.address.sin6_addr
+            let value = withUnsafeBytes(of: &raw) { bytes in bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
+            // An IPv4-mapped peer (a dual-stack socket) is its IPv4 address, as the text parser reads it.
+            if value >> 32 == 0xFFFF { self = .v4(UInt32(truncatingIfNeeded: value)) } else { self = .v6(value) }
+        case .unixDomainSocket:
+            return nil
+        }
+    }
 }

@@ -222,6 +222,14 @@ import VaporTesting
         try await withDemo(["DEMO_PROTECTION": "off"]) { (demo) async throws in
             for _ in 0..<6 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
             #expect(try await demo.login("alice", "secret1").status == .found)
+            for _ in 0..<6 { #expect(try await demo.apiLogin("alice", "wrong").status == .unauthorized) }
+            #expect(try await demo.apiLogin("alice", "secret1").status == .ok)
+        }
+        // The lockout path's floor: every login POST answered 403 at once, nothing else changed.
+        try await withDemo(["DEMO_PROTECTION": "bare403"]) { (demo) async throws in
+            #expect(try await demo.login("alice", "secret1").status == .forbidden)
+            #expect(try await demo.apiLogin("alice", "secret1").status == .forbidden)
+            #expect(try await demo.send(.GET, "/healthz").status == .ok)
         }
         #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment(["DEMO_PROTECTION": "maybe"]) }
     }
