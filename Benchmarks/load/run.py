@@ -190,6 +190,40 @@ def overhead_runs(demo, duration, redis, redis_port, repeats, scenario):
     print("\n".join(lines))
 
 
+def lockout_runs(demo, duration, repeats):
+    """The lockout path: the attack scenario against the bare-403 floor and the protected demo, interleaved."""
+    db = os.path.join(WORK, "swift-cheap.sqlite")
+    if not os.path.exists(db):
+        for index in range(USERS):
+            subprocess.run([demo, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
+                           env={**os.environ, **hash_env(0), "DATABASE_URL": "sqlite://" + db, "LOG_LEVEL": "error"})
+    samples = {}
+    for _ in range(repeats):
+        for store in ["bare 403", "memory, no log", "memory"]:
+            port = free_port()
+            env = {**hash_env(0), "DATABASE_URL": "sqlite://" + db, "DEFENDER_BEHIND_REVERSE_PROXY": "true", "LOG_LEVEL": "error",
+                   "DEMO_PROTECTION": "bare403" if store == "bare 403" else "on", "DEFENDER_STORE": "memory",
+                   "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true"}
+            proc = start([demo, "serve", "--env", "production", "--hostname", "127.0.0.1", "--port", str(port)], env, os.path.join(WORK, "swift.log"))
+            wait_http(f"http://127.0.0.1:{port}/healthz")
+            samples.setdefault(store, []).append(measure("swift", store, "cheap", "failures", f"http://127.0.0.1:{port}", [proc.pid], duration, None))
+            stop(proc)
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2]
+    base = median([r["rps"] for r in samples["bare 403"]])
+    lines = [f"Scenario `failures` (the attack), cheap hash, {repeats} interleaved rounds of {duration} s.", "",
+             "| server | req/s (runs) | median | vs bare 403 | CPU µs/req (median) |", "|---|---|---:|---:|---:|"]
+    for store, rows in samples.items():
+        rps = [r["rps"] for r in rows]
+        lines.append(f"| {store} | {', '.join(str(v) for v in rps)} | {median(rps)} | {100 * median(rps) / base:.1f} % | "
+                     f"{median([r['cpu_us_per_request'] for r in rows])} |")
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "lockout.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def django_runs(duration, redis, redis_port, hashes, modes):
     rows = []
     site = os.path.join(HERE, "django_site")
@@ -276,6 +310,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="cheap hash only")
     parser.add_argument("--charts-only", action="store_true", help="redraw from results/results.csv")
     parser.add_argument("--overhead", type=int, default=0, help="only the success-path CPU comparison, N interleaved rounds")
+    parser.add_argument("--lockout", type=int, default=0, help="only the lockout path against the bare-403 floor, N interleaved rounds")
     parser.add_argument("--overhead-scenario", default="success", choices=["success", "api"], help="the success path to compare")
     args = parser.parse_args()
     if args.charts_only:
@@ -298,6 +333,13 @@ def main():
             break
         time.sleep(0.1)
     began = time.time()
+    if args.lockout:
+        try:
+            lockout_runs(os.path.abspath(args.demo), args.duration, args.lockout)
+        finally:
+            for proc in list(started):
+                stop(proc)
+        return
     if args.overhead:
         try:
             overhead_runs(os.path.abspath(args.demo), args.duration, redis, redis_port, args.overhead, args.overhead_scenario)

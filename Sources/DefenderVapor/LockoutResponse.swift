@@ -28,7 +28,8 @@ extension DefenderRequest {
     /// ``DefenderConfiguration/lockoutTemplate`` rendered with `req.view`; then a `302` to
     /// ``DefenderConfiguration/lockoutURL``; else a small HTML page.
     public func lockoutResponse(_ lockout: Lockout, format: LockoutResponseFormat = .automatic) async throws -> Response {
-        let config = try engine().configuration
+        let engine = try engine()
+        let config = engine.configuration
         let status = HTTPResponseStatus(statusCode: config.lockoutStatus)
         let message = lockout.reason == .denylisted
             ? Self.deniedMessage : lockout.isPermanent ? Self.permanentMessage : Self.temporaryMessage
@@ -73,15 +74,29 @@ extension DefenderRequest {
     /// Whether the client asked for JSON: by `Accept` (whichever of JSON and HTML it names first), else by
     /// sending a JSON body.
     var wantsJSON: Bool {
-        let accept = request.headers[.accept].joined(separator: ",").lowercased()
-        switch (accept.range(of: "json"), accept.range(of: "text/html")) {
-        case (let json?, let html?): return json.lowerBound < html.lowerBound
+        // Byte scans, not Foundation's `range(of:)` or a media-type parse: this runs for every refused request.
+        let accept = request.headers[.accept].joined(separator: ",")
+        switch (Self.offset(of: "json", in: accept), Self.offset(of: "text/html", in: accept)) {
+        case (let json?, let html?): return json < html
         case (.some, nil): return true
         case (nil, .some): return false
-        case (nil, nil):
-            guard let contentType = request.headers.contentType else { return false }
-            return contentType.subType == "json" || contentType.subType.hasSuffix("+json")
+        case (nil, nil): return request.headers.first(name: .contentType).map(UsernameReader.isJSONMediaType) ?? false
         }
+    }
+
+    /// Where `needle` (lower-case ASCII) first occurs in `text`, ignoring ASCII case.
+    static func offset(of needle: StaticString, in text: String) -> Int? {
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        let bytes = Array(text.utf8)
+        guard bytes.count >= pattern.count, !pattern.isEmpty else { return nil }
+        for start in 0...(bytes.count - pattern.count) {
+            var index = 0
+            while index < pattern.count, bytes[start + index] | (bytes[start + index] >= 0x41 && bytes[start + index] <= 0x5A ? 0x20 : 0) == pattern[index] {
+                index += 1
+            }
+            if index == pattern.count { return start }
+        }
+        return nil
     }
 }
 

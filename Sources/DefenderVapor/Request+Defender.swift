@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import Vapor
 
@@ -10,13 +11,37 @@ extension Request {
 public struct DefenderRequest: Sendable {
     let request: Request
 
-    /// The engine of the application.
-    public func engine() throws -> Defender { try request.application.defender.engine() }
+    /// The engine of the application, looked up once per request.
+    public func engine() throws -> Defender {
+        let state = self.state
+        if let engine = state.engine.withLockedValue({ $0 }) { return engine }
+        let engine = try request.application.defender.engine()
+        state.engine.withLockedValue { $0 = engine }
+        return engine
+    }
+
+    /// What the helpers worked out for this request, in one box stored once: Vapor's request storage copies
+    /// itself on every write, and a profile of the lockout path found those copies and lookups among its costs.
+    final class State: Sendable {
+        let engine = NIOLockedValueBox<Defender?>(nil)
+        let client = NIOLockedValueBox<ClientAddress?>(nil)
+        let username = NIOLockedValueBox<String??>(nil)
+    }
+
+    struct StateKey: StorageKey { typealias Value = State }
+
+    var state: State {
+        if let state = request.storage[StateKey.self] { return state }
+        let state = State()
+        request.storage[StateKey.self] = state
+        return state
+    }
 
     /// The client, resolved once per request (see ``ClientIPResolver``).
     /// - Throws: `400 Bad Request` when a trusted proxy forwarded a header whose client entry is not an address.
     public func client() throws -> ClientAddress {
-        if let cached = request.storage[ClientKey.self] { return cached }
+        let state = self.state
+        if let cached = state.client.withLockedValue({ $0 }) { return cached }
         let resolver = try engine().resolver
         let peer = request.remoteAddress.flatMap(IPAddress.init(socketAddress:))
         let headers = request.headers
@@ -26,7 +51,7 @@ public struct DefenderRequest: Sendable {
         } catch {
             throw Abort(.badRequest, reason: "The forwarding header does not hold a client address.")
         }
-        request.storage[ClientKey.self] = client
+        state.client.withLockedValue { $0 = client }
         return client
     }
 
@@ -35,7 +60,8 @@ public struct DefenderRequest: Sendable {
     /// Form bodies are scanned for the one field instead of decoded whole. Bodies that are not the expected
     /// type, invalid JSON and missing fields give `nil` (no username: only the IP is counted).
     public func username() async throws -> String? {
-        if let cached = request.storage[UsernameKey.self] { return cached }
+        let state = self.state
+        if let cached = state.username.withLockedValue({ $0 }) { return cached }
         let app = request.application.defender
         let username: String?
         if let extractor = app.usernameExtractor {
@@ -45,7 +71,7 @@ public struct DefenderRequest: Sendable {
             let engine = try engine()
             username = UsernameReader.read(engine.configuration.usernameSource, field: engine.configuration.usernameFormField, from: request)
         }
-        request.storage[UsernameKey.self] = .some(username)
+        state.username.withLockedValue { $0 = .some(username) }
         return username
     }
 
@@ -56,8 +82,12 @@ public struct DefenderRequest: Sendable {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
         let engine = try engine()
-        // The audit context is read only when there is an audit log to write it to.
-        return try await engine.check(ip: client(), username: name, context: engine.accessLog == nil ? nil : context)
+        // The audit context is read only for an admitted attempt, and only when there is an audit log to write
+        // it to: refused requests are not logged, and building it costs header lookups and copies.
+        let check = try await engine.check(ip: client(), username: name)
+        guard case .allowed(var attempt) = check, engine.accessLog != nil else { return check }
+        attempt.context = context
+        return .allowed(attempt)
     }
 
     /// The request's details for the audit log.
@@ -191,7 +221,7 @@ public struct DefenderRequest: Sendable {
 
     /// Sets the username other helpers read (when an authenticator parsed it from a header).
     func cacheUsername(_ username: String?) {
-        request.storage[UsernameKey.self] = .some(username)
+        state.username.withLockedValue { $0 = .some(username) }
     }
 
     /// The value of one URL-encoded form field of the body, found by scanning the bytes (no full decode).
@@ -200,8 +230,6 @@ public struct DefenderRequest: Sendable {
         return FormFieldScanner.value(of: name, in: body)
     }
 
-    struct ClientKey: StorageKey { typealias Value = ClientAddress }
-    struct UsernameKey: StorageKey { typealias Value = String? }
 }
 
 extension IPAddress {

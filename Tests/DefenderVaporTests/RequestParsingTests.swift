@@ -24,4 +24,14 @@ import Testing
             #expect(!UsernameReader.isJSONMediaType(no), "\(no)")
         }
     }
+
+    @Test func acceptScan() {
+        #expect(DefenderRequest.offset(of: "json", in: "application/JSON") == 12)
+        #expect(DefenderRequest.offset(of: "text/html", in: "application/json,Text/HTML;q=0.9") == 17)
+        #expect(DefenderRequest.offset(of: "json", in: "text/html") == nil)
+        #expect(DefenderRequest.offset(of: "json", in: "") == nil)
+        #expect(DefenderRequest.offset(of: "json", in: "jso") == nil)
+        #expect(DefenderRequest.offset(of: "json", in: "json") == 0)
+        #expect(DefenderRequest.offset(of: "json", in: "é/json") == 3)  // bytes, not characters
+    }
 }
