@@ -1,5 +1,6 @@
 import CoreMetrics
 import NIOConcurrencyHelpers
+import Tracing
 import Vapor
 
 extension Application {
@@ -99,6 +100,18 @@ public struct DefenderSupport: Sendable {
         }
     }
 
+    /// Where Defender's spans go (`defender.check`, `defender.record_failure`, `defender.record_success`).
+    /// `nil` (the default) uses the process-wide `InstrumentationSystem.tracer`. Set it before first use.
+    public var tracer: (any Tracer)? {
+        get { storage.state.withLockedValue { $0.tracer } }
+        nonmutating set {
+            storage.state.withLockedValue {
+                $0.tracer = newValue
+                $0.engine = nil
+            }
+        }
+    }
+
     /// The metrics of this application, created once from ``metricsFactory``.
     public var metrics: DefenderMetrics {
         storage.state.withLockedValue { state in
@@ -131,7 +144,7 @@ public struct DefenderSupport: Sendable {
         logger.logLevel = application.logger.logLevel
         let built = Defender(
             configuration: state.configuration, store: store, events: storage.events, accessLog: state.accessLog, metrics: metrics,
-            logger: logger)
+            logger: logger, tracer: state.tracer)
         if let watcher = storage.watcher.withLockedValue({ $0 }) { built.accessLists.replaceFileDenylist(watcher.set) }
         built.accessLists.replaceStoredDenylist(storage.storedDenylist.withLockedValue { $0 })
         return storage.state.withLockedValue { current in
@@ -152,6 +165,7 @@ public struct DefenderSupport: Sendable {
             var accessLog: (any AccessAttemptLog)?
             var metricsFactory: (any MetricsFactory)?
             var metrics: DefenderMetrics?
+            var tracer: (any Tracer)?
             var engine: Defender?
         }
 

@@ -1,6 +1,8 @@
 @testable import DefenderCore
 import DefenderTesting
+import InMemoryTracing
 import Logging
+import Tracing
 import Synchronization
 import Testing
 
@@ -192,6 +194,35 @@ import Testing
         #expect(logs.messages.contains { $0.contains("dry run: this login would be locked out") })
         // Deny lists still refuse.
         #expect(try await engine.login(ip: "203.0.113.1", username: "carol", correctPassword: true) == .refused)
+    }
+
+    @Test func spansForEveryStep() async throws {
+        let tracer = InMemoryTracer()
+        var config = DefenderConfiguration()
+        config.ipDenylist = [IPNetwork("203.0.113.0/24")!]
+        let engine = Defender(configuration: config, store: MemoryAttemptStore(capacity: 100, clock: clock), tracer: tracer)
+        _ = try await engine.run((1...5).map { _ in LoginStep("192.0.2.30", "frank", expect: .failure) })
+        #expect(try await engine.login(ip: "192.0.2.31", username: "grace", correctPassword: true) == .success)
+        #expect(try await engine.login(ip: "203.0.113.1", username: "grace", correctPassword: true) == .refused)
+        let spans = tracer.finishedSpans
+        #expect(spans.map(\.operationName) == [
+            "defender.check", "defender.record_failure", "defender.check", "defender.record_failure", "defender.check",
+            "defender.record_failure", "defender.check", "defender.record_failure", "defender.check",
+            "defender.check", "defender.record_success", "defender.check",
+        ])
+        func text(_ value: SpanAttribute?) -> String {
+            switch value {
+            case .string(let text)?: return text
+            case .bool(let flag)?: return String(flag)
+            default: return "?"
+            }
+        }
+        let outcomes = spans.filter { $0.operationName == "defender.check" }.map { text($0.attributes["defender.outcome"]?.toSpanAttribute()) }
+        #expect(outcomes == ["admitted", "admitted", "admitted", "admitted", "locked", "admitted", "denied"], "\(outcomes)")
+        let lockedOut = spans.filter { $0.operationName == "defender.record_failure" }.map { text($0.attributes["defender.locked_out"]?.toSpanAttribute()) }
+        #expect(lockedOut == ["false", "false", "false", "true"], "\(lockedOut)")
+        // The default (no tracer bootstrapped) makes no spans at all.
+        #expect(Defender(configuration: config).tracer == nil)
     }
 
     @Test func logsAreRedactedByDefault() async throws {

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Logging
+import Tracing
 
 /// The brute-force protection engine: checks logins before the password check and records their outcome.
 ///
@@ -33,6 +34,9 @@ public final class Defender: Sendable {
     /// Where lockouts, deny-list refusals and dry-run verdicts are logged (addresses and usernames redacted
     /// unless ``DefenderConfiguration/redactLogs`` is off).
     public let logger: Logger
+    /// Where the spans `defender.check`, `defender.record_failure` and `defender.record_success` go (children of
+    /// the task's current span, such as Vapor's request span); `nil` when tracing is off.
+    let tracer: (any Tracer)?
 
     /// Creates an engine.
     /// - Parameters:
@@ -43,10 +47,12 @@ public final class Defender: Sendable {
     ///     is off.
     ///   - metrics: the metrics to record; by default through the process-wide `MetricsSystem`.
     ///   - logger: Defender's log lines.
+    ///   - tracer: where spans go; by default the process-wide `InstrumentationSystem.tracer` (no spans until a
+    ///     tracer is bootstrapped, at no cost).
     public init(
         configuration: DefenderConfiguration, store: (any AttemptStore)? = nil, events: DefenderEventBus = DefenderEventBus(),
         accessLog: (any AccessAttemptLog)? = nil, metrics: DefenderMetrics = DefenderMetrics(),
-        logger: Logger = Logger(label: "defender")
+        logger: Logger = Logger(label: "defender"), tracer: (any Tracer)? = nil
     ) {
         self.configuration = configuration
         self.policy = LockoutPolicy(configuration)
@@ -57,6 +63,9 @@ public final class Defender: Sendable {
         self.accessLists = AccessLists(configuration: configuration)
         self.metrics = metrics
         self.logger = logger
+        let chosen = tracer ?? InstrumentationSystem.tracer
+        // The no-op tracer still builds a span value per call: skip it altogether.
+        self.tracer = chosen is NoOpTracer ? nil : chosen
     }
 
     /// The result of checking a login before its password is checked.
@@ -82,6 +91,24 @@ public final class Defender: Sendable {
     ///   ``DefenderConfiguration/admissionTimeout``; `CancellationError` when the task is cancelled while waiting.
     ///   - context: the request's details for the audit log.
     public func check(ip: ClientAddress, username: String?, context: AttemptContext? = nil) async throws -> Check {
+        guard let tracer else { return try await admit(ip: ip, username: username, context: context) }
+        let span = tracer.startSpan("defender.check", ofKind: .internal)
+        defer { span.end() }
+        do {
+            let check = try await admit(ip: ip, username: username, context: context)
+            switch check {
+            case .allowed(let attempt): span.attributes["defender.outcome"] = attempt.isExempt ? "allowlisted" : "admitted"
+            case .locked(let lockout): span.attributes["defender.outcome"] = lockout.reason == .denylisted ? "denied" : "locked"
+            }
+            return check
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
+        }
+    }
+
+    private func admit(ip: ClientAddress, username: String?, context: AttemptContext?) async throws -> Check {
         var attempt = LoginAttempt(ip: ip, submittedUsername: username, context: context)
         switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
         case .denied:
@@ -186,6 +213,22 @@ public final class Defender: Sendable {
     /// Records a failed login like ``recordFailure(_:)`` and returns the counters after it (for `RateLimit`
     /// headers). An allow-listed attempt is only logged: its result counts nothing.
     public func recordFailureDetails(_ attempt: LoginAttempt) async throws -> FailureResult {
+        guard let tracer else { return try await countFailure(attempt) }
+        let span = tracer.startSpan("defender.record_failure", ofKind: .internal)
+        defer { span.end() }
+        do {
+            let result = try await countFailure(attempt)
+            span.attributes["defender.locked_out"] = result.lockout != nil
+            span.attributes["defender.new_blocks"] = result.newlyBlocked.count
+            return result
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
+        }
+    }
+
+    private func countFailure(_ attempt: LoginAttempt) async throws -> FailureResult {
         metrics.failure.increment()
         guard !attempt.isExempt else {
             await accessLog?.record(AccessAttemptRecord(attempt, valid: false))
@@ -223,6 +266,19 @@ public final class Defender: Sendable {
     /// Records a successful login, clearing what ``DefenderConfiguration/successReset`` says, and releases its
     /// reservation.
     public func recordSuccess(_ attempt: LoginAttempt) async throws {
+        guard let tracer else { return try await countSuccess(attempt) }
+        let span = tracer.startSpan("defender.record_success", ofKind: .internal)
+        defer { span.end() }
+        do {
+            try await countSuccess(attempt)
+        } catch {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
+        }
+    }
+
+    private func countSuccess(_ attempt: LoginAttempt) async throws {
         metrics.success.increment()
         guard !attempt.isExempt else {
             await accessLog?.record(AccessAttemptRecord(attempt, valid: true))
