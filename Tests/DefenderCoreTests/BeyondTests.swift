@@ -95,6 +95,35 @@ import Testing
         #expect(error?.setting == "DEFENDER_IP_DENYLIST_FILE (x)")
     }
 
+    /// The ASCII fast path of username normalisation gives what the Unicode path gives, on random ASCII names
+    /// full of spaces, controls and capitals, and on the edges (empty, all space, 255 and 256 bytes).
+    @Test func asciiUsernameFastPathAgreesWithTheUnicodePath() {
+        func slow(_ name: String) -> String? {
+            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlinesAndControls)
+            if trimmed.isEmpty { return nil }
+            let lowered = trimmed.lowercased()
+            return lowered.utf8.count <= 255 ? lowered : nil  // longer: digested, by both paths
+        }
+        let alphabet: [UInt8] = Array(0x00...0x7F)
+        var samples = ["", " ", "\r\n", " Alice ", "\tBOB\u{7F}", String(repeating: "a", count: 255), String(repeating: "B", count: 256),
+                       " " + String(repeating: "c", count: 255) + "\n"]
+        for _ in 0..<5_000 {
+            let length = Int.random(in: 0...24)
+            samples.append(String(decoding: (0..<length).map { _ in Bool.random() ? alphabet.randomElement()! : UInt8.random(in: 0x41...0x5A) }, as: UTF8.self))
+        }
+        for name in samples {
+            let expected = slow(name)
+            if let expected {
+                #expect(DefenderKey.normalizeUsername(name) == expected, "\(name.debugDescription)")
+            } else if name.trimmingCharacters(in: .whitespacesAndNewlinesAndControls).isEmpty {
+                #expect(DefenderKey.normalizeUsername(name) == nil, "\(name.debugDescription)")
+            } else {
+                #expect(DefenderKey.normalizeUsername(name)?.hasPrefix("sha256:") == true, "\(name.debugDescription)")
+            }
+        }
+        #expect(DefenderKey.normalizeASCII("Ünïcode") == nil)
+    }
+
     // MARK: Settings
 
     @Test func settingsFromEnvironment() throws {

@@ -37,12 +37,38 @@ public struct DefenderKey: Hashable, Sendable, CustomStringConvertible {
     /// trimmed too. The digest keeps keys short without letting two long names share a counter.
     /// - Returns: the key, or `nil` for an empty or all-space username.
     public static func normalizeUsername(_ submitted: String) -> String? {
+        if let ascii = normalizeASCII(submitted) { return ascii.isEmpty ? nil : ascii }
         let trimmed = submitted.trimmingCharacters(in: .whitespacesAndNewlinesAndControls)
         if trimmed.isEmpty { return nil }
         let lowered = trimmed.lowercased()
         if lowered.utf8.count <= 255 { return lowered }
         let digest = SHA256.hash(data: Array(lowered.utf8))
         return "sha256:" + digest.hexEncoded
+    }
+
+    /// The fast path for the usual all-ASCII name of at most 255 bytes: the same result as the Unicode path
+    /// (ASCII white space is all control or space; ASCII lower-casing is A–Z only), without grapheme breaking.
+    /// `nil` when the name is not that.
+    static func normalizeASCII(_ submitted: String) -> String? {
+        let utf8 = submitted.utf8
+        guard utf8.count <= 255 + 64 else { return nil }
+        return utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var start = 0
+            var end = bytes.count
+            // Control characters (0x00–0x1F, 0x7F) and the space.
+            func trimmed(_ byte: UInt8) -> Bool { byte <= 0x20 || byte == 0x7F }
+            while start < end, trimmed(bytes[start]) { start += 1 }
+            while end > start, trimmed(bytes[end - 1]) { end -= 1 }
+            guard end - start <= 255 else { return nil }
+            return String(unsafeUninitializedCapacity: end - start) { buffer in
+                for index in start..<end {
+                    let byte = bytes[index]
+                    buffer[index - start] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                }
+                return end - start
+            }
+        } ?? nil
     }
 
     /// `ip:VALUE` or `username:VALUE`.

@@ -66,13 +66,17 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension StringProtocol {
+    /// Trims spaces, tabs, CR and LF from both ends, byte by byte (no grapheme breaking: this runs for every
+    /// forwarded address and setting).
     func trimmingASCIIWhitespace() -> Substring {
-        let scalars = Substring(self)
-        var start = scalars.startIndex
-        var end = scalars.endIndex
-        while start < end, scalars[start].isASCIIWhitespaceOrControl { start = scalars.index(after: start) }
-        while end > start, scalars[scalars.index(before: end)].isASCIIWhitespaceOrControl { end = scalars.index(before: end) }
-        return scalars[start..<end]
+        let text = Substring(self)
+        let bytes = text.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return Substring(bytes[start..<end])
     }
 }
 
