@@ -122,14 +122,25 @@ def hash_env(cost):
     return {"DEMO_PASSWORD_HASH": "sha256"} if cost == 0 else {"DEMO_PASSWORD_HASH": "bcrypt", "DEMO_BCRYPT_COST": str(cost)}
 
 
+def swift_database(demo, hash_kind, cost):
+    """The demo's SQLite file for a hash, with the load test's users (created once)."""
+    db = os.path.join(WORK, f"swift-{hash_kind}.sqlite")
+    if not os.path.exists(db):
+        for index in range(USERS):
+            subprocess.run([demo, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
+                           env={**os.environ, **hash_env(cost), "DATABASE_URL": "sqlite://" + db, "LOG_LEVEL": "error"})
+    return db
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
 def swift_runs(demo, duration, redis, redis_port, hashes):
     rows = []
     for hash_kind, cost in hashes:
-        db = os.path.join(WORK, f"swift-{hash_kind}.sqlite")
-        if not os.path.exists(db):
-            for index in range(USERS):
-                subprocess.run([demo, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
-                               env={**os.environ, **hash_env(cost), "DATABASE_URL": "sqlite://" + db, "LOG_LEVEL": "error"})
+        db = swift_database(demo, hash_kind, cost)
         for store in ["plain", "bare 403", "memory", "memory, no log", "redis"]:
             if store in ("memory, no log", "bare 403") and hash_kind != "cheap":
                 continue
@@ -154,11 +165,7 @@ def swift_runs(demo, duration, redis, redis_port, hashes):
 
 def overhead_runs(demo, duration, redis, redis_port, repeats, scenario):
     """A success path with the cheap hash, plain and protected, interleaved `repeats` times: CPU per request."""
-    db = os.path.join(WORK, "swift-cheap.sqlite")
-    if not os.path.exists(db):
-        for index in range(USERS):
-            subprocess.run([demo, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
-                           env={**os.environ, **hash_env(0), "DATABASE_URL": "sqlite://" + db, "LOG_LEVEL": "error"})
+    db = swift_database(demo, "cheap", 0)
     samples = {}
     for _ in range(repeats):
         for store in ["plain", "memory", "memory, no log", "redis"]:
@@ -175,9 +182,6 @@ def overhead_runs(demo, duration, redis, redis_port, repeats, scenario):
             stop(proc)
     lines = [f"Scenario `{scenario}`, cheap hash, {repeats} interleaved rounds of {duration} s.", "",
              "| store | CPU µs per login (runs) | median | vs plain | µs vs plain | Redis CPU µs |", "|---|---|---:|---:|---:|---:|"]
-    def median(values):
-        values = sorted(values)
-        return values[len(values) // 2]
     base = median([r["cpu_us_per_request"] for r in samples["plain"]])
     for store, rows in samples.items():
         cpu = [r["cpu_us_per_request"] for r in rows]
@@ -192,11 +196,7 @@ def overhead_runs(demo, duration, redis, redis_port, repeats, scenario):
 
 def lockout_runs(demo, duration, repeats):
     """The lockout path: the attack scenario against the bare-403 floor and the protected demo, interleaved."""
-    db = os.path.join(WORK, "swift-cheap.sqlite")
-    if not os.path.exists(db):
-        for index in range(USERS):
-            subprocess.run([demo, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
-                           env={**os.environ, **hash_env(0), "DATABASE_URL": "sqlite://" + db, "LOG_LEVEL": "error"})
+    db = swift_database(demo, "cheap", 0)
     samples = {}
     for _ in range(repeats):
         for store in ["bare 403", "memory, no log", "memory"]:
@@ -208,9 +208,6 @@ def lockout_runs(demo, duration, repeats):
             wait_http(f"http://127.0.0.1:{port}/healthz")
             samples.setdefault(store, []).append(measure("swift", store, "cheap", "failures", f"http://127.0.0.1:{port}", [proc.pid], duration, None))
             stop(proc)
-    def median(values):
-        values = sorted(values)
-        return values[len(values) // 2]
     base = median([r["rps"] for r in samples["bare 403"]])
     lines = [f"Scenario `failures` (the attack), cheap hash, {repeats} interleaved rounds of {duration} s.", "",
              "| server | req/s (runs) | median | vs bare 403 | CPU µs/req (median) |", "|---|---|---:|---:|---:|"]

@@ -118,14 +118,10 @@ public struct DefenderAdmin: Sendable {
     }
 
     private func denylistFormAction(_ req: Request, add: Bool) async throws -> Response {
-        switch try await authorize(req) {
-        case .anonymous: return Self.found(loginPath + "?next=/admin/defender")
-        case .forbidden: return ProblemDetails.response(.forbidden, "Administrators only.")
-        case .sessionAdmin, .credentialAdmin: break
-        }
-        let form = try? req.content.decode(AdminForm.self)
-        guard let form, Self.tokensMatch(form.csrf, Self.csrfToken(req, create: false)) else {
-            return Self.htmlPage(title: "Refused", body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"/admin/defender\">Reload the page</a> and try again.</p>", status: .forbidden)
+        let form: AdminForm
+        switch try await adminForm(req) {
+        case .form(let checked): form = checked
+        case .refused(let response): return response
         }
         let list = try storedDenylist(req)
         let notice: String
@@ -140,10 +136,7 @@ public struct DefenderAdmin: Sendable {
         } catch let error as DefenderError {
             notice = "Nothing changed: \(error.message)."
         }
-        var components = URLComponents()
-        components.path = "/admin/defender"
-        components.queryItems = [URLQueryItem(name: "notice", value: notice)]
-        return Response(status: .seeOther, headers: ["Location": components.string ?? "/admin/defender"])
+        return Self.backToPage(notice: notice)
     }
 
     private func denylistSection(_ req: Request, token: String) async throws -> String {
@@ -283,15 +276,10 @@ public struct DefenderAdmin: Sendable {
     // MARK: HTML
 
     private func formAction(_ req: Request, block: Bool) async throws -> Response {
-        switch try await authorize(req) {
-        case .anonymous: return Self.found(loginPath + "?next=/admin/defender")
-        case .forbidden: return ProblemDetails.response(.forbidden, "Administrators only.")
-        case .sessionAdmin, .credentialAdmin: break
-        }
-        // Every form, whoever sent it, carries the session's token: browsers also replay Basic credentials.
-        let form = try? req.content.decode(AdminForm.self)
-        guard let form, Self.tokensMatch(form.csrf, Self.csrfToken(req, create: false)) else {
-            return Self.htmlPage(title: "Refused", body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"/admin/defender\">Reload the page</a> and try again.</p>", status: .forbidden)
+        let form: AdminForm
+        switch try await adminForm(req) {
+        case .form(let checked): form = checked
+        case .refused(let response): return response
         }
         let notice: String
         do {
@@ -302,6 +290,30 @@ public struct DefenderAdmin: Sendable {
         } catch let error as DefenderError {
             notice = "Nothing changed: \(error.message)."
         }
+        return Self.backToPage(notice: notice)
+    }
+
+    enum FormCheck {
+        case form(AdminForm)
+        case refused(Response)
+    }
+
+    /// The form of an admin POST, or the answer that refuses it: not an administrator, or no valid CSRF token.
+    private func adminForm(_ req: Request) async throws -> FormCheck {
+        switch try await authorize(req) {
+        case .anonymous: return .refused(Self.found(loginPath + "?next=/admin/defender"))
+        case .forbidden: return .refused(ProblemDetails.response(.forbidden, "Administrators only."))
+        case .sessionAdmin, .credentialAdmin: break
+        }
+        // Every form, whoever sent it, carries the session's token: browsers also replay Basic credentials.
+        guard let form = try? req.content.decode(AdminForm.self), Self.tokensMatch(form.csrf, Self.csrfToken(req, create: false)) else {
+            return .refused(Self.htmlPage(title: "Refused", body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"/admin/defender\">Reload the page</a> and try again.</p>", status: .forbidden))
+        }
+        return .form(form)
+    }
+
+    /// `303` back to the page, showing `notice`.
+    static func backToPage(notice: String) -> Response {
         var components = URLComponents()
         components.path = "/admin/defender"
         components.queryItems = [URLQueryItem(name: "notice", value: notice)]

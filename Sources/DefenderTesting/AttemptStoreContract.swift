@@ -287,3 +287,10 @@ public struct AttemptStoreContract: Sendable {
         #expect(try await permanent.login(ip: "10.8.0.3", username: "perm", correctPassword: true) == .refused)
     }
 }
+
+extension AttemptStoreContract {
+    /// The contract on fresh in-memory stores that share `clock`, which `advance` moves by hand.
+    public static func memory(clock: ManualClock, capacity: Int = 10_000) -> AttemptStoreContract {
+        AttemptStoreContract(makeStore: { MemoryAttemptStore(capacity: capacity, clock: clock) }, advance: { clock.advance(by: $0) })
+    }
+}

@@ -41,18 +41,18 @@ public struct DefenderSupport: Sendable {
     /// The settings. Setting them rebuilds the engine (and its store) on next use.
     public var configuration: DefenderConfiguration {
         get { storage.state.withLockedValue { $0.configuration } }
-        nonmutating set {
-            storage.state.withLockedValue {
-                $0.configuration = newValue
-                $0.engine = nil
-            }
-        }
+        nonmutating set { rebuild { $0.configuration = newValue } }
     }
 
     /// Chooses the store. The default is ``Provider/automatic``: the one `DEFENDER_STORE` names.
     public func use(_ provider: Provider) {
+        rebuild { $0.provider = provider }
+    }
+
+    /// Changes what the engine is built from; the engine is rebuilt on next use.
+    private func rebuild(_ change: (inout Storage.State) -> Void) {
         storage.state.withLockedValue {
-            $0.provider = provider
+            change(&$0)
             $0.engine = nil
         }
     }
@@ -67,49 +67,28 @@ public struct DefenderSupport: Sendable {
     /// The time source of the memory store; replace it in tests before first use.
     public var clock: any DefenderClock {
         get { storage.state.withLockedValue { $0.clock } }
-        nonmutating set {
-            storage.state.withLockedValue {
-                $0.clock = newValue
-                $0.engine = nil
-            }
-        }
+        nonmutating set { rebuild { $0.clock = newValue } }
     }
 
     /// The audit log every recorded attempt goes to (`DEFENDER_STORE_ACCESS_ATTEMPTS`): `DefenderFluent`'s
     /// `FluentAccessLog`, or your own. `nil` (the default) logs nothing.
     public var accessLog: (any AccessAttemptLog)? {
         get { storage.state.withLockedValue { $0.accessLog } }
-        nonmutating set {
-            storage.state.withLockedValue {
-                $0.accessLog = newValue
-                $0.engine = nil
-            }
-        }
+        nonmutating set { rebuild { $0.accessLog = newValue } }
     }
 
     /// Where Defender's metrics go: swift-prometheus' `PrometheusMetricsFactory(registry:)`, or any swift-metrics
     /// backend. `nil` (the default) uses the process-wide `MetricsSystem`. Set it before first use.
     public var metricsFactory: (any MetricsFactory)? {
         get { storage.state.withLockedValue { $0.metricsFactory } }
-        nonmutating set {
-            storage.state.withLockedValue {
-                $0.metricsFactory = newValue
-                $0.metrics = nil
-                $0.engine = nil
-            }
-        }
+        nonmutating set { rebuild { $0.metricsFactory = newValue; $0.metrics = nil } }
     }
 
     /// Where Defender's spans go (`defender.check`, `defender.record_failure`, `defender.record_success`).
     /// `nil` (the default) uses the process-wide `InstrumentationSystem.tracer`. Set it before first use.
     public var tracer: (any Tracer)? {
         get { storage.state.withLockedValue { $0.tracer } }
-        nonmutating set {
-            storage.state.withLockedValue {
-                $0.tracer = newValue
-                $0.engine = nil
-            }
-        }
+        nonmutating set { rebuild { $0.tracer = newValue } }
     }
 
     /// The metrics of this application, created once from ``metricsFactory``.

@@ -30,7 +30,8 @@ final class DenylistFileWatcher: Sendable {
 
     /// Reads the file now; throws a ``DefenderError`` naming the setting when it cannot be read or parsed.
     func loadAtBoot() throws {
-        let (version, set) = try Self.read(path)
+        let version = try Self.version(path)
+        let set = try Self.read(path)
         current.withLockedValue { $0 = (version, set) }
         logger.info("deny-list file loaded", metadata: ["path": .string(path), "entries": "\(set.count)"])
     }
@@ -52,8 +53,9 @@ final class DenylistFileWatcher: Sendable {
         let known = current.withLockedValue { $0.version }
         do {
             let loaded = try await threadPool.runIfActive { () throws -> (Version, IPNetworkSet)? in
-                guard try Self.version(path) != known else { return nil }
-                return try Self.read(path)
+                let version = try Self.version(path)
+                guard version != known else { return nil }
+                return (version, try Self.read(path))
             }
             guard let (version, set) = loaded else { return }
             current.withLockedValue { $0 = (version, set) }
@@ -78,8 +80,8 @@ final class DenylistFileWatcher: Sendable {
         }
     }
 
-    static func read(_ path: String) throws -> (Version, IPNetworkSet) {
-        let version = try version(path)
+    /// The ranges in the file.
+    static func read(_ path: String) throws -> IPNetworkSet {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DefenderError(.invalidConfiguration, "cannot read '\(path)'", setting: "DEFENDER_IP_DENYLIST_FILE")
         }
@@ -87,7 +89,7 @@ final class DenylistFileWatcher: Sendable {
             throw DefenderError(.invalidConfiguration, "'\(path)' is not UTF-8 text", setting: "DEFENDER_IP_DENYLIST_FILE")
         }
         do {
-            return (version, try IPNetworkSet.parse(text, source: "DEFENDER_IP_DENYLIST_FILE"))
+            return try IPNetworkSet.parse(text, source: "DEFENDER_IP_DENYLIST_FILE")
         } catch {
             throw DefenderError(.invalidConfiguration, "'\(path)', \(error.message)", setting: "DEFENDER_IP_DENYLIST_FILE")
         }

@@ -14,25 +14,27 @@ public struct DefenderRequest: Sendable {
     /// The engine of the application, looked up once per request.
     public func engine() throws -> Defender {
         let state = self.state
-        if let engine = state.engine.withLockedValue({ $0 }) { return engine }
+        if let engine = state.withLockedValue({ $0.engine }) { return engine }
         let engine = try request.application.defender.engine()
-        state.engine.withLockedValue { $0 = engine }
+        state.withLockedValue { $0.engine = engine }
         return engine
     }
 
-    /// What the helpers worked out for this request, in one box stored once: Vapor's request storage copies
-    /// itself on every write, and a profile of the lockout path found those copies and lookups among its costs.
-    final class State: Sendable {
-        let engine = NIOLockedValueBox<Defender?>(nil)
-        let client = NIOLockedValueBox<ClientAddress?>(nil)
-        let username = NIOLockedValueBox<String??>(nil)
+    /// What the helpers worked out for this request.
+    struct Values {
+        var engine: Defender?
+        var client: ClientAddress?
+        /// `.some(nil)`: read, and there is none.
+        var username: String??
     }
 
-    struct StateKey: StorageKey { typealias Value = State }
+    /// The request's values in one box stored once: Vapor's request storage copies itself on every write, and a
+    /// profile of the lockout path found those copies and lookups among its costs.
+    struct StateKey: StorageKey { typealias Value = NIOLockedValueBox<Values> }
 
-    var state: State {
+    var state: NIOLockedValueBox<Values> {
         if let state = request.storage[StateKey.self] { return state }
-        let state = State()
+        let state = NIOLockedValueBox(Values())
         request.storage[StateKey.self] = state
         return state
     }
@@ -41,7 +43,7 @@ public struct DefenderRequest: Sendable {
     /// - Throws: `400 Bad Request` when a trusted proxy forwarded a header whose client entry is not an address.
     public func client() throws -> ClientAddress {
         let state = self.state
-        if let cached = state.client.withLockedValue({ $0 }) { return cached }
+        if let cached = state.withLockedValue({ $0.client }) { return cached }
         let resolver = try engine().resolver
         let peer = request.remoteAddress.flatMap(IPAddress.init(socketAddress:))
         let headers = request.headers
@@ -51,7 +53,7 @@ public struct DefenderRequest: Sendable {
         } catch {
             throw Abort(.badRequest, reason: "The forwarding header does not hold a client address.")
         }
-        state.client.withLockedValue { $0 = client }
+        state.withLockedValue { $0.client = client }
         return client
     }
 
@@ -61,7 +63,7 @@ public struct DefenderRequest: Sendable {
     /// type, invalid JSON and missing fields give `nil` (no username: only the IP is counted).
     public func username() async throws -> String? {
         let state = self.state
-        if let cached = state.username.withLockedValue({ $0 }) { return cached }
+        if let cached = state.withLockedValue({ $0.username }) { return cached }
         let app = request.application.defender
         let username: String?
         if let extractor = app.usernameExtractor {
@@ -71,7 +73,7 @@ public struct DefenderRequest: Sendable {
             let engine = try engine()
             username = UsernameReader.read(engine.configuration.usernameSource, field: engine.configuration.usernameFormField, from: request)
         }
-        state.username.withLockedValue { $0 = .some(username) }
+        state.withLockedValue { $0.username = .some(username) }
         return username
     }
 
@@ -221,7 +223,7 @@ public struct DefenderRequest: Sendable {
 
     /// Sets the username other helpers read (when an authenticator parsed it from a header).
     func cacheUsername(_ username: String?) {
-        state.username.withLockedValue { $0 = .some(username) }
+        state.withLockedValue { $0.username = .some(username) }
     }
 
     /// The value of one URL-encoded form field of the body, found by scanning the bytes (no full decode).

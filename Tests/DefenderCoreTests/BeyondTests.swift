@@ -10,12 +10,7 @@ import Testing
 @Suite struct BeyondTests {
     let clock = ManualClock()
 
-    var contract: AttemptStoreContract {
-        let clock = self.clock
-        return AttemptStoreContract(
-            makeStore: { MemoryAttemptStore(capacity: 10_000, clock: clock) },
-            advance: { clock.advance(by: $0) })
-    }
+    var contract: AttemptStoreContract { .memory(clock: clock) }
 
     func engine(logger: Logger = Logger(label: "test"), _ configure: (inout DefenderConfiguration) -> Void = { _ in }) throws -> Defender {
         var config = DefenderConfiguration()

@@ -7,12 +7,7 @@ import Testing
 @Suite struct EngineTests {
     let clock = ManualClock()
 
-    var contract: AttemptStoreContract {
-        let clock = self.clock
-        return AttemptStoreContract(
-            makeStore: { MemoryAttemptStore(capacity: 10_000, clock: clock) },
-            advance: { clock.advance(by: $0) })
-    }
+    var contract: AttemptStoreContract { .memory(clock: clock) }
 
     func engine(_ configure: (inout DefenderConfiguration) -> Void = { _ in }) -> Defender {
         var config = DefenderConfiguration()

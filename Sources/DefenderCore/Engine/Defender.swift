@@ -91,16 +91,26 @@ public final class Defender: Sendable {
     ///   ``DefenderConfiguration/admissionTimeout``; `CancellationError` when the task is cancelled while waiting.
     ///   - context: the request's details for the audit log.
     public func check(ip: ClientAddress, username: String?, context: AttemptContext? = nil) async throws -> Check {
-        guard let tracer else { return try await admit(ip: ip, username: username, context: context) }
-        let span = tracer.startSpan("defender.check", ofKind: .internal)
-        defer { span.end() }
-        do {
-            let check = try await admit(ip: ip, username: username, context: context)
+        try await traced("defender.check", { try await admit(ip: ip, username: username, context: context) }) { check, span in
             switch check {
             case .allowed(let attempt): span.attributes["defender.outcome"] = attempt.isExempt ? "allowlisted" : "admitted"
             case .locked(let lockout): span.attributes["defender.outcome"] = lockout.reason == .denylisted ? "denied" : "locked"
             }
-            return check
+        }
+    }
+
+    /// Runs `operation` in a span named `name` when a tracer is set (`annotate` adds the result's attributes;
+    /// a thrown error is recorded), or just runs it.
+    private func traced<T>(
+        _ name: String, _ operation: () async throws -> T, annotate: (T, any Span) -> Void = { _, _ in }
+    ) async throws -> T {
+        guard let tracer else { return try await operation() }
+        let span = tracer.startSpan(name, ofKind: .internal)
+        defer { span.end() }
+        do {
+            let result = try await operation()
+            annotate(result, span)
+            return result
         } catch {
             span.recordError(error)
             span.setStatus(SpanStatus(code: .error))
@@ -213,18 +223,9 @@ public final class Defender: Sendable {
     /// Records a failed login like ``recordFailure(_:)`` and returns the counters after it (for `RateLimit`
     /// headers). An allow-listed attempt is only logged: its result counts nothing.
     public func recordFailureDetails(_ attempt: LoginAttempt) async throws -> FailureResult {
-        guard let tracer else { return try await countFailure(attempt) }
-        let span = tracer.startSpan("defender.record_failure", ofKind: .internal)
-        defer { span.end() }
-        do {
-            let result = try await countFailure(attempt)
+        try await traced("defender.record_failure", { try await countFailure(attempt) }) { result, span in
             span.attributes["defender.locked_out"] = result.lockout != nil
             span.attributes["defender.new_blocks"] = result.newlyBlocked.count
-            return result
-        } catch {
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error))
-            throw error
         }
     }
 
@@ -266,16 +267,7 @@ public final class Defender: Sendable {
     /// Records a successful login, clearing what ``DefenderConfiguration/successReset`` says, and releases its
     /// reservation.
     public func recordSuccess(_ attempt: LoginAttempt) async throws {
-        guard let tracer else { return try await countSuccess(attempt) }
-        let span = tracer.startSpan("defender.record_success", ofKind: .internal)
-        defer { span.end() }
-        do {
-            try await countSuccess(attempt)
-        } catch {
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error))
-            throw error
-        }
+        try await traced("defender.record_success", { try await countSuccess(attempt) })
     }
 
     private func countSuccess(_ attempt: LoginAttempt) async throws {

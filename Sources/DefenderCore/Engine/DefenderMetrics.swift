@@ -12,12 +12,11 @@ public struct DefenderMetrics: Sendable {
     let lockoutIP, lockoutUsername, lockoutSpray: Counter
     let admissionWait: Timer
     let storeAdmit, storeRecordFailure, storeRecordSuccess, storeCheck: Timer
-    let storeErrors: Counter
+    /// `defender_store_errors_total`: store calls that failed (the fallback store counts its shared store's).
+    public let errors: Counter
     /// `defender_store_fallback`: 1 while a shared store is unreachable and the memory fallback (or the outage
     /// policy) is in force.
     public let fallback: Gauge
-    /// `defender_store_errors_total`: store calls that failed (the fallback store counts its shared store's).
-    public var errors: Counter { storeErrors }
 
     /// Creates every metric with `factory`.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -46,7 +45,7 @@ public struct DefenderMetrics: Sendable {
         storeRecordFailure = store("record_failure")
         storeRecordSuccess = store("record_success")
         storeCheck = store("check")
-        storeErrors = Counter(label: "defender_store_errors_total", factory: factory)
+        errors = Counter(label: "defender_store_errors_total", factory: factory)
         fallback = Gauge(label: "defender_store_fallback", factory: factory)
     }
 
@@ -59,7 +58,7 @@ public struct DefenderMetrics: Sendable {
             timer.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - start))
             return result
         } catch {
-            storeErrors.increment()
+            errors.increment()
             throw error
         }
     }

@@ -58,18 +58,18 @@ public final class AccessLists: Sendable {
 
     /// Replaces the ranges read from ``DefenderConfiguration/ipDenylistFile``.
     public func replaceFileDenylist(_ set: IPNetworkSet) {
-        let isEmpty = lists.withLock { lists in
-            lists.fileDenyIPs = set
-            return lists.isEmpty
-        }
-        empty.store(isEmpty, ordering: .relaxed)
+        replace(\.fileDenyIPs, with: set)
     }
 
     /// Replaces the ranges an operator stored (DefenderFluent's `defender_denylist` table, managed from the
     /// admin API and the commands).
     public func replaceStoredDenylist(_ set: IPNetworkSet) {
+        replace(\.storedDenyIPs, with: set)
+    }
+
+    private func replace(_ list: WritableKeyPath<Lists, IPNetworkSet>, with set: IPNetworkSet) {
         let isEmpty = lists.withLock { lists in
-            lists.storedDenyIPs = set
+            lists[keyPath: list] = set
             return lists.isEmpty
         }
         empty.store(isEmpty, ordering: .relaxed)

@@ -141,8 +141,18 @@ enum RedisScripts {
           if index > #cooloffs then index = #cooloffs end
           return cooloffs[index]
         end
-        local function set_block(key, ms)
-          if ms > 0 then redis.call('SET', key, 'a', 'PX', ms + jitter) else redis.call('SET', key, 'a') end
+        local function set_block(key, ms, value)
+          if ms > 0 then redis.call('SET', key, value, 'PX', ms + jitter) else redis.call('SET', key, value) end
+        end
+        -- A new automatic block (`value` a, or s for spraying) at the next escalation step, kept in the history.
+        local function lock_out(blocked, history, lockouts, value, tag)
+          set_block(blocked, cooloff(lockouts), value)
+          redis.call('ZADD', history, now, now .. ':' .. tag .. ':' .. lockouts)
+          redis.call('ZREMRANGEBYRANK', history, 0, -(#cooloffs + 1))
+        end
+        local function remember(history, index, member)
+          if history_ms > 0 then redis.call('PEXPIRE', history, history_ms) end
+          redis.call('ZADD', index, 0, member)
         end
         local function count(key)
           local n = redis.call('INCR', key)
@@ -158,15 +168,12 @@ enum RedisScripts {
           local lockouts = redis.call('ZCARD', history)
           local newly = false
           if existing then
-            if existing == 'a' then set_block(blocked, cooloff(math.max(0, lockouts - 1))) end
+            if existing == 'a' then set_block(blocked, cooloff(math.max(0, lockouts - 1)), 'a') end
           else
-            set_block(blocked, cooloff(lockouts))
-            redis.call('ZADD', history, now, now .. ':' .. n .. ':' .. lockouts)
-            redis.call('ZREMRANGEBYRANK', history, 0, -(#cooloffs + 1))
+            lock_out(blocked, history, lockouts, 'a', n)
             newly = true
           end
-          if history_ms > 0 then redis.call('PEXPIRE', history, history_ms) end
-          redis.call('ZADD', index, 0, member)
+          remember(history, index, member)
           return n, true, newly
         end
         local dis_ip, dis_user = ARGV[5] == '1', ARGV[6] == '1'
@@ -196,13 +203,8 @@ enum RedisScripts {
               spray_x = true
             elseif not existing then
               redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - history_ms)
-              local lockouts = redis.call('ZCARD', KEYS[3])
-              local ms = cooloff(lockouts)
-              if ms > 0 then redis.call('SET', KEYS[2], 's', 'PX', ms + jitter) else redis.call('SET', KEYS[2], 's') end
-              redis.call('ZADD', KEYS[3], now, now .. ':s:' .. lockouts)
-              redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(#cooloffs + 1))
-              if history_ms > 0 then redis.call('PEXPIRE', KEYS[3], history_ms) end
-              redis.call('ZADD', KEYS[8], 0, ARGV[10])
+              lock_out(KEYS[2], KEYS[3], redis.call('ZCARD', KEYS[3]), 's', 's')
+              remember(KEYS[3], KEYS[8], ARGV[10])
               ip_new = true
               spray_x = true
             end
