@@ -9,6 +9,7 @@ public struct DefenderError: Error, Sendable, Equatable, CustomStringConvertible
             case invalidConfiguration
             case malformedForwardingHeader
             case storeUnavailable
+            case storeFault
             case invalidKey
             case admissionTimeout
         }
@@ -22,6 +23,10 @@ public struct DefenderError: Error, Sendable, Equatable, CustomStringConvertible
         public static let malformedForwardingHeader = Code(.malformedForwardingHeader)
         /// The attempt store could not be reached or answered wrongly.
         public static let storeUnavailable = Code(.storeUnavailable)
+        /// The attempt store answered with an error that is not an outage: a key of the wrong type (data written
+        /// by something else under Defender's prefix), a script error. Logged at `error` and applied through the
+        /// outage policy like an outage, so that a login never gets a 500 for it.
+        public static let storeFault = Code(.storeFault)
         /// An IP address or username given to an operator call is not valid.
         public static let invalidKey = Code(.invalidKey)
         /// A login waited ``DefenderConfiguration/admissionTimeout`` for checks in flight on its IP or username

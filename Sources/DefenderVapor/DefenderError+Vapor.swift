@@ -4,7 +4,7 @@ extension DefenderError: AbortError {
     public var status: HTTPResponseStatus {
         switch code {
         case .malformedForwardingHeader, .invalidKey: return .badRequest
-        case .storeUnavailable, .admissionTimeout: return .serviceUnavailable
+        case .storeUnavailable, .storeFault, .admissionTimeout: return .serviceUnavailable
         default: return .internalServerError
         }
     }

@@ -77,14 +77,19 @@ import Testing
             "\(prefix):failed:ip:10.1.1.1", "\(prefix):failed:username:ttl", "\(prefix):blocked:ip:10.1.1.1",
             "\(prefix):blocked:username:ttl", "\(prefix):history:ip:10.1.1.1", "\(prefix):history:username:ttl",
             "\(prefix):failed:pair:10.1.1.1|ttl", "\(prefix):index:ip", "\(prefix):index:username",
+            "\(prefix):expiry:ip", "\(prefix):expiry:username",
         ])
-        for key in keys where !key.contains(":index:") {
+        for key in keys {
             let ttl = try await client.send(["PTTL", key]).int ?? -2
             #expect(ttl > 0, "\(key) has no TTL")
         }
-        // A permanent block is the one key without a TTL.
+        // A permanent block, and the index while it lists one, are the only keys without a TTL.
         try await engine.block(ip: "10.1.1.2")
         #expect(try await client.send(["PTTL", "\(prefix):blocked:ip:10.1.1.2"]).int == -1)
+        #expect(try await client.send(["PTTL", "\(prefix):index:ip"]).int == -1)
+        #expect(try await client.send(["PTTL", "\(prefix):index:username"]).int ?? 0 > 0)
+        try await engine.unblock(ip: "10.1.1.2")
+        #expect(try await client.send(["PTTL", "\(prefix):index:ip"]).int ?? 0 > 0)
     }
 
     @Test func survivesScriptFlush() async throws {

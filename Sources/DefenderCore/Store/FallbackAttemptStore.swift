@@ -1,9 +1,15 @@
 import CoreMetrics
+import Logging
 import Synchronization
 
 /// Wraps a shared store (Redis) with the outage policy: while it is unreachable, logins go on under
 /// ``StoreFailurePolicy/fallback`` (this instance's memory store), ``StoreFailurePolicy/open`` (unprotected) or
 /// ``StoreFailurePolicy/closed`` (refused with ``DefenderError/Code/storeUnavailable``, a 503).
+///
+/// Outages are ``DefenderError/Code/storeUnavailable`` errors: the server cannot be reached, or answers that it
+/// cannot serve now (a primary demoted to a replica, a data set loading, memory full, a busy script). Faults
+/// (``DefenderError/Code/storeFault``: a key of the wrong type, a script error) are logged at `error` — someone
+/// must fix them — and take the same path, so that no login is answered with a 500.
 ///
 /// A failure opens the circuit for ``retryInterval``: requests then skip the shared store instead of each
 /// waiting for it; the first request after that tries it again, and one success closes the circuit. No restart
@@ -19,15 +25,18 @@ public final class FallbackAttemptStore: AttemptStore {
     public let retryInterval: Duration
     /// Counts the shared store's failures and shows the fallback state (`defender_store_fallback`).
     public let metrics: DefenderMetrics?
+    /// Where faults and the start and end of an outage are logged.
+    public let logger: Logger
     private let openUntil = Mutex<ContinuousClock.Instant?>(nil)
     private let degraded = Atomic<Bool>(false)
 
     /// Creates the wrapper.
     public init(
         primary: any AttemptStore, fallback: MemoryAttemptStore, policy: StoreFailurePolicy, retryInterval: Duration = .seconds(1),
-        metrics: DefenderMetrics? = nil
+        metrics: DefenderMetrics? = nil, logger: Logger = Logger(label: "defender.store")
     ) {
         self.metrics = metrics
+        self.logger = logger
         self.primary = primary
         self.fallback = fallback
         self.policy = policy
@@ -101,14 +110,19 @@ public final class FallbackAttemptStore: AttemptStore {
                 let result = try await operation(primary)
                 if degraded.load(ordering: .relaxed) {
                     openUntil.withLock { $0 = nil }
-                    degraded.store(false, ordering: .relaxed)
+                    if degraded.exchange(false, ordering: .relaxed) { logger.notice("the shared attempt store is back") }
                     metrics?.fallback.record(0)
                 }
                 return result
-            } catch let error as DefenderError where error.code == .storeUnavailable {
+            } catch let error as DefenderError where error.code == .storeUnavailable || error.code == .storeFault {
                 let retryInterval = self.retryInterval
                 openUntil.withLock { $0 = ContinuousClock.now + retryInterval }
-                degraded.store(true, ordering: .relaxed)
+                let wasDegraded = degraded.exchange(true, ordering: .relaxed)
+                if error.code == .storeFault {
+                    logger.error("the shared attempt store answered with an error; applying the failure policy", metadata: ["error": "\(error.message)"])
+                } else if !wasDegraded {
+                    logger.warning("the shared attempt store is unavailable; applying the failure policy", metadata: ["error": "\(error.message)"])
+                }
                 metrics?.errors.increment()
                 metrics?.fallback.record(1)
             }

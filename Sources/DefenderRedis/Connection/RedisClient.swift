@@ -19,6 +19,8 @@ public final class RedisClient: Sendable {
         var retryAt: ContinuousClock.Instant?
         var backoff: Duration = .zero
         var isShutDown = false
+        /// Loaded by every new connection's handshake.
+        var scripts: [RedisScript] = []
 
         func readyConnection() -> RedisConnection? {
             for slot in slots { if case .ready(let connection) = slot, connection.isActive { return connection } }
@@ -35,6 +37,14 @@ public final class RedisClient: Sendable {
     public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+    }
+
+    /// Has every connection opened from now on load `scripts` in its handshake (`SCRIPT LOAD`), so that the first
+    /// `EVALSHA` on it costs one round trip, not a `NOSCRIPT` and an `EVAL`.
+    public func preload(_ scripts: [RedisScript]) {
+        state.withLock { state in
+            for script in scripts where !state.scripts.contains(script) { state.scripts.append(script) }
+        }
     }
 
     /// Sends a command on a pooled connection.
@@ -92,7 +102,8 @@ public final class RedisClient: Sendable {
                 }
                 let configuration = self.configuration
                 let eventLoop = eventLoopGroup.any()
-                let task = Task { try await RedisConnection.connect(to: configuration, on: eventLoop) }
+                let scripts = state.scripts
+                let task = Task { try await RedisConnection.connect(to: configuration, on: eventLoop, scripts: scripts) }
                 state.slots.append(.connecting(task))
                 return .wait(task)
             }

@@ -13,10 +13,14 @@ public final class RedisConnection: Sendable {
     /// Whether the connection can still carry commands.
     public var isActive: Bool { channel.isActive }
 
-    /// Connects, runs the handshake (`AUTH`, `SELECT`, `CLIENT SETNAME`, pipelined) and returns a ready connection.
+    /// Connects, runs the handshake (`AUTH`, `SELECT`, `CLIENT SETNAME`, `SCRIPT LOAD` of `scripts`, pipelined in one
+    /// round trip) and returns a ready connection.
+    /// - Parameter scripts: loaded into the server's script cache before the first command, so that even the first
+    ///   `EVALSHA` finds its script.
     /// - Throws: ``RedisError`` (`connectionFailed`, `timeout` or `handshakeFailed`); never a password in its message.
     public static func connect(
-        to configuration: RedisConfiguration, on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        to configuration: RedisConfiguration, on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any(),
+        scripts: [RedisScript] = []
     ) async throws -> RedisConnection {
         let timeout = TimeAmount(configuration.commandTimeout)
         let sslContext: NIOSSLContext?
@@ -66,7 +70,7 @@ public final class RedisConnection: Sendable {
         }
         let connection = RedisConnection(channel: channel)
         do {
-            try await connection.handshake(configuration)
+            try await connection.handshake(configuration, scripts: scripts)
         } catch {
             // Never leave a half-authenticated socket open.
             try? await channel.close()
@@ -75,13 +79,14 @@ public final class RedisConnection: Sendable {
         return connection
     }
 
-    private func handshake(_ configuration: RedisConfiguration) async throws {
+    private func handshake(_ configuration: RedisConfiguration, scripts: [RedisScript]) async throws {
         var commands: [[String]] = []
         if let password = configuration.password {
             commands.append(configuration.username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
         }
         if configuration.database != 0 { commands.append(["SELECT", String(configuration.database)]) }
         if let name = configuration.clientName { commands.append(["CLIENT", "SETNAME", name]) }
+        for script in scripts { commands.append(["SCRIPT", "LOAD", script.source]) }
         guard !commands.isEmpty else { return }
         let replies = try await pipeline(commands)
         for (command, reply) in zip(commands, replies) {

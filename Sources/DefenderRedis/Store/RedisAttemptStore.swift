@@ -11,7 +11,8 @@ import DefenderCore
 /// | `P:blocked:ip:K`, `P:blocked:username:K` | `a` (automatic) or `m` (manual) | the block's length (none when permanent) |
 /// | `P:history:ip:K`, `P:history:username:K` | sorted set of lockout times | `ACCESS_ATTEMPT_EXPIRATION` |
 /// | `P:failed:pair:IP|USER` | counter of this user's failures from this IP (`DEFENDER_SUCCESS_RESET=own`) | as the counters |
-/// | `P:index:ip`, `P:index:username` | sorted set of blocked keys, for paging | none; lapsed members are dropped when listed |
+/// | `P:index:ip`, `P:index:username` | sorted set of blocked keys (scores 0), for paging by name | the longest member's block; none while it lists a permanent block |
+/// | `P:expiry:ip`, `P:expiry:username` | the same members, scored by when their block lapses; each write drops lapsed ones | as the index |
 /// | `P:spray:ip:K` | sorted set of usernames that failed from the IP, scored by when they stop counting | `DEFENDER_SPRAY_WINDOW` |
 /// | `P:inflight:ip:K`, `P:inflight:username:K` | sorted set of admission slots (reservation id, scored by expiry) | `DEFENDER_RESERVATION_TTL` from the newest slot |
 public final class RedisAttemptStore: AttemptStore {
@@ -31,10 +32,12 @@ public final class RedisAttemptStore: AttemptStore {
         self.client = client
         self.prefix = prefix
         self.historyWindow = historyWindow
+        client.preload(RedisScripts.all)
     }
 
     func key(_ kind: String, _ key: DefenderKey) -> String { "\(prefix):\(kind):\(key.kind.rawValue):\(key.value)" }
     func index(_ kind: DefenderKey.Kind) -> String { "\(prefix):index:\(kind.rawValue)" }
+    func expiry(_ kind: DefenderKey.Kind) -> String { "\(prefix):expiry:\(kind.rawValue)" }
     func pair(_ ip: DefenderKey, _ username: DefenderKey) -> String { "\(prefix):failed:pair:\(ip.value)|\(username.value)" }
 
     public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
@@ -82,7 +85,7 @@ public final class RedisAttemptStore: AttemptStore {
         let keys = [
             key("failed", ip), key("blocked", ip), key("history", ip), key("failed", user), key("blocked", user),
             key("history", user), pair(ip, user), index(.ip), index(.username), key("inflight", ip), key("inflight", user),
-            key("spray", ip),
+            key("spray", ip), expiry(.ip), expiry(.username),
         ]
         let arguments = [
             String(policy.ipLimit), String(policy.usernameLimit), String(milliseconds(policy.attemptCooloff)),
@@ -107,7 +110,7 @@ public final class RedisAttemptStore: AttemptStore {
             RedisScripts.recordSuccess,
             keys: [
                 key("failed", user), key("blocked", user), key("failed", ip), key("blocked", ip), pair(ip, user), index(.ip),
-                index(.username), key("inflight", ip), key("inflight", user),
+                index(.username), key("inflight", ip), key("inflight", user), expiry(.ip), expiry(.username),
             ],
             arguments: [
                 policy.successReset.description, flag(policy.lockOutByIPAndUsername), flag(username != nil), ip.value, user.value,
@@ -123,20 +126,21 @@ public final class RedisAttemptStore: AttemptStore {
     @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
         let ms = duration.map { max(1, milliseconds($0)) } ?? 0
-        let reply = try await run(RedisScripts.block, keys: [self.key("blocked", key), index(key.kind)], arguments: [String(ms), key.value])
+        let reply = try await run(RedisScripts.block, keys: [self.key("blocked", key), index(key.kind), expiry(key.kind)], arguments: [String(ms), key.value])
         return reply.int == 1
     }
 
     @discardableResult
     public func unblock(_ key: DefenderKey) async throws -> Bool {
         let reply = try await run(
-            RedisScripts.unblock, keys: [self.key("failed", key), self.key("blocked", key), index(key.kind), self.key("spray", key)], arguments: [key.value])
+            RedisScripts.unblock, keys: [self.key("failed", key), self.key("blocked", key), index(key.kind), self.key("spray", key), expiry(key.kind)],
+            arguments: [key.value])
         return reply.int == 1
     }
 
     public func blocks(of kind: DefenderKey.Kind, after cursor: String?, limit: Int) async throws -> BlockPage {
         let reply = try await run(
-            RedisScripts.blocks, keys: [index(kind)],
+            RedisScripts.blocks, keys: [index(kind), expiry(kind)],
             arguments: ["\(prefix):blocked:\(kind.rawValue):", "\(prefix):history:\(kind.rawValue):", cursor ?? "", String(max(1, limit)), String(milliseconds(historyWindow))])
         guard let values = reply.elements, let next = values.first?.string else { throw malformed(reply) }
         var blocks: [BlockInfo] = []
@@ -170,8 +174,10 @@ public final class RedisAttemptStore: AttemptStore {
     private func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         do {
             return try await client.run(script, keys: keys, arguments: arguments)
-        } catch let error as RedisError where error.code != .serverError {
-            throw DefenderError(.storeUnavailable, error.description)
+        } catch let error as RedisError {
+            // Every Redis error becomes the store's: an outage (unreachable, READONLY, LOADING, OOM, …) or a fault
+            // (WRONGTYPE, a script error). Both go through the failure policy; neither reaches a login as a 500.
+            throw DefenderError(error.isUnavailable ? .storeUnavailable : .storeFault, error.description)
         }
     }
 
@@ -190,7 +196,7 @@ public final class RedisAttemptStore: AttemptStore {
     }
 
     private func malformed(_ reply: RESPValue) -> DefenderError {
-        DefenderError(.storeUnavailable, "unexpected reply from a Defender script: \(String(describing: reply).prefix(120))")
+        DefenderError(.storeFault, "unexpected reply from a Defender script: \(String(describing: reply).prefix(120))")
     }
 
     private func flag(_ value: Bool) -> String { value ? "1" : "0" }

@@ -1,9 +1,21 @@
 /// The Lua scripts of ``RedisAttemptStore``: each store operation is one script, one round trip, atomic.
 ///
 /// Block values are `a` (automatic), `m` (manual) or `s` (password spraying; like `m`, it locks in every mode). Lockout history is a sorted set of lockout times (ms).
-/// Index sets (`P:index:ip`, `P:index:username`) list blocked keys for paging without `KEYS`; members whose
-/// block has lapsed are removed lazily when listed. Time is the server's (`TIME`), so every instance agrees.
+/// Index sets (`P:index:ip`, `P:index:username`, all scores 0) list blocked keys for paging by name without
+/// `KEYS`; beside each, `P:expiry:ip` / `P:expiry:username` holds the same members scored by when their block
+/// lapses (`+inf` = permanent). Every write to an index drops up to 1,000 lapsed members from both
+/// and sets both keys' TTL to the longest member's (none only while a permanent block is listed), so the index
+/// is bounded by the active blocks even if nobody ever lists them. Time is the server's (`TIME`), so every
+/// instance agrees.
+///
+/// Each script starts with a Redis 7 shebang, so that the server judges it before running it: scripts that may
+/// add data (`#!lua`) are refused whole with `OOM` when `maxmemory` is reached under `noeviction` (a script
+/// without flags would be let through, or stopped half way), and with `READONLY` on a replica; scripts that only
+/// read (`no-writes`) run anywhere; scripts that only delete (`allow-oom`) still free memory when it is full.
 enum RedisScripts {
+    /// Every script, loaded by each connection's handshake.
+    static let all = [check, admit, inFlight, release, recordFailure, recordSuccess, block, unblock, blocks, state]
+
     /// Shared helpers, prepended to every script.
     static let prelude = """
         local function now_ms()
@@ -38,6 +50,47 @@ enum RedisScripts {
           end
           return result
         end
+        -- The block index: `index` (scores 0, paged by name) and `expiry` (the same members scored by when their
+        -- block lapses, +inf when permanent). Each write drops lapsed members (a bounded batch) and keeps both
+        -- keys' TTL at the longest member's, so nothing here outlives the blocks it lists.
+        local function index_tidy(index, expiry)
+          local t = redis.call('TIME')
+          local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          local lapsed = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 1000)
+          if #lapsed > 0 then
+            redis.call('ZREM', index, unpack(lapsed))
+            redis.call('ZREM', expiry, unpack(lapsed))
+          end
+          local last = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')
+          if #last == 0 then
+            redis.call('DEL', index, expiry)
+          elseif last[2] == 'inf' then
+            redis.call('PERSIST', index)
+            redis.call('PERSIST', expiry)
+          else
+            local at = math.floor(tonumber(last[2])) + 1000
+            redis.call('PEXPIREAT', index, at)
+            redis.call('PEXPIREAT', expiry, at)
+          end
+        end
+        -- Lists `member` as blocked by the key `blocked`, until that key lapses.
+        local function index_put(index, expiry, member, blocked)
+          local ttl = redis.call('PTTL', blocked)
+          if ttl == -2 then return end
+          local score = '+inf'
+          if ttl >= 0 then
+            local t = redis.call('TIME')
+            score = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
+          end
+          redis.call('ZADD', index, 0, member)
+          redis.call('ZADD', expiry, score, member)
+          index_tidy(index, expiry)
+        end
+        local function index_drop(index, expiry, member)
+          redis.call('ZREM', index, member)
+          redis.call('ZREM', expiry, member)
+          index_tidy(index, expiry)
+        end
         -- { locked, retry_ms, ip_included, user_included }
         local function decide(ip, user, dis_ip, dis_user, and_mode)
           local manual = {}
@@ -59,7 +112,7 @@ enum RedisScripts {
         """
 
     /// KEYS: blocked ip, blocked user ('' when none). ARGV: disable ip, disable user, AND mode.
-    static let check = RedisScript(prelude + """
+    static let check = RedisScript("#!lua flags=no-writes\n" + prelude + """
         return decide(block_state(KEYS[1]), block_state(KEYS[2]), ARGV[1] == '1', ARGV[2] == '1', ARGV[3] == '1')
         """)
 
@@ -69,7 +122,7 @@ enum RedisScripts {
     /// KEYS: blocked ip, blocked user, failed ip, failed user, inflight ip, inflight user ('' when no username),
     /// spray ip. ARGV: disable ip, disable user, AND mode, ip limit, user limit, reservation id, slot ms, spray limit.
     /// Returns { state (0 admitted, 1 locked, 2 busy), retry_ms, ip_included, user_included }.
-    static let admit = RedisScript(prelude + """
+    static let admit = RedisScript("#!lua\n" + prelude + """
         local dis_ip, dis_user, and_mode = ARGV[1] == '1', ARGV[2] == '1', ARGV[3] == '1'
         local ip_s, user_s = block_state(KEYS[1]), block_state(KEYS[2])
         local d = decide(ip_s, user_s, dis_ip, dis_user, and_mode)
@@ -109,23 +162,24 @@ enum RedisScripts {
         """)
 
     /// KEYS: inflight. Returns the number of live slots.
-    static let inFlight = RedisScript(prelude + """
+    static let inFlight = RedisScript("#!lua flags=no-writes\n" + prelude + """
         return redis.call('ZCOUNT', KEYS[1], '(' .. now_ms(), '+inf')
         """)
 
     /// KEYS: inflight ip, inflight user. ARGV: reservation id.
     static let release = RedisScript("""
+        #!lua flags=allow-oom
         redis.call('ZREM', KEYS[1], ARGV[1])
         if KEYS[2] ~= '' then redis.call('ZREM', KEYS[2], ARGV[1]) end
         return 1
         """)
 
     /// KEYS: failed ip, blocked ip, history ip, failed user, blocked user, history user, pair, index ip, index user,
-    /// inflight ip, inflight user, spray ip.
+    /// inflight ip, inflight user, spray ip, expiry ip, expiry user.
     /// ARGV: ip limit, user limit, attempt ms, history ms, disable ip, disable user, has user, own reset, AND mode,
     /// ip member, user member, reservation id ('' = none), jitter ms, spray limit, spray window ms, cool-offs in ms...
     /// Returns { locked, retry_ms, ip_included, user_included, ip_failures, user_failures, ip_newly, user_newly }.
-    static let recordFailure = RedisScript(prelude + """
+    static let recordFailure = RedisScript("#!lua\n" + prelude + """
         local attempt_ms = tonumber(ARGV[3])
         local history_ms = tonumber(ARGV[4])
         local cooloffs = {}
@@ -150,9 +204,15 @@ enum RedisScripts {
           redis.call('ZADD', history, now, now .. ':' .. tag .. ':' .. lockouts)
           redis.call('ZREMRANGEBYRANK', history, 0, -(#cooloffs + 1))
         end
-        local function remember(history, index, member)
-          if history_ms > 0 then redis.call('PEXPIRE', history, history_ms) end
-          redis.call('ZADD', index, 0, member)
+        -- Keeps the lockout history for the window (or, with no window, as long as the block) and lists the block.
+        local function remember(blocked, history, index, expiry, member)
+          if history_ms > 0 then
+            redis.call('PEXPIRE', history, history_ms)
+          else
+            local ttl = redis.call('PTTL', blocked)
+            if ttl > 0 then redis.call('PEXPIRE', history, ttl) end
+          end
+          index_put(index, expiry, member, blocked)
         end
         local function count(key)
           local n = redis.call('INCR', key)
@@ -160,7 +220,7 @@ enum RedisScripts {
           return n
         end
         -- Returns failures, crossed, newly blocked.
-        local function fail(failed, blocked, history, index, member, limit)
+        local function fail(failed, blocked, history, index, expiry, member, limit)
           local n = count(failed)
           if n <= limit then return n, false, false end
           redis.call('ZREMRANGEBYSCORE', history, '-inf', now - history_ms)
@@ -173,17 +233,17 @@ enum RedisScripts {
             lock_out(blocked, history, lockouts, 'a', n)
             newly = true
           end
-          remember(history, index, member)
+          remember(blocked, history, index, expiry, member)
           return n, true, newly
         end
         local dis_ip, dis_user = ARGV[5] == '1', ARGV[6] == '1'
         local has_user, own, and_mode = ARGV[7] == '1', ARGV[8] == '1', ARGV[9] == '1'
         local ip_n, user_n, ip_x, user_x, ip_new, user_new = 0, 0, false, false, false, false
         if not dis_ip then
-          ip_n, ip_x, ip_new = fail(KEYS[1], KEYS[2], KEYS[3], KEYS[8], ARGV[10], tonumber(ARGV[1]))
+          ip_n, ip_x, ip_new = fail(KEYS[1], KEYS[2], KEYS[3], KEYS[8], KEYS[13], ARGV[10], tonumber(ARGV[1]))
         end
         if has_user and not dis_user then
-          user_n, user_x, user_new = fail(KEYS[4], KEYS[5], KEYS[6], KEYS[9], ARGV[11], tonumber(ARGV[2]))
+          user_n, user_x, user_new = fail(KEYS[4], KEYS[5], KEYS[6], KEYS[9], KEYS[14], ARGV[11], tonumber(ARGV[2]))
           if own and not dis_ip then count(KEYS[7]) end
         end
         local spray_limit = tonumber(ARGV[14])
@@ -204,7 +264,7 @@ enum RedisScripts {
             elseif not existing then
               redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - history_ms)
               lock_out(KEYS[2], KEYS[3], redis.call('ZCARD', KEYS[3]), 's', 's')
-              remember(KEYS[3], KEYS[8], ARGV[10])
+              remember(KEYS[2], KEYS[3], KEYS[8], KEYS[13], ARGV[10])
               ip_new = true
               spray_x = true
             end
@@ -226,10 +286,11 @@ enum RedisScripts {
         return result
         """)
 
-    /// KEYS: failed user, blocked user, failed ip, blocked ip, pair, index ip, index user, inflight ip, inflight user.
+    /// KEYS: failed user, blocked user, failed ip, blocked ip, pair, index ip, index user, inflight ip, inflight user,
+    /// expiry ip, expiry user.
     /// ARGV: reset mode (all/own/username), AND mode, has user, ip member, user member, reservation id ('' = none).
     /// Returns { user_unblocked, ip_unblocked }.
-    static let recordSuccess = RedisScript(prelude + """
+    static let recordSuccess = RedisScript("#!lua flags=allow-oom\n" + prelude + """
         local user_un, ip_un = 0, 0
         if ARGV[6] ~= '' then
           redis.call('ZREM', KEYS[8], ARGV[6])
@@ -238,12 +299,12 @@ enum RedisScripts {
         if ARGV[3] == '1' then
           user_un = redis.call('DEL', KEYS[2])
           redis.call('DEL', KEYS[1])
-          redis.call('ZREM', KEYS[7], ARGV[5])
+          if user_un == 1 then index_drop(KEYS[7], KEYS[11], ARGV[5]) end
         end
         if ARGV[1] == 'all' and ARGV[2] ~= '1' then
           ip_un = redis.call('DEL', KEYS[4])
           redis.call('DEL', KEYS[3])
-          redis.call('ZREM', KEYS[6], ARGV[4])
+          if ip_un == 1 then index_drop(KEYS[6], KEYS[10], ARGV[4]) end
         elseif ARGV[1] == 'own' and ARGV[3] == '1' then
           local own = tonumber(redis.call('GET', KEYS[5]) or '0')
           redis.call('DEL', KEYS[5])
@@ -255,25 +316,25 @@ enum RedisScripts {
         return { user_un, ip_un }
         """)
 
-    /// KEYS: blocked, index. ARGV: ms (0 = permanent), member. Returns 1 when the key was not blocked.
-    static let block = RedisScript("""
+    /// KEYS: blocked, index, expiry. ARGV: ms (0 = permanent), member. Returns 1 when the key was not blocked.
+    static let block = RedisScript("#!lua\n" + prelude + """
         local existed = redis.call('EXISTS', KEYS[1])
         if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[1], 'm', 'PX', ARGV[1]) else redis.call('SET', KEYS[1], 'm') end
-        redis.call('ZADD', KEYS[2], 0, ARGV[2])
+        index_put(KEYS[2], KEYS[3], ARGV[2], KEYS[1])
         return 1 - existed
         """)
 
-    /// KEYS: failed, blocked, index, spray. ARGV: member. Returns 1 when the key was blocked.
-    static let unblock = RedisScript("""
+    /// KEYS: failed, blocked, index, spray, expiry. ARGV: member. Returns 1 when the key was blocked.
+    static let unblock = RedisScript("#!lua flags=allow-oom\n" + prelude + """
         local existed = redis.call('DEL', KEYS[2])
         redis.call('DEL', KEYS[1], KEYS[4])
-        redis.call('ZREM', KEYS[3], ARGV[1])
+        index_drop(KEYS[3], KEYS[5], ARGV[1])
         return existed
         """)
 
-    /// KEYS: index. ARGV: blocked-key prefix, history-key prefix, cursor ('' = start), limit, history ms.
+    /// KEYS: index, expiry. ARGV: blocked-key prefix, history-key prefix, cursor ('' = start), limit, history ms.
     /// Returns { next_cursor, member, ttl, manual, lockouts, member, … }; lapsed members are dropped from the index.
-    static let blocks = RedisScript(prelude + """
+    static let blocks = RedisScript("#!lua\n" + prelude + """
         local limit = tonumber(ARGV[4])
         local start = '-'
         if ARGV[3] ~= '' then start = '(' .. ARGV[3] end
@@ -302,6 +363,7 @@ enum RedisScripts {
               end
             else
               redis.call('ZREM', KEYS[1], member)
+              redis.call('ZREM', KEYS[2], member)
             end
           end
         end
@@ -310,7 +372,7 @@ enum RedisScripts {
         """)
 
     /// KEYS: failed, blocked, history. ARGV: history ms. Returns { failures, block value or '', ttl, lockouts }.
-    static let state = RedisScript(prelude + """
+    static let state = RedisScript("#!lua\n" + prelude + """
         local now = now_ms()
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[1]))
         local b = block_state(KEYS[2])
