@@ -39,6 +39,12 @@ public enum DemoApp {
         try await app.autoMigrate()
 
         app.sessions.use(.fluent)
+        // Session cookies: not readable by scripts, not sent on cross-site POSTs, and Secure over TLS (added per
+        // request by SecureCookiesMiddleware, which wraps the sessions middleware).
+        app.sessions.configuration.cookieFactory = { id in
+            HTTPCookies.Value(string: id.string, path: "/", isSecure: false, isHTTPOnly: true, sameSite: .lax)
+        }
+        app.middleware.use(SecureCookiesMiddleware())
         app.middleware.use(app.sessions.middleware)
         if settings.sha256Passwords {
             app.passwords.use { _ in LoadTestHasher() }

@@ -25,23 +25,21 @@ extension DemoApp {
         // bare403 puts a middleware in front that answers 403 at once: the floor for the lockout path.
         let protected = app.storage[SettingsKey.self]?.protection ?? true
         let logins: any RoutesBuilder = app.storage[SettingsKey.self]?.bare403 == true ? app.grouped(Bare403Middleware()) : app
+        // One reading: Defender decodes the credentials once, with Vapor's decoder for the request's media type,
+        // counts that username, and the handler checks the password of exactly that username.
         logins.post("login") { req async throws -> Response in
-            try await watch(req, protected) { username in
-                guard let user = try await authenticate(req, username: username, password: req.defender.formField("password")) else {
+            try await watch(req, protected, LoginForm.self) { form in
+                guard let user = try await authenticate(req, username: form.username, password: form.password) else {
                     return loginPage(req, status: .unauthorized, error: "Please enter a correct username and password.")
                 }
-                req.auth.login(user)
-                req.session.authenticate(user)
-                return found(safeNext(req.defender.formField("next")) ?? "/")
+                try await startSession(req, for: user)
+                return found(safeNext(form.next) ?? "/")
             }
         }
 
         logins.post("api", "login") { req async throws -> Response in
-            try await watch(req, protected, outcome: .status(.unauthorized), format: .json) { username in
-                guard let body = try? req.content.decode(APILogin.self) else {
-                    return problem(.badRequest, "Send a JSON object {\"username\": …, \"password\": …}.")
-                }
-                guard let user = try await authenticate(req, username: username ?? body.username, password: body.password) else {
+            try await watch(req, protected, APILogin.self, outcome: .status(.unauthorized), format: .json) { body in
+                guard let user = try await authenticate(req, username: body.username, password: body.password) else {
                     return problem(.unauthorized, "Invalid username or password.")
                 }
                 return try await APIUser(username: user.username).encodeResponse(for: req)
@@ -77,6 +75,7 @@ extension DemoApp {
 
         DefenderAdmin(authorize: adminAccess).register(on: sessions)
 
+        // The session is deleted (its cookie expired): a later login starts a new one.
         sessions.post("logout") { req async throws -> Response in
             req.auth.logout(User.self)
             req.session.destroy()
@@ -98,13 +97,31 @@ extension DemoApp {
         }
     }
 
-    /// `watchLogin`, or the bare handler when protection is off (the username read the same cheap way).
-    static func watch(
-        _ req: Request, _ protected: Bool, outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
-        _ handler: @Sendable (String?) async throws -> Response
+    /// `watchLogin` with the credentials Defender decodes, or — protection off — the same decode and handler
+    /// without Defender.
+    static func watch<Credentials: LoginFields>(
+        _ req: Request, _ protected: Bool, _ type: Credentials.Type, outcome: LoginOutcome = .redirectMeansSuccess,
+        format: LockoutResponseFormat = .automatic, _ handler: @Sendable (Credentials) async throws -> Response
     ) async throws -> Response {
-        guard protected else { return try await handler(format == .json ? nil : req.defender.formField("username")) }
-        return try await req.defender.watchLogin(outcome: outcome, format: format, handler)
+        guard protected else {
+            guard let credentials = try await req.defender.credentials(Credentials.self) else {
+                return problem(.badRequest, "The login request could not be read.")
+            }
+            return try await handler(credentials)
+        }
+        return try await req.defender.watchLogin(type, username: \.username, outcome: outcome, format: format, handler)
+    }
+
+    /// Logs `user` in on a new session id. The id the client came with (which someone else may have planted)
+    /// is deleted with its data, so it never becomes an authenticated session.
+    static func startSession(_ req: Request, for user: User) async throws {
+        if let old = req.session.id {
+            try await req.application.sessions.driver.deleteSession(old, for: req).get()
+            req.session.id = nil
+        }
+        req.session.data = SessionData()
+        req.auth.login(user)
+        req.session.authenticate(user)
     }
 
     /// Administrators: a signed-in `--admin` user, or admin HTTP Basic credentials, which Defender protects like
@@ -223,7 +240,20 @@ public struct PasswordResetOutboxHandle: Sendable {
     func request(for username: String, exists: Bool) async { await outbox.request(for: username, exists: exists) }
 }
 
-struct APILogin: Content {
+/// What a login request carries; Defender counts `username` and the handler checks it.
+protocol LoginFields: Decodable, Sendable {
+    var username: String? { get }
+}
+
+/// `POST /login`: the form's fields (any media type Vapor decodes; the browser sends URL-encoded).
+struct LoginForm: Content, LoginFields {
+    var username: String?
+    var password: String?
+    var next: String?
+}
+
+/// `POST /api/login`.
+struct APILogin: Content, LoginFields {
     var username: String?
     var password: String?
 }
@@ -258,7 +288,7 @@ enum HTML {
 /// The demo's Prometheus registry.
 struct MetricsRegistryKey: StorageKey { typealias Value = PrometheusCollectorRegistry }
 
-/// `DEMO_PROTECTION=bare403`: reads the username (a scan of the body, as Defender does) and answers `403` with the
+/// `DEMO_PROTECTION=bare403`: reads the username (one decode of the body, as Defender does) and answers `403` with the
 /// same headers and page as Defender's lockout, without any store, hash or database: what answering a blocked
 /// request costs at the least, so that the load test measures only the cost of deciding.
 struct Bare403Middleware: AsyncMiddleware {
@@ -270,7 +300,8 @@ struct Bare403Middleware: AsyncMiddleware {
         """
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let username = request.defender.formField("username")
+        // The username read as Defender reads it: one decode with Vapor's decoder.
+        let username = try await request.defender.credentials(LoginForm.self)?.username
         var headers = HTTPHeaders()
         headers.add(name: .cacheControl, value: "no-store")
         headers.add(name: .retryAfter, value: username == nil ? "300" : "299")

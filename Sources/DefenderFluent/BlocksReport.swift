@@ -17,10 +17,20 @@ public struct BlocksReport: Content, Equatable {
             self.manual = manual
             self.lockouts = lockouts
         }
+
+        /// `secondsLeft` is written as `null` when permanent, never left out (DESIGN §5).
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(ip, forKey: .ip)
+            try container.encode(secondsLeft, forKey: .secondsLeft)
+            try container.encode(manual, forKey: .manual)
+            try container.encode(lockouts, forKey: .lockouts)
+        }
     }
 
     public struct UsernameBlock: Codable, Equatable, Sendable {
         public var username: String
+        /// `nil`: permanent.
         public var secondsLeft: Int?
         public var manual: Bool
         public var lockouts: Int
@@ -30,6 +40,15 @@ public struct BlocksReport: Content, Equatable {
             self.secondsLeft = secondsLeft
             self.manual = manual
             self.lockouts = lockouts
+        }
+
+        /// `secondsLeft` is written as `null` when permanent, never left out (DESIGN §5).
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(username, forKey: .username)
+            try container.encode(secondsLeft, forKey: .secondsLeft)
+            try container.encode(manual, forKey: .manual)
+            try container.encode(lockouts, forKey: .lockouts)
         }
     }
 

@@ -199,6 +199,19 @@ public struct DefenderAdmin: Sendable {
             path_info = attempt.pathInfo
             login_valid = attempt.loginValid
         }
+
+        /// Every column is written, `null` included (an empty username is `null`, not a missing field).
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(attempt_time, forKey: .attempt_time)
+            try container.encode(username, forKey: .username)
+            try container.encode(ip_address, forKey: .ip_address)
+            try container.encode(user_agent, forKey: .user_agent)
+            try container.encode(http_accept, forKey: .http_accept)
+            try container.encode(path_info, forKey: .path_info)
+            try container.encode(login_valid, forKey: .login_valid)
+        }
     }
 
     private func guarded(_ req: Request, post: Bool = false, _ body: () async throws -> Response) async throws -> Response {

@@ -80,7 +80,7 @@ extension DefenderRequest {
         case (let json?, let html?): return json < html
         case (.some, nil): return true
         case (nil, .some): return false
-        case (nil, nil): return request.headers.first(name: .contentType).map(UsernameReader.isJSONMediaType) ?? false
+        case (nil, nil): return request.headers.first(name: .contentType).map(MediaType.isJSON) ?? false
         }
     }
 

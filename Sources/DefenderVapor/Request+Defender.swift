@@ -40,7 +40,8 @@ public struct DefenderRequest: Sendable {
     }
 
     /// The client, resolved once per request (see ``ClientIPResolver``).
-    /// - Throws: `400 Bad Request` when a trusted proxy forwarded a header whose client entry is not an address.
+    /// - Throws: ``DefenderError`` with ``DefenderError/Code/malformedForwardingHeader`` (answered `400`) when a
+    ///   trusted proxy forwarded a header whose client entry is not an address.
     public func client() throws -> ClientAddress {
         let state = self.state
         if let cached = state.withLockedValue({ $0.client }) { return cached }
@@ -51,16 +52,16 @@ public struct DefenderRequest: Sendable {
         do {
             client = try resolver.resolve(peer: peer) { name in headers[name] }
         } catch {
-            throw Abort(.badRequest, reason: "The forwarding header does not hold a client address.")
+            throw DefenderError(.malformedForwardingHeader, "The forwarding header does not hold a client address.")
         }
         state.withLockedValue { $0.client = client }
         return client
     }
 
-    /// The submitted username, read once per request from the app's extractor or the configured source.
-    ///
-    /// Form bodies are scanned for the one field instead of decoded whole. Bodies that are not the expected
-    /// type, invalid JSON and missing fields give `nil` (no username: only the IP is counted).
+    /// The submitted username, read once per request: from the app's extractor, a path parameter, or the body
+    /// field ``DefenderConfiguration/usernameFormField`` read with the app's own content decoder for the
+    /// request's media type (the reading `req.content.decode` gives). A body that does not decode, a missing
+    /// field and a value that is not a string give `nil`: no username, only the IP is counted.
     public func username() async throws -> String? {
         let state = self.state
         if let cached = state.withLockedValue({ $0.username }) { return cached }
@@ -71,7 +72,7 @@ public struct DefenderRequest: Sendable {
         } else {
             // The engine is a class: read the two settings through it, without copying the configuration.
             let engine = try engine()
-            username = UsernameReader.read(engine.configuration.usernameSource, field: engine.configuration.usernameFormField, from: request)
+            username = try await readUsername(engine.configuration.usernameSource, field: engine.configuration.usernameFormField)
         }
         state.withLockedValue { $0.username = .some(username) }
         return username
@@ -226,12 +227,6 @@ public struct DefenderRequest: Sendable {
         state.withLockedValue { $0.username = .some(username) }
     }
 
-    /// The value of one URL-encoded form field of the body, found by scanning the bytes (no full decode).
-    public func formField(_ name: String) -> String? {
-        guard let body = request.body.data else { return nil }
-        return FormFieldScanner.value(of: name, in: body)
-    }
-
 }
 
 extension IPAddress {
@@ -248,5 +243,18 @@ extension IPAddress {
         case .unixDomainSocket:
             return nil
         }
+    }
+}
+
+extension DefenderRequest {
+    /// Whether the client reached the site over TLS: the server itself speaks TLS, or — with
+    /// ``DefenderConfiguration/behindReverseProxy`` and from a trusted proxy only — the proxy says so with
+    /// `X-Forwarded-Proto: https` or `Forwarded: proto=https` (the nearest proxy's entry). Cookies set for such
+    /// a request should be `Secure`. A header from an untrusted peer is ignored, as for the client address.
+    public var isSecure: Bool {
+        if request.application.http.server.configuration.tlsConfiguration != nil { return true }
+        guard let engine = try? engine() else { return false }
+        let headers = request.headers
+        return engine.resolver.forwardedHTTPS(peer: request.remoteAddress.flatMap(IPAddress.init(socketAddress:))) { headers[$0] }
     }
 }

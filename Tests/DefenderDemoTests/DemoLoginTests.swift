@@ -166,7 +166,9 @@ import VaporTesting
             #expect(invalidUTF8.status == .unauthorized)
             let rawNonUTF8 = try await demo.send(.POST, "/login", body: ByteBuffer(bytes: [0xC3, 0x28, 0xFF]), contentType: "application/x-www-form-urlencoded")
             #expect(rawNonUTF8.status == .unauthorized)
-            #expect(try await demo.post("/login", body: "username=alice&password=secret1", contentType: "text/plain").status == .found)
+            // One reading: a form sent as text/plain is not a form to Vapor's decoders, so it names nobody: counted
+            // against the IP, refused with 400, the password never checked.
+            #expect(try await demo.post("/login", body: "username=alice&password=secret1", contentType: "text/plain").status == .badRequest)
             #expect(try await demo.post("/login", body: "{\"username\":\"alice\"}", contentType: "application/json").status == .unauthorized)
             for header in ["garbage", "1.2.3.4, unknown", "[::1", "1.2.3.4:99999x", String(repeating: "1.1.1.1,", count: 200)] {
                 #expect(try await demo.login("alice", "secret1", forwardedFor: header).status == .badRequest, "\(header.prefix(20))")

@@ -18,10 +18,10 @@ import Testing
 
     @Test func jsonMediaTypes() {
         for yes in ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/problem+json", "application/vnd.api+JSON ;x=1", "text/json\t"] {
-            #expect(UsernameReader.isJSONMediaType(yes), "\(yes)")
+            #expect(MediaType.isJSON(yes), "\(yes)")
         }
         for no in ["application/x-www-form-urlencoded", "text/plain", "", "json", "application/jsonp", "application/json-seq", "multipart/form-data; boundary=json"] {
-            #expect(!UsernameReader.isJSONMediaType(no), "\(no)")
+            #expect(!MediaType.isJSON(no), "\(no)")
         }
     }
 

@@ -235,16 +235,9 @@ public final class Defender: Sendable {
             await accessLog?.record(AccessAttemptRecord(attempt, valid: false))
             return FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)
         }
-        var result: FailureResult
-        if Task.isCancelled {
-            let (store, policy, metrics) = (self.store, self.policy, self.metrics)
-            result = try await Self.uncancelled {
-                try await metrics.time(metrics.storeRecordFailure) {
-                    try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
-                }
-            }
-        } else {
-            result = try await metrics.time(metrics.storeRecordFailure) {
+        let (store, policy, metrics) = (self.store, self.policy, self.metrics)
+        var result = try await Self.uncancelled {
+            try await metrics.time(metrics.storeRecordFailure) {
                 try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
             }
         }
@@ -276,16 +269,9 @@ public final class Defender: Sendable {
             await accessLog?.record(AccessAttemptRecord(attempt, valid: true))
             return
         }
-        let unblocked: [DefenderKey]
-        if Task.isCancelled {
-            let (store, policy, metrics) = (self.store, self.policy, self.metrics)
-            unblocked = try await Self.uncancelled {
-                try await metrics.time(metrics.storeRecordSuccess) {
-                    try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
-                }
-            }
-        } else {
-            unblocked = try await metrics.time(metrics.storeRecordSuccess) {
+        let (store, policy, metrics) = (self.store, self.policy, self.metrics)
+        let unblocked = try await Self.uncancelled {
+            try await metrics.time(metrics.storeRecordSuccess) {
                 try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
             }
         }
@@ -302,9 +288,10 @@ public final class Defender: Sendable {
         try await Self.uncancelled { try await store.release(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation) }
     }
 
-    /// Runs a store step that must happen even in a cancelled task (a cancelled Redis command is written, but
-    /// its reply, and the EVAL retry after NOSCRIPT, would be dropped) in an unstructured task, which the
-    /// caller's cancellation does not reach.
+    /// Runs a store step that must happen even if the caller is cancelled — on entry or while the step is in
+    /// flight (a cancelled Redis command is written, but its reply, and the EVAL retry after NOSCRIPT, would be
+    /// dropped) — in an unstructured task, which the caller's cancellation never reaches. Every record and
+    /// release goes through here.
     static func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         try await Task { try await operation() }.value
     }

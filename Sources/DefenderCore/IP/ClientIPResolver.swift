@@ -79,6 +79,24 @@ public struct ClientIPResolver: Sendable {
         return client(leftmost)
     }
 
+    /// Whether a trusted proxy says the client's request came over HTTPS: `X-Forwarded-Proto: https` or
+    /// `Forwarded: proto=https` (the nearest proxy's entry), believed only with ``behindReverseProxy`` and from a
+    /// trusted peer, as the client address is.
+    /// - Parameters:
+    ///   - peer: the socket peer; `nil` for a Unix-domain socket (counted as loopback).
+    ///   - headerValues: the request's values of a header, by name.
+    public func forwardedHTTPS(peer: IPAddress?, headerValues: (String) -> [String]) -> Bool {
+        guard behindReverseProxy, isTrusted(peer ?? .v4(0x7F00_0001)) else { return false }
+        if let proto = headerValues("X-Forwarded-Proto").last?.split(separator: ",").last {
+            return proto.trimmingASCIIWhitespace().lowercased() == "https"
+        }
+        guard let forwarded = headerValues("Forwarded").last?.split(separator: ",").last else { return false }
+        return forwarded.split(separator: ";").contains { parameter in
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingASCIIWhitespace().lowercased() }
+            return pair.count == 2 && pair[0] == "proto" && pair[1].filter { $0 != "\"" } == "https"
+        }
+    }
+
     /// Whether an address belongs to a trusted proxy.
     public func isTrusted(_ address: IPAddress) -> Bool {
         trustedProxies.contains { $0.contains(address) }

@@ -1,0 +1,119 @@
+import Vapor
+
+/// One reading of a login's credentials.
+///
+/// The username Defender counts must be the username whose password is checked, for every request the app
+/// accepts. So Defender reads the credentials once, with the application's own content decoders (Vapor's
+/// `ContentConfiguration` for the request's media type: JSON, URL-encoded forms, multipart, or whatever the app
+/// registered), and hands the handler exactly what it read. There is no second parser, byte scan or fallback
+/// that could read another name from the same bytes.
+extension DefenderRequest {
+    /// Runs a login handler under protection, with the credentials decoded once by Defender.
+    ///
+    /// The body is decoded as `Credentials` with the app's content decoder for the request's media type
+    /// (`req.content.decode`), the username at `username` is the one counted, and the handler receives the
+    /// decoded value: check the password of `credentials[keyPath: username]` and nothing else. A body that
+    /// cannot be decoded as `Credentials` (another media type, invalid JSON, a missing required field) names
+    /// no username: a `POST` is counted against the client IP as a failed login, the handler is not called,
+    /// and the answer is `400 Bad Request` (problem+json for JSON clients), or the lockout response once the
+    /// IP is over its limit. Everything else is as ``watchLogin(outcome:format:_:)``.
+    ///
+    /// ```swift
+    /// struct LoginForm: Content { var username: String; var password: String }
+    ///
+    /// app.post("login") { req async throws -> Response in
+    ///     try await req.defender.watchLogin(LoginForm.self, username: \.username) { form in
+    ///         guard try await checkPassword(username: form.username, password: form.password, on: req) else {
+    ///             return Response(status: .unauthorized)
+    ///         }
+    ///         return req.redirect(to: "/")
+    ///     }
+    /// }
+    /// ```
+    /// - Parameters:
+    ///   - credentials: the type the app decodes its login requests as.
+    ///   - username: where the username is in it.
+    ///   - outcome: how to tell a failed login from a successful one.
+    ///   - format: the format of the lockout and `400` responses.
+    ///   - handler: the login handler; it receives the decoded credentials.
+    /// - Throws: as ``watchLogin(outcome:format:_:)``; `413` when the body is over the routes' maximum size.
+    public func watchLogin<Credentials: Decodable & Sendable>(
+        _ credentials: Credentials.Type, username: KeyPath<Credentials, String>,
+        outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
+        _ handler: @Sendable (Credentials) async throws -> Response
+    ) async throws -> Response {
+        try await watchLogin(credentials, reading: { $0[keyPath: username] }, outcome: outcome, format: format, handler)
+    }
+
+    /// Runs a login handler under protection, with the credentials decoded once by Defender; the username may
+    /// be absent (`nil` or empty: only the IP is counted). See ``watchLogin(_:username:outcome:format:_:)-(_,KeyPath<Credentials,String>,_,_,_)``.
+    public func watchLogin<Credentials: Decodable & Sendable>(
+        _ credentials: Credentials.Type, username: KeyPath<Credentials, String?>,
+        outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
+        _ handler: @Sendable (Credentials) async throws -> Response
+    ) async throws -> Response {
+        try await watchLogin(credentials, reading: { $0[keyPath: username] }, outcome: outcome, format: format, handler)
+    }
+
+    private func watchLogin<Credentials: Decodable & Sendable>(
+        _: Credentials.Type, reading username: (Credentials) -> String?, outcome: LoginOutcome, format: LockoutResponseFormat,
+        _ handler: @Sendable (Credentials) async throws -> Response
+    ) async throws -> Response {
+        guard let credentials = try await self.credentials(Credentials.self) else {
+            // Nobody can be authenticated from this request: counted against the IP alone, never checked.
+            cacheUsername(nil)
+            let lockout = request.method == .POST
+                ? try await throttle(username: .some(nil)) : try await engine().lockout(ip: client(), username: nil)
+            if let lockout { return try await lockoutResponse(lockout, format: format) }
+            return unreadableCredentials(format: format)
+        }
+        cacheUsername(username(credentials))
+        return try await watchLogin(outcome: outcome, format: format) { _ in try await handler(credentials) }
+    }
+
+    /// The request body decoded as `Credentials` with the app's content decoder for its media type, or `nil`
+    /// when it cannot be (no body, another media type, a shape that does not decode).
+    /// - Throws: `413 Payload Too Large` when a streamed body is over the routes' maximum body size.
+    public func credentials<Credentials: Decodable>(_: Credentials.Type) async throws -> Credentials? {
+        try await collectBody()
+        return try? request.content.decode(Credentials.self)
+    }
+
+    /// One string field of the request body (such as `password` or `next`), read with the app's content decoder
+    /// for the request's media type — the same reading as `req.content.decode` — or `nil` when there is none.
+    public func formField(_ name: String) -> String? {
+        guard request.body.data != nil else { return nil }
+        return (try? request.content.get(String?.self, at: name)) ?? nil
+    }
+
+    /// The username from ``DefenderConfiguration/usernameSource``: a path parameter, or the body field
+    /// ``DefenderConfiguration/usernameFormField`` read with the app's content decoder.
+    func readUsername(_ source: UsernameSource, field: String) async throws -> String? {
+        if let parameter = source.parameter { return request.parameters.get(parameter) }
+        try await collectBody()
+        return formField(field)
+    }
+
+    /// Collects a streamed body (middleware mode runs before the route collects it), so that Defender and the
+    /// handler read the same bytes; a body that arrived whole is left alone.
+    func collectBody() async throws {
+        guard request.body.data == nil else { return }
+        _ = try await request.body.collect(max: request.application.routes.defaultMaxBodySize.value).get()
+    }
+
+    /// `400 Bad Request` for a login whose credentials cannot be read, in the route's format.
+    func unreadableCredentials(format: LockoutResponseFormat) -> Response {
+        let detail = "The login request could not be read: send the username and password in the form or JSON the site expects."
+        if format == .json || (format == .automatic && wantsJSON) { return ProblemDetails.response(.badRequest, detail) }
+        var headers = HTTPHeaders()
+        headers.contentType = .html
+        headers.add(name: .cacheControl, value: "no-store")
+        let page = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Bad request</title></head>
+            <body><h1>Bad request</h1><p>\(detail)</p></body></html>
+
+            """
+        return Response(status: .badRequest, headers: headers, body: .init(string: page))
+    }
+}
