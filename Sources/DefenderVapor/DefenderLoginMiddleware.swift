@@ -11,8 +11,10 @@ import Vapor
 /// its response is classified by `outcome`; other methods on those paths are only checked for a lock; other
 /// paths pass through untouched.
 public struct DefenderLoginMiddleware: AsyncMiddleware {
-    /// The protected paths, compared exactly (a trailing slash ignored).
+    /// The protected paths, compared with the path of the route a request is routed to (so every spelling the
+    /// router accepts — repeated or trailing slashes, another case when routing ignores case — is protected).
     public let paths: Set<String>
+    let lowercasedPaths: Set<String>
     let outcome: LoginOutcome
     let format: LockoutResponseFormat
 
@@ -22,16 +24,28 @@ public struct DefenderLoginMiddleware: AsyncMiddleware {
     ///   - format: the lockout response's format.
     public init(paths: [String], outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic) {
         self.paths = Set(paths.map(Self.normalize))
+        self.lowercasedPaths = Set(self.paths.map { $0.lowercased() })
         self.outcome = outcome
         self.format = format
     }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        guard paths.contains(Self.normalize(request.url.path)) else { return try await next.respond(to: request) }
+        // The route the router chose, not the URL's spelling: `/login//` or `/LOGIN` (case-insensitive routing)
+        // reach the same handler and must be protected the same way.
+        let caseInsensitive = request.application.routes.caseInsensitive
+        guard let route = request.route,
+            (caseInsensitive ? lowercasedPaths : paths).contains(Self.path(of: route, caseInsensitive: caseInsensitive))
+        else { return try await next.respond(to: request) }
         return try await request.defender.watchLogin(outcome: outcome, format: format) { _ in try await next.respond(to: request) }
     }
 
     static func normalize(_ path: String) -> String {
-        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
+
+    /// A route's registered path, as `paths` are written (`/users/:name/login`).
+    static func path(of route: Route, caseInsensitive: Bool) -> String {
+        let path = "/" + route.path.map(\.description).joined(separator: "/")
+        return caseInsensitive ? path.lowercased() : path
     }
 }

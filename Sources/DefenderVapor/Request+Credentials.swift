@@ -14,9 +14,10 @@ extension DefenderRequest {
     /// (`req.content.decode`), the username at `username` is the one counted, and the handler receives the
     /// decoded value: check the password of `credentials[keyPath: username]` and nothing else. A body that
     /// cannot be decoded as `Credentials` (another media type, invalid JSON, a missing required field) names
-    /// no username: a `POST` is counted against the client IP as a failed login, the handler is not called,
+    /// no username: it is counted against the client IP as a failed login, the handler is not called,
     /// and the answer is `400 Bad Request` (problem+json for JSON clients), or the lockout response once the
-    /// IP is over its limit. Everything else is as ``watchLogin(outcome:format:_:)``.
+    /// IP is over its limit. Every method is a counted attempt (the handler is handed credentials to check, so a
+    /// `GET` or `HEAD` of the route is one too); everything else is as ``watchLogin(outcome:format:_:)``.
     ///
     /// ```swift
     /// struct LoginForm: Content { var username: String; var password: String }
@@ -62,13 +63,12 @@ extension DefenderRequest {
         guard let credentials = try await self.credentials(Credentials.self) else {
             // Nobody can be authenticated from this request: counted against the IP alone, never checked.
             cacheUsername(nil)
-            let lockout = request.method == .POST
-                ? try await throttle(username: .some(nil)) : try await engine().lockout(ip: client(), username: nil)
-            if let lockout { return try await lockoutResponse(lockout, format: format) }
+            if let lockout = try await throttle(username: .some(nil)) { return try await lockoutResponse(lockout, format: format) }
             return unreadableCredentials(format: format)
         }
         cacheUsername(username(credentials))
-        return try await watchLogin(outcome: outcome, format: format) { _ in try await handler(credentials) }
+        // Every method counts: a handler handed credentials checks them (a GET or HEAD route is no exception).
+        return try await watch(countingEveryMethod: true, outcome: outcome, format: format) { _ in try await handler(credentials) }
     }
 
     /// The request body decoded as `Credentials` with the app's content decoder for its media type, or `nil`
@@ -81,9 +81,13 @@ extension DefenderRequest {
 
     /// One string field of the request body (such as `password` or `next`), read with the app's content decoder
     /// for the request's media type — the same reading as `req.content.decode` — or `nil` when there is none.
+    ///
+    /// The field is decoded through `req.content.decode` itself (not `content.get(at:)`, which Vapor routes through
+    /// another decoder entry point that custom decoders, JSON5 on Linux and key strategies treat differently), so
+    /// it is exactly the field a `Decodable` with that coding key reads.
     public func formField(_ name: String) -> String? {
         guard request.body.data != nil else { return nil }
-        return (try? request.content.get(String?.self, at: name)) ?? nil
+        return BodyField.$name.withValue(name) { (try? request.content.decode(BodyField.self))?.value }
     }
 
     /// The username from ``DefenderConfiguration/usernameSource``: a path parameter, or the body field
@@ -115,5 +119,23 @@ extension DefenderRequest {
 
             """
         return Response(status: .badRequest, headers: headers, body: .init(string: page))
+    }
+}
+
+/// One string field of a body, decoded as the app's own `Decodable` types are (the field named by a task-local,
+/// since a `Decodable` cannot take arguments and decoder `userInfo` would take another decoding path).
+struct BodyField: Decodable {
+    @TaskLocal static var name = "username"
+    let value: String?
+
+    struct Key: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        value = try decoder.container(keyedBy: Key.self).decodeIfPresent(String.self, forKey: Key(stringValue: Self.name))
     }
 }

@@ -112,7 +112,7 @@ public struct DefenderRequest: Sendable {
 
     /// Runs a login handler under protection (django-defender's `watch_login`), race-free.
     ///
-    /// A POST is admitted first (see ``Defender/check(ip:username:context:)``): a locked request gets the lockout
+    /// A `POST` (any method but `GET`, `HEAD` and `OPTIONS`) is admitted first (see ``Defender/check(ip:username:context:)``): a locked request gets the lockout
     /// response and the handler is not called; a request that could be locked by checks in flight on its IP or
     /// username waits for them. The handler's response is then classified by `outcome`: a failure is counted
     /// (and answered with the lockout response when it crosses a limit), a success clears counters. A handler
@@ -130,9 +130,22 @@ public struct DefenderRequest: Sendable {
         format: LockoutResponseFormat = .automatic,
         _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
+        try await watch(countingEveryMethod: false, outcome: outcome, format: format, handler)
+    }
+
+    /// Whether a request with this method is a login attempt, counted; `GET`, `HEAD` and `OPTIONS` (the login
+    /// page) are only checked for a lock.
+    static func isAttempt(_ method: HTTPMethod) -> Bool { method != .GET && method != .HEAD && method != .OPTIONS }
+
+    /// `watchLogin`: with `countingEveryMethod` (the credentials API, whose handler is handed credentials to
+    /// check), every method is a counted attempt.
+    func watch(
+        countingEveryMethod: Bool, outcome: LoginOutcome, format: LockoutResponseFormat,
+        _ handler: @Sendable (String?) async throws -> Response
+    ) async throws -> Response {
         let engine = try engine()
         let username = try await username()
-        guard request.method == .POST else {
+        guard countingEveryMethod || Self.isAttempt(request.method) else {
             if let lockout = try await engine.lockout(ip: client(), username: username) {
                 return try await lockoutResponse(lockout, format: format)
             }
@@ -216,7 +229,7 @@ public struct DefenderRequest: Sendable {
         format: LockoutResponseFormat = .automatic, _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
         let username = try await username()
-        let lockout = request.method == .POST
+        let lockout = Self.isAttempt(request.method)
             ? try await throttle(username: username) : try await engine().lockout(ip: client(), username: username)
         if let lockout { return try await lockoutResponse(lockout, format: format) }
         return try await handler(username)

@@ -83,7 +83,8 @@ import VaporTesting
             var unreadable = 0
             for index in 0..<Self.caseCount {
                 let (contentType, body) = BodyGenerator.request(using: &random)
-                let path = ["credentials", "plain", "middleware"][index % 3]
+                // The middleware is reached by every spelling the router accepts.
+                let path = ["credentials", "plain", ["middleware", "middleware/", "middleware//", "/middleware"][index / 3 % 4]][index % 3]
                 var headers = HTTPHeaders()
                 if let contentType { headers.replaceOrAdd(name: .contentType, value: contentType) }
                 seen.withLock { $0 = .none }
@@ -142,6 +143,28 @@ import VaporTesting
                 #expect(counted.count == 1 && counted.first == handler.map { String($0.prefix(255)) }, "\(label): counted \(counted), verified \(String(describing: handler))")
             }
             #expect(verified > Self.caseCount / 4, "verified \(verified)")
+        }
+    }
+
+    /// A route handed credentials counts every method: a `GET` (or `HEAD`) with a body is checked and counted too.
+    @Test func everyMethodOfACredentialsRouteCounts() async throws {
+        try await withApp { (app) async throws in
+            app.defender.configuration = DefenderConfiguration()
+            app.logger.logLevel = .critical
+            for method in [HTTPMethod.GET, .PUT, .PATCH, .POST] {
+                app.on(method, "creds") { req async throws -> Response in
+                    try await req.defender.watchLogin(Credentials.self, username: \.username, outcome: .status(.unauthorized)) { _ in
+                        Response(status: .unauthorized)
+                    }
+                }
+            }
+            let body = ByteBuffer(string: "username=carol&password=x")
+            let headers: HTTPHeaders = ["Content-Type": "application/x-www-form-urlencoded"]
+            for method in [HTTPMethod.GET, .PUT, .PATCH] {
+                #expect(try await app.testing().sendRequest(method, "creds", headers: headers, body: body).status == .unauthorized)
+            }
+            #expect(try await app.testing().sendRequest(.GET, "creds", headers: headers, body: body).status == .forbidden)
+            #expect(try await app.defender.engine().store.state(of: app.defender.engine().usernameKey("carol")).failures == 4)
         }
     }
 

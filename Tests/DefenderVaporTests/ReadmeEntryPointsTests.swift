@@ -11,15 +11,20 @@ import VaporTesting
 func customLogin(_ app: Application) {
     app.post("custom-login") { req async throws -> Response in
         let engine = try req.defender.engine()
-        let username = try await req.defender.username()
+        // One reading: the credentials are decoded once, and this username is both counted and checked.
+        guard let form = try await req.defender.credentials(LoginForm.self) else {
+            // No username to check: counted against the IP alone, and refused.
+            if let lockout = try await req.defender.throttle(username: .some(nil)) { return try await req.defender.lockoutResponse(lockout) }
+            return Response(status: .badRequest)
+        }
         // Admission: refused when locked; otherwise a slot is held until the outcome is recorded.
-        switch try await req.defender.check(username: username) {
+        switch try await req.defender.check(username: form.username) {
         case .locked(let lockout):
             return try await req.defender.lockoutResponse(lockout)
         case .allowed(let attempt):
             let valid: Bool
             do {
-                valid = try await checkPassword(username: username, password: req.defender.formField("password") ?? "", on: req)
+                valid = try await checkPassword(username: form.username, password: form.password, on: req)
             } catch {
                 try await engine.release(attempt)  // not a failed login: give the slot back uncounted
                 throw error
@@ -44,11 +49,10 @@ struct Credentials: Content {
 }
 
 func jsonLogin(_ app: Application) {
-    // The username comes from the JSON body's `username` field (DEFENDER_GET_USERNAME_FROM_REQUEST_PATH=json).
-    app.defender.configuration.usernameSource = .jsonField
     app.post("api", "login") { req async throws -> Response in
-        try await req.defender.watchLogin(outcome: .status(.unauthorized), format: .json) { _ in
-            let credentials = try req.content.decode(Credentials.self)  // a 400 is not counted
+        // Decoded once with Vapor's decoder for the request's media type; a body that does not decode is a 400,
+        // counted against the IP.
+        try await req.defender.watchLogin(Credentials.self, username: \.username, outcome: .status(.unauthorized), format: .json) { credentials in
             guard try await checkPassword(username: credentials.username, password: credentials.password, on: req) else {
                 throw Abort(.unauthorized)  // counted; the lockout answer is application/problem+json
             }
@@ -97,7 +101,9 @@ func middlewareMode(_ app: Application) {
     // django-defender's FailedLoginMiddleware: existing handlers stay as they are.
     app.middleware.use(DefenderLoginMiddleware(paths: ["/signin", "/admin/signin"]))
     app.post("signin") { req async throws -> Response in
-        let valid = try await checkPassword(username: req.defender.formField("username"), password: req.defender.formField("password") ?? "", on: req)
+        // Check the username Defender read (the field DEFENDER_USERNAME_FORM_FIELD, with Vapor's decoder).
+        let username = try await req.defender.username()
+        let valid = try await checkPassword(username: username, password: req.defender.formField("password") ?? "", on: req)
         return valid ? req.redirect(to: "/") : Response(status: .ok, body: "Wrong username or password.")
     }
 }
@@ -128,6 +134,9 @@ func middlewareMode(_ app: Application) {
 
     @Test func customFlow() async throws {
         try await withExamples(customLogin) { (app) async throws in
+            #expect(try await post(app, "/custom-login", "{bad", json: true).status == .badRequest)
+            #expect(try await app.defender.engine().store.state(of: .ip(ClientAddress(address: IPAddress("127.0.0.1")!))).failures == 1)
+            try await app.defender.engine().unblock(ip: "127.0.0.1")
             try await expectLimit({ right in
                 try await post(app, "/custom-login", "username=alice&password=\(right ? "secret" : "wrong")").status
             }, failure: .unauthorized, success: .seeOther)
@@ -137,8 +146,10 @@ func middlewareMode(_ app: Application) {
 
     @Test func jsonFlow() async throws {
         try await withExamples(jsonLogin) { (app) async throws in
+            // Nobody can be checked from an unreadable body: a 400, counted against the IP alone.
             #expect(try await post(app, "/api/login", "not json", json: true).status == .badRequest)
-            #expect(try await app.defender.engine().store.state(of: .ip(ClientAddress(address: IPAddress("127.0.0.1")!))).failures == 0)
+            #expect(try await app.defender.engine().store.state(of: .ip(ClientAddress(address: IPAddress("127.0.0.1")!))).failures == 1)
+            try await app.defender.engine().unblock(ip: "127.0.0.1")
             try await expectLimit({ right in
                 try await post(app, "/api/login", "{\"username\":\"alice\",\"password\":\"\(right ? "secret" : "wrong")\"}", json: true).status
             }, failure: .unauthorized, success: .ok)
@@ -179,7 +190,13 @@ func middlewareMode(_ app: Application) {
             try await expectLimit({ right in
                 try await post(app, "/signin", "username=alice&password=\(right ? "secret" : "wrong")").status
             }, failure: .ok, success: .seeOther)
-            #expect(try await app.testing().sendRequest(.GET, "/signin/").status == .forbidden)  // trailing slash: same path
+            #expect(try await post(app, "/signin/", "username=alice&password=secret").status == .forbidden)  // trailing slash: same route
+            // A method the app has no route for is a 404 with nothing to protect: routes are matched, not URLs.
+            #expect(try await app.testing().sendRequest(.GET, "/signin/").status == .notFound)
+            // Every spelling the router sends to the same handler is protected (the route, not the URL, is matched).
+            for spelling in ["/signin//", "//signin"] {
+                #expect(try await post(app, spelling, "username=alice&password=secret").status == .forbidden, "\(spelling)")
+            }
             // Other paths are untouched by the middleware.
             app.post("other") { _ in Response(status: .ok) }
             for _ in 0..<6 { #expect(try await post(app, "/other", "username=zed&password=x").status == .ok) }

@@ -7,16 +7,21 @@ import VaporTesting
 
 // MARK: README quick start (keep in sync with README.md)
 
+struct LoginForm: Content {
+    var username: String
+    var password: String
+}
+
 func configure(_ app: Application) async throws {
     // Every DEFENDER_* variable, with django-defender's defaults; a bad value throws and names it.
     app.defender.configuration = try .fromEnvironment()
     app.defender.use(.memory)
 
     app.post("login") { req async throws -> Response in
-        try await req.defender.watchLogin { username in
+        // Defender decodes the form once, counts `form.username`, and hands the handler what it read.
+        try await req.defender.watchLogin(LoginForm.self, username: \.username) { form in
             // Locked-out requests never get here: the password is not checked.
-            let password = req.defender.formField("password") ?? ""
-            guard try await checkPassword(username: username, password: password, on: req) else {
+            guard try await checkPassword(username: form.username, password: form.password, on: req) else {
                 return Response(status: .unauthorized)  // any non-redirect counts as a failure
             }
             return req.redirect(to: "/")  // a redirect counts as a success and clears the counters

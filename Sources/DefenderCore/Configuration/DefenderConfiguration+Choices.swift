@@ -50,9 +50,12 @@ public struct UsernameSource: Hashable, Sendable, CustomStringConvertible {
         description = parameter.map { "\(name):\($0)" } ?? name
         self.parameter = parameter
     }
-    /// The URL-encoded form field ``DefenderConfiguration/usernameFormField`` (django-defender's default).
+    /// The body field ``DefenderConfiguration/usernameFormField`` (django-defender's default), read with the
+    /// application's own content decoder for the request's media type (a form, JSON, multipart), so that it is
+    /// the field the handler's decoder reads.
     public static let formField = UsernameSource("form")
-    /// The field ``DefenderConfiguration/usernameFormField`` of a JSON object body.
+    /// The same as ``formField``: the body is read with the decoder for its media type, JSON or not. Kept for the
+    /// `json` setting.
     public static let jsonField = UsernameSource("json")
     /// A route path parameter, such as `:username` in `/users/:username/login`.
     public static func pathParameter(_ name: String) -> UsernameSource { UsernameSource("path", parameter: name) }
