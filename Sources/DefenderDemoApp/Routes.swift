@@ -24,7 +24,8 @@ extension DemoApp {
         // DEMO_PROTECTION=off serves the same logins without Defender: the "plain" baseline of the load tests;
         // bare403 puts a middleware in front that answers 403 at once: the floor for the lockout path.
         let protected = app.storage[SettingsKey.self]?.protection ?? true
-        let logins: any RoutesBuilder = app.storage[SettingsKey.self]?.bare403 == true ? app.grouped(Bare403Middleware()) : app
+        let sameOrigin = app.grouped(SameOriginMiddleware())
+        let logins: any RoutesBuilder = app.storage[SettingsKey.self]?.bare403 == true ? sameOrigin.grouped(Bare403Middleware()) : sameOrigin
         // One reading: Defender decodes the credentials once, with Vapor's decoder for the request's media type,
         // counts that username, and the handler checks the password of exactly that username.
         logins.post("login") { req async throws -> Response in
@@ -62,7 +63,7 @@ extension DemoApp {
 
         // The same page whatever the username: it does not tell which accounts exist. The (pretend) e-mail is
         // queued off the request, so that an existing account does not take longer to answer either.
-        app.post("password-reset") { req async throws -> Response in
+        sameOrigin.post("password-reset") { req async throws -> Response in
             try await req.defender.watchPasswordReset { username in
                 // The same work on both paths: a count (no row to decode) and a queued task.
                 let key = username.flatMap(DefenderKey.normalizeUsername) ?? ""
@@ -76,7 +77,7 @@ extension DemoApp {
         DefenderAdmin(authorize: adminAccess).register(on: sessions)
 
         // The session is deleted (its cookie expired): a later login starts a new one.
-        sessions.post("logout") { req async throws -> Response in
+        sessions.grouped(SameOriginMiddleware()).post("logout") { req async throws -> Response in
             req.auth.logout(User.self)
             req.session.destroy()
             return found("/login")

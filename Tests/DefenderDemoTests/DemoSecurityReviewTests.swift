@@ -122,6 +122,27 @@ import VaporTesting
         }
     }
 
+    /// Login CSRF: a page on another site cannot post the login, reset or logout forms.
+    @Test func crossSiteFormPostsAreRefused() async throws {
+        try await withDemo { (demo) async throws in
+            for headers: HTTPHeaders in [
+                ["Sec-Fetch-Site": "cross-site"], ["Origin": "https://evil.example", "Host": "127.0.0.1:8080"], ["Origin": "null"],
+            ] {
+                let login = try await demo.login("alice", "secret1", headers: headers)
+                #expect(login.status == .forbidden && login.headers.setCookie?["vapor-session"] == nil, "\(headers)")
+                #expect(try await demo.post("/password-reset", body: "username=alice", contentType: "application/x-www-form-urlencoded", headers: headers).status == .forbidden)
+                #expect(try await demo.send(.POST, "/logout", headers: headers).status == .forbidden)
+            }
+            // Refused before Defender: nothing was counted.
+            #expect(try await demo.app.defender.engine().store.state(of: demo.app.defender.engine().usernameKey("alice")).failures == 0)
+            for headers: HTTPHeaders in [
+                ["Sec-Fetch-Site": "same-origin"], ["Origin": "http://127.0.0.1:8080", "Host": "127.0.0.1:8080"], [:],
+            ] {
+                #expect(try await demo.login("alice", "secret1", headers: headers).status == .found, "\(headers)")
+            }
+        }
+    }
+
     // MARK: Public JSON
 
     @Test func permanentBlocksShowSecondsLeftAsNull() async throws {

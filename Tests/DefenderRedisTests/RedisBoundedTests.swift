@@ -70,11 +70,22 @@ import Testing
         config.attemptCooloffTime = .seconds(1)
         let engine = Defender(configuration: config, store: RedisAttemptStore(client: client, prefix: prefix))
         try await engine.block(ip: "192.0.2.1")  // permanent
-        for index in 0..<900 {
-            let ip = "10.99.\(index / 256).\(index % 256)"
-            for _ in 0..<2 { _ = try await engine.login(ip: ip, username: nil, correctPassword: false) }
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for index in stride(from: worker, to: 900, by: 8) {
+                        let ip = "10.99.\(index / 256).\(index % 256)"
+                        for _ in 0..<2 { _ = try await engine.login(ip: ip, username: nil, correctPassword: false) }
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
-        #expect(try await client.send(["ZCARD", "\(prefix):index:ip"]).int == 901)
+        // (On a machine so busy that the attack outlasted the 4 s lockouts, some have lapsed and been dropped already.)
+        if ContinuousClock.now - start < .seconds(3) {
+            #expect(try await client.send(["ZCARD", "\(prefix):index:ip"]).int == 901)
+        }
         #expect(try await client.send(["PTTL", "\(prefix):index:ip"]).int == -1)
         try await Task.sleep(for: .milliseconds(4500))
         // One more lockout: its write drops every lapsed member.
