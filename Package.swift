@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "DefenderVapor",
             dependencies: [
-                "DefenderCore", "DefenderRedis",
+                "DefenderCore",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -1,4 +1,5 @@
 import DefenderFluent
+import DefenderRedis
 import DefenderVapor
 import Fluent
 import FluentPostgresDriver
@@ -55,7 +56,8 @@ public enum DemoApp {
         let registry = PrometheusCollectorRegistry()
         app.defender.metricsFactory = PrometheusMetricsFactory(registry: registry)
         app.storage[MetricsRegistryKey.self] = registry
-        app.defender.use(.automatic)  // DEFENDER_STORE=memory|redis, DEFENDER_REDIS_URL
+        // DEFENDER_STORE=memory|redis, DEFENDER_REDIS_URL: the Redis store comes from DefenderRedis.
+        app.defender.use(.automatic(RedisStoreFactory(eventLoopGroup: app.eventLoopGroup)))
         _ = try app.defender.engine()
 
         // Unknown usernames are checked against this hash, so they cost the same time as known ones.

@@ -15,7 +15,8 @@ struct LoginForm: Content {
 func configure(_ app: Application) async throws {
     // Every DEFENDER_* variable, with django-defender's defaults; a bad value throws and names it.
     app.defender.configuration = try .fromEnvironment()
-    app.defender.use(.memory)
+    // DEFENDER_STORE=memory (the default); for redis add DefenderRedis and use `.automatic(RedisStoreFactory())`.
+    app.defender.use(.automatic)
 
     app.post("login") { req async throws -> Response in
         // Defender decodes the form once, counts `form.username`, and hands the handler what it read.

@@ -1,0 +1,40 @@
+import DefenderCore
+import NIOCore
+import NIOPosix
+
+/// Builds the Redis store for `DEFENDER_STORE=redis`: a client for `DEFENDER_REDIS_URL`, the shared store, and the
+/// outage policy around it (``DefenderConfiguration/storeFailurePolicy``: while Redis is down this instance falls
+/// back to its bounded memory store, or opens, or refuses).
+///
+/// ```swift
+/// app.defender.use(.automatic(RedisStoreFactory()))   // memory or Redis, as DEFENDER_STORE says
+/// ```
+public struct RedisStoreFactory: AttemptStoreFactory {
+    /// ``StoreKind/redis``.
+    public var kind: StoreKind { .redis }
+    /// A URL that replaces ``DefenderConfiguration/redisURL``; `nil` uses the configuration's.
+    public let url: String?
+    let eventLoopGroup: any EventLoopGroup
+
+    /// - Parameters:
+    ///   - url: a `redis://`, `rediss://` or `unix://` URL to use instead of `DEFENDER_REDIS_URL`.
+    ///   - eventLoopGroup: where the connections run (Vapor: `app.eventLoopGroup`).
+    public init(url: String? = nil, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.url = url
+        self.eventLoopGroup = eventLoopGroup
+    }
+
+    public func makeStore(configuration: DefenderConfiguration, fallbackClock: any DefenderClock, metrics: DefenderMetrics?) throws -> BuiltStore {
+        let redisConfiguration: RedisConfiguration
+        do {
+            redisConfiguration = try RedisConfiguration(url: url ?? configuration.redisURL)
+        } catch {
+            throw DefenderError(.invalidConfiguration, error.message, setting: "DEFENDER_REDIS_URL")
+        }
+        let client = RedisClient(configuration: redisConfiguration, eventLoopGroup: eventLoopGroup)
+        let redis = RedisAttemptStore(client: client, prefix: configuration.cachePrefix, historyWindow: configuration.accessAttemptExpiration)
+        let fallback = MemoryAttemptStore(capacity: configuration.memoryMaxEntries, clock: fallbackClock)
+        let store = FallbackAttemptStore(primary: redis, fallback: fallback, policy: configuration.storeFailurePolicy, metrics: metrics)
+        return BuiltStore(store: store) { await client.shutdown() }
+    }
+}

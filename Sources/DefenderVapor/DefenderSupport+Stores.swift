@@ -1,0 +1,68 @@
+import NIOConcurrencyHelpers
+import Vapor
+
+extension DefenderSupport.Provider {
+    /// The store `DEFENDER_STORE` names: ``memory`` for `memory` (or `DEFENDER_MOCK_REDIS`), else the factory of
+    /// that kind among `factories` — `DefenderRedis`' `RedisStoreFactory()` for `redis`. This module does not link
+    /// Redis: an app that may run on Redis passes the factory (`app.defender.use(.automatic(RedisStoreFactory()))`).
+    /// A setting that names a store none of them builds stops start-up with a message saying so.
+    public static func automatic(_ factories: any AttemptStoreFactory...) -> Self {
+        Self { app, config in
+            let kind = config.effectiveStore
+            if kind == .memory { return try memory.makeStore(app, config) }
+            guard let factory = factories.first(where: { $0.kind == kind }) else {
+                throw DefenderError(
+                    .invalidConfiguration,
+                    "is '\(kind)', but this app cannot build that store: depend on DefenderRedis and call "
+                        + "app.defender.use(.automatic(RedisStoreFactory())), or set DEFENDER_STORE=memory",
+                    setting: "DEFENDER_STORE")
+            }
+            return try build(factory, app, config)
+        }
+    }
+
+    /// The default: ``automatic(_:)`` with no factory, so the memory store, and a clear start-up error for
+    /// `DEFENDER_STORE=redis`.
+    public static var automatic: Self { automatic() }
+
+    /// Always the store `factory` builds, whatever `DEFENDER_STORE` says (such as `RedisStoreFactory(url:)`).
+    public static func factory(_ factory: any AttemptStoreFactory) -> Self {
+        Self { app, config in try build(factory, app, config) }
+    }
+
+    private static func build(_ factory: any AttemptStoreFactory, _ app: Application, _ config: DefenderConfiguration) throws -> any AttemptStore {
+        let built = try factory.makeStore(configuration: config, fallbackClock: app.defender.clock, metrics: app.defender.metrics)
+        app.lifecycle.use(StoreShutdown(close: built.close))
+        return built.store
+    }
+}
+
+/// Closes a factory-built store (its Redis connections) with the application.
+struct StoreShutdown: LifecycleHandler {
+    let close: @Sendable () async -> Void
+
+    func shutdownAsync(_ application: Application) async {
+        await close()
+    }
+}
+
+/// What `/healthz` reports.
+public struct DefenderHealth: Sendable, Equatable {
+    /// `ok`, or `degraded` while the shared store is unreachable.
+    public var status: String
+    /// `memory` or `redis`.
+    public var store: String
+    /// Whether logins are refused now (`closed` policy during an outage): answer 503.
+    public var refusingLogins: Bool
+}
+
+extension DefenderSupport {
+    /// The store's health, for a health endpoint.
+    public func health() throws -> DefenderHealth {
+        let engine = try engine()
+        let fallback = engine.store as? FallbackAttemptStore
+        return DefenderHealth(
+            status: fallback?.isDegraded == true ? "degraded" : "ok", store: engine.configuration.effectiveStore.description,
+            refusingLogins: fallback?.isRefusingLogins ?? false)
+    }
+}
