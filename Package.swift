@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DefenderCore", targets: ["DefenderCore"]),
+        .library(name: "DefenderHTTP", targets: ["DefenderHTTP"]),
         .library(name: "DefenderRedis", targets: ["DefenderRedis"]),
         .library(name: "DefenderVapor", targets: ["DefenderVapor"]),
         .library(name: "DefenderFluent", targets: ["DefenderFluent"]),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
@@ -43,6 +45,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "DefenderHTTP",
+            dependencies: [
+                "DefenderCore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "DefenderRedis",
             dependencies: [
                 "DefenderCore",
@@ -57,8 +68,9 @@ let package = Package(
         .target(
             name: "DefenderVapor",
             dependencies: [
-                "DefenderCore",
+                "DefenderCore", "DefenderHTTP",
                 .product(name: "Vapor", package: "vapor"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -69,7 +81,7 @@ let package = Package(
         .target(
             name: "DefenderFluent",
             dependencies: [
-                "DefenderVapor",
+                "DefenderVapor", "DefenderHTTP",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
@@ -84,7 +96,7 @@ let package = Package(
         .target(
             name: "DefenderDemoApp",
             dependencies: [
-                "DefenderVapor", "DefenderRedis", "DefenderFluent",
+                "DefenderVapor", "DefenderHTTP", "DefenderRedis", "DefenderFluent",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
@@ -103,6 +115,14 @@ let package = Package(
             name: "DefenderCoreTests",
             dependencies: [
                 "DefenderCore", "DefenderTesting", .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefenderHTTPTests",
+            dependencies: [
+                "DefenderHTTP", "DefenderCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import DefenderHTTP
 import DefenderFluent
 import DefenderVapor
 import Fluent

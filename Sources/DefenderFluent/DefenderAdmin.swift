@@ -1,3 +1,4 @@
+import DefenderHTTP
 import DefenderVapor
 import Fluent
 import Foundation

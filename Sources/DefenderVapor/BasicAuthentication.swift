@@ -1,3 +1,4 @@
+import DefenderHTTP
 import Foundation
 import Vapor
 
@@ -28,7 +29,7 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
     /// The realm of the `WWW-Authenticate` challenge.
     public let realm: String
     /// The longest `Authorization` header read.
-    public static let maximumHeaderLength = 4096
+    public static var maximumHeaderLength: Int { BasicCredentials.maximumHeaderLength }
     let verify: Verify
 
     /// - Parameters:
@@ -83,33 +84,5 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
         let escaped = realm.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"\(escaped)\", charset=\"UTF-8\"")
         return response
-    }
-}
-
-/// What an `Authorization` header holds, as far as Basic authentication is concerned.
-enum BasicCredentials: Equatable {
-    /// No header, or another scheme: not a Basic login attempt.
-    case absent
-    /// Over ``DefenderBasicAuthenticator/maximumHeaderLength``.
-    case tooLarge
-    /// A Basic attempt that cannot be checked; the username when one could be read.
-    case malformed(username: String?)
-    case credentials(username: String, password: String)
-
-    static func parse(_ values: [String]) -> BasicCredentials {
-        guard let header = values.first else { return .absent }
-        guard header.utf8.count <= DefenderBasicAuthenticator.maximumHeaderLength, values.count == 1 else {
-            return values.count > 1 ? .malformed(username: nil) : .tooLarge
-        }
-        let parts = header.split(separator: " ", omittingEmptySubsequences: true)
-        guard let scheme = parts.first, scheme.lowercased() == "basic" else { return .absent }
-        guard parts.count == 2, let decoded = Data(base64Encoded: String(parts[1])) else { return .malformed(username: nil) }
-        // RFC 7617 allows UTF-8; other bytes are replaced, as in form bodies.
-        let text = String(decoding: decoded, as: UTF8.self)
-        guard let colon = text.firstIndex(of: ":") else { return .malformed(username: text.isEmpty ? nil : text) }
-        let username = String(text[..<colon])
-        let password = String(text[text.index(after: colon)...])
-        guard !username.isEmpty else { return .malformed(username: nil) }
-        return .credentials(username: username, password: password)
     }
 }

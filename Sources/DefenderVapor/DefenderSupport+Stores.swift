@@ -46,23 +46,9 @@ struct StoreShutdown: LifecycleHandler {
     }
 }
 
-/// What `/healthz` reports.
-public struct DefenderHealth: Sendable, Equatable {
-    /// `ok`, or `degraded` while the shared store is unreachable.
-    public var status: String
-    /// `memory` or `redis`.
-    public var store: String
-    /// Whether logins are refused now (`closed` policy during an outage): answer 503.
-    public var refusingLogins: Bool
-}
-
 extension DefenderSupport {
     /// The store's health, for a health endpoint.
     public func health() throws -> DefenderHealth {
-        let engine = try engine()
-        let fallback = engine.store as? FallbackAttemptStore
-        return DefenderHealth(
-            status: fallback?.isDegraded == true ? "degraded" : "ok", store: engine.configuration.effectiveStore.description,
-            refusingLogins: fallback?.isRefusingLogins ?? false)
+        DefenderHealth(of: try engine())
     }
 }

@@ -1,1 +1,2 @@
 @_exported import DefenderCore
+@_exported import DefenderHTTP

@@ -1,3 +1,4 @@
+import DefenderHTTP
 import Vapor
 
 /// One reading of a login's credentials.
@@ -107,18 +108,7 @@ extension DefenderRequest {
 
     /// `400 Bad Request` for a login whose credentials cannot be read, in the route's format.
     func unreadableCredentials(format: LockoutResponseFormat) -> Response {
-        let detail = "The login request could not be read: send the username and password in the form or JSON the site expects."
-        if format == .json || (format == .automatic && wantsJSON) { return ProblemDetails.response(.badRequest, detail) }
-        var headers = HTTPHeaders()
-        headers.contentType = .html
-        headers.add(name: .cacheControl, value: "no-store")
-        let page = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Bad request</title></head>
-            <body><h1>Bad request</h1><p>\(detail)</p></body></html>
-
-            """
-        return Response(status: .badRequest, headers: headers, body: .init(string: page))
+        Response(HTTPAnswer.unreadableCredentials(json: isJSON(format)))
     }
 }
 

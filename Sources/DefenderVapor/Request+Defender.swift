@@ -1,3 +1,5 @@
+import DefenderHTTP
+import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
 import Vapor
@@ -163,8 +165,10 @@ public struct DefenderRequest: Sendable {
             let result = try await engine.recordFailureDetails(attempt)
             if let lockout = result.lockout { return try await lockoutResponse(lockout, format: format) }
             guard engine.configuration.rateLimitHeaders else { throw abort }
+            var fields = HTTPFields()
+            RateLimitFields.addRemaining(to: &fields, engine.configuration, result: result, hasUsername: attempt.usernameKey != nil)
             var headers = abort.headers
-            RateLimitHeaders.addRemaining(to: &headers, engine.configuration, result: result, hasUsername: attempt.usernameKey != nil)
+            headers.apply(fields)
             throw Abort(abort.status, headers: headers, reason: abort.reason)
         } catch {
             try? await engine.release(attempt)
@@ -175,12 +179,16 @@ public struct DefenderRequest: Sendable {
             let result = try await engine.recordFailureDetails(attempt)
             if let lockout = result.lockout { return try await lockoutResponse(lockout, format: format) }
             if engine.configuration.rateLimitHeaders {
-                RateLimitHeaders.addRemaining(to: &response.headers, engine.configuration, result: result, hasUsername: attempt.usernameKey != nil)
+                var fields = HTTPFields()
+                RateLimitFields.addRemaining(to: &fields, engine.configuration, result: result, hasUsername: attempt.usernameKey != nil)
+                response.headers.apply(fields)
             }
         case .success:
             try await engine.recordSuccess(attempt)
             if engine.configuration.rateLimitHeaders {
-                RateLimitHeaders.addPolicy(to: &response.headers, engine.configuration, hasUsername: attempt.usernameKey != nil)
+                var fields = HTTPFields()
+                RateLimitFields.addPolicy(to: &fields, engine.configuration, hasUsername: attempt.usernameKey != nil)
+                response.headers.apply(fields)
             }
         case .notCounted:
             try await engine.release(attempt)
@@ -242,22 +250,6 @@ public struct DefenderRequest: Sendable {
 
 }
 
-extension IPAddress {
-    /// The address of a socket peer, read from its bytes (no text round trip); `nil` for a Unix-domain socket.
-    init?(socketAddress: SocketAddress) {
-        switch socketAddress {
-        case .v4(let address):
-            self = .v4(UInt32(bigEndian: address.address.sin_addr.s_addr))
-        case .v6(let address):
-            var raw = address.address.sin6_addr
-            let value = withUnsafeBytes(of: &raw) { bytes in bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } }
-            // An IPv4-mapped peer (a dual-stack socket) is its IPv4 address, as the text parser reads it.
-            if value >> 32 == 0xFFFF { self = .v4(UInt32(truncatingIfNeeded: value)) } else { self = .v6(value) }
-        case .unixDomainSocket:
-            return nil
-        }
-    }
-}
 
 extension DefenderRequest {
     /// Whether the client reached the site over TLS: the server itself speaks TLS, or — with

@@ -1,13 +1,14 @@
-import Vapor
+import DefenderCore
+import HTTPTypes
 
 /// `RateLimit-Policy` and `RateLimit` (IETF draft `draft-ietf-httpapi-ratelimit-headers`), one policy per
 /// counting dimension: `"ip";q=3;w=300, "username";q=3;w=300`, where `q` is the failures allowed and `w` the
 /// counter's lifetime in seconds; `RateLimit` then gives `r`, the failures left, and `t`, the seconds until
 /// they are all available again. Sent when ``DefenderConfiguration/rateLimitHeaders`` is on: the policy on every
 /// protected POST, `RateLimit` on failures and lockouts (after a success the counters are not read).
-enum RateLimitHeaders {
-    static let policyName = HTTPHeaders.Name("RateLimit-Policy")
-    static let name = HTTPHeaders.Name("RateLimit")
+package enum RateLimitFields {
+    package static let policyName = HTTPField.Name("RateLimit-Policy")!
+    package static let name = HTTPField.Name("RateLimit")!
 
     static func dimensions(_ config: DefenderConfiguration, hasUsername: Bool) -> [(name: String, limit: Int)] {
         var result: [(String, Int)] = []
@@ -18,31 +19,31 @@ enum RateLimitHeaders {
 
     static func window(_ config: DefenderConfiguration) -> Int64 { config.effectiveAttemptCooloff.components.seconds }
 
-    static func addPolicy(to headers: inout HTTPHeaders, _ config: DefenderConfiguration, hasUsername: Bool) {
+    package static func addPolicy(to headers: inout HTTPFields, _ config: DefenderConfiguration, hasUsername: Bool) {
         let window = window(config)
         let items = dimensions(config, hasUsername: hasUsername).map { item in
             "\"\(item.name)\";q=\(item.limit)" + (window > 0 ? ";w=\(window)" : "")
         }
-        if !items.isEmpty { headers.replaceOrAdd(name: policyName, value: items.joined(separator: ", ")) }
+        if !items.isEmpty { headers[policyName] = items.joined(separator: ", ") }
     }
 
     /// After a counted failure.
-    static func addRemaining(to headers: inout HTTPHeaders, _ config: DefenderConfiguration, result: FailureResult, hasUsername: Bool) {
+    package static func addRemaining(to headers: inout HTTPFields, _ config: DefenderConfiguration, result: FailureResult, hasUsername: Bool) {
         let window = window(config)
         let items = dimensions(config, hasUsername: hasUsername).map { item in
             let used = item.name == "ip" ? result.ipFailures : result.usernameFailures
             return "\"\(item.name)\";r=\(max(0, item.limit - used))" + (window > 0 ? ";t=\(window)" : "")
         }
         addPolicy(to: &headers, config, hasUsername: hasUsername)
-        if !items.isEmpty { headers.replaceOrAdd(name: name, value: items.joined(separator: ", ")) }
+        if !items.isEmpty { headers[name] = items.joined(separator: ", ") }
     }
 
     /// On a lockout: nothing left on the keys that lock, until the lock lifts.
-    static func addLocked(to headers: inout HTTPHeaders, _ config: DefenderConfiguration, lockout: Lockout) {
+    package static func addLocked(to headers: inout HTTPFields, _ config: DefenderConfiguration, lockout: Lockout) {
         let items = lockout.keys.map { key in
             "\"\(key.kind.rawValue)\";r=0" + (lockout.retryAfterSeconds.map { ";t=\($0)" } ?? "")
         }
         addPolicy(to: &headers, config, hasUsername: lockout.keys.contains { $0.kind == .username })
-        if !items.isEmpty { headers.replaceOrAdd(name: name, value: items.joined(separator: ", ")) }
+        if !items.isEmpty { headers[name] = items.joined(separator: ", ") }
     }
 }

@@ -1,4 +1,5 @@
-@testable import DefenderVapor
+import DefenderCore
+import DefenderHTTP
 import NIOCore
 import Testing
 
@@ -18,20 +19,20 @@ import Testing
 
     @Test func jsonMediaTypes() {
         for yes in ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/problem+json", "application/vnd.api+JSON ;x=1", "text/json\t"] {
-            #expect(MediaType.isJSON(yes), "\(yes)")
+            #expect(ClientPreference.isJSON(yes), "\(yes)")
         }
         for no in ["application/x-www-form-urlencoded", "text/plain", "", "json", "application/jsonp", "application/json-seq", "multipart/form-data; boundary=json"] {
-            #expect(!MediaType.isJSON(no), "\(no)")
+            #expect(!ClientPreference.isJSON(no), "\(no)")
         }
     }
 
     @Test func acceptScan() {
-        #expect(DefenderRequest.offset(of: "json", in: "application/JSON") == 12)
-        #expect(DefenderRequest.offset(of: "text/html", in: "application/json,Text/HTML;q=0.9") == 17)
-        #expect(DefenderRequest.offset(of: "json", in: "text/html") == nil)
-        #expect(DefenderRequest.offset(of: "json", in: "") == nil)
-        #expect(DefenderRequest.offset(of: "json", in: "jso") == nil)
-        #expect(DefenderRequest.offset(of: "json", in: "json") == 0)
-        #expect(DefenderRequest.offset(of: "json", in: "é/json") == 3)  // bytes, not characters
+        #expect(ClientPreference.offset(of: "json", in: "application/JSON") == 12)
+        #expect(ClientPreference.offset(of: "text/html", in: "application/json,Text/HTML;q=0.9") == 17)
+        #expect(ClientPreference.offset(of: "json", in: "text/html") == nil)
+        #expect(ClientPreference.offset(of: "json", in: "") == nil)
+        #expect(ClientPreference.offset(of: "json", in: "jso") == nil)
+        #expect(ClientPreference.offset(of: "json", in: "json") == 0)
+        #expect(ClientPreference.offset(of: "json", in: "é/json") == 3)  // bytes, not characters
     }
 }

@@ -1,7 +1,7 @@
 /// Escapes text for HTML element content and quoted attribute values.
-public enum HTMLEscaping {
+package enum HTMLEscaping {
     /// `&`, `<`, `>`, `"` and `'` as character references; everything else as it is.
-    public static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for character in text {

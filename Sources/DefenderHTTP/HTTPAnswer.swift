@@ -1,0 +1,68 @@
+import DefenderCore
+import Foundation
+import HTTPTypes
+
+/// A response as Defender decides it, before a framework turns it into its own type: one way to build each answer
+/// for every integration.
+package struct HTTPAnswer: Sendable {
+    package var status: Int
+    package var fields: HTTPFields
+    package var body: [UInt8]
+
+    package init(status: Int, fields: HTTPFields = HTTPFields(), body: [UInt8] = []) {
+        self.status = status
+        self.fields = fields
+        self.body = body
+    }
+
+    /// `application/problem+json; charset=utf-8` (RFC 9457).
+    package static let problemJSON = "application/problem+json; charset=utf-8"
+    /// `text/html; charset=utf-8`.
+    package static let html = "text/html; charset=utf-8"
+
+    /// An RFC 9457 problem for `status` with `detail` for the person reading it.
+    package static func problem(status: Int, title: String, detail: String, fields: HTTPFields = HTTPFields()) -> HTTPAnswer {
+        var fields = fields
+        fields[.contentType] = problemJSON
+        let body = (try? JSONEncoder().encode(ProblemBody(title: title, status: status, detail: detail))) ?? Data()
+        return HTTPAnswer(status: status, fields: fields, body: Array(body))
+    }
+
+    /// A small HTML page; `title` and `paragraphs` are escaped here.
+    package static func page(status: Int, title: String, paragraphs: [String], fields: HTTPFields = HTTPFields()) -> HTTPAnswer {
+        var fields = fields
+        fields[.contentType] = html
+        let e = HTMLEscaping.escape
+        let text = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(e(title))</title></head>
+            <body><h1>\(e(title))</h1>\(paragraphs.map { "<p>\(e($0))</p>" }.joined())</body></html>
+
+            """
+        return HTTPAnswer(status: status, fields: fields, body: Array(text.utf8))
+    }
+
+    /// `400` for a login whose credentials cannot be read: nobody can be checked from it.
+    package static func unreadableCredentials(json: Bool) -> HTTPAnswer {
+        let detail = "The login request could not be read: send the username and password in the form or JSON the site expects."
+        var fields = HTTPFields()
+        fields[.cacheControl] = "no-store"
+        return json
+            ? problem(status: 400, title: "Bad Request", detail: detail, fields: fields)
+            : page(status: 400, title: "Bad request", paragraphs: [detail], fields: fields)
+    }
+}
+
+/// RFC 9457 problem details: `{"type":"about:blank","title":…,"status":…,"detail":…}`.
+package struct ProblemBody: Codable, Sendable {
+    package var type = "about:blank"
+    package var title: String
+    package var status: Int
+    package var detail: String
+
+    package init(title: String, status: Int, detail: String) {
+        self.title = title
+        self.status = status
+        self.detail = detail
+    }
+}

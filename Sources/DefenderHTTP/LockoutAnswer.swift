@@ -1,0 +1,89 @@
+import DefenderCore
+import Foundation
+import HTTPTypes
+
+/// The answer to a locked-out request (django-defender's `lockout_response`), for every integration: `403` (or
+/// `429`, ``DefenderConfiguration/lockoutStatus``), `Cache-Control: no-store`, `Retry-After` with the seconds left
+/// unless permanent, the `RateLimit` fields when on; then problem+json for JSON clients, else the configured
+/// template (which the integration renders), else a `302` to ``DefenderConfiguration/lockoutURL``, else a page.
+package struct LockoutAnswer: Sendable {
+    /// django-defender's messages, kept word for word (two spaces included).
+    package static let temporaryMessage = "Account locked: too many login attempts.  Please try again later."
+    package static let permanentMessage = "Account locked: too many login attempts.  Contact an admin to unlock your account."
+    package static let deniedMessage = "Logins from this address or for this account are not allowed.  Contact an admin."
+
+    /// What the integration sends.
+    package enum Body: Sendable {
+        /// Send as it is (problem+json, the page, or the redirect's empty body).
+        case ready(HTTPAnswer)
+        /// Render this template with this context, then apply `status` and `fields`.
+        case template(name: String, context: LockoutTemplateContext, status: Int, fields: HTTPFields)
+    }
+
+    package let body: Body
+
+    /// - Parameters:
+    ///   - lockout: what locks the request.
+    ///   - configuration: the settings in force.
+    ///   - json: whether the client gets problem+json (never the redirect).
+    package init(_ lockout: Lockout, configuration config: DefenderConfiguration, json: Bool) {
+        let status = config.lockoutStatus
+        let message = lockout.reason == .denylisted
+            ? Self.deniedMessage : lockout.isPermanent ? Self.permanentMessage : Self.temporaryMessage
+        var fields = HTTPFields()
+        fields[.cacheControl] = "no-store"
+        if let seconds = lockout.retryAfterSeconds { fields[.retryAfter] = String(seconds) }
+        if config.rateLimitHeaders { RateLimitFields.addLocked(to: &fields, config, lockout: lockout) }
+        if json {
+            fields[.contentType] = HTTPAnswer.problemJSON
+            let problem = LockoutProblem(
+                title: "Too many failed login attempts", status: status, detail: message, retryAfter: lockout.retryAfterSeconds)
+            body = .ready(HTTPAnswer(status: status, fields: fields, body: Array((try? JSONEncoder().encode(problem)) ?? Data())))
+        } else if let template = config.lockoutTemplate {
+            let context = LockoutTemplateContext(
+                cooloff_time_seconds: lockout.retryAfterSeconds ?? 0, cooloff_time_minutes: Double(lockout.retryAfterSeconds ?? 0) / 60,
+                failure_limit: config.loginFailureLimit, permanent: lockout.isPermanent)
+            body = .template(name: template, context: context, status: status, fields: fields)
+        } else if let url = config.lockoutURL {
+            fields[.location] = url
+            body = .ready(HTTPAnswer(status: 302, fields: fields))
+        } else {
+            fields[.contentType] = HTTPAnswer.html
+            let wait = lockout.retryAfterSeconds.map { "<p>You can try again in \($0) seconds.</p>" } ?? ""
+            let page = """
+                <!doctype html>
+                <html lang="en"><head><meta charset="utf-8"><title>Locked out</title></head>
+                <body><h1>Locked out</h1><p>\(message)</p>\(wait)</body></html>
+
+                """
+            body = .ready(HTTPAnswer(status: status, fields: fields, body: Array(page.utf8)))
+        }
+    }
+}
+
+/// RFC 9457 problem details of a lockout.
+package struct LockoutProblem: Codable, Sendable {
+    var type = "about:blank"
+    var title: String
+    var status: Int
+    var detail: String
+    /// Seconds until the lock lifts; `null` when permanent.
+    var retryAfter: Int?
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(title, forKey: .title)
+        try container.encode(status, forKey: .status)
+        try container.encode(detail, forKey: .detail)
+        try container.encode(retryAfter, forKey: .retryAfter)
+    }
+}
+
+/// The context django-defender gives `LOCKOUT_TEMPLATE`, under the same names.
+package struct LockoutTemplateContext: Encodable, Sendable {
+    let cooloff_time_seconds: Int
+    let cooloff_time_minutes: Double
+    let failure_limit: Int
+    let permanent: Bool
+}
