@@ -1,3 +1,4 @@
+import DefenderTesting
 import Foundation
 
 /// Generates login requests of every shape an attacker might choose, for the one-reading differential tests.
@@ -20,7 +21,7 @@ enum BodyGenerator {
     static let jsonKeys = ["username", "username", "username", "Username", "user\\u006eame", "\\u0075sername", "username ", "password"]
 
     /// A content type and a body, the body's shape chosen independently of the type half of the time.
-    static func request(using random: inout SeededRandom) -> (String?, [UInt8]) {
+    static func request(using random: inout SplitMix64) -> (String?, [UInt8]) {
         let type = contentTypes.randomElement(using: &random)!
         let shape = Int.random(in: 0..<3, using: &random)
         let body: [UInt8]
@@ -39,7 +40,7 @@ enum BodyGenerator {
         return 1
     }
 
-    static func jsonString(_ text: String, using random: inout SeededRandom) -> String {
+    static func jsonString(_ text: String, using random: inout SplitMix64) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -54,7 +55,7 @@ enum BodyGenerator {
         return out + "\""
     }
 
-    static func jsonValue(using random: inout SeededRandom) -> String {
+    static func jsonValue(using random: inout SplitMix64) -> String {
         switch Int.random(in: 0..<10, using: &random) {
         case 0: return "null"
         case 1: return String(Int.random(in: -5...99999, using: &random))
@@ -66,7 +67,7 @@ enum BodyGenerator {
         }
     }
 
-    static func json(using random: inout SeededRandom) -> [UInt8] {
+    static func json(using random: inout SplitMix64) -> [UInt8] {
         var members: [String] = []
         for _ in 0..<Int.random(in: 0...4, using: &random) {
             members.append("\"\(jsonKeys.randomElement(using: &random)!)\": \(jsonValue(using: &random))")
@@ -89,7 +90,7 @@ enum BodyGenerator {
         return Array(text.utf8)
     }
 
-    static func percentEncoded(_ text: String, using random: inout SeededRandom) -> String {
+    static func percentEncoded(_ text: String, using random: inout SplitMix64) -> String {
         var out = ""
         for byte in text.utf8 {
             let plain = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
@@ -102,7 +103,7 @@ enum BodyGenerator {
         return out
     }
 
-    static func form(using random: inout SeededRandom) -> [UInt8] {
+    static func form(using random: inout SplitMix64) -> [UInt8] {
         var pairs: [[UInt8]] = []
         for _ in 0..<Int.random(in: 0...4, using: &random) {
             let name = fieldNames.randomElement(using: &random)!
@@ -122,7 +123,7 @@ enum BodyGenerator {
         return Array(pairs.joined(separator: separator))
     }
 
-    static func multipart(using random: inout SeededRandom) -> [UInt8] {
+    static func multipart(using random: inout SplitMix64) -> [UInt8] {
         var body = ""
         for _ in 0..<Int.random(in: 0...3, using: &random) {
             let name = fieldNames.randomElement(using: &random)!
@@ -135,7 +136,7 @@ enum BodyGenerator {
     }
 
     /// One or two `Authorization` values: Basic in every spelling, with and without colons, bad base64, other schemes.
-    static func authorization(using random: inout SeededRandom) -> [String] {
+    static func authorization(using random: inout SplitMix64) -> [String] {
         func one() -> String {
             let user = usernames.randomElement(using: &random)!
             let credentials: String
