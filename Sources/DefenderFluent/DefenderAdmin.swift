@@ -49,10 +49,11 @@ public struct DefenderAdmin: Sendable {
         self.authorize = authorize
     }
 
-    /// Adds the page, its form handlers and the API under `admin/defender`. The routes need the sessions
-    /// middleware (for the CSRF token) in front of them.
-    public func register(on routes: any RoutesBuilder) {
-        let admin = routes.grouped("admin", "defender")
+    /// Adds the page, its form handlers and the API under `path` (default `admin/defender`) of `routes`, which may
+    /// itself be a group with a prefix: every link and form of the page follows the path it is mounted at. The
+    /// routes need the sessions middleware (for the CSRF token) in front of them.
+    public func register(on routes: any RoutesBuilder, at path: PathComponent...) {
+        let admin = routes.grouped(path.isEmpty ? ["admin", "defender"] : path)
         admin.get { req in try await page(req) }
         admin.post("unblock") { req in try await formAction(req, block: false) }
         admin.post("block") { req in try await formAction(req, block: true) }
@@ -137,7 +138,7 @@ public struct DefenderAdmin: Sendable {
         } catch let error as DefenderError {
             notice = "Nothing changed: \(error.message)."
         }
-        return Self.backToPage(notice: notice)
+        return Self.backToPage(req, notice: notice)
     }
 
     private func denylistSection(_ req: Request, token: String) async throws -> String {
@@ -151,13 +152,13 @@ public struct DefenderAdmin: Sendable {
             html += "<table><thead><tr><th>Range</th><th>Note</th><th>Added (UTC)</th><th></th></tr></thead><tbody>"
             for entry in entries {
                 html += "<tr><td><code>\(e(entry.network))</code></td><td>\(e(entry.note))</td><td>\(Self.timestamp(entry.createdAt))</td>"
-                html += "<td><form method=\"post\" action=\"/admin/defender/denylist/remove\"><input type=\"hidden\" name=\"csrf\" value=\"\(e(token))\">"
+                html += "<td><form method=\"post\" action=\"\(e(Self.base(req)))/denylist/remove\"><input type=\"hidden\" name=\"csrf\" value=\"\(e(token))\">"
                 html += "<input type=\"hidden\" name=\"value\" value=\"\(e(entry.network))\"><button>Remove</button></form></td></tr>"
             }
             html += "</tbody></table>"
         }
         html += """
-            <form method="post" action="/admin/defender/denylist/add" class="inline">
+            <form method="post" action="\(e(Self.base(req)))/denylist/add" class="inline">
             <input type="hidden" name="csrf" value="\(e(token))">
             <input name="value" required placeholder="203.0.113.0/24 or 2001:db8::/32">
             <input name="note" placeholder="note (why)">
@@ -304,7 +305,7 @@ public struct DefenderAdmin: Sendable {
         } catch let error as DefenderError {
             notice = "Nothing changed: \(error.message)."
         }
-        return Self.backToPage(notice: notice)
+        return Self.backToPage(req, notice: notice)
     }
 
     enum FormCheck {
@@ -315,23 +316,35 @@ public struct DefenderAdmin: Sendable {
     /// The form of an admin POST, or the answer that refuses it: not an administrator, or no valid CSRF token.
     private func adminForm(_ req: Request) async throws -> FormCheck {
         switch try await authorize(req) {
-        case .anonymous: return .refused(Self.found(loginPath + "?next=/admin/defender"))
+        case .anonymous: return .refused(Self.found(loginPath + "?next=" + Self.base(req)))
         case .forbidden: return .refused(ProblemDetails.response(.forbidden, "Administrators only."))
         case .sessionAdmin, .credentialAdmin: break
         }
         // Every form, whoever sent it, carries the session's token: browsers also replay Basic credentials.
         guard let form = try? req.content.decode(AdminForm.self), Self.tokensMatch(form.csrf, Self.csrfToken(req, create: false)) else {
-            return .refused(Self.htmlPage(title: "Refused", body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"/admin/defender\">Reload the page</a> and try again.</p>", status: .forbidden))
+            return .refused(Self.htmlPage(title: "Refused", body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"\(HTMLEscaping.escape(Self.base(req)))\">Reload the page</a> and try again.</p>", status: .forbidden))
         }
         return .form(form)
     }
 
     /// `303` back to the page, showing `notice`.
-    static func backToPage(notice: String) -> Response {
+    static func backToPage(_ req: Request, notice: String) -> Response {
         var components = URLComponents()
-        components.path = "/admin/defender"
+        components.path = base(req)
         components.queryItems = [URLQueryItem(name: "notice", value: notice)]
-        return Response(status: .seeOther, headers: ["Location": components.string ?? "/admin/defender"])
+        return Response(status: .seeOther, headers: ["Location": components.string ?? base(req)])
+    }
+
+    /// The path the admin is mounted at, from the route this request matched (the page, or one of its form
+    /// actions), so that links and forms work under any prefix.
+    static func base(_ req: Request) -> String {
+        var parts = req.route?.path.map(\.description) ?? ["admin", "defender"]
+        if parts.count >= 2, parts[parts.count - 2] == "denylist" {
+            parts.removeLast(2)
+        } else if let last = parts.last, last == "unblock" || last == "block" {
+            parts.removeLast()
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     struct AdminForm: Content {
@@ -345,7 +358,7 @@ public struct DefenderAdmin: Sendable {
     private func page(_ req: Request) async throws -> Response {
         let name: String
         switch try await authorize(req) {
-        case .anonymous: return Self.found(loginPath + "?next=/admin/defender")
+        case .anonymous: return Self.found(loginPath + "?next=" + Self.base(req))
         case .forbidden: return Self.htmlPage(title: "Forbidden", body: "<h1>Forbidden</h1><p>Administrators only.</p>", status: .forbidden)
         case .sessionAdmin(let admin), .credentialAdmin(let admin): name = admin
         }
@@ -366,7 +379,7 @@ public struct DefenderAdmin: Sendable {
                 for block in page.blocks {
                     let left = block.secondsLeft.map { Self.duration($0) } ?? "until unblocked"
                     html += "<tr><td><code>\(e(block.key.value))</code></td><td>\(left)</td><td>\(block.isManual ? "manual" : "automatic")</td><td>\(block.lockoutCount)</td>"
-                    html += "<td><form method=\"post\" action=\"/admin/defender/unblock\"><input type=\"hidden\" name=\"csrf\" value=\"\(e(token))\">"
+                    html += "<td><form method=\"post\" action=\"\(e(Self.base(req)))/unblock\"><input type=\"hidden\" name=\"csrf\" value=\"\(e(token))\">"
                     html += "<input type=\"hidden\" name=\"kind\" value=\"\(kind.rawValue)\"><input type=\"hidden\" name=\"value\" value=\"\(e(block.key.value))\">"
                     html += "<button>Unblock</button></form></td></tr>"
                 }
@@ -377,7 +390,7 @@ public struct DefenderAdmin: Sendable {
 
         html += """
             <h2>Block by hand</h2>
-            <form method="post" action="/admin/defender/block" class="inline">
+            <form method="post" action="\(e(Self.base(req)))/block" class="inline">
             <input type="hidden" name="csrf" value="\(e(token))">
             <select name="kind"><option value="ip">IP or IPv6 group</option><option value="username">Username</option></select>
             <input name="value" required placeholder="203.0.113.7, 2001:db8::/64 or a username">
@@ -396,7 +409,7 @@ public struct DefenderAdmin: Sendable {
         }
         html += """
             <h2>Recent attempts</h2>
-            <form method="get" action="/admin/defender" class="inline">
+            <form method="get" action="\(e(Self.base(req)))" class="inline">
             <input name="ip" value="\(e(ip))" placeholder="IP">
             <input name="username" value="\(e(username))" placeholder="username">
             <select name="valid">\(option("", "all"))\(option("false", "failed"))\(option("true", "succeeded"))</select>
@@ -462,8 +475,8 @@ public struct DefenderAdmin: Sendable {
         var items = (components.queryItems ?? []).filter { changes[$0.name] == nil && $0.name != "notice" }
         items += changes.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         components.queryItems = items
-        components.path = "/admin/defender"
-        return components.string ?? "/admin/defender"
+        components.path = base(req)
+        return components.string ?? base(req)
     }
 
     static func duration(_ seconds: Int) -> String {
