@@ -55,27 +55,16 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
             return unauthorized(request, "The Basic credentials are malformed.")
         case .credentials(let username, let password):
             request.defender.cacheUsername(username)
-            let defender = try request.defender.engine()
-            let attempt: LoginAttempt
-            switch try await request.defender.check(username: username) {
+            // Every method counts: a Basic request carries credentials to check.
+            let result = try await LoginProtection.protect(
+                engine: request.defender.engine(), client: request.defender.client(), username: username, counted: true,
+                context: { request.defender.context }, handler: { try await verify(username, password, request) },
+                classify: { $0 ? .success : .failure }, isFailure: { _ in false })
+            switch result {
             case .locked(let lockout): return try await request.defender.lockoutResponse(lockout, format: .json)
-            case .allowed(let allowed): attempt = allowed
+            case .answered(false, _): return unauthorized(request, "Invalid username or password.")
+            case .answered(true, _): return try await next.respond(to: request)
             }
-            let verified: Bool
-            do {
-                verified = try await verify(username, password, request)
-            } catch {
-                try? await defender.release(attempt)
-                throw error
-            }
-            guard verified else {
-                if let lockout = try await defender.recordFailure(attempt) {
-                    return try await request.defender.lockoutResponse(lockout, format: .json)
-                }
-                return unauthorized(request, "Invalid username or password.")
-            }
-            try await defender.recordSuccess(attempt)
-            return try await next.respond(to: request)
         }
     }
 

@@ -1,11 +1,10 @@
+import DefenderHTTP
 import Vapor
 
 /// How ``DefenderRequest/watchLogin(outcome:format:_:)`` tells a failed login from a successful one.
 public struct LoginOutcome: Sendable {
-    /// The verdict on one response.
-    public enum Verdict: Sendable, Hashable {
-        case success, failure, notCounted
-    }
+    /// The verdict on one response (``LoginVerdict``, shared by every integration).
+    public typealias Verdict = LoginVerdict
 
     let classify: @Sendable (Response) -> Verdict
 

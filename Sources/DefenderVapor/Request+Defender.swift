@@ -147,53 +147,26 @@ public struct DefenderRequest: Sendable {
     ) async throws -> Response {
         let engine = try engine()
         let username = try await username()
-        guard countingEveryMethod || Self.isAttempt(request.method) else {
-            if let lockout = try await engine.lockout(ip: client(), username: username) {
-                return try await lockoutResponse(lockout, format: format)
-            }
-            return try await handler(username)
-        }
-        let attempt: LoginAttempt
-        switch try await check(username: username) {
-        case .locked(let lockout): return try await lockoutResponse(lockout, format: format)
-        case .allowed(let allowed): attempt = allowed
-        }
-        let response: Response
+        let request = self.request
         do {
-            response = try await handler(username)
-        } catch let abort as any AbortError where abort.status == .unauthorized {
-            let result = try await engine.recordFailureDetails(attempt)
-            if let lockout = result.lockout { return try await lockoutResponse(lockout, format: format) }
-            guard engine.configuration.rateLimitHeaders else { throw abort }
-            var fields = HTTPFields()
-            RateLimitFields.addRemaining(to: &fields, engine.configuration, result: result, hasUsername: attempt.usernameKey != nil)
+            let result = try await LoginProtection.protect(
+                engine: engine, client: client(), username: username, counted: countingEveryMethod || Self.isAttempt(request.method),
+                context: { context }, handler: { try await handler(username) }, classify: outcome.classify,
+                isFailure: { ($0 as? any AbortError)?.status == .unauthorized })
+            switch result {
+            case .locked(let lockout):
+                return try await lockoutResponse(lockout, format: format)
+            case .answered(let response, let rateLimit):
+                response.headers.apply(rateLimit)
+                return response
+            }
+        } catch let failure as LoginProtection.CountedFailure {
+            // A thrown 401 that did not lock: thrown again, with the RateLimit fields when they are on.
+            guard let abort = failure.error as? any AbortError, !failure.rateLimit.isEmpty else { throw failure.error }
             var headers = abort.headers
-            headers.apply(fields)
+            headers.apply(failure.rateLimit)
             throw Abort(abort.status, headers: headers, reason: abort.reason)
-        } catch {
-            try? await engine.release(attempt)
-            throw error
         }
-        switch outcome.classify(response) {
-        case .failure:
-            let result = try await engine.recordFailureDetails(attempt)
-            if let lockout = result.lockout { return try await lockoutResponse(lockout, format: format) }
-            if engine.configuration.rateLimitHeaders {
-                var fields = HTTPFields()
-                RateLimitFields.addRemaining(to: &fields, engine.configuration, result: result, hasUsername: attempt.usernameKey != nil)
-                response.headers.apply(fields)
-            }
-        case .success:
-            try await engine.recordSuccess(attempt)
-            if engine.configuration.rateLimitHeaders {
-                var fields = HTTPFields()
-                RateLimitFields.addPolicy(to: &fields, engine.configuration, hasUsername: attempt.usernameKey != nil)
-                response.headers.apply(fields)
-            }
-        case .notCounted:
-            try await engine.release(attempt)
-        }
-        return response
     }
 
     /// Records the outcome of a login checked elsewhere (django-defender's `check_request`). The password was

@@ -1,0 +1,87 @@
+import DefenderCore
+import HTTPTypes
+
+/// How one login's response is judged.
+public enum LoginVerdict: Sendable, Hashable {
+    /// The password was right: counters clear (as ``DefenderConfiguration/successReset`` says).
+    case success
+    /// The password was wrong: counted, and answered with the lockout when it crosses a limit.
+    case failure
+    /// Neither (a server error, a validation error): the admission slot is given back uncounted.
+    case notCounted
+}
+
+/// The login-protection orchestration every integration shares (django-defender's `watch_login`): admit, run the
+/// handler, classify its answer, record or release — with every record and release shielded from cancellation by
+/// the engine. A framework adapter only translates its request and response types.
+package enum LoginProtection {
+    /// What became of a protected login.
+    package enum Result<Response: Sendable>: Sendable {
+        /// Refused (locked before, or this failure crossed a limit): answer with the lockout; for a refusal before
+        /// the handler, it did not run.
+        case locked(Lockout)
+        /// The handler's answer, with the `RateLimit` fields to add to it (empty unless they are on).
+        case answered(Response, rateLimit: HTTPFields)
+    }
+
+    /// A handler's thrown error that counted as a failed login, with the `RateLimit` fields for its answer.
+    package struct CountedFailure: Error {
+        package let error: any Error
+        package let rateLimit: HTTPFields
+    }
+
+    /// Runs `handler` for one login.
+    /// - Parameters:
+    ///   - engine: the engine.
+    ///   - client: the client address.
+    ///   - username: the username read once from the request (see the one-reading rule), `nil` when none.
+    ///   - counted: whether this request is a login attempt (else it is only checked for a lock).
+    ///   - context: the audit details, read only for an admitted attempt when there is an audit log.
+    ///   - handler: checks the password of `username` and answers.
+    ///   - classify: judges the handler's answer.
+    ///   - isFailure: whether an error the handler threw is a failed login (such as a thrown `401`).
+    /// - Throws: ``CountedFailure`` for a thrown failure that did not cross a limit; any other error the handler
+    ///   threw (its slot released); ``DefenderError`` from admission (timeout, store refusal).
+    package static func protect<Response: Sendable>(
+        engine: Defender, client: ClientAddress, username: String?, counted: Bool, context: () -> AttemptContext,
+        handler: () async throws -> Response, classify: (Response) -> LoginVerdict, isFailure: (any Error) -> Bool
+    ) async throws -> Result<Response> {
+        guard counted else {
+            if let lockout = try await engine.lockout(ip: client, username: username) { return .locked(lockout) }
+            return .answered(try await handler(), rateLimit: HTTPFields())
+        }
+        let attempt: LoginAttempt
+        switch try await engine.check(ip: client, username: username, context: engine.accessLog == nil ? nil : context()) {
+        case .locked(let lockout): return .locked(lockout)
+        case .allowed(let allowed): attempt = allowed
+        }
+        let config = engine.configuration
+        let hasUsername = attempt.usernameKey != nil
+        let response: Response
+        do {
+            response = try await handler()
+        } catch where isFailure(error) {
+            let result = try await engine.recordFailureDetails(attempt)
+            if let lockout = result.lockout { return .locked(lockout) }
+            var fields = HTTPFields()
+            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, result: result, hasUsername: hasUsername) }
+            throw CountedFailure(error: error, rateLimit: fields)
+        } catch {
+            try? await engine.release(attempt)
+            throw error
+        }
+        var fields = HTTPFields()
+        switch classify(response) {
+        case .failure:
+            let result = try await engine.recordFailureDetails(attempt)
+            if let lockout = result.lockout { return .locked(lockout) }
+            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, result: result, hasUsername: hasUsername) }
+        case .success:
+            try await engine.recordSuccess(attempt)
+            if config.rateLimitHeaders { RateLimitFields.addPolicy(to: &fields, config, hasUsername: hasUsername) }
+        case .notCounted:
+            try await engine.release(attempt)
+        }
+        return .answered(response, rateLimit: fields)
+    }
+}
