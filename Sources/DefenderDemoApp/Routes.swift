@@ -208,40 +208,6 @@ extension DemoApp {
     static func problem(_ status: HTTPStatus, _ detail: String) -> Response { ProblemDetails.response(status, detail) }
 }
 
-/// Where the demo "sends" password-reset e-mails: a list, kept for tests and the log.
-actor PasswordResetOutbox {
-    private(set) var recipients: [String] = []
-    let logger: Logger
-
-    init(logger: Logger) { self.logger = logger }
-
-    func request(for username: String, exists: Bool) {
-        guard exists else { return }
-        recipients.append(username)
-        logger.info("password reset link sent", metadata: ["username": .string(username)])
-    }
-}
-
-extension Application {
-    /// The demo's password-reset outbox.
-    public var passwordResetOutbox: PasswordResetOutboxHandle { PasswordResetOutboxHandle(outbox: outbox) }
-
-    // Set once by `DemoApp.configure`, before any request can read it.
-    var outbox: PasswordResetOutbox { storage[OutboxKey.self] ?? PasswordResetOutbox(logger: logger) }
-
-    struct OutboxKey: StorageKey { typealias Value = PasswordResetOutbox }
-}
-
-/// Reads and feeds the demo's password-reset outbox.
-public struct PasswordResetOutboxHandle: Sendable {
-    let outbox: PasswordResetOutbox
-
-    /// The usernames a reset link was sent to, in order.
-    public var recipients: [String] { get async { await outbox.recipients } }
-
-    func request(for username: String, exists: Bool) async { await outbox.request(for: username, exists: exists) }
-}
-
 /// What a login request carries; Defender counts `username` and the handler checks it.
 protocol LoginFields: Decodable, Sendable {
     var username: String? { get }
@@ -289,25 +255,3 @@ enum HTML {
 
 /// The demo's Prometheus registry.
 struct MetricsRegistryKey: StorageKey { typealias Value = PrometheusCollectorRegistry }
-
-/// `DEMO_PROTECTION=bare403`: reads the username (one decode of the body, as Defender does) and answers `403` with the
-/// same headers and page as Defender's lockout, without any store, hash or database: what answering a blocked
-/// request costs at the least, so that the load test measures only the cost of deciding.
-struct Bare403Middleware: AsyncMiddleware {
-    static let page = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>Locked out</title></head>
-        <body><h1>Locked out</h1><p>Account locked: too many login attempts.  Please try again later.</p><p>You can try again in 300 seconds.</p></body></html>
-
-        """
-
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        // The username read as Defender reads it: one decode with Vapor's decoder.
-        let username = try await request.defender.credentials(LoginForm.self)?.username
-        var headers = HTTPHeaders()
-        headers.add(name: .cacheControl, value: "no-store")
-        headers.add(name: .retryAfter, value: username == nil ? "300" : "299")
-        headers.contentType = .html
-        return Response(status: .forbidden, headers: headers, body: .init(string: Self.page))
-    }
-}
