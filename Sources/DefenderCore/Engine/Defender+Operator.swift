@@ -1,0 +1,75 @@
+extension Defender {
+    // MARK: Operator actions
+
+    /// Blocks an IP (or the IPv6 group it belongs to); `duration` `nil` blocks until unblocked.
+    /// - Parameter ip: an address or a group such as `2001:db8::/64`.
+    /// - Throws: ``DefenderError`` with ``DefenderError/Code/invalidKey`` when `ip` is not an address.
+    @discardableResult
+    public func block(ip: String, for duration: Duration? = nil) async throws -> Bool {
+        try await block(ipKey(ip), for: duration)
+    }
+
+    /// Blocks a username; `duration` `nil` blocks until unblocked.
+    @discardableResult
+    public func block(username: String, for duration: Duration? = nil) async throws -> Bool {
+        try await block(usernameKey(username), for: duration)
+    }
+
+    /// Lifts the block of an IP, or of the IPv6 group an address belongs to, and clears its counter.
+    @discardableResult
+    public func unblock(ip: String) async throws -> Bool {
+        try await unblock(ipKey(ip))
+    }
+
+    /// Lifts the block of a username and clears its counter.
+    @discardableResult
+    public func unblock(username: String) async throws -> Bool {
+        try await unblock(usernameKey(username))
+    }
+
+    /// Blocks a key by hand, firing the event when it was not blocked.
+    @discardableResult
+    public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
+        let newly = try await store.block(key, for: duration)
+        if newly { events.emit(DefenderEvent(key: key, blocked: true)) }
+        return newly
+    }
+
+    /// Unblocks a key by hand, firing the event when it was blocked.
+    @discardableResult
+    public func unblock(_ key: DefenderKey) async throws -> Bool {
+        let was = try await store.unblock(key)
+        if was { events.emit(DefenderEvent(key: key, blocked: false)) }
+        return was
+    }
+
+    /// Every active block of one kind, read page by page.
+    public func allBlocks(of kind: DefenderKey.Kind, pageSize: Int = 500) async throws -> [BlockInfo] {
+        var result: [BlockInfo] = []
+        var cursor: String?
+        repeat {
+            let page = try await store.blocks(of: kind, after: cursor, limit: pageSize)
+            result += page.blocks
+            cursor = page.nextCursor
+        } while cursor != nil
+        return result
+    }
+
+    /// The key of an operator-supplied IP: an address (grouped like clients) or an IPv6 group.
+    public func ipKey(_ text: String) throws(DefenderError) -> DefenderKey {
+        let trimmed = text.trimmingASCIIWhitespace()
+        if let address = ClientIPResolver.parseEntry(trimmed) { return .ip(resolver.client(address)) }
+        if trimmed.contains("/"), let network = IPNetwork(trimmed), network.address.isIPv6,
+            network.prefixLength == resolver.ipv6PrefixLength
+        {
+            return .ip(resolver.client(network.address))
+        }
+        throw DefenderError(.invalidKey, "'\(trimmed.prefix(64))' is not an IP address (or an IPv6 /\(resolver.ipv6PrefixLength) group)")
+    }
+
+    /// The key of an operator-supplied username.
+    public func usernameKey(_ text: String) throws(DefenderError) -> DefenderKey {
+        guard let key = DefenderKey.username(text) else { throw DefenderError(.invalidKey, "the username is empty") }
+        return key
+    }
+}

@@ -1,0 +1,26 @@
+/// One login between its check and its outcome.
+public struct LoginAttempt: Sendable, Hashable {
+    /// The client.
+    public let ip: ClientAddress
+    /// The username as submitted (for the audit log), cut to 255 characters.
+    public let submittedUsername: String?
+    /// The IP key.
+    public let ipKey: DefenderKey
+    /// The username key; `nil` for an empty username, which is never counted.
+    public let usernameKey: DefenderKey?
+    /// The in-flight slots this attempt holds, from ``Defender/check(ip:username:context:)``; `nil` when it holds none.
+    public internal(set) var reservation: Reservation?
+    /// The request's details, for the audit log.
+    public var context: AttemptContext?
+    /// Whether the allow list exempts it: its outcome is logged, never counted.
+    public internal(set) var isExempt = false
+
+    /// Creates an attempt, normalising the username.
+    public init(ip: ClientAddress, submittedUsername: String?, context: AttemptContext? = nil) {
+        self.ip = ip
+        self.context = context
+        self.submittedUsername = submittedUsername.map { String($0.prefix(255)) }
+        self.ipKey = .ip(ip)
+        self.usernameKey = submittedUsername.flatMap(DefenderKey.username)
+    }
+}

@@ -1,0 +1,96 @@
+extension RedisScripts {
+    /// Shared helpers, prepended to every script.
+    static let prelude = """
+        local function now_ms()
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local function block_state(key)
+          if key == '' then return nil end
+          local v = redis.call('GET', key)
+          if not v then return nil end
+          return { v, redis.call('PTTL', key) }
+        end
+        local function locked(ip_blocked, user_blocked, dis_ip, dis_user, and_mode)
+          if dis_ip and dis_user then return false end
+          if dis_ip then return user_blocked end
+          if dis_user then return ip_blocked end
+          if and_mode then return ip_blocked and user_blocked end
+          return ip_blocked or user_blocked
+        end
+        -- Retry time of the blocks that lock: -1 = permanent. `earliest` for AND mode.
+        local function retry(list, earliest)
+          local result = nil
+          for _, b in ipairs(list) do
+            local ttl = b[2]
+            if ttl < 0 then ttl = -1 end
+            if result == nil then result = ttl
+            elseif earliest then
+              if result == -1 or (ttl ~= -1 and ttl < result) then result = ttl end
+            else
+              if ttl == -1 or result == -1 then result = -1 elseif ttl > result then result = ttl end
+            end
+          end
+          return result
+        end
+        -- The block index: `index` (scores 0, paged by name) and `expiry` (the same members scored by when their
+        -- block lapses, +inf when permanent). Each write drops lapsed members (a bounded batch) and keeps both
+        -- keys' TTL at the longest member's, so nothing here outlives the blocks it lists.
+        local function index_tidy(index, expiry)
+          local t = redis.call('TIME')
+          local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          local lapsed = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 1000)
+          if #lapsed > 0 then
+            redis.call('ZREM', index, unpack(lapsed))
+            redis.call('ZREM', expiry, unpack(lapsed))
+          end
+          local last = redis.call('ZRANGE', expiry, -1, -1, 'WITHSCORES')
+          if #last == 0 then
+            redis.call('DEL', index, expiry)
+          elseif last[2] == 'inf' then
+            redis.call('PERSIST', index)
+            redis.call('PERSIST', expiry)
+          else
+            local at = math.floor(tonumber(last[2])) + 1000
+            redis.call('PEXPIREAT', index, at)
+            redis.call('PEXPIREAT', expiry, at)
+          end
+        end
+        -- Lists `member` as blocked by the key `blocked`, until that key lapses.
+        local function index_put(index, expiry, member, blocked)
+          local ttl = redis.call('PTTL', blocked)
+          if ttl == -2 then return end
+          local score = '+inf'
+          if ttl >= 0 then
+            local t = redis.call('TIME')
+            score = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
+          end
+          redis.call('ZADD', index, 0, member)
+          redis.call('ZADD', expiry, score, member)
+          index_tidy(index, expiry)
+        end
+        local function index_drop(index, expiry, member)
+          redis.call('ZREM', index, member)
+          redis.call('ZREM', expiry, member)
+          index_tidy(index, expiry)
+        end
+        -- { locked, retry_ms, ip_included, user_included }
+        local function decide(ip, user, dis_ip, dis_user, and_mode)
+          local manual = {}
+          local m_ip, m_user = 0, 0
+          if ip and ip[1] ~= 'a' then table.insert(manual, ip); m_ip = 1 end
+          if user and user[1] ~= 'a' then table.insert(manual, user); m_user = 1 end
+          if #manual > 0 then return { 1, retry(manual, false), m_ip, m_user } end
+          local ip_b = ip ~= nil and not dis_ip
+          local user_b = user ~= nil and not dis_user
+          if not locked(ip_b, user_b, dis_ip, dis_user, and_mode) then return { 0, 0, 0, 0 } end
+          local applying = {}
+          local f_ip, f_user = 0, 0
+          if ip_b then table.insert(applying, ip); f_ip = 1 end
+          if user_b then table.insert(applying, user); f_user = 1 end
+          local both = and_mode and not dis_ip and not dis_user
+          return { 1, retry(applying, both), f_ip, f_user }
+        end
+
+        """
+}
