@@ -30,6 +30,18 @@ package enum LoginProtection {
         package let rateLimit: HTTPFields
     }
 
+    /// Admits a login (``Defender/check(ip:username:context:)``), reading the audit context only for an admitted
+    /// attempt and only when there is an audit log: refused requests are not logged, and the context costs header
+    /// lookups and copies on the lockout path.
+    package static func admit(
+        engine: Defender, client: ClientAddress, username: String?, context: () -> AttemptContext
+    ) async throws -> Defender.Check {
+        let check = try await engine.check(ip: client, username: username)
+        guard case .allowed(var attempt) = check, engine.accessLog != nil else { return check }
+        attempt.context = context()
+        return .allowed(attempt)
+    }
+
     /// Runs `handler` for one login.
     /// - Parameters:
     ///   - engine: the engine.
@@ -51,7 +63,7 @@ package enum LoginProtection {
             return .answered(try await handler(), rateLimit: HTTPFields())
         }
         let attempt: LoginAttempt
-        switch try await engine.check(ip: client, username: username, context: engine.accessLog == nil ? nil : context()) {
+        switch try await admit(engine: engine, client: client, username: username, context: context) {
         case .locked(let lockout): return .locked(lockout)
         case .allowed(let allowed): attempt = allowed
         }

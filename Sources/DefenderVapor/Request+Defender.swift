@@ -86,13 +86,7 @@ public struct DefenderRequest: Sendable {
     public func check(username: String?? = .none) async throws -> Defender.Check {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
-        let engine = try engine()
-        // The audit context is read only for an admitted attempt, and only when there is an audit log to write
-        // it to: refused requests are not logged, and building it costs header lookups and copies.
-        let check = try await engine.check(ip: client(), username: name)
-        guard case .allowed(var attempt) = check, engine.accessLog != nil else { return check }
-        attempt.context = context
-        return .allowed(attempt)
+        return try await LoginProtection.admit(engine: engine(), client: client(), username: name) { context }
     }
 
     /// The request's details for the audit log.

@@ -37,8 +37,7 @@ extension RedisScripts {
         -- block lapses, +inf when permanent). Each write drops lapsed members (a bounded batch) and keeps both
         -- keys' TTL at the longest member's, so nothing here outlives the blocks it lists.
         local function index_tidy(index, expiry)
-          local t = redis.call('TIME')
-          local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          local now = now_ms()
           local lapsed = redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, 1000)
           if #lapsed > 0 then
             redis.call('ZREM', index, unpack(lapsed))
@@ -61,10 +60,7 @@ extension RedisScripts {
           local ttl = redis.call('PTTL', blocked)
           if ttl == -2 then return end
           local score = '+inf'
-          if ttl >= 0 then
-            local t = redis.call('TIME')
-            score = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
-          end
+          if ttl >= 0 then score = now_ms() + ttl end
           redis.call('ZADD', index, 0, member)
           redis.call('ZADD', expiry, score, member)
           index_tidy(index, expiry)
