@@ -206,7 +206,8 @@ public struct Lockout: Sendable, Hashable {
 public struct FailureResult: Sendable, Hashable {
     /// Set when this failure locked the request: it gets the lockout response instead of the failure.
     public var lockout: Lockout?
-    /// Keys that became blocked (for ``DefenderEvent``s).
+    /// Keys that became blocked (for ``DefenderEvent``s): the IP first, then the username, whatever order a store
+    /// found them in, so that every store reports (and emits events) alike.
     public var newlyBlocked: [DefenderKey]
     /// The counters after this failure.
     public var ipFailures: Int
@@ -214,7 +215,7 @@ public struct FailureResult: Sendable, Hashable {
 
     public init(lockout: Lockout?, newlyBlocked: [DefenderKey], ipFailures: Int, usernameFailures: Int) {
         self.lockout = lockout
-        self.newlyBlocked = newlyBlocked
+        self.newlyBlocked = newlyBlocked.filter { $0.kind == .ip } + newlyBlocked.filter { $0.kind == .username }
         self.ipFailures = ipFailures
         self.usernameFailures = usernameFailures
     }

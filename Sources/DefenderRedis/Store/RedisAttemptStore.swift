@@ -1,4 +1,5 @@
 import DefenderCore
+import Synchronization
 
 /// The shared store: every operation is one Lua script, one round trip, atomic across all instances.
 ///
@@ -22,6 +23,8 @@ public final class RedisAttemptStore: AttemptStore {
     public let prefix: String
     /// How far back lockouts count when reported (``DefenderConfiguration/accessAttemptExpiration``).
     public let historyWindow: Duration
+    private let keys: RedisKeySpace
+    private let encodedPolicy = Mutex<(policy: LockoutPolicy, encoded: EncodedPolicy)?>(nil)
 
     /// Creates a store.
     /// - Parameters:
@@ -31,34 +34,22 @@ public final class RedisAttemptStore: AttemptStore {
     public init(client: RedisClient, prefix: String = "defender", historyWindow: Duration = .seconds(24 * 3600)) {
         self.client = client
         self.prefix = prefix
+        self.keys = RedisKeySpace(prefix: prefix)
         self.historyWindow = historyWindow
         client.preload(RedisScripts.all)
     }
 
-    func key(_ kind: String, _ key: DefenderKey) -> String { "\(prefix):\(kind):\(key.kind.rawValue):\(key.value)" }
-    func index(_ kind: DefenderKey.Kind) -> String { "\(prefix):index:\(kind.rawValue)" }
-    func expiry(_ kind: DefenderKey.Kind) -> String { "\(prefix):expiry:\(kind.rawValue)" }
-    func pair(_ ip: DefenderKey, _ username: DefenderKey) -> String { "\(prefix):failed:pair:\(ip.value)|\(username.value)" }
-
     public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
-        let reply = try await run(
-            RedisScripts.check, keys: [key("blocked", ip), username.map { key("blocked", $0) } ?? ""],
-            arguments: [flag(policy.disableIPLockout), flag(policy.disableUsernameLockout), flag(policy.lockOutByIPAndUsername)])
-        return try lockout(from: reply, ip: ip, username: username)
+        let call = CheckCall(blockedIP: keys.key(.blocked, ip), blockedUser: username.map { keys.key(.blocked, $0) }, policy: encoded(policy))
+        return try lockout(from: try await run(call), ip: ip, username: username)
     }
 
     public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
-        let keys = [
-            key("blocked", ip), username.map { key("blocked", $0) } ?? "", key("failed", ip),
-            username.map { key("failed", $0) } ?? "", key("inflight", ip), username.map { key("inflight", $0) } ?? "",
-            key("spray", ip),
-        ]
-        let arguments = [
-            flag(policy.disableIPLockout), flag(policy.disableUsernameLockout), flag(policy.lockOutByIPAndUsername),
-            String(policy.ipLimit), String(policy.usernameLimit), reservation.id, String(max(1, milliseconds(policy.reservationTTL))),
-            String(policy.sprayLimit),
-        ]
-        let reply = try await run(RedisScripts.admit, keys: keys, arguments: arguments)
+        let call = AdmitCall(
+            ip: (keys.key(.blocked, ip), keys.key(.failed, ip), keys.key(.inflight, ip), keys.key(.spray, ip)),
+            user: username.map { (keys.key(.blocked, $0), keys.key(.failed, $0), keys.key(.inflight, $0)) },
+            reservation: reservation.id, policy: encoded(policy))
+        let reply = try await run(call)
         switch try integers(reply, count: 4)[0] {
         case 0: return .admitted
         case 2: return .busy
@@ -69,32 +60,20 @@ public final class RedisAttemptStore: AttemptStore {
     }
 
     public func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws {
-        _ = try await run(
-            RedisScripts.release, keys: [key("inflight", ip), username.map { key("inflight", $0) } ?? ""], arguments: [reservation.id])
+        _ = try await run(ReleaseCall(
+            inflightIP: keys.key(.inflight, ip), inflightUser: username.map { keys.key(.inflight, $0) }, reservation: reservation.id))
     }
 
     /// The number of admission slots in flight on `key`, expired ones excluded (for tests and operators).
     public func inFlight(_ key: DefenderKey) async throws -> Int {
-        let reply = try await run(
-            RedisScripts.inFlight, keys: [self.key("inflight", key)], arguments: [])
-        return Int(reply.int ?? 0)
+        Int(try await run(InFlightCall(inflight: keys.key(.inflight, key))).int ?? 0)
     }
 
     public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
-        let user = username ?? DefenderKey(kind: .username, normalizedValue: "")
-        let keys = [
-            key("failed", ip), key("blocked", ip), key("history", ip), key("failed", user), key("blocked", user),
-            key("history", user), pair(ip, user), index(.ip), index(.username), key("inflight", ip), key("inflight", user),
-            key("spray", ip), expiry(.ip), expiry(.username),
-        ]
-        let arguments = [
-            String(policy.ipLimit), String(policy.usernameLimit), String(milliseconds(policy.attemptCooloff)),
-            String(milliseconds(policy.historyWindow)), flag(policy.disableIPLockout), flag(policy.disableUsernameLockout),
-            flag(username != nil), flag(policy.successReset == .own), flag(policy.lockOutByIPAndUsername), ip.value, user.value,
-            reservation?.id ?? "", String(milliseconds(policy.randomJitter())), String(policy.sprayLimit),
-            String(max(1, milliseconds(policy.sprayWindow))),
-        ] + policy.lockoutCooloffs.map { String(milliseconds($0)) }
-        let reply = try await run(RedisScripts.recordFailure, keys: keys, arguments: arguments)
+        let call = RecordFailureCall(
+            ip: outcomeKeys(ip), spray: keys.key(.spray, ip), user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
+            reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, policy: encoded(policy))
+        let reply = try await run(call)
         let values = try integers(reply, count: 8)
         var newly: [DefenderKey] = []
         if values[6] == 1 { newly.append(ip) }
@@ -105,18 +84,10 @@ public final class RedisAttemptStore: AttemptStore {
     }
 
     public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
-        let user = username ?? DefenderKey(kind: .username, normalizedValue: "")
-        let reply = try await run(
-            RedisScripts.recordSuccess,
-            keys: [
-                key("failed", user), key("blocked", user), key("failed", ip), key("blocked", ip), pair(ip, user), index(.ip),
-                index(.username), key("inflight", ip), key("inflight", user), expiry(.ip), expiry(.username),
-            ],
-            arguments: [
-                policy.successReset.description, flag(policy.lockOutByIPAndUsername), flag(username != nil), ip.value, user.value,
-                reservation?.id ?? "",
-            ])
-        let values = try integers(reply, count: 2)
+        let call = RecordSuccessCall(
+            ip: outcomeKeys(ip), user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
+            reservation: reservation?.id, policy: encoded(policy))
+        let values = try integers(try await run(call), count: 2)
         var unblocked: [DefenderKey] = []
         if values[0] == 1, let username { unblocked.append(username) }
         if values[1] == 1 { unblocked.append(ip) }
@@ -125,23 +96,25 @@ public final class RedisAttemptStore: AttemptStore {
 
     @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
-        let ms = duration.map { max(1, milliseconds($0)) } ?? 0
-        let reply = try await run(RedisScripts.block, keys: [self.key("blocked", key), index(key.kind), expiry(key.kind)], arguments: [String(ms), key.value])
-        return reply.int == 1
+        let call = BlockCall(
+            blocked: keys.key(.blocked, key), index: keys.index(key.kind), expiry: keys.expiry(key.kind), member: key.value,
+            lastsMS: duration.map { max(1, $0.milliseconds) })
+        return try await run(call).int == 1
     }
 
     @discardableResult
     public func unblock(_ key: DefenderKey) async throws -> Bool {
-        let reply = try await run(
-            RedisScripts.unblock, keys: [self.key("failed", key), self.key("blocked", key), index(key.kind), self.key("spray", key), expiry(key.kind)],
-            arguments: [key.value])
-        return reply.int == 1
+        let call = UnblockCall(
+            failed: keys.key(.failed, key), blocked: keys.key(.blocked, key), spray: keys.key(.spray, key),
+            index: keys.index(key.kind), expiry: keys.expiry(key.kind), member: key.value)
+        return try await run(call).int == 1
     }
 
     public func blocks(of kind: DefenderKey.Kind, after cursor: String?, limit: Int) async throws -> BlockPage {
-        let reply = try await run(
-            RedisScripts.blocks, keys: [index(kind), expiry(kind)],
-            arguments: ["\(prefix):blocked:\(kind.rawValue):", "\(prefix):history:\(kind.rawValue):", cursor ?? "", String(max(1, limit)), String(milliseconds(historyWindow))])
+        let call = BlocksCall(
+            index: keys.index(kind), expiry: keys.expiry(kind), blockedPrefix: keys.keyPrefix(.blocked, kind),
+            historyPrefix: keys.keyPrefix(.history, kind), cursor: cursor, limit: Int64(max(1, limit)), historyMS: historyWindow.milliseconds)
+        let reply = try await run(call)
         guard let values = reply.elements, let next = values.first?.string else { throw malformed(reply) }
         var blocks: [BlockInfo] = []
         guard (values.count - 1) % 4 == 0 else { throw malformed(reply) }
@@ -159,26 +132,44 @@ public final class RedisAttemptStore: AttemptStore {
     }
 
     public func state(of key: DefenderKey) async throws -> KeyState {
-        let reply = try await run(
-            RedisScripts.state, keys: [self.key("failed", key), self.key("blocked", key), self.key("history", key)], arguments: [String(milliseconds(historyWindow))])
-        guard let values = reply.elements, values.count == 4, let failures = values[0].int, let value = values[1].string,
+        let call = StateCall(
+            failed: keys.key(.failed, key), blocked: keys.key(.blocked, key), history: keys.key(.history, key),
+            historyMS: historyWindow.milliseconds)
+        let reply = try await run(call)
+        guard let values = reply.elements, values.count == 4, let failures = values[0].int, let mark = values[1].string,
             let ttl = values[2].int, let lockouts = values[3].int
         else { throw malformed(reply) }
-        let block = value.isEmpty ? nil : BlockInfo(
-            key: key, remaining: ttl < 0 ? nil : .milliseconds(ttl), isManual: value == "m", lockoutCount: Int(lockouts))
+        let block = mark.isEmpty ? nil : BlockInfo(
+            key: key, remaining: ttl < 0 ? nil : .milliseconds(ttl), isManual: BlockMark(rawValue: mark) == .manual,
+            lockoutCount: Int(lockouts))
         return KeyState(failures: Int(failures), block: block, lockoutCount: Int(lockouts))
     }
 
     // MARK: Helpers
 
-    private func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+    private func run(_ call: some ScriptCall) async throws -> RESPValue {
+        let (keys, arguments) = call.encoded
         do {
-            return try await client.run(script, keys: keys, arguments: arguments)
+            return try await client.run(type(of: call).script, keys: keys, arguments: arguments)
         } catch let error as RedisError {
             // Every Redis error becomes the store's: an outage (unreachable, READONLY, LOADING, OOM, …) or a fault
             // (WRONGTYPE, a script error). Both go through the failure policy; neither reaches a login as a 500.
             throw DefenderError(error.isUnavailable ? .storeUnavailable : .storeFault, error.description)
         }
+    }
+
+    private func outcomeKeys(_ key: DefenderKey) -> OutcomeKeys {
+        OutcomeKeys(
+            failed: keys.key(.failed, key), blocked: keys.key(.blocked, key), history: keys.key(.history, key),
+            index: keys.index(key.kind), expiry: keys.expiry(key.kind), inflight: keys.key(.inflight, key), member: key.value)
+    }
+
+    /// The policy's constant arguments, formatted once: the engine passes the same policy to every call.
+    private func encoded(_ policy: LockoutPolicy) -> EncodedPolicy {
+        if let cached = encodedPolicy.withLock({ $0 }), cached.policy == policy { return cached.encoded }
+        let encoded = EncodedPolicy(policy)
+        encodedPolicy.withLock { $0 = (policy, encoded) }
+        return encoded
     }
 
     private func lockout(from reply: RESPValue, ip: DefenderKey, username: DefenderKey?) throws -> Lockout? {
@@ -197,12 +188,5 @@ public final class RedisAttemptStore: AttemptStore {
 
     private func malformed(_ reply: RESPValue) -> DefenderError {
         DefenderError(.storeFault, "unexpected reply from a Defender script: \(String(describing: reply).prefix(120))")
-    }
-
-    private func flag(_ value: Bool) -> String { value ? "1" : "0" }
-
-    private func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

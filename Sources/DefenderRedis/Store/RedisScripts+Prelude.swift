@@ -1,12 +1,12 @@
 extension RedisScripts {
     /// Shared helpers, prepended to every script.
-    static let prelude = """
+    static let prelude = BlockMark.luaConstants + """
         local function now_ms()
           local t = redis.call('TIME')
           return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         end
         local function block_state(key)
-          if key == '' then return nil end
+          if not key then return nil end
           local v = redis.call('GET', key)
           if not v then return nil end
           return { v, redis.call('PTTL', key) }
@@ -74,8 +74,8 @@ extension RedisScripts {
         local function decide(ip, user, dis_ip, dis_user, and_mode)
           local manual = {}
           local m_ip, m_user = 0, 0
-          if ip and ip[1] ~= 'a' then table.insert(manual, ip); m_ip = 1 end
-          if user and user[1] ~= 'a' then table.insert(manual, user); m_user = 1 end
+          if ip and ip[1] ~= AUTOMATIC then table.insert(manual, ip); m_ip = 1 end
+          if user and user[1] ~= AUTOMATIC then table.insert(manual, user); m_user = 1 end
           if #manual > 0 then return { 1, retry(manual, false), m_ip, m_user } end
           local ip_b = ip ~= nil and not dis_ip
           local user_b = user ~= nil and not dis_user

@@ -1,0 +1,43 @@
+import DefenderCore
+
+/// The constant arguments of a ``LockoutPolicy`` as the scripts receive them, formatted once per policy instead
+/// of on every call (the engine passes the same policy to every call).
+struct EncodedPolicy: Sendable {
+    let disableIP: Bool
+    let disableUsername: Bool
+    let andMode: Bool
+    let ipLimit: String
+    let usernameLimit: String
+    let attemptCooloffMS: String
+    let historyMS: String
+    let reset: String
+    let ownReset: Bool
+    let slotMS: String
+    let sprayLimit: String
+    let sprayWindowMS: String
+    let cooloffsMS: String
+
+    init(_ policy: LockoutPolicy) {
+        disableIP = policy.disableIPLockout
+        disableUsername = policy.disableUsernameLockout
+        andMode = policy.lockOutByIPAndUsername
+        ipLimit = String(policy.ipLimit)
+        usernameLimit = String(policy.usernameLimit)
+        attemptCooloffMS = String(policy.attemptCooloff.milliseconds)
+        historyMS = String(policy.historyWindow.milliseconds)
+        reset = policy.successReset.description
+        ownReset = policy.successReset == .own
+        slotMS = String(max(1, policy.reservationTTL.milliseconds))
+        sprayLimit = String(policy.sprayLimit)
+        sprayWindowMS = String(max(1, policy.sprayWindow.milliseconds))
+        cooloffsMS = policy.lockoutCooloffs.map { String($0.milliseconds) }.joined(separator: ",")
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,188 @@
+/// The keys of one dimension that a recorded outcome touches.
+struct OutcomeKeys: Sendable {
+    var failed: String
+    var blocked: String
+    var history: String
+    var index: String
+    var expiry: String
+    var inflight: String
+    /// The index member: the key's value.
+    var member: String
+}
+
+/// Counts a failed login, blocks whatever crossed its limit (counters, then password spraying), and releases the
+/// reservation. Returns { locked, retry_ms, ip_included, user_included, ip_failures, user_failures, ip_newly,
+/// user_newly }.
+struct RecordFailureCall: ScriptCall {
+    var ip: OutcomeKeys
+    var spray: String
+    var user: OutcomeKeys?
+    /// This username's failures from this IP (``SuccessReset/own``).
+    var pair: String?
+    var reservation: String?
+    var jitterMS: Int64
+    var policy: EncodedPolicy
+
+    static let fields: [ScriptField<Self>] = [
+        .key("failed_ip") { $0.ip.failed }, .key("blocked_ip") { $0.ip.blocked }, .key("history_ip") { $0.ip.history },
+        .key("index_ip") { $0.ip.index }, .key("expiry_ip") { $0.ip.expiry }, .key("inflight_ip") { $0.ip.inflight },
+        .key("spray_ip") { $0.spray },
+        .usernameKey("failed_user") { $0.user?.failed }, .usernameKey("blocked_user") { $0.user?.blocked },
+        .usernameKey("history_user") { $0.user?.history }, .usernameKey("index_user") { $0.user?.index },
+        .usernameKey("expiry_user") { $0.user?.expiry }, .usernameKey("inflight_user") { $0.user?.inflight },
+        .usernameKey("pair") { $0.pair },
+        .encodedNumber("ip_limit") { $0.policy.ipLimit }, .encodedNumber("user_limit") { $0.policy.usernameLimit },
+        .encodedNumber("attempt_ms") { $0.policy.attemptCooloffMS }, .encodedNumber("history_ms") { $0.policy.historyMS },
+        .flag("dis_ip") { $0.policy.disableIP }, .flag("dis_user") { $0.policy.disableUsername },
+        .flag("own_reset") { $0.policy.ownReset }, .flag("and_mode") { $0.policy.andMode },
+        .text("ip_member") { $0.ip.member }, .optionalText("user_member") { $0.user?.member },
+        .optionalText("reservation") { $0.reservation }, .number("jitter") { $0.jitterMS },
+        .encodedNumber("spray_limit") { $0.policy.sprayLimit }, .encodedNumber("spray_window") { $0.policy.sprayWindowMS },
+        .numbers("cooloffs") { $0.policy.cooloffsMS },
+    ]
+
+    static let script = makeScript(.writes, body: """
+        if reservation then
+          redis.call('ZREM', inflight_ip, reservation)
+          if has_user then redis.call('ZREM', inflight_user, reservation) end
+        end
+        local now = now_ms()
+        local function cooloff(previous)
+          local index = previous + 1
+          if index > #cooloffs then index = #cooloffs end
+          return cooloffs[index]
+        end
+        local function set_block(key, ms, mark)
+          if ms > 0 then redis.call('SET', key, mark, 'PX', ms + jitter) else redis.call('SET', key, mark) end
+        end
+        -- A new automatic block (AUTOMATIC, or SPRAY) at the next escalation step, kept in the history.
+        local function lock_out(blocked, history, lockouts, mark, tag)
+          set_block(blocked, cooloff(lockouts), mark)
+          redis.call('ZADD', history, now, now .. ':' .. tag .. ':' .. lockouts)
+          redis.call('ZREMRANGEBYRANK', history, 0, -(#cooloffs + 1))
+        end
+        -- Keeps the lockout history for the window (or, with no window, as long as the block) and lists the block.
+        local function remember(blocked, history, index, expiry, member)
+          if history_ms > 0 then
+            redis.call('PEXPIRE', history, history_ms)
+          else
+            local ttl = redis.call('PTTL', blocked)
+            if ttl > 0 then redis.call('PEXPIRE', history, ttl) end
+          end
+          index_put(index, expiry, member, blocked)
+        end
+        local function count(key)
+          local n = redis.call('INCR', key)
+          if attempt_ms > 0 then redis.call('PEXPIRE', key, attempt_ms) else redis.call('PERSIST', key) end
+          return n
+        end
+        -- Returns failures, crossed, newly blocked.
+        local function fail(failed, blocked, history, index, expiry, member, limit)
+          local n = count(failed)
+          if n <= limit then return n, false, false end
+          redis.call('ZREMRANGEBYSCORE', history, '-inf', now - history_ms)
+          local existing = redis.call('GET', blocked)
+          local lockouts = redis.call('ZCARD', history)
+          local newly = false
+          if existing then
+            if existing == AUTOMATIC then set_block(blocked, cooloff(math.max(0, lockouts - 1)), AUTOMATIC) end
+          else
+            lock_out(blocked, history, lockouts, AUTOMATIC, n)
+            newly = true
+          end
+          remember(blocked, history, index, expiry, member)
+          return n, true, newly
+        end
+        local ip_n, user_n, ip_x, user_x, ip_new, user_new = 0, 0, false, false, false, false
+        if not dis_ip then
+          ip_n, ip_x, ip_new = fail(failed_ip, blocked_ip, history_ip, index_ip, expiry_ip, ip_member, ip_limit)
+        end
+        if has_user and not dis_user then
+          user_n, user_x, user_new = fail(failed_user, blocked_user, history_user, index_user, expiry_user, user_member, user_limit)
+          if own_reset and not dis_ip then count(pair) end
+        end
+        local spray_x = false
+        if spray_limit > 0 and has_user then
+          redis.call('ZREMRANGEBYSCORE', spray_ip, '-inf', now)
+          redis.call('ZADD', spray_ip, now + spray_window, user_member)
+          redis.call('PEXPIRE', spray_ip, spray_window)
+          if redis.call('ZCARD', spray_ip) > spray_limit then
+            -- Keep the newest limit + 1: enough to see the next distinct username cross again.
+            redis.call('ZREMRANGEBYRANK', spray_ip, 0, -(spray_limit + 2))
+            local existing = redis.call('GET', blocked_ip)
+            if existing == AUTOMATIC then
+              -- Blocked by its counter already: from now on it locks in every mode.
+              redis.call('SET', blocked_ip, SPRAY, 'KEEPTTL')
+              spray_x = true
+            elseif not existing then
+              redis.call('ZREMRANGEBYSCORE', history_ip, '-inf', now - history_ms)
+              lock_out(blocked_ip, history_ip, redis.call('ZCARD', history_ip), SPRAY, SPRAY)
+              remember(blocked_ip, history_ip, index_ip, expiry_ip, ip_member)
+              ip_new = true
+              spray_x = true
+            end
+          end
+        end
+        local result = { 0, 0, 0, 0 }
+        if spray_x then
+          result = decide(block_state(blocked_ip), nil, dis_ip, dis_user, and_mode)
+        elseif locked(ip_x, user_x, dis_ip, dis_user, and_mode) then
+          local ip_b, user_b = nil, nil
+          if ip_x then ip_b = block_state(blocked_ip) end
+          if user_x then user_b = block_state(blocked_user) end
+          result = decide(ip_b, user_b, dis_ip, dis_user, and_mode)
+        end
+        table.insert(result, ip_n)
+        table.insert(result, user_n)
+        table.insert(result, ip_new and 1 or 0)
+        table.insert(result, user_new and 1 or 0)
+        return result
+        """)
+}
+
+/// Applies a successful login (clears what the reset mode says) and releases the reservation.
+/// Returns { user_unblocked, ip_unblocked }.
+struct RecordSuccessCall: ScriptCall {
+    var ip: OutcomeKeys
+    var user: OutcomeKeys?
+    var pair: String?
+    var reservation: String?
+    var policy: EncodedPolicy
+
+    static let fields: [ScriptField<Self>] = [
+        .key("failed_ip") { $0.ip.failed }, .key("blocked_ip") { $0.ip.blocked }, .key("index_ip") { $0.ip.index },
+        .key("expiry_ip") { $0.ip.expiry }, .key("inflight_ip") { $0.ip.inflight },
+        .usernameKey("failed_user") { $0.user?.failed }, .usernameKey("blocked_user") { $0.user?.blocked },
+        .usernameKey("index_user") { $0.user?.index }, .usernameKey("expiry_user") { $0.user?.expiry },
+        .usernameKey("inflight_user") { $0.user?.inflight }, .usernameKey("pair") { $0.pair },
+        .text("reset") { $0.policy.reset }, .flag("and_mode") { $0.policy.andMode },
+        .text("ip_member") { $0.ip.member }, .optionalText("user_member") { $0.user?.member },
+        .optionalText("reservation") { $0.reservation },
+    ]
+
+    static let script = makeScript(.allowOOM, body: """
+        local user_un, ip_un = 0, 0
+        if reservation then
+          redis.call('ZREM', inflight_ip, reservation)
+          if has_user then redis.call('ZREM', inflight_user, reservation) end
+        end
+        if has_user then
+          user_un = redis.call('DEL', blocked_user)
+          redis.call('DEL', failed_user)
+          if user_un == 1 then index_drop(index_user, expiry_user, user_member) end
+        end
+        if reset == 'all' and not and_mode then
+          ip_un = redis.call('DEL', blocked_ip)
+          redis.call('DEL', failed_ip)
+          if ip_un == 1 then index_drop(index_ip, expiry_ip, ip_member) end
+        elseif reset == 'own' and has_user then
+          local own = tonumber(redis.call('GET', pair) or '0')
+          redis.call('DEL', pair)
+          if own > 0 and redis.call('EXISTS', failed_ip) == 1 then
+            -- DECRBY keeps the counter's TTL; a counter at zero is removed.
+            if redis.call('DECRBY', failed_ip, own) <= 0 then redis.call('DEL', failed_ip) end
+          end
+        end
+        return { user_un, ip_un }
+        """)
+}

@@ -1,0 +1,204 @@
+import DefenderCore
+import DefenderRedis
+import DefenderTesting
+import Foundation
+import Testing
+
+/// The memory store and the Redis store are two implementations of one set of rules (one in Swift, one in Lua):
+/// the same random sequence of admit / fail / succeed / release / check / block / unblock / state / list, over a
+/// few keys and every mode, must give the same answer from both at every step. Seeded, so a failure replays.
+@Suite(.serialized) struct StoreDifferentialTests {
+    static let sequences = 2_000
+    static let steps = 12
+
+    @Test func memoryAndRedisAgreeOnRandomSequences() async throws {
+        guard RedisServer.isAvailable else { return }
+        // A server of its own, so that each sequence starts from FLUSHDB without touching other suites' keys.
+        let server = try RedisServer()
+        defer { server.stop() }
+        let client = RedisClient(configuration: try RedisConfiguration(url: server.url))
+        defer { Task { await client.shutdown() } }
+        var random = SplitMix64(seed: 0xD1FF_5EED)
+        var compared = 0
+        for sequence in 0..<Self.sequences {
+            _ = try await client.send(["FLUSHDB"])
+            let policy = Self.randomPolicy(&random)
+            var run = Run(
+                policy: policy, memory: MemoryAttemptStore(clock: ManualClock()),
+                redis: RedisAttemptStore(client: client, prefix: "diff", historyWindow: policy.historyWindow))
+            for step in 0..<Self.steps {
+                let operation = run.randomOperation(&random)
+                let fromMemory = try await run.apply(operation, to: run.memory)
+                let fromRedis = try await run.apply(operation, to: run.redis)
+                run.trace.append("\(operation) → \(fromMemory)")
+                compared += 1
+                guard fromMemory == fromRedis else {
+                    Issue.record("""
+                        sequence \(sequence), step \(step): memory \(fromMemory), Redis \(fromRedis)
+                        policy: \(policy)
+                        \(run.trace.joined(separator: "\n"))
+                        """)
+                    return
+                }
+                run.settle(operation, fromMemory)
+            }
+        }
+        #expect(compared == Self.sequences * Self.steps)
+    }
+
+    /// A random configuration over every mode; lengths are whole multiples of 1,000 s (and reservations outlive
+    /// the test), so Redis's clock, which moves while the memory store's stands still, cannot change an answer.
+    static func randomPolicy(_ random: inout SplitMix64) -> LockoutPolicy {
+        var configuration = DefenderConfiguration()
+        configuration.loginFailureLimitIP = Int.random(in: 1...3, using: &random)
+        configuration.loginFailureLimitUsername = Int.random(in: 1...3, using: &random)
+        configuration.lockOutByIPAndUsername = Bool.random(using: &random)
+        configuration.disableIPLockout = Int.random(in: 0..<5, using: &random) == 0
+        configuration.disableUsernameLockout = Int.random(in: 0..<5, using: &random) == 0
+        configuration.attemptCooloffTime = [.zero, .seconds(5_000)][Int.random(in: 0..<2, using: &random)]
+        configuration.lockoutCooloffTimes = [
+            [.seconds(1_000)], [.seconds(1_000), .seconds(2_000)], [.seconds(1_000), .zero], [.zero],
+        ][Int.random(in: 0..<4, using: &random)]
+        configuration.accessAttemptExpiration = [.seconds(86_400), .zero][Int.random(in: 0..<4, using: &random) == 0 ? 1 : 0]
+        configuration.successReset = SuccessReset.choices[Int.random(in: 0..<3, using: &random)]
+        configuration.sprayUsernameLimit = [0, 0, 1, 2][Int.random(in: 0..<4, using: &random)]
+        configuration.sprayWindow = .seconds(3_000)
+        configuration.reservationTTL = .seconds(9_000)
+        return LockoutPolicy(configuration)
+    }
+}
+
+/// One sequence: the two stores, the reservations admitted and not yet settled, and what happened so far.
+private struct Run {
+    let policy: LockoutPolicy
+    let memory: MemoryAttemptStore
+    let redis: RedisAttemptStore
+    var outstanding: [(ip: DefenderKey, username: DefenderKey?, reservation: Reservation)] = []
+    var trace: [String] = []
+    var nextReservation: UInt64 = 1
+
+    static let ips = ["10.0.0.1", "10.0.0.2"].map { DefenderKey(kind: .ip, normalizedValue: $0) }
+    static let usernames: [DefenderKey?] = ["alice", "bob", "carol"].map { DefenderKey(kind: .username, normalizedValue: $0) } + [nil]
+
+    enum Operation: CustomStringConvertible {
+        case check(DefenderKey, DefenderKey?)
+        case admit(DefenderKey, DefenderKey?, Reservation)
+        case fail(DefenderKey, DefenderKey?, Reservation?)
+        case succeed(DefenderKey, DefenderKey?, Reservation?)
+        case release(DefenderKey, DefenderKey?, Reservation)
+        case block(DefenderKey, Duration?)
+        case unblock(DefenderKey)
+        case state(DefenderKey)
+        case list(DefenderKey.Kind, limit: Int)
+
+        var description: String {
+            switch self {
+            case .check(let ip, let user): "check(\(ip), \(user?.description ?? "-"))"
+            case .admit(let ip, let user, let r): "admit(\(ip), \(user?.description ?? "-"), \(r))"
+            case .fail(let ip, let user, let r): "fail(\(ip), \(user?.description ?? "-"), \(r?.description ?? "-"))"
+            case .succeed(let ip, let user, let r): "succeed(\(ip), \(user?.description ?? "-"), \(r?.description ?? "-"))"
+            case .release(let ip, let user, let r): "release(\(ip), \(user?.description ?? "-"), \(r))"
+            case .block(let key, let duration): "block(\(key), \(duration.map { "\($0)" } ?? "forever"))"
+            case .unblock(let key): "unblock(\(key))"
+            case .state(let key): "state(\(key))"
+            case .list(let kind, let limit): "list(\(kind), \(limit))"
+            }
+        }
+    }
+
+    mutating func randomOperation(_ random: inout SplitMix64) -> Operation {
+        let ip = Self.ips[Int.random(in: 0..<Self.ips.count, using: &random)]
+        let username = Self.usernames[Int.random(in: 0..<Self.usernames.count, using: &random)]
+        let anyKey = Bool.random(using: &random) ? ip : (username ?? ip)
+        // Outcomes mostly settle an admitted request, as the engine does; sometimes they hold none.
+        func settled() -> (DefenderKey, DefenderKey?, Reservation?) {
+            guard !outstanding.isEmpty, Int.random(in: 0..<4, using: &random) > 0 else { return (ip, username, nil) }
+            let held = outstanding[Int.random(in: 0..<outstanding.count, using: &random)]
+            return (held.ip, held.username, held.reservation)
+        }
+        switch Int.random(in: 0..<100, using: &random) {
+        case 0..<10: return .check(ip, username)
+        case 10..<32:
+            defer { nextReservation += 1 }
+            return .admit(ip, username, Reservation(value: nextReservation))
+        case 32..<64:
+            let (ip, username, reservation) = settled()
+            return .fail(ip, username, reservation)
+        case 64..<72:
+            let (ip, username, reservation) = settled()
+            return .succeed(ip, username, reservation)
+        case 72..<77:
+            guard let held = outstanding.first else { return .state(anyKey) }
+            return .release(held.ip, held.username, held.reservation)
+        case 77..<82: return .block(anyKey, [nil, .seconds(4_000), .seconds(7_000)][Int.random(in: 0..<3, using: &random)])
+        case 82..<87: return .unblock(anyKey)
+        case 87..<95: return .state(anyKey)
+        default: return .list(Bool.random(using: &random) ? .ip : .username, limit: Int.random(in: 1...3, using: &random))
+        }
+    }
+
+    /// Keeps the bookkeeping of reservations in step with what both stores did.
+    mutating func settle(_ operation: Operation, _ outcome: String) {
+        switch operation {
+        case .admit(let ip, let username, let reservation) where outcome == "admitted":
+            outstanding.append((ip, username, reservation))
+        case .fail(_, _, let reservation?), .succeed(_, _, let reservation?), .release(_, _, let reservation):
+            outstanding.removeAll { $0.reservation == reservation }
+        default: break
+        }
+    }
+
+    /// The store's answer, written so that the two stores' answers compare as strings: durations are rounded to
+    /// 100 s (Redis counts down while the test runs; the memory store's clock stands still).
+    func apply(_ operation: Operation, to store: some AttemptStore) async throws -> String {
+        switch operation {
+        case .check(let ip, let username):
+            return try await Self.describe(store.check(ip: ip, username: username, policy: policy))
+        case .admit(let ip, let username, let reservation):
+            switch try await store.admit(ip: ip, username: username, reservation: reservation, policy: policy) {
+            case .admitted: return "admitted"
+            case .busy: return "busy"
+            case .locked(let lockout): return "locked \(Self.describe(lockout))"
+            }
+        case .fail(let ip, let username, let reservation):
+            let result = try await store.recordFailure(ip: ip, username: username, reservation: reservation, policy: policy)
+            return "\(Self.describe(result.lockout)) new=\(result.newlyBlocked) ip=\(result.ipFailures) user=\(result.usernameFailures)"
+        case .succeed(let ip, let username, let reservation):
+            return "unblocked \(try await store.recordSuccess(ip: ip, username: username, reservation: reservation, policy: policy))"
+        case .release(let ip, let username, let reservation):
+            try await store.release(ip: ip, username: username, reservation: reservation)
+            return "released"
+        case .block(let key, let duration):
+            return "new block \(try await store.block(key, for: duration))"
+        case .unblock(let key):
+            return "was blocked \(try await store.unblock(key))"
+        case .state(let key):
+            let state = try await store.state(of: key)
+            return "failures=\(state.failures) lockouts=\(state.lockoutCount) block=\(state.block.map(Self.describe) ?? "none")"
+        case .list(let kind, let limit):
+            // Every page, so that paging itself is compared too.
+            var pages: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await store.blocks(of: kind, after: cursor, limit: limit)
+                pages.append(page.blocks.map(Self.describe).joined(separator: ","))
+                cursor = page.nextCursor
+            } while cursor != nil && pages.count < 10
+            return "pages [\(pages.joined(separator: " | "))]"
+        }
+    }
+
+    static func describe(_ lockout: Lockout?) -> String {
+        guard let lockout else { return "open" }
+        return "locked(\(lockout.keys) retry=\(rounded(lockout.retryAfter)))"
+    }
+
+    static func describe(_ block: BlockInfo) -> String {
+        "\(block.key) \(rounded(block.remaining)) manual=\(block.isManual) lockouts=\(block.lockoutCount)"
+    }
+
+    static func rounded(_ duration: Duration?) -> String {
+        guard let duration else { return "forever" }
+        return "\((duration.components.seconds + 50) / 100 * 100)s"
+    }
+}
