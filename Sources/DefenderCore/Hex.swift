@@ -1,6 +1,6 @@
 extension Sequence where Element == UInt8 {
     /// Lower-case hex, two digits per byte: digests, reservation ids, tokens.
-    public var hexEncoded: String {
+    package var hexEncoded: String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(underestimatedCount * 2)

@@ -197,7 +197,7 @@ extension AttemptStoreContract {
         _ request: @escaping @Sendable (Int) -> (ip: String, username: String, correct: Bool)
     ) async throws -> ([LoginResult: Int], Int) {
         let gate = StartGate(parties: count)
-        let checks = Counter()
+        let checks = SharedTally()
         let results = try await withThrowingTaskGroup(of: LoginResult.self) { group in
             for index in 0..<count {
                 group.addTask {
@@ -223,8 +223,8 @@ extension AttemptStoreContract {
     }
 }
 
-/// A shared count for concurrent test tasks.
-public final class Counter: Sendable {
-    public let value = Atomic<Int>(0)
-    public init() {}
+/// A shared count for concurrent test tasks (not `Counter`, which would shadow swift-metrics' in a test file that
+/// imports both).
+final class SharedTally: Sendable {
+    let value = Atomic<Int>(0)
 }

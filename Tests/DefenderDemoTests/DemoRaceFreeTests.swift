@@ -1,5 +1,5 @@
 import DefenderDemoApp
-import DefenderRedis
+@_spi(Internals) import DefenderRedis
 import DefenderTesting
 import DefenderVapor
 import Foundation

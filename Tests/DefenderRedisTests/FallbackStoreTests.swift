@@ -1,5 +1,5 @@
 import DefenderCore
-import DefenderRedis
+@_spi(Internals) import DefenderRedis
 import DefenderTesting
 import Foundation
 import Testing

@@ -1,5 +1,5 @@
 import DefenderTesting
-import DefenderRedis
+@_spi(Internals) import DefenderRedis
 import NIOCore
 import Testing
 

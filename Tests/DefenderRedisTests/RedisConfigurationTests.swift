@@ -1,4 +1,4 @@
-import DefenderRedis
+@_spi(Internals) import DefenderRedis
 import Testing
 
 @Suite struct RedisConfigurationTests {

@@ -1,6 +1,6 @@
 import Benchmark
 import DefenderCore
-import DefenderRedis
+@_spi(Internals) import DefenderRedis
 import Foundation
 import NIOCore
 

@@ -80,8 +80,8 @@ public struct Reservation: Sendable, Hashable, CustomStringConvertible {
         value = generator.next()
     }
 
-    /// A reservation with a known value.
-    public init(value: UInt64) { self.value = value }
+    /// A reservation with a known value (for tests that replay a sequence).
+    package init(value: UInt64) { self.value = value }
 
     /// The value as 16 hex digits: the member name of a shared store's slot.
     public var id: String { withUnsafeBytes(of: value.bigEndian) { $0.hexEncoded } }
@@ -90,27 +90,35 @@ public struct Reservation: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The rules a store applies, derived once from ``DefenderConfiguration``.
+///
+/// Read-only: a policy is what its configuration says, so change the ``DefenderConfiguration`` instead.
 public struct LockoutPolicy: Sendable, Hashable {
-    public var ipLimit: Int
-    public var usernameLimit: Int
-    public var lockOutByIPAndUsername: Bool
-    public var disableIPLockout: Bool
-    public var disableUsernameLockout: Bool
+    /// Failures an IP may have before it is blocked (``DefenderConfiguration/ipFailureLimit``).
+    public private(set) var ipLimit: Int
+    /// Failures a username may have before it is blocked (``DefenderConfiguration/usernameFailureLimit``).
+    public private(set) var usernameLimit: Int
+    /// Lock only when both the IP and the username are blocked (`LOCKOUT_BY_IP_USERNAME`).
+    public private(set) var lockOutByIPAndUsername: Bool
+    /// Never lock by IP (`DISABLE_IP_LOCKOUT`).
+    public private(set) var disableIPLockout: Bool
+    /// Never lock by username (`DISABLE_USERNAME_LOCKOUT`).
+    public private(set) var disableUsernameLockout: Bool
     /// Failure counters live this long after the last failure; zero: forever.
-    public var attemptCooloff: Duration
+    public private(set) var attemptCooloff: Duration
     /// Block lengths by lockout number; zero: until unblocked.
-    public var lockoutCooloffs: [Duration]
+    public private(set) var lockoutCooloffs: [Duration]
     /// How long a lockout is remembered for escalation.
-    public var historyWindow: Duration
-    public var successReset: SuccessReset
+    public private(set) var historyWindow: Duration
+    /// What a successful login clears (`DEFENDER_SUCCESS_RESET`).
+    public private(set) var successReset: SuccessReset
     /// How long an admission slot is held at most, so that a crashed instance cannot hold one for ever.
-    public var reservationTTL: Duration
+    public private(set) var reservationTTL: Duration
     /// Up to this much random time is added to each automatic block.
-    public var lockoutJitter: Duration
+    public private(set) var lockoutJitter: Duration
     /// Distinct failed usernames an IP may have within ``sprayWindow`` before it is blocked; zero: off.
-    public var sprayLimit: Int
+    public private(set) var sprayLimit: Int
     /// How long a failed username counts for ``sprayLimit``.
-    public var sprayWindow: Duration
+    public private(set) var sprayWindow: Duration
 
     /// The rules of a configuration.
     public init(_ configuration: DefenderConfiguration) {

@@ -41,7 +41,7 @@ public final class RedisClient: Sendable {
 
     /// Has every connection opened from now on load `scripts` in its handshake (`SCRIPT LOAD`), so that the first
     /// `EVALSHA` on it costs one round trip, not a `NOSCRIPT` and an `EVAL`.
-    public func preload(_ scripts: [RedisScript]) {
+    @_spi(Internals) public func preload(_ scripts: [RedisScript]) {
         state.withLock { state in
             for script in scripts where !state.scripts.contains(script) { state.scripts.append(script) }
         }
@@ -50,14 +50,14 @@ public final class RedisClient: Sendable {
     /// Sends a command on a pooled connection.
     /// - Throws: ``RedisError``: `serverError` for an error reply; `connectionFailed` or `timeout` when the
     ///   server cannot be reached (at once while backing off); `shutDown` after ``shutdown()``.
-    public func send(_ arguments: [String]) async throws -> RESPValue {
+    @_spi(Internals) public func send(_ arguments: [String]) async throws -> RESPValue {
         let connection = try await connection()
         return try await connection.send(arguments)
     }
 
     /// Runs a script with `EVALSHA`, falling back to `EVAL` (which also caches it) when the server answers
     /// `NOSCRIPT` — after `SCRIPT FLUSH` or a restart.
-    public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+    @_spi(Internals) public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         let tail = [String(keys.count)] + keys + arguments
         do {
             return try await send(["EVALSHA", script.sha1] + tail)
@@ -67,7 +67,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Whether the client is backing off after a failed connection attempt.
-    public var isBackingOff: Bool {
+    @_spi(Internals) public var isBackingOff: Bool {
         state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
     }
 

@@ -3,7 +3,7 @@ import NIOPosix
 import NIOSSL
 
 /// One pipelined connection to Redis, authenticated and on the right database before it accepts a command.
-public final class RedisConnection: Sendable {
+@_spi(Internals) public final class RedisConnection: Sendable {
     let channel: any Channel
 
     private init(channel: any Channel) {

@@ -2,7 +2,7 @@ import DefenderCore
 import Crypto
 
 /// A Lua script and its SHA-1, for `EVALSHA` with an `EVAL` fallback.
-public struct RedisScript: Sendable, Hashable {
+@_spi(Internals) public struct RedisScript: Sendable, Hashable {
     /// The Lua source.
     public let source: String
     /// Lower-case hex SHA-1 of the source, as Redis names cached scripts.

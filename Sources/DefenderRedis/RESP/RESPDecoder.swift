@@ -5,7 +5,7 @@ import NIOCore
 /// It reads on a copy of the buffer and moves the reader index only after a whole reply, so a reply split
 /// anywhere across reads is simply "not yet". Malformed input throws ``RedisError`` with code
 /// ``RedisError/Code/protocolError``; it never traps. Nesting depth and bulk lengths are bounded.
-public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
+@_spi(Internals) public struct RESPDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = RESPValue
 
     /// The deepest nesting accepted.

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Writes commands as RESP arrays of bulk strings. Several commands in one buffer are a pipeline.
-public enum RESPEncoder {
+@_spi(Internals) public enum RESPEncoder {
     /// Appends one command (`["SET", "k", "v"]`) to `buffer`.
     public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "*"))

@@ -2,7 +2,7 @@ import NIOCore
 
 /// A reply from a Redis server: every RESP2 type and the RESP3 ones, so that a server speaking RESP3 to us
 /// never leaves a byte unparsed.
-public indirect enum RESPValue: Sendable, Hashable {
+@_spi(Internals) public indirect enum RESPValue: Sendable, Hashable {
     /// `+OK`
     case simpleString(String)
     /// `-ERR …` (RESP2) or `!` (RESP3 blob error)
