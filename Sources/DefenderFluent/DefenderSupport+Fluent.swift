@@ -1,6 +1,5 @@
 import DefenderVapor
 import Fluent
-import NIOConcurrencyHelpers
 import Vapor
 
 extension DefenderSupport {
@@ -15,36 +14,10 @@ extension DefenderSupport {
         let log = FluentAccessLog(
             database: { app.db(id) }, inBackground: configuration.writeAttemptsInBackground, logger: app.logger)
         accessLog = log
-        app.lifecycle.use(AccessLogLifecycle(log: log))
+        run(log)
         return log
     }
 
     /// The Fluent audit log set by ``useFluentAccessLog(database:)``, if any.
     public var fluentAccessLog: FluentAccessLog? { accessLog as? FluentAccessLog }
-}
-
-/// Runs the writer from boot and drains it at shutdown (before Fluent closes its databases).
-final class AccessLogLifecycle: LifecycleHandler, Sendable {
-    let log: FluentAccessLog
-    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
-
-    init(log: FluentAccessLog) { self.log = log }
-
-    func didBoot(_ application: Application) throws {
-        let log = self.log
-        task.withLockedValue { task in
-            if task == nil { task = Task { await log.run() } }
-        }
-    }
-
-    func didBootAsync(_ application: Application) async throws { try didBoot(application) }
-
-    func shutdownAsync(_ application: Application) async {
-        await log.shutdown()
-        await task.withLockedValue { $0 }?.value
-    }
-
-    func shutdown(_ application: Application) {
-        // Synchronous shutdown cannot wait for the database; Vapor 4 apps shut down asynchronously.
-    }
 }

@@ -1,8 +1,9 @@
-import DefenderVapor
+import DefenderCore
 import FluentKit
 import FluentSQL
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The audit log in a Fluent database (`defender_access_attempts`), written off the login path.
@@ -10,9 +11,9 @@ import Synchronization
 /// In the background mode (`DEFENDER_USE_CELERY`, on by default) a login only appends its row to a bounded
 /// queue; a task writes the queue in batches (one multi-row `INSERT` each). When the queue is full the row is
 /// written inline instead — backpressure, never a dropped row. ``shutdown()`` writes everything still queued
-/// (Vapor calls it on graceful shutdown, SIGTERM/SIGINT). The inline mode writes each row before the login
+/// (it runs as a `Service`, so graceful shutdown — SIGTERM/SIGINT — does it). The inline mode writes each row before the login
 /// is answered. A write that fails is retried; rows still unwritten at shutdown are counted in the error log.
-public final class FluentAccessLog: AccessAttemptLog {
+public final class FluentAccessLog: AccessAttemptLog, Service {
     /// The most rows waiting at once.
     public let capacity: Int
     /// The most rows in one `INSERT`.
@@ -26,6 +27,10 @@ public final class FluentAccessLog: AccessAttemptLog {
         var queue: [AccessAttemptRecord] = []
         var finished = false
         var writing = 0
+        /// ``shutdown()`` calls waiting for the last queued row to be written.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+        var isIdle: Bool { queue.isEmpty && writing == 0 }
     }
 
     private let state = Mutex(State())
@@ -71,21 +76,38 @@ public final class FluentAccessLog: AccessAttemptLog {
     /// large batches instead of one-row transactions (each one a journal sync in SQLite).
     public let gatherInterval: Duration
 
-    /// Writes queued rows until ``shutdown()``; the app runs it for its lifetime.
+    /// Writes queued rows until ``shutdown()`` or graceful shutdown (which writes every queued row first); the
+    /// app runs it for its lifetime, as a swift-service-lifecycle `Service`.
     public func run() async {
-        for await _ in wakeUps {
-            if !state.withLock({ $0.finished }) { try? await Task.sleep(for: gatherInterval) }
+        await withGracefulShutdownHandler {
+            for await _ in wakeUps {
+                if !state.withLock({ $0.finished }) { try? await Task.sleep(for: gatherInterval) }
+                await drain()
+            }
             await drain()
+        } onGracefulShutdown: {
+            self.finishQueueing()
         }
-        await drain()
     }
 
     /// Stops queueing (later rows are written inline) and returns once every queued row is written.
     public func shutdown() async {
+        finishQueueing()
+        await drain()
+        // Rows another task is writing now: wait for the writer to say so, instead of polling.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state in
+                if state.isIdle { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+
+    private func finishQueueing() {
         state.withLock { $0.finished = true }
         wakeUp.finish()
-        await drain()
-        while pending > 0 { try? await Task.sleep(for: .milliseconds(5)) }
     }
 
     private func drain() async {
@@ -98,7 +120,13 @@ public final class FluentAccessLog: AccessAttemptLog {
             }
             guard !batch.isEmpty else { return }
             await write(batch, retries: 5)
-            state.withLock { $0.writing -= batch.count }
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.writing -= batch.count
+                guard state.isIdle else { return [] }
+                defer { state.idleWaiters = [] }
+                return state.idleWaiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
     }
 

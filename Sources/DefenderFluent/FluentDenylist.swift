@@ -116,6 +116,9 @@ extension DefenderSupport {
         let list = FluentDenylist(application: app, databaseID: id)
         app.storage[FluentDenylistKey.self] = list
         app.lifecycle.use(DenylistLifecycle(list: list))
+        run(DefenderPoller(
+            name: "stored deny list reload", interval: configuration.ipDenylistReloadInterval, startImmediately: true,
+            logger: app.logger) { try await list.reload() })
         return list
     }
 
@@ -125,58 +128,18 @@ extension DefenderSupport {
 
 struct FluentDenylistKey: StorageKey { typealias Value = FluentDenylist }
 
-/// Loads the list at boot (awaited when the app boots asynchronously, as a server does) and polls the table.
-final class DenylistLifecycle: LifecycleHandler, Sendable {
+/// Loads the list at boot, awaited when the app boots asynchronously (as a server does), so that it is in force
+/// before the first request; the ``DefenderPoller`` that ``DefenderSupport/useFluentDenylist(database:)`` runs
+/// re-reads it from then on.
+struct DenylistLifecycle: LifecycleHandler {
     let list: FluentDenylist
-    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
-
-    init(list: FluentDenylist) { self.list = list }
-
-    func didBoot(_ application: Application) throws {
-        start(application, loadFirst: true)
-    }
 
     func didBootAsync(_ application: Application) async throws {
         do {
             try await list.reload()
-            start(application, loadFirst: false)
         } catch {
             // Not fatal: `migrate` itself boots the app before the table exists. The poller keeps trying.
             application.logger.error("stored deny list not loaded (run the migrations?); retrying", metadata: ["error": "\(error)"])
-            start(application, loadFirst: false)
         }
-    }
-
-    private func start(_ application: Application, loadFirst: Bool) {
-        let list = self.list
-        let interval = application.defender.configuration.ipDenylistReloadInterval
-        let logger = application.logger
-        task.withLockedValue { task in
-            guard task == nil else { return }
-            task = Task {
-                var first = loadFirst
-                while !Task.isCancelled {
-                    if !first {
-                        do { try await Task.sleep(for: interval) } catch { return }
-                    }
-                    first = false
-                    do {
-                        try await list.reload()
-                    } catch {
-                        logger.error("stored deny list not reloaded; the previous list stays in force", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-        }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        let running = task.withLockedValue { $0 }
-        running?.cancel()
-        await running?.value
-    }
-
-    func shutdown(_ application: Application) {
-        task.withLockedValue { $0 }?.cancel()
     }
 }

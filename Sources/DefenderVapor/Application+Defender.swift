@@ -1,5 +1,6 @@
 import CoreMetrics
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 import Tracing
 import Vapor
 
@@ -111,6 +112,19 @@ public struct DefenderSupport: Sendable {
     /// Block and unblock events: `app.defender.events.on { event in … }`.
     public var events: DefenderEventBus { storage.events }
 
+    /// Runs a swift-service-lifecycle `Service` for the application's lifetime, beside Defender's own (event
+    /// delivery, the audit writer, deny-list reloads, the store's connections): started at boot, shut down
+    /// gracefully when the application stops, which waits for it. Added after boot, it starts at once.
+    ///
+    /// Like any lifecycle handler, it stops in reverse order of registration: run a service that uses a database
+    /// after configuring that database, so that it stops first.
+    public func run(_ service: any Service) {
+        let runner = DefenderServiceRunner()
+        runner.add(service, logger: application.logger)
+        application.lifecycle.use(runner)
+        if storage.isBooted.withLockedValue({ $0 }) { runner.start(logger: application.logger) }
+    }
+
     /// The engine, built on first use from ``configuration`` and the chosen store.
     /// - Throws: the configuration's validation error, or the store's construction error.
     public func engine() throws -> Defender {
@@ -150,7 +164,9 @@ public struct DefenderSupport: Sendable {
 
         let state = NIOLockedValueBox(State())
         let events = DefenderEventBus()
-        let eventTask = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        /// The store's services, event delivery and the deny-list file reload, run from ``Lifecycle``.
+        let services = DefenderServiceRunner()
+        let isBooted = NIOLockedValueBox(false)
         let watcher = NIOLockedValueBox<DenylistFileWatcher?>(nil)
         let storedDenylist = NIOLockedValueBox(IPNetworkSet())
     }
@@ -167,8 +183,9 @@ public struct DefenderSupport: Sendable {
         return storage
     }
 
-    /// Validates the configuration at boot and runs event delivery for the application's lifetime.
-    /// The sync hooks are kept working too, since `app.boot()` (used by VaporTesting) calls only those.
+    /// Validates the configuration and builds the engine (and its store, once) at boot, then runs Defender's
+    /// services (see ``DefenderServiceRunner``) until shutdown, which waits for them. The sync hooks are kept
+    /// working too, since `app.boot()` (used by VaporTesting) calls only those.
     struct Lifecycle: LifecycleHandler {
         let storage: Storage
 
@@ -179,16 +196,18 @@ public struct DefenderSupport: Sendable {
                 try watcher.loadAtBoot()
                 storage.watcher.withLockedValue { $0 = watcher }
                 let state = storage.state
-                watcher.start(threadPool: application.threadPool) { set in
-                    state.withLockedValue { $0.engine }?.accessLists.replaceFileDenylist(set)
-                }
+                let threadPool = application.threadPool
+                storage.services.add(
+                    DefenderPoller(name: "deny-list file reload", interval: configuration.ipDenylistReloadInterval, logger: application.logger) {
+                        await watcher.reload(threadPool: threadPool) { set in state.withLockedValue { $0.engine }?.accessLists.replaceFileDenylist(set) }
+                    },
+                    logger: application.logger)
             }
             let engine = try application.defender.engine()
             if let watcher = storage.watcher.withLockedValue({ $0 }) { engine.accessLists.replaceFileDenylist(watcher.set) }
-            let events = storage.events
-            storage.eventTask.withLockedValue { task in
-                if task == nil { task = Task { await events.run() } }
-            }
+            storage.services.add(storage.events, logger: application.logger)
+            storage.services.start(logger: application.logger)
+            storage.isBooted.withLockedValue { $0 = true }
         }
 
         func didBootAsync(_ application: Application) async throws {
@@ -196,14 +215,11 @@ public struct DefenderSupport: Sendable {
         }
 
         func shutdown(_ application: Application) {
-            storage.events.finish()
-            storage.watcher.withLockedValue { $0 }?.stop()
+            storage.services.stopWithoutWaiting()
         }
 
         func shutdownAsync(_ application: Application) async {
-            storage.events.finish()
-            storage.watcher.withLockedValue { $0 }?.stop()
-            await storage.eventTask.withLockedValue { $0 }?.value
+            await storage.services.stop()
         }
     }
 }

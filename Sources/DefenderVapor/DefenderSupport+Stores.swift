@@ -32,17 +32,8 @@ extension DefenderSupport.Provider {
 
     private static func build(_ factory: any AttemptStoreFactory, _ app: Application, _ config: DefenderConfiguration) throws -> any AttemptStore {
         let built = try factory.makeStore(configuration: config, fallbackClock: app.defender.clock, metrics: app.defender.metrics)
-        app.lifecycle.use(StoreShutdown(close: built.close))
+        for service in built.services { app.defender.storage.services.add(service, infrastructure: true, logger: app.logger) }
         return built.store
-    }
-}
-
-/// Closes a factory-built store (its Redis connections) with the application.
-struct StoreShutdown: LifecycleHandler {
-    let close: @Sendable () async -> Void
-
-    func shutdownAsync(_ application: Application) async {
-        await close()
     }
 }
 

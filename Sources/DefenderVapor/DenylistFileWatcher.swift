@@ -4,7 +4,8 @@ import NIOPosix
 import Vapor
 
 /// Loads ``DefenderConfiguration/ipDenylistFile`` at boot and reloads it when it changes (its size or
-/// modification time), checking every ``DefenderConfiguration/ipDenylistReloadInterval``. File reads run on
+/// modification time), checking every ``DefenderConfiguration/ipDenylistReloadInterval`` (a ``DefenderPoller``
+/// service calls ``reload(threadPool:apply:)``). File reads run on
 /// the application's thread pool, never on an event loop. A file that turns bad while the server runs keeps
 /// the previous list in force and logs an error; at boot it stops start-up.
 final class DenylistFileWatcher: Sendable {
@@ -17,7 +18,6 @@ final class DenylistFileWatcher: Sendable {
     let interval: Duration
     let logger: Logger
     private let current = NIOLockedValueBox<(version: Version?, set: IPNetworkSet)>((nil, IPNetworkSet()))
-    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     init(path: String, interval: Duration, logger: Logger) {
         self.path = path
@@ -34,17 +34,6 @@ final class DenylistFileWatcher: Sendable {
         let set = try Self.read(path)
         current.withLockedValue { $0 = (version, set) }
         logger.info("deny-list file loaded", metadata: ["path": .string(path), "entries": "\(set.count)"])
-    }
-
-    /// Polls the file until ``stop()``; `apply` receives every new list.
-    func start(threadPool: NIOThreadPool, apply: @escaping @Sendable (IPNetworkSet) -> Void) {
-        let newTask = Task { [self] in
-            while !Task.isCancelled {
-                do { try await Task.sleep(for: interval) } catch { return }
-                await reload(threadPool: threadPool, apply: apply)
-            }
-        }
-        task.withLockedValue { $0 = newTask }
     }
 
     /// Checks the file once, applying a changed list.
@@ -64,10 +53,6 @@ final class DenylistFileWatcher: Sendable {
         } catch {
             logger.error("deny-list file not reloaded; the previous list stays in force", metadata: ["path": .string(path), "error": "\(error)"])
         }
-    }
-
-    func stop() {
-        task.withLockedValue { $0 }?.cancel()
     }
 
     static func version(_ path: String) throws -> Version {

@@ -8,7 +8,7 @@ import Testing
 /// the same random sequence of admit / fail / succeed / release / check / block / unblock / state / list, over a
 /// few keys and every mode, must give the same answer from both at every step. Seeded, so a failure replays.
 @Suite(.serialized) struct StoreDifferentialTests {
-    static let sequences = 2_000
+    static let sequences = 1_500
     static let steps = 12
 
     @Test func memoryAndRedisAgreeOnRandomSequences() async throws {

@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import Synchronization
 
 /// django-defender's signals: a key became blocked or unblocked. Fired once per transition.
@@ -39,7 +40,10 @@ public struct DefenderEvent: Sendable, Hashable, CustomStringConvertible {
 ///
 /// ``emit(_:)`` only enqueues (bounded: under a flood the oldest undelivered events are dropped and
 /// counted in ``droppedCount``); ``run()`` delivers them in order, one handler after another.
-public final class DefenderEventBus: Sendable {
+///
+/// It is a swift-service-lifecycle `Service`: add it to the app's `ServiceGroup` (the Vapor integration runs it
+/// from the application's lifecycle). On graceful shutdown it delivers the events already queued, then returns.
+public final class DefenderEventBus: Service {
     /// An event handler.
     public typealias Handler = @Sendable (DefenderEvent) async -> Void
 
@@ -68,10 +72,15 @@ public final class DefenderEventBus: Sendable {
     /// Events dropped because nobody ran ``run()`` fast enough.
     public var droppedCount: Int { dropped.load(ordering: .relaxed) }
 
-    /// Delivers events until ``finish()`` or cancellation. Run it once, for the lifetime of the app.
+    /// Delivers events until ``finish()``, graceful shutdown (after the queued ones) or cancellation. Run it
+    /// once, for the lifetime of the app.
     public func run() async {
-        for await event in stream {
-            for handler in handlers.withLock({ $0 }) { await handler(event) }
+        await withGracefulShutdownHandler {
+            for await event in stream {
+                for handler in handlers.withLock({ $0 }) { await handler(event) }
+            }
+        } onGracefulShutdown: {
+            self.finish()
         }
     }
 

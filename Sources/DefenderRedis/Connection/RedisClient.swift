@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 import Synchronization
 
 /// A small pool of pipelined connections, with reconnection and a back-off that fails fast during an outage.
@@ -7,7 +8,10 @@ import Synchronization
 /// Commands go to the connections round-robin; a broken connection is replaced on next use. While the server
 /// is unreachable, requests fail at once (no connect timeout each) until the back-off lapses, so a login never
 /// waits on a dead Redis for longer than one connect timeout per back-off period.
-public final class RedisClient: Sendable {
+///
+/// It is a swift-service-lifecycle `Service`: in a `ServiceGroup` (or the Vapor integration's lifecycle) ``run()``
+/// keeps it open until graceful shutdown and then closes every connection.
+public final class RedisClient: Service {
     /// The connection settings (the password is never printed).
     public let configuration: RedisConfiguration
     private let eventLoopGroup: any EventLoopGroup
@@ -69,6 +73,12 @@ public final class RedisClient: Sendable {
     /// Whether the client is backing off after a failed connection attempt.
     @_spi(Internals) public var isBackingOff: Bool {
         state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
+    }
+
+    /// Waits for graceful shutdown (or cancellation), then closes every connection with ``shutdown()``.
+    public func run() async {
+        try? await gracefulShutdown()
+        await shutdown()
     }
 
     /// Closes every connection; later calls fail with `shutDown`.

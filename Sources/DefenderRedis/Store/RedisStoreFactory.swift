@@ -35,6 +35,6 @@ public struct RedisStoreFactory: AttemptStoreFactory {
         let redis = RedisAttemptStore(client: client, prefix: configuration.cachePrefix, historyWindow: configuration.accessAttemptExpiration)
         let fallback = MemoryAttemptStore(capacity: configuration.memoryMaxEntries, clock: fallbackClock)
         let store = FallbackAttemptStore(primary: redis, fallback: fallback, policy: configuration.storeFailurePolicy, metrics: metrics)
-        return BuiltStore(store: store) { await client.shutdown() }
+        return BuiltStore(store: store, services: [client])
     }
 }
