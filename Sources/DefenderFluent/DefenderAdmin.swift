@@ -28,7 +28,7 @@ public struct DefenderAdmin: Sendable {
         case credentialAdmin(String)
         /// Signed in, but not an administrator: `403`.
         case forbidden
-        /// Not signed in: the page redirects to ``loginPath``; the API answers `401`.
+        /// Not signed in: the page redirects to `loginPath`; the API answers `401`.
         case anonymous
     }
 

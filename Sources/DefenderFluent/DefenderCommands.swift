@@ -4,7 +4,7 @@ import Foundation
 import Vapor
 
 /// `defender cleanup | blocks | block | unblock`: django-defender's management commands, as one Vapor command
-/// group. Register with ``DefenderSupport/useCommands()``.
+/// group. Register with `DefenderSupport/useCommands()`.
 public struct DefenderCommands: AsyncCommandGroup {
     public var help: String { "Defender: audit-log cleanup and block management." }
 

@@ -5,7 +5,7 @@ import Vapor
 extension DefenderSupport {
     /// Writes every recorded attempt to `defender_access_attempts` in the app's default database (or `id`),
     /// adds the table's migration, and runs the background writer for the app's lifetime; graceful shutdown
-    /// writes every queued row. Call after setting ``configuration`` (its `writeAttemptsInBackground` and
+    /// writes every queued row. Call after setting `configuration` (its `writeAttemptsInBackground` and
     /// `storeAccessAttempts` apply).
     @discardableResult
     public func useFluentAccessLog(database id: DatabaseID? = nil) -> FluentAccessLog {
@@ -18,6 +18,6 @@ extension DefenderSupport {
         return log
     }
 
-    /// The Fluent audit log set by ``useFluentAccessLog(database:)``, if any.
+    /// The Fluent audit log set by `useFluentAccessLog(database:)`, if any.
     public var fluentAccessLog: FluentAccessLog? { accessLog as? FluentAccessLog }
 }

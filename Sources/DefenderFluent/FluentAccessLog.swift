@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// In the background mode (`DEFENDER_USE_CELERY`, on by default) a login only appends its row to a bounded
 /// queue; a task writes the queue in batches (one multi-row `INSERT` each). When the queue is full the row is
-/// written inline instead — backpressure, never a dropped row. ``shutdown()`` writes everything still queued
+/// written inline instead — backpressure, never a dropped row. `shutdown()` writes everything still queued
 /// (it runs as a `Service`, so graceful shutdown — SIGTERM/SIGINT — does it). The inline mode writes each row before the login
 /// is answered. A write that fails is retried; rows still unwritten at shutdown are counted in the error log.
 public final class FluentAccessLog: AccessAttemptLog, Service {
@@ -27,7 +27,7 @@ public final class FluentAccessLog: AccessAttemptLog, Service {
         var queue: [AccessAttemptRecord] = []
         var finished = false
         var writing = 0
-        /// ``shutdown()`` calls waiting for the last queued row to be written.
+        /// `shutdown()` calls waiting for the last queued row to be written.
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
         var isIdle: Bool { queue.isEmpty && writing == 0 }
@@ -42,6 +42,7 @@ public final class FluentAccessLog: AccessAttemptLog, Service {
     ///   - inBackground: queue rows (`true`) or write them inline.
     ///   - capacity: the queue's bound; beyond it rows are written inline.
     ///   - batchSize: the most rows per `INSERT`.
+    ///   - logger: where a batch that could not be written is reported.
     ///   - gatherInterval: how long rows gather before a batch is written.
     public init(
         database: @escaping @Sendable () -> any Database, inBackground: Bool = true, capacity: Int = 10_000, batchSize: Int = 500,
@@ -76,7 +77,7 @@ public final class FluentAccessLog: AccessAttemptLog, Service {
     /// large batches instead of one-row transactions (each one a journal sync in SQLite).
     public let gatherInterval: Duration
 
-    /// Writes queued rows until ``shutdown()`` or graceful shutdown (which writes every queued row first); the
+    /// Writes queued rows until `shutdown()` or graceful shutdown (which writes every queued row first); the
     /// app runs it for its lifetime, as a swift-service-lifecycle `Service`.
     public func run() async {
         await withGracefulShutdownHandler {

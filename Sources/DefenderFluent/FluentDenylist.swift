@@ -49,7 +49,7 @@ public struct CreateDenylistEntry: AsyncMigration {
 
 /// The stored deny list: entries added from the admin API, the admin page or `defender deny`, loaded at boot,
 /// applied at once in the process that changes them, and re-read by every instance each
-/// ``DefenderConfiguration/ipDenylistReloadInterval``. Set up with ``DefenderSupport/useFluentDenylist(database:)``.
+/// `DefenderConfiguration/ipDenylistReloadInterval`. Set up with `DefenderSupport/useFluentDenylist(database:)`.
 public struct FluentDenylist: Sendable {
     let application: Application
     let databaseID: DatabaseID?
@@ -63,7 +63,7 @@ public struct FluentDenylist: Sendable {
 
     /// Adds a range (an address or CIDR) and applies the list.
     /// - Returns: the range in canonical form, and whether it was new.
-    /// - Throws: ``DefenderError`` with ``DefenderError/Code/invalidKey`` for anything that is not a range.
+    /// - Throws: `DefenderError` with `DefenderError/Code/invalidKey` for anything that is not a range.
     @discardableResult
     public func add(_ text: String, note: String = "") async throws -> (network: IPNetwork, added: Bool) {
         guard let network = IPNetwork(text) else {
@@ -108,7 +108,7 @@ public struct FluentDenylist: Sendable {
 extension DefenderSupport {
     /// Keeps a deny list in `defender_denylist` (the app's default database, or `id`), managed from the admin
     /// API and page and from `defender deny | undeny | denylist`: adds the migration, loads the list at boot and
-    /// re-reads it every ``DefenderConfiguration/ipDenylistReloadInterval`` so that every instance sees changes.
+    /// re-reads it every `DefenderConfiguration/ipDenylistReloadInterval` so that every instance sees changes.
     @discardableResult
     public func useFluentDenylist(database id: DatabaseID? = nil) -> FluentDenylist {
         let app = application
@@ -122,14 +122,14 @@ extension DefenderSupport {
         return list
     }
 
-    /// The stored deny list set up by ``useFluentDenylist(database:)``, if any.
+    /// The stored deny list set up by `useFluentDenylist(database:)`, if any.
     public var fluentDenylist: FluentDenylist? { application.storage[FluentDenylistKey.self] }
 }
 
 struct FluentDenylistKey: StorageKey { typealias Value = FluentDenylist }
 
 /// Loads the list at boot, awaited when the app boots asynchronously (as a server does), so that it is in force
-/// before the first request; the ``DefenderPoller`` that ``DefenderSupport/useFluentDenylist(database:)`` runs
+/// before the first request; the `DefenderPoller` that `DefenderSupport/useFluentDenylist(database:)` runs
 /// re-reads it from then on.
 struct DenylistLifecycle: LifecycleHandler {
     let list: FluentDenylist

@@ -5,7 +5,7 @@ import Foundation
 package enum BasicCredentials: Equatable, Sendable {
     /// No header, or another scheme: not a Basic login attempt.
     case absent
-    /// Over ``maximumHeaderLength``.
+    /// Over `maximumHeaderLength`.
     case tooLarge
     /// A Basic attempt that cannot be checked; the username when one could be read.
     case malformed(username: String?)

@@ -3,9 +3,9 @@ import Foundation
 import HTTPTypes
 
 /// The answer to a locked-out request (django-defender's `lockout_response`), for every integration: `403` (or
-/// `429`, ``DefenderConfiguration/lockoutStatus``), `Cache-Control: no-store`, `Retry-After` with the seconds left
+/// `429`, `DefenderConfiguration/lockoutStatus`), `Cache-Control: no-store`, `Retry-After` with the seconds left
 /// unless permanent, the `RateLimit` fields when on; then problem+json for JSON clients, else the configured
-/// template (which the integration renders), else a `302` to ``DefenderConfiguration/lockoutURL``, else a page.
+/// template (which the integration renders), else a `302` to `DefenderConfiguration/lockoutURL`, else a page.
 package struct LockoutAnswer: Sendable {
     /// django-defender's messages, kept word for word (two spaces included).
     package static let temporaryMessage = "Account locked: too many login attempts.  Please try again later."

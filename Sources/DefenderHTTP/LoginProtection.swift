@@ -3,7 +3,7 @@ import HTTPTypes
 
 /// How one login's response is judged.
 public enum LoginVerdict: Sendable, Hashable {
-    /// The password was right: counters clear (as ``DefenderConfiguration/successReset`` says).
+    /// The password was right: counters clear (as `DefenderConfiguration/successReset` says).
     case success
     /// The password was wrong: counted, and answered with the lockout when it crosses a limit.
     case failure
@@ -30,7 +30,7 @@ package enum LoginProtection {
         package let rateLimit: HTTPFields
     }
 
-    /// Admits a login (``Defender/check(ip:username:context:)``), reading the audit context only for an admitted
+    /// Admits a login (`Defender/check(ip:username:context:)`), reading the audit context only for an admitted
     /// attempt and only when there is an audit log: refused requests are not logged, and the context costs header
     /// lookups and copies on the lockout path.
     package static func admit(
@@ -52,8 +52,8 @@ package enum LoginProtection {
     ///   - handler: checks the password of `username` and answers.
     ///   - classify: judges the handler's answer.
     ///   - isFailure: whether an error the handler threw is a failed login (such as a thrown `401`).
-    /// - Throws: ``CountedFailure`` for a thrown failure that did not cross a limit; any other error the handler
-    ///   threw (its slot released); ``DefenderError`` from admission (timeout, store refusal).
+    /// - Throws: `CountedFailure` for a thrown failure that did not cross a limit; any other error the handler
+    ///   threw (its slot released); `DefenderError` from admission (timeout, store refusal).
     package static func protect<Response: Sendable>(
         engine: Defender, client: ClientAddress, username: String?, counted: Bool, context: () -> AttemptContext,
         handler: () async throws -> Response, classify: (Response) -> LoginVerdict, isFailure: (any Error) -> Bool

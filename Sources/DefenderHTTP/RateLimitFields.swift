@@ -4,7 +4,7 @@ import HTTPTypes
 /// `RateLimit-Policy` and `RateLimit` (IETF draft `draft-ietf-httpapi-ratelimit-headers`), one policy per
 /// counting dimension: `"ip";q=3;w=300, "username";q=3;w=300`, where `q` is the failures allowed and `w` the
 /// counter's lifetime in seconds; `RateLimit` then gives `r`, the failures left, and `t`, the seconds until
-/// they are all available again. Sent when ``DefenderConfiguration/rateLimitHeaders`` is on: the policy on every
+/// they are all available again. Sent when `DefenderConfiguration/rateLimitHeaders` is on: the policy on every
 /// protected POST, `RateLimit` on failures and lockouts (after a success the counters are not read).
 package enum RateLimitFields {
     package static let policyName = HTTPField.Name("RateLimit-Policy")!

@@ -91,7 +91,7 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether the server cannot be used now: it is unreachable, timed out, broke the protocol, or answered with a
-    /// reply that means it cannot serve (``Reply/isUnavailable``). Any other error reply is a fault of the command.
+    /// reply that means it cannot serve (`Reply/isUnavailable`). Any other error reply is a fault of the command.
     public var isUnavailable: Bool { reply?.isUnavailable ?? (code != .invalidURL) }
 
     public var description: String { "Redis \(code): \(message)" }

@@ -2,7 +2,7 @@ import DefenderCore
 import Synchronization
 import Testing
 
-/// Race-free admission: what ``AttemptStore/admit(ip:username:reservation:policy:)`` must do in every mode.
+/// Race-free admission: what `AttemptStore/admit(ip:username:reservation:policy:)` must do in every mode.
 extension AttemptStoreContract {
     /// Every admission scenario below.
     public func runAdmission() async throws {

@@ -1,9 +1,9 @@
 import DefenderCore
 import Testing
 
-/// The behaviour every ``AttemptStore`` must show: django-defender's sequential rules, mode by mode.
+/// The behaviour every `AttemptStore` must show: django-defender's sequential rules, mode by mode.
 ///
-/// A store's test target calls ``runAll()`` (or single scenarios) with a factory for fresh, empty stores.
+/// A store's test target calls `runAll()` (or single scenarios) with a factory for fresh, empty stores.
 /// `advance` moves the store's time forward: a ``ManualClock`` for the memory store, a real wait for a server.
 public struct AttemptStoreContract: Sendable {
     public typealias Factory = @Sendable () async throws -> any AttemptStore

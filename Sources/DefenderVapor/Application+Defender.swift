@@ -14,12 +14,12 @@ extension Application {
     public var defender: DefenderSupport { DefenderSupport(application: self) }
 }
 
-/// `app.defender`: configuration, store choice and the shared ``Defender`` engine.
+/// `app.defender`: configuration, store choice and the shared `Defender` engine.
 public struct DefenderSupport: Sendable {
     /// Reads the username of a login request; `nil` or empty when it has none.
     public typealias UsernameExtractor = @Sendable (Request) async throws -> String?
 
-    /// Builds the store for a configuration: ``memory`` or a custom one (Redis comes with `DefenderRedis`).
+    /// Builds the store for a configuration: `memory` or a custom one (Redis comes with `DefenderRedis`).
     public struct Provider: Sendable {
         let makeStore: @Sendable (Application, DefenderConfiguration) throws -> any AttemptStore
 
@@ -28,7 +28,7 @@ public struct DefenderSupport: Sendable {
             self.makeStore = makeStore
         }
 
-        /// The bounded in-memory store (one process), capped at ``DefenderConfiguration/memoryMaxEntries``.
+        /// The bounded in-memory store (one process), capped at `DefenderConfiguration/memoryMaxEntries`.
         public static var memory: Provider {
             Provider { app, config in
                 MemoryAttemptStore(capacity: config.memoryMaxEntries, clock: app.defender.clock)
@@ -45,7 +45,7 @@ public struct DefenderSupport: Sendable {
         nonmutating set { rebuild { $0.configuration = newValue } }
     }
 
-    /// Chooses the store. The default is ``Provider/automatic``: the one `DEFENDER_STORE` names.
+    /// Chooses the store. The default is `Provider/automatic`: the one `DEFENDER_STORE` names.
     public func use(_ provider: Provider) {
         rebuild { $0.provider = provider }
     }
@@ -59,7 +59,7 @@ public struct DefenderSupport: Sendable {
     }
 
     /// A custom username reader (django-defender's `GET_USERNAME_FROM_REQUEST_PATH`); `nil` uses
-    /// ``DefenderConfiguration/usernameSource``.
+    /// `DefenderConfiguration/usernameSource`.
     public var usernameExtractor: UsernameExtractor? {
         get { storage.state.withLockedValue { $0.usernameExtractor } }
         nonmutating set { storage.state.withLockedValue { $0.usernameExtractor = newValue } }
@@ -92,7 +92,7 @@ public struct DefenderSupport: Sendable {
         nonmutating set { rebuild { $0.tracer = newValue } }
     }
 
-    /// The metrics of this application, created once from ``metricsFactory``.
+    /// The metrics of this application, created once from `metricsFactory`.
     public var metrics: DefenderMetrics {
         storage.state.withLockedValue { state in
             if let metrics = state.metrics { return metrics }
@@ -125,7 +125,7 @@ public struct DefenderSupport: Sendable {
         if storage.isBooted.withLockedValue({ $0 }) { runner.start(logger: application.logger) }
     }
 
-    /// The engine, built on first use from ``configuration`` and the chosen store.
+    /// The engine, built on first use from `configuration` and the chosen store.
     /// - Throws: the configuration's validation error, or the store's construction error.
     public func engine() throws -> Defender {
         if let engine = storage.state.withLockedValue({ $0.engine }) { return engine }
@@ -164,7 +164,7 @@ public struct DefenderSupport: Sendable {
 
         let state = NIOLockedValueBox(State())
         let events = DefenderEventBus()
-        /// The store's services, event delivery and the deny-list file reload, run from ``Lifecycle``.
+        /// The store's services, event delivery and the deny-list file reload, run from `Lifecycle`.
         let services = DefenderServiceRunner()
         let isBooted = NIOLockedValueBox(false)
         let watcher = NIOLockedValueBox<DenylistFileWatcher?>(nil)
@@ -184,7 +184,7 @@ public struct DefenderSupport: Sendable {
     }
 
     /// Validates the configuration and builds the engine (and its store, once) at boot, then runs Defender's
-    /// services (see ``DefenderServiceRunner``) until shutdown, which waits for them. The sync hooks are kept
+    /// services (see `DefenderServiceRunner`) until shutdown, which waits for them. The sync hooks are kept
     /// working too, since `app.boot()` (used by VaporTesting) calls only those.
     struct Lifecycle: LifecycleHandler {
         let storage: Storage

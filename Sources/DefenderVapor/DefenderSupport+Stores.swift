@@ -2,7 +2,7 @@ import NIOConcurrencyHelpers
 import Vapor
 
 extension DefenderSupport.Provider {
-    /// The store `DEFENDER_STORE` names: ``memory`` for `memory` (or `DEFENDER_MOCK_REDIS`), else the factory of
+    /// The store `DEFENDER_STORE` names: `memory` for `memory` (or `DEFENDER_MOCK_REDIS`), else the factory of
     /// that kind among `factories` — `DefenderRedis`' `RedisStoreFactory()` for `redis`. This module does not link
     /// Redis: an app that may run on Redis passes the factory (`app.defender.use(.automatic(RedisStoreFactory()))`).
     /// A setting that names a store none of them builds stops start-up with a message saying so.
@@ -21,7 +21,7 @@ extension DefenderSupport.Provider {
         }
     }
 
-    /// The default: ``automatic(_:)`` with no factory, so the memory store, and a clear start-up error for
+    /// The default: `automatic(_:)` with no factory, so the memory store, and a clear start-up error for
     /// `DEFENDER_STORE=redis`.
     public static var automatic: Self { automatic() }
 

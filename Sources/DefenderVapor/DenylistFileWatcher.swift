@@ -3,9 +3,9 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import Vapor
 
-/// Loads ``DefenderConfiguration/ipDenylistFile`` at boot and reloads it when it changes (its size or
-/// modification time), checking every ``DefenderConfiguration/ipDenylistReloadInterval`` (a ``DefenderPoller``
-/// service calls ``reload(threadPool:apply:)``). File reads run on
+/// Loads `DefenderConfiguration/ipDenylistFile` at boot and reloads it when it changes (its size or
+/// modification time), checking every `DefenderConfiguration/ipDenylistReloadInterval` (a `DefenderPoller`
+/// service calls `reload(threadPool:apply:)`). File reads run on
 /// the application's thread pool, never on an event loop. A file that turns bad while the server runs keeps
 /// the previous list in force and logs an error; at boot it stops start-up.
 final class DenylistFileWatcher: Sendable {
@@ -28,7 +28,7 @@ final class DenylistFileWatcher: Sendable {
     /// The ranges loaded last.
     var set: IPNetworkSet { current.withLockedValue { $0.set } }
 
-    /// Reads the file now; throws a ``DefenderError`` naming the setting when it cannot be read or parsed.
+    /// Reads the file now; throws a `DefenderError` naming the setting when it cannot be read or parsed.
     func loadAtBoot() throws {
         let version = try Self.version(path)
         let set = try Self.read(path)

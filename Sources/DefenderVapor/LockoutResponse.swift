@@ -19,12 +19,12 @@ public struct LockoutResponseFormat: Sendable, Hashable {
 
 extension DefenderRequest {
     /// Builds the response for a locked-out request (django-defender's `lockout_response`), from the
-    /// framework-neutral ``LockoutAnswer``.
+    /// framework-neutral `LockoutAnswer`.
     ///
-    /// `403` (or `429`, ``DefenderConfiguration/lockoutStatus``) with `Retry-After` set to the seconds left,
+    /// `403` (or `429`, `DefenderConfiguration/lockoutStatus`) with `Retry-After` set to the seconds left,
     /// unless the block is permanent. In order: JSON clients get `application/problem+json`; then the
-    /// ``DefenderConfiguration/lockoutTemplate`` rendered with `req.view`; then a `302` to
-    /// ``DefenderConfiguration/lockoutURL``; else a small HTML page.
+    /// `DefenderConfiguration/lockoutTemplate` rendered with `req.view`; then a `302` to
+    /// `DefenderConfiguration/lockoutURL`; else a small HTML page.
     public func lockoutResponse(_ lockout: Lockout, format: LockoutResponseFormat = .automatic) async throws -> Response {
         let answer = LockoutAnswer(lockout, configuration: try engine().configuration, json: isJSON(format))
         switch answer.body {

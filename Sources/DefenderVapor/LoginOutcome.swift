@@ -3,7 +3,7 @@ import Vapor
 
 /// How ``DefenderRequest/watchLogin(outcome:format:_:)`` tells a failed login from a successful one.
 public struct LoginOutcome: Sendable {
-    /// The verdict on one response (``LoginVerdict``, shared by every integration).
+    /// The verdict on one response (`LoginVerdict`, shared by every integration).
     public typealias Verdict = LoginVerdict
 
     let classify: @Sendable (Response) -> Verdict

@@ -18,7 +18,7 @@ extension DefenderRequest {
     /// no username: it is counted against the client IP as a failed login, the handler is not called,
     /// and the answer is `400 Bad Request` (problem+json for JSON clients), or the lockout response once the
     /// IP is over its limit. Every method is a counted attempt (the handler is handed credentials to check, so a
-    /// `GET` or `HEAD` of the route is one too); everything else is as ``watchLogin(outcome:format:_:)``.
+    /// `GET` or `HEAD` of the route is one too); everything else is as `watchLogin(outcome:format:_:)`.
     ///
     /// ```swift
     /// struct LoginForm: Content { var username: String; var password: String }
@@ -38,7 +38,7 @@ extension DefenderRequest {
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the format of the lockout and `400` responses.
     ///   - handler: the login handler; it receives the decoded credentials.
-    /// - Throws: as ``watchLogin(outcome:format:_:)``; `413` when the body is over the routes' maximum size.
+    /// - Throws: as `watchLogin(outcome:format:_:)`; `413` when the body is over the routes' maximum size.
     public func watchLogin<Credentials: Decodable & Sendable>(
         _ credentials: Credentials.Type, username: KeyPath<Credentials, String>,
         outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
@@ -48,7 +48,7 @@ extension DefenderRequest {
     }
 
     /// Runs a login handler under protection, with the credentials decoded once by Defender; the username may
-    /// be absent (`nil` or empty: only the IP is counted). See ``watchLogin(_:username:outcome:format:_:)-(_,KeyPath<Credentials,String>,_,_,_)``.
+    /// be absent (`nil` or empty: only the IP is counted). See `watchLogin(_:username:outcome:format:_:)-(_,KeyPath<Credentials,String>,_,_,_)`.
     public func watchLogin<Credentials: Decodable & Sendable>(
         _ credentials: Credentials.Type, username: KeyPath<Credentials, String?>,
         outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
@@ -91,8 +91,8 @@ extension DefenderRequest {
         return BodyField.$name.withValue(name) { (try? request.content.decode(BodyField.self))?.value }
     }
 
-    /// The username from ``DefenderConfiguration/usernameSource``: a path parameter, or the body field
-    /// ``DefenderConfiguration/usernameFormField`` read with the app's content decoder.
+    /// The username from `DefenderConfiguration/usernameSource`: a path parameter, or the body field
+    /// `DefenderConfiguration/usernameFormField` read with the app's content decoder.
     func readUsername(_ source: UsernameSource, field: String) async throws -> String? {
         if let parameter = source.parameter { return request.parameters.get(parameter) }
         try await collectBody()

@@ -41,8 +41,8 @@ public struct DefenderRequest: Sendable {
         return state
     }
 
-    /// The client, resolved once per request (see ``ClientIPResolver``).
-    /// - Throws: ``DefenderError`` with ``DefenderError/Code/malformedForwardingHeader`` (answered `400`) when a
+    /// The client, resolved once per request (see `ClientIPResolver`).
+    /// - Throws: `DefenderError` with `DefenderError/Code/malformedForwardingHeader` (answered `400`) when a
     ///   trusted proxy forwarded a header whose client entry is not an address.
     public func client() throws -> ClientAddress {
         let state = self.state
@@ -61,7 +61,7 @@ public struct DefenderRequest: Sendable {
     }
 
     /// The submitted username, read once per request: from the app's extractor, a path parameter, or the body
-    /// field ``DefenderConfiguration/usernameFormField`` read with the app's own content decoder for the
+    /// field `DefenderConfiguration/usernameFormField` read with the app's own content decoder for the
     /// request's media type (the reading `req.content.decode` gives). A body that does not decode, a missing
     /// field and a value that is not a string give `nil`: no username, only the IP is counted.
     public func username() async throws -> String? {
@@ -80,7 +80,7 @@ public struct DefenderRequest: Sendable {
         return username
     }
 
-    /// Admits this request as a login (see ``Defender/check(ip:username:context:)``), with its details for the
+    /// Admits this request as a login (see `Defender/check(ip:username:context:)`), with its details for the
     /// audit log. Every `.allowed` attempt must end in the engine's `recordFailure`, `recordSuccess` or `release`.
     /// - Parameter username: by default the one the request submitted.
     public func check(username: String?? = .none) async throws -> Defender.Check {
@@ -108,19 +108,19 @@ public struct DefenderRequest: Sendable {
 
     /// Runs a login handler under protection (django-defender's `watch_login`), race-free.
     ///
-    /// A `POST` (any method but `GET`, `HEAD` and `OPTIONS`) is admitted first (see ``Defender/check(ip:username:context:)``): a locked request gets the lockout
+    /// A `POST` (any method but `GET`, `HEAD` and `OPTIONS`) is admitted first (see `Defender/check(ip:username:context:)`): a locked request gets the lockout
     /// response and the handler is not called; a request that could be locked by checks in flight on its IP or
     /// username waits for them. The handler's response is then classified by `outcome`: a failure is counted
     /// (and answered with the lockout response when it crosses a limit), a success clears counters. A handler
     /// that throws a `401` `AbortError` counts as a failure; other thrown errors, cancellation and responses
-    /// classified ``LoginOutcome/Verdict/notCounted`` give the slot back uncounted. Other methods are only
+    /// classified `LoginVerdict.notCounted` give the slot back uncounted. Other methods are only
     /// checked for a lock, never counted.
     /// - Parameters:
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the lockout response's format.
     ///   - handler: the login handler; it receives the submitted username.
     /// - Throws: `503 Service Unavailable` with `Retry-After: 1` when the wait for checks in flight exceeds
-    ///   ``DefenderConfiguration/admissionTimeout``; whatever the handler throws.
+    ///   `DefenderConfiguration/admissionTimeout`; whatever the handler throws.
     public func watchLogin(
         outcome: LoginOutcome = .redirectMeansSuccess,
         format: LockoutResponseFormat = .automatic,
@@ -164,7 +164,7 @@ public struct DefenderRequest: Sendable {
     }
 
     /// Records the outcome of a login checked elsewhere (django-defender's `check_request`). The password was
-    /// checked before this call, so nothing is reserved: prefer ``watchLogin(outcome:format:_:)``, which
+    /// checked before this call, so nothing is reserved: prefer `watchLogin(outcome:format:_:)`, which
     /// admits before the check.
     /// - Returns: the lockout when the request is locked, or when this failure crossed a limit.
     @discardableResult
@@ -186,7 +186,7 @@ public struct DefenderRequest: Sendable {
     /// password-reset request, a sign-up, a malformed login — so that it is limited like a failed login.
     /// - Parameter username: by default the one the request submitted.
     /// - Returns: the lockout when the request is locked or this attempt crossed a limit (answer with
-    ///   ``lockoutResponse(_:format:)``), else `nil`: go ahead.
+    ///   `lockoutResponse(_:format:)`), else `nil`: go ahead.
     public func throttle(username: String?? = .none) async throws -> Lockout? {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
@@ -220,7 +220,7 @@ public struct DefenderRequest: Sendable {
 
 extension DefenderRequest {
     /// Whether the client reached the site over TLS: the server itself speaks TLS, or — with
-    /// ``DefenderConfiguration/behindReverseProxy`` and from a trusted proxy only — the proxy says so with
+    /// `DefenderConfiguration/behindReverseProxy` and from a trusted proxy only — the proxy says so with
     /// `X-Forwarded-Proto: https` or `Forwarded: proto=https` (the nearest proxy's entry). Cookies set for such
     /// a request should be `Secure`. A header from an untrusted peer is ignored, as for the client address.
     public var isSecure: Bool {

@@ -2,7 +2,9 @@ extension Defender {
     // MARK: Operator actions
 
     /// Blocks an IP (or the IPv6 group it belongs to); `duration` `nil` blocks until unblocked.
-    /// - Parameter ip: an address or a group such as `2001:db8::/64`.
+    /// - Parameters:
+    ///   - ip: an address or a group such as `2001:db8::/64`.
+    ///   - duration: how long the block lasts; `nil` until ``unblock(ip:)``.
     /// - Throws: ``DefenderError`` with ``DefenderError/Code/invalidKey`` when `ip` is not an address.
     @discardableResult
     public func block(ip: String, for duration: Duration? = nil) async throws -> Bool {

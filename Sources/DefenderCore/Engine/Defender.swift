@@ -87,9 +87,9 @@ public final class Defender: Sendable {
     /// - Parameters:
     ///   - ip: the client, from ``resolver``.
     ///   - username: the submitted username, as typed (it is normalised here); `nil` or empty when there is none.
+    ///   - context: the request's details for the audit log.
     /// - Throws: ``DefenderError`` with ``DefenderError/Code/admissionTimeout`` after waiting
     ///   ``DefenderConfiguration/admissionTimeout``; `CancellationError` when the task is cancelled while waiting.
-    ///   - context: the request's details for the audit log.
     public func check(ip: ClientAddress, username: String?, context: AttemptContext? = nil) async throws -> Check {
         try await traced("defender.check", { try await admit(ip: ip, username: username, context: context) }) { check, span in
             switch check {

@@ -9,7 +9,7 @@ import Synchronization
 /// is unreachable, requests fail at once (no connect timeout each) until the back-off lapses, so a login never
 /// waits on a dead Redis for longer than one connect timeout per back-off period.
 ///
-/// It is a swift-service-lifecycle `Service`: in a `ServiceGroup` (or the Vapor integration's lifecycle) ``run()``
+/// It is a swift-service-lifecycle `Service`: in a `ServiceGroup` (or the Vapor integration's lifecycle) `run()`
 /// keeps it open until graceful shutdown and then closes every connection.
 public final class RedisClient: Service {
     /// The connection settings (the password is never printed).
@@ -53,7 +53,7 @@ public final class RedisClient: Service {
 
     /// Sends a command on a pooled connection.
     /// - Throws: ``RedisError``: `serverError` for an error reply; `connectionFailed` or `timeout` when the
-    ///   server cannot be reached (at once while backing off); `shutDown` after ``shutdown()``.
+    ///   server cannot be reached (at once while backing off); `shutDown` after `shutdown()`.
     @_spi(Internals) public func send(_ arguments: [String]) async throws -> RESPValue {
         let connection = try await connection()
         return try await connection.send(arguments)
@@ -75,7 +75,7 @@ public final class RedisClient: Service {
         state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
     }
 
-    /// Waits for graceful shutdown (or cancellation), then closes every connection with ``shutdown()``.
+    /// Waits for graceful shutdown (or cancellation), then closes every connection with `shutdown()`.
     public func run() async {
         try? await gracefulShutdown()
         await shutdown()

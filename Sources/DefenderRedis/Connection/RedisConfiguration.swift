@@ -29,7 +29,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var endpoint: Endpoint
     /// `nil` for plain TCP.
     public var tls: TLS?
-    /// The ACL user (Redis 6+); `nil` authenticates as `default` with ``password`` alone.
+    /// The ACL user (Redis 6+); `nil` authenticates as `default` with `password` alone.
     public var username: String?
     public var password: String?
     /// The database number sent with `SELECT` (not sent for 0).
@@ -41,7 +41,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// The most connections the client opens (each one is pipelined).
     public var maximumConnections: Int = 2
     /// After a failed connection attempt, requests fail at once for this long (then doubling, with jitter, up to
-    /// ``maximumBackoff``), so that an outage does not add a connect timeout to every login.
+    /// `maximumBackoff`), so that an outage does not add a connect timeout to every login.
     public var initialBackoff: Duration = .milliseconds(250)
     public var maximumBackoff: Duration = .seconds(5)
     /// Sent with `CLIENT SETNAME`.

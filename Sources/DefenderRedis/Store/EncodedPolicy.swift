@@ -1,6 +1,6 @@
 import DefenderCore
 
-/// The constant arguments of a ``LockoutPolicy`` as the scripts receive them, formatted once per policy instead
+/// The constant arguments of a `LockoutPolicy` as the scripts receive them, formatted once per policy instead
 /// of on every call (the engine passes the same policy to every call).
 struct EncodedPolicy: Sendable {
     let disableIP: Bool

@@ -3,7 +3,7 @@ import Synchronization
 
 /// The shared store: every operation is one Lua script, one round trip, atomic across all instances.
 ///
-/// Key layout under the prefix `P` (``DefenderConfiguration/cachePrefix``), with `K` the IP key or the
+/// Key layout under the prefix `P` (`DefenderConfiguration/cachePrefix`), with `K` the IP key or the
 /// normalised username:
 ///
 /// | key | type | TTL |
@@ -21,7 +21,7 @@ public final class RedisAttemptStore: AttemptStore {
     public let client: RedisClient
     /// The key prefix.
     public let prefix: String
-    /// How far back lockouts count when reported (``DefenderConfiguration/accessAttemptExpiration``).
+    /// How far back lockouts count when reported (`DefenderConfiguration/accessAttemptExpiration`).
     public let historyWindow: Duration
     private let keys: RedisKeySpace
     private let encodedPolicy = Mutex<(policy: LockoutPolicy, encoded: EncodedPolicy)?>(nil)
@@ -29,8 +29,8 @@ public final class RedisAttemptStore: AttemptStore {
     /// Creates a store.
     /// - Parameters:
     ///   - client: a Redis client (shared by the whole app).
-    ///   - prefix: ``DefenderConfiguration/cachePrefix``.
-    ///   - historyWindow: ``DefenderConfiguration/accessAttemptExpiration``.
+    ///   - prefix: `DefenderConfiguration/cachePrefix`.
+    ///   - historyWindow: `DefenderConfiguration/accessAttemptExpiration`.
     public init(client: RedisClient, prefix: String = "defender", historyWindow: Duration = .seconds(24 * 3600)) {
         self.client = client
         self.prefix = prefix

@@ -1,13 +1,13 @@
 import DefenderCore
 
-/// The names of every key the Redis store writes, under one prefix (``DefenderConfiguration/cachePrefix``): the
+/// The names of every key the Redis store writes, under one prefix (`DefenderConfiguration/cachePrefix`): the
 /// one place that spells them (see ``RedisAttemptStore`` for the layout and TTLs).
 struct RedisKeySpace: Sendable {
     /// What a per-key record holds.
     enum Record: String, Sendable {
         /// The failure counter.
         case failed
-        /// The block: a ``BlockMark``.
+        /// The block: a `BlockMark`.
         case blocked
         /// Lockout times, for escalation and reports.
         case history
@@ -31,7 +31,7 @@ struct RedisKeySpace: Sendable {
     /// The same members, by when their block lapses.
     func expiry(_ kind: DefenderKey.Kind) -> String { "\(prefix):expiry:\(kind.rawValue)" }
 
-    /// This username's failures from this IP (``SuccessReset/own``).
+    /// This username's failures from this IP (`SuccessReset/own`).
     func pair(_ ip: DefenderKey, _ username: DefenderKey) -> String { "\(prefix):failed:pair:\(ip.value)|\(username.value)" }
 }
 

@@ -17,7 +17,7 @@ struct RecordFailureCall: ScriptCall {
     var ip: OutcomeKeys
     var spray: String
     var user: OutcomeKeys?
-    /// This username's failures from this IP (``SuccessReset/own``).
+    /// This username's failures from this IP (`SuccessReset/own`).
     var pair: String?
     var reservation: String?
     var jitterMS: Int64

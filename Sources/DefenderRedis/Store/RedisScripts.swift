@@ -1,17 +1,17 @@
 import DefenderCore
 
 /// The Lua scripts of ``RedisAttemptStore``: each store operation is one script, one round trip, atomic. Each is a
-/// ``ScriptCall``: a struct whose fields name its keys and arguments, and which writes the prologue that names them
+/// `ScriptCall`: a struct whose fields name its keys and arguments, and which writes the prologue that names them
 /// in Lua.
 ///
-/// Block values are ``BlockMark``s. Lockout history is a sorted set of lockout times (ms). Index sets
+/// Block values are `BlockMark`s. Lockout history is a sorted set of lockout times (ms). Index sets
 /// (`P:index:ip`, `P:index:username`, all scores 0) list blocked keys for paging by name without `KEYS`; beside
 /// each, `P:expiry:ip` / `P:expiry:username` holds the same members scored by when their block lapses (`+inf` =
 /// permanent). Every write to an index drops up to 1,000 lapsed members from both and sets both keys' TTL to the
 /// longest member's (none only while a permanent block is listed), so the index is bounded by the active blocks
 /// even if nobody ever lists them. Time is the server's (`TIME`), so every instance agrees.
 ///
-/// Each script starts with a Redis 7 shebang (``ScriptFlags``), so that the server judges it before running it:
+/// Each script starts with a Redis 7 shebang (`ScriptFlags`), so that the server judges it before running it:
 /// scripts that may add data are refused whole with `OOM` when `maxmemory` is reached under `noeviction` (a
 /// script without flags would be let through, or stopped half way), and with `READONLY` on a replica; scripts that
 /// only read run anywhere; scripts that only delete still free memory when it is full.

@@ -3,16 +3,16 @@ import NIOCore
 import NIOPosix
 
 /// Builds the Redis store for `DEFENDER_STORE=redis`: a client for `DEFENDER_REDIS_URL`, the shared store, and the
-/// outage policy around it (``DefenderConfiguration/storeFailurePolicy``: while Redis is down this instance falls
+/// outage policy around it (`DefenderConfiguration/storeFailurePolicy`: while Redis is down this instance falls
 /// back to its bounded memory store, or opens, or refuses).
 ///
 /// ```swift
 /// app.defender.use(.automatic(RedisStoreFactory()))   // memory or Redis, as DEFENDER_STORE says
 /// ```
 public struct RedisStoreFactory: AttemptStoreFactory {
-    /// ``StoreKind/redis``.
+    /// `StoreKind/redis`.
     public var kind: StoreKind { .redis }
-    /// A URL that replaces ``DefenderConfiguration/redisURL``; `nil` uses the configuration's.
+    /// A URL that replaces `DefenderConfiguration/redisURL`; `nil` uses the configuration's.
     public let url: String?
     let eventLoopGroup: any EventLoopGroup
 

@@ -8,7 +8,7 @@
 protocol ScriptCall: Sendable {
     /// The slots, in order. Username keys may appear anywhere in the list; they are sent after the other keys.
     static var fields: [ScriptField<Self>] { get }
-    /// The script, built once by ``makeScript(_:body:)``.
+    /// The script, built once by `makeScript(_:body:)`.
     static var script: RedisScript { get }
 }
 
@@ -84,7 +84,7 @@ extension ScriptCall {
         return (keys + usernameKeys, arguments)
     }
 
-    /// The Lua that names every slot of ``fields``.
+    /// The Lua that names every slot of `fields`.
     static var prologue: String {
         let keys = fields.filter { $0.kind == .key } + fields.filter { $0.kind == .usernameKey }
         var lines = keys.enumerated().map { index, field in "local \(field.name) = KEYS[\(index + 1)]" }
@@ -112,7 +112,7 @@ extension ScriptCall {
     }
 }
 
-/// A script's shebang flags, by which Redis judges it before running it (see ``RedisScripts``).
+/// A script's shebang flags, by which Redis judges it before running it (see `RedisScripts`).
 enum ScriptFlags {
     /// May add data: refused whole with `OOM` when memory is full, and with `READONLY` on a replica.
     case writes
