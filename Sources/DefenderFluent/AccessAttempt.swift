@@ -5,8 +5,10 @@ import Foundation
 
 /// One row of the audit log, in django-defender's table and column names (`defender_access_attempts`).
 public final class AccessAttempt: Model, @unchecked Sendable {
+    /// The table, `defender_access_attempts`.
     public static let schema = "defender_access_attempts"
 
+    /// The row id.
     @ID(custom: "id", generatedBy: .database) public var id: Int?
     /// When the attempt was recorded (UTC).
     @Field(key: "attempt_time") public var attemptTime: Date
@@ -14,12 +16,16 @@ public final class AccessAttempt: Model, @unchecked Sendable {
     @OptionalField(key: "username") public var username: String?
     /// The client address.
     @OptionalField(key: "ip_address") public var ipAddress: String?
+    /// The `User-Agent` header.
     @Field(key: "user_agent") public var userAgent: String
+    /// The `Accept` header.
     @Field(key: "http_accept") public var httpAccept: String
+    /// The request path.
     @Field(key: "path_info") public var pathInfo: String
     /// Whether the password was right.
     @Field(key: "login_valid") public var loginValid: Bool
 
+    /// An empty row, for Fluent.
     public init() {}
 
     /// A row for a record.
@@ -37,10 +43,12 @@ public final class AccessAttempt: Model, @unchecked Sendable {
 /// Creates `defender_access_attempts` with the indexes the admin's filters use (time; IP or username, then
 /// time), on SQLite and PostgreSQL.
 public struct CreateAccessAttempt: AsyncMigration {
+    /// The migration.
     public init() {}
 
     public var name: String { "Defender.CreateAccessAttempt" }
 
+    /// Creates the table and its indexes.
     public func prepare(on database: any Database) async throws {
         try await database.schema(AccessAttempt.schema)
             .field("id", .int64, .identifier(auto: true))
@@ -63,6 +71,7 @@ public struct CreateAccessAttempt: AsyncMigration {
         }
     }
 
+    /// Drops the table.
     public func revert(on database: any Database) async throws {
         try await database.schema(AccessAttempt.schema).delete()
     }

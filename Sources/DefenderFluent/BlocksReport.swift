@@ -3,14 +3,18 @@ import Vapor
 
 /// Active blocks as the admin API and `defender blocks --json` show them.
 public struct BlocksReport: Content, Equatable {
+    /// A blocked IP (or IPv6 group).
     public struct IPBlock: Codable, Equatable, Sendable {
+        /// The address or group.
         public var ip: String
         /// `nil`: permanent.
         public var secondsLeft: Int?
+        /// Whether an operator set it.
         public var manual: Bool
         /// Automatic lockouts within `ACCESS_ATTEMPT_EXPIRATION`.
         public var lockouts: Int
 
+        /// A row of the report.
         public init(ip: String, secondsLeft: Int?, manual: Bool, lockouts: Int) {
             self.ip = ip
             self.secondsLeft = secondsLeft
@@ -28,13 +32,18 @@ public struct BlocksReport: Content, Equatable {
         }
     }
 
+    /// A blocked username.
     public struct UsernameBlock: Codable, Equatable, Sendable {
+        /// The normalised username.
         public var username: String
         /// `nil`: permanent.
         public var secondsLeft: Int?
+        /// Whether an operator set it.
         public var manual: Bool
+        /// Automatic lockouts within `ACCESS_ATTEMPT_EXPIRATION`.
         public var lockouts: Int
 
+        /// A row of the report.
         public init(username: String, secondsLeft: Int?, manual: Bool, lockouts: Int) {
             self.username = username
             self.secondsLeft = secondsLeft
@@ -52,9 +61,12 @@ public struct BlocksReport: Content, Equatable {
         }
     }
 
+    /// Blocked IPs, by address.
     public var ips: [IPBlock]
+    /// Blocked usernames, by name.
     public var usernames: [UsernameBlock]
 
+    /// A report.
     public init(ips: [IPBlock], usernames: [UsernameBlock]) {
         self.ips = ips
         self.usernames = usernames

@@ -32,6 +32,7 @@ public struct DefenderAdmin: Sendable {
         case anonymous
     }
 
+    /// Decides whether a request may use the admin (an authenticated administrator only).
     public typealias Authorize = @Sendable (Request) async throws -> Access
 
     /// Where anonymous visitors of the page are sent (with `?next=` back to the page).
@@ -42,6 +43,7 @@ public struct DefenderAdmin: Sendable {
     public var blockPageSize: Int
     let authorize: Authorize
 
+    /// The admin: where to send a visitor who is not signed in, how many rows a page shows, and who may use it.
     public init(loginPath: String = "/login", pageSize: Int = 50, blockPageSize: Int = 100, authorize: @escaping Authorize) {
         self.loginPath = loginPath
         self.pageSize = pageSize

@@ -8,6 +8,7 @@ import Vapor
 public struct DefenderCommands: AsyncCommandGroup {
     public var help: String { "Defender: audit-log cleanup and block management." }
 
+    /// The subcommands, by name.
     public var commands: [String: any AnyAsyncCommand] {
         [
             "cleanup": CleanupCommand(), "blocks": BlocksCommand(), "block": BlockCommand(), "unblock": UnblockCommand(),
@@ -15,6 +16,7 @@ public struct DefenderCommands: AsyncCommandGroup {
         ]
     }
 
+    /// The `defender` command group.
     public init() {}
 
     /// Refuses block management with the memory store: its state lives in the server process, not here.

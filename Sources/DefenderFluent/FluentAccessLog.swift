@@ -60,6 +60,7 @@ public final class FluentAccessLog: AccessAttemptLog, Service {
     /// The number of rows waiting.
     public var pending: Int { state.withLock { $0.queue.count + $0.writing } }
 
+    /// Queues the row (or, when the queue is full or the mode is inline, writes it now).
     public func record(_ attempt: AccessAttemptRecord) async {
         let queued = inBackground && state.withLock { state in
             guard !state.finished, state.queue.count < capacity else { return false }

@@ -8,17 +8,22 @@ import Vapor
 /// One range of the stored deny list (`defender_denylist`): refused before any password check, kept across
 /// restarts whatever the attempt store.
 public final class DenylistEntry: Model, @unchecked Sendable {
+    /// The table, `defender_denylist`.
     public static let schema = "defender_denylist"
 
+    /// The row id.
     @ID(custom: "id", generatedBy: .database) public var id: Int?
     /// The range in canonical CIDR form (`203.0.113.0/24`, `2001:db8::/32`; a single address is `/32` or `/128`).
     @Field(key: "network") public var network: String
     /// Why it was added, for the next operator.
     @Field(key: "note") public var note: String
+    /// When it was added.
     @Field(key: "created_at") public var createdAt: Date
 
+    /// An empty row, for Fluent.
     public init() {}
 
+    /// An entry for a network, with an operator's note.
     public init(network: IPNetwork, note: String) {
         self.network = network.description
         self.note = String(note.prefix(255))
@@ -28,10 +33,12 @@ public final class DenylistEntry: Model, @unchecked Sendable {
 
 /// Creates `defender_denylist` (one row per range, unique).
 public struct CreateDenylistEntry: AsyncMigration {
+    /// The migration.
     public init() {}
 
     public var name: String { "Defender.CreateDenylistEntry" }
 
+    /// Creates the table.
     public func prepare(on database: any Database) async throws {
         try await database.schema(DenylistEntry.schema)
             .field("id", .int64, .identifier(auto: true))
@@ -42,6 +49,7 @@ public struct CreateDenylistEntry: AsyncMigration {
             .create()
     }
 
+    /// Drops the table.
     public func revert(on database: any Database) async throws {
         try await database.schema(DenylistEntry.schema).delete()
     }

@@ -73,9 +73,12 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         ]
     }
 
+    /// What kind of failure.
     public let code: Code
+    /// What happened, for the person reading the log (never a password).
     public let message: String
 
+    /// An error of a kind, with a message.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message

@@ -6,6 +6,7 @@ import Testing
 /// A store's test target calls `runAll()` (or single scenarios) with a factory for fresh, empty stores.
 /// `advance` moves the store's time forward: a ``ManualClock`` for the memory store, a real wait for a server.
 public struct AttemptStoreContract: Sendable {
+    /// Makes a fresh, empty store for one test, with the given clock.
     public typealias Factory = @Sendable () async throws -> any AttemptStore
 
     let makeStore: Factory

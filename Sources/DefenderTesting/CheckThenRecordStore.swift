@@ -5,6 +5,7 @@ import DefenderCore
 public struct CheckThenRecordStore: AttemptStore {
     let base: MemoryAttemptStore
 
+    /// Wraps `base`, whose admission it replaces by a bare lock check that reserves nothing.
     public init(_ base: MemoryAttemptStore) { self.base = base }
 
     public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {

@@ -23,11 +23,16 @@ public enum LoginResult: Sendable, Hashable, CustomStringConvertible {
 
 /// One scripted login: who, from where, with the right password or not, and what must happen.
 public struct LoginStep: Sendable, CustomStringConvertible {
+    /// The client address.
     public var ip: String
+    /// The submitted username.
     public var username: String?
+    /// Whether the password is right.
     public var correctPassword: Bool
+    /// What the engine must answer.
     public var expected: LoginResult
 
+    /// A step: a login from an address for a username, and the answer expected.
     public init(_ ip: String, _ username: String?, correct: Bool = false, expect expected: LoginResult) {
         self.ip = ip
         self.username = username

@@ -13,6 +13,7 @@ public struct DefenderWebhookNotifier: Sendable {
     /// How long one POST may take.
     public let timeout: TimeAmount
 
+    /// Posts each event as JSON to `url`, giving up after `timeout`.
     public init(url: URI, timeout: TimeAmount = .seconds(5)) {
         self.url = url
         self.timeout = timeout
@@ -20,9 +21,13 @@ public struct DefenderWebhookNotifier: Sendable {
 
     /// The JSON body of one event.
     public struct Payload: Content, Equatable {
+        /// The event: `ipBlocked` or `usernameBlocked` (only blocks are posted).
         public var event: String
+        /// What was blocked: `ip` or `username`.
         public var kind: String
+        /// The IP or username.
         public var key: String
+        /// When the notice was sent.
         public var time: Date
     }
 

@@ -9,6 +9,7 @@ public struct AttemptContext: Sendable, Hashable {
     /// The request path, cut to 255 characters.
     public var pathInfo: String
 
+    /// The details of one request, each cut to the audit column's length.
     public init(userAgent: String, httpAccept: String, pathInfo: String) {
         self.userAgent = String(userAgent.prefix(255))
         self.httpAccept = String(httpAccept.prefix(1025))
@@ -19,16 +20,22 @@ public struct AttemptContext: Sendable, Hashable {
 /// One row of the audit log: a login whose password was checked (refused requests are not logged, as in
 /// django-defender).
 public struct AccessAttemptRecord: Sendable, Hashable {
+    /// When the password was checked.
     public var attemptTime: Date
     /// The username as submitted, cut to 255 characters; `nil` when there was none.
     public var username: String?
     /// The client address (not its IPv6 group).
     public var ipAddress: String
+    /// The `User-Agent` header, cut to 255 characters.
     public var userAgent: String
+    /// The `Accept` header, cut to 1,025 characters.
     public var httpAccept: String
+    /// The request path, cut to 255 characters.
     public var pathInfo: String
+    /// Whether the login succeeded.
     public var loginValid: Bool
 
+    /// A row with every column given.
     public init(
         attemptTime: Date, username: String?, ipAddress: String, userAgent: String, httpAccept: String, pathInfo: String,
         loginValid: Bool
@@ -54,5 +61,6 @@ public struct AccessAttemptRecord: Sendable, Hashable {
 /// Receives every recorded attempt (`DEFENDER_STORE_ACCESS_ATTEMPTS`). Called on the login path: an
 /// implementation queues the row and returns (see `FluentAccessLog` in `DefenderFluent`).
 public protocol AccessAttemptLog: Sendable {
+    /// Writes one row (or queues it); never throws: a log that cannot write reports it in its own log.
     func record(_ attempt: AccessAttemptRecord) async
 }

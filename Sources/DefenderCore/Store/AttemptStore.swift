@@ -193,6 +193,7 @@ public struct Lockout: Sendable, Hashable {
         case denylisted
     }
 
+    /// A lockout by `keys`, lifting after `retryAfter` (`nil`: until unblocked).
     public init(keys: [DefenderKey], retryAfter: Duration?, reason: Reason = .blocked) {
         self.keys = keys
         self.retryAfter = retryAfter
@@ -219,8 +220,10 @@ public struct FailureResult: Sendable, Hashable {
     public var newlyBlocked: [DefenderKey]
     /// The counters after this failure.
     public var ipFailures: Int
+    /// The username's counter after this failure (0 without a username).
     public var usernameFailures: Int
 
+    /// A result; `newlyBlocked` is put in the canonical order (IP first).
     public init(lockout: Lockout?, newlyBlocked: [DefenderKey], ipFailures: Int, usernameFailures: Int) {
         self.lockout = lockout
         self.newlyBlocked = newlyBlocked.filter { $0.kind == .ip } + newlyBlocked.filter { $0.kind == .username }
@@ -236,6 +239,7 @@ public struct BlockPage: Sendable, Hashable {
     /// Pass to the next call; `nil` on the last page.
     public var nextCursor: String?
 
+    /// A page of blocks and the cursor of the next one.
     public init(blocks: [BlockInfo], nextCursor: String?) {
         self.blocks = blocks
         self.nextCursor = nextCursor
@@ -244,6 +248,7 @@ public struct BlockPage: Sendable, Hashable {
 
 /// An active block.
 public struct BlockInfo: Sendable, Hashable {
+    /// The blocked key.
     public var key: DefenderKey
     /// Time left; `nil` when permanent.
     public var remaining: Duration?
@@ -252,6 +257,7 @@ public struct BlockInfo: Sendable, Hashable {
     /// Automatic lockouts of this key within the history window.
     public var lockoutCount: Int
 
+    /// An active block.
     public init(key: DefenderKey, remaining: Duration?, isManual: Bool, lockoutCount: Int) {
         self.key = key
         self.remaining = remaining
@@ -269,6 +275,7 @@ public struct KeyState: Sendable, Hashable {
     /// Automatic lockouts within the history window.
     public var lockoutCount: Int
 
+    /// A key's state.
     public init(failures: Int, block: BlockInfo?, lockoutCount: Int) {
         self.failures = failures
         self.block = block

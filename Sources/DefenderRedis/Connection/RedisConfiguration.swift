@@ -6,7 +6,9 @@ import Foundation
 public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// The server's address.
     public enum Endpoint: Sendable, Equatable {
+        /// A host name or address and a port.
         case tcp(host: String, port: Int)
+        /// A Unix domain socket.
         case unixSocket(path: String)
     }
 
@@ -19,6 +21,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         /// The name sent with SNI and checked against the certificate; the host by default.
         public var serverName: String?
 
+        /// TLS settings: the CA bundle (`nil`: the system's), whether to verify the server, and the name to verify.
         public init(caCertificatesPath: String? = nil, verifyCertificate: Bool = true, serverName: String? = nil) {
             self.caCertificatesPath = caCertificatesPath
             self.verifyCertificate = verifyCertificate
@@ -26,11 +29,13 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Where the server listens.
     public var endpoint: Endpoint
     /// `nil` for plain TCP.
     public var tls: TLS?
     /// The ACL user (Redis 6+); `nil` authenticates as `default` with `password` alone.
     public var username: String?
+    /// The `AUTH` password; never printed.
     public var password: String?
     /// The database number sent with `SELECT` (not sent for 0).
     public var database: Int = 0
@@ -43,6 +48,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// After a failed connection attempt, requests fail at once for this long (then doubling, with jitter, up to
     /// `maximumBackoff`), so that an outage does not add a connect timeout to every login.
     public var initialBackoff: Duration = .milliseconds(250)
+    /// The longest back-off between reconnection attempts.
     public var maximumBackoff: Duration = .seconds(5)
     /// Sent with `CLIENT SETNAME`.
     public var clientName: String? = "defender"
