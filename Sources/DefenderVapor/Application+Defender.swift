@@ -39,7 +39,9 @@ public struct DefenderSupport: Sendable {
     /// The application.
     public let application: Application
 
-    /// The settings. Setting them rebuilds the engine (and its store) on next use.
+    /// The settings. Set them in `configure` (before the application boots): the engine and its store are built
+    /// once, at boot. Changing them afterwards is a programming error and stops the process with a message, as a
+    /// second engine would build a second store beside the first.
     public var configuration: DefenderConfiguration {
         get { storage.state.withLockedValue { $0.configuration } }
         nonmutating set { rebuild { $0.configuration = newValue } }
@@ -50,8 +52,11 @@ public struct DefenderSupport: Sendable {
         rebuild { $0.provider = provider }
     }
 
-    /// Changes what the engine is built from; the engine is rebuilt on next use.
-    private func rebuild(_ change: (inout Storage.State) -> Void) {
+    /// Changes what the engine is built from; the engine is rebuilt on next use. Only before boot.
+    private func rebuild(_ change: (inout Storage.State) -> Void, caller: StaticString = #function) {
+        precondition(
+            !storage.isBooted.withLockedValue { $0 },
+            "app.defender.\(caller) was set after the application booted; set it in configure(), before boot")
         storage.state.withLockedValue {
             change(&$0)
             $0.engine = nil
