@@ -1,11 +1,13 @@
 import DefenderCore
 import Foundation
 import HTTPTypes
+import Mustache
 
 /// The answer to a locked-out request (django-defender's `lockout_response`), for every integration: `403` (or
 /// `429`, `DefenderConfiguration/lockoutStatus`), `Cache-Control: no-store`, `Retry-After` with the seconds left
 /// unless permanent, the `RateLimit` fields when on; then problem+json for JSON clients, else the configured
-/// template (which the integration renders), else a `302` to `DefenderConfiguration/lockoutURL`, else a page.
+/// template (which the integration renders), else a `302` to `DefenderConfiguration/lockoutURL`, else the lockout
+/// page of ``DefenderTemplates``.
 package struct LockoutAnswer: Sendable {
     /// django-defender's messages, kept word for word (two spaces included).
     package static let temporaryMessage = "Account locked: too many login attempts.  Please try again later."
@@ -26,7 +28,8 @@ package struct LockoutAnswer: Sendable {
     ///   - lockout: what locks the request.
     ///   - configuration: the settings in force.
     ///   - json: whether the client gets problem+json (never the redirect).
-    package init(_ lockout: Lockout, configuration config: DefenderConfiguration, json: Bool) {
+    ///   - templates: the pages Defender renders (the app's, or the standard ones).
+    package init(_ lockout: Lockout, configuration config: DefenderConfiguration, json: Bool, templates: DefenderTemplates) {
         let status = config.lockoutStatus
         let message = lockout.reason == .denylisted
             ? Self.deniedMessage : lockout.isPermanent ? Self.permanentMessage : Self.temporaryMessage
@@ -49,13 +52,10 @@ package struct LockoutAnswer: Sendable {
             body = .ready(HTTPAnswer(status: 302, fields: fields))
         } else {
             fields[.contentType] = HTTPAnswer.html
-            let wait = lockout.retryAfterSeconds.map { "<p>You can try again in \($0) seconds.</p>" } ?? ""
-            let page = """
-                <!doctype html>
-                <html lang="en"><head><meta charset="utf-8"><title>Locked out</title></head>
-                <body><h1>Locked out</h1><p>\(message)</p>\(wait)</body></html>
-
-                """
+            let seconds = lockout.retryAfterSeconds ?? 0
+            let page = templates.lockout.render(LockoutPageContext(
+                message: message, temporary: !lockout.isPermanent, permanent: lockout.isPermanent, retry_after_seconds: seconds,
+                cooloff_time_seconds: seconds, cooloff_time_minutes: Double(seconds) / 60, failure_limit: config.loginFailureLimit))
             body = .ready(HTTPAnswer(status: status, fields: fields, body: Array(page.utf8)))
         }
     }

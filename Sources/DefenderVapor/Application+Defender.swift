@@ -70,6 +70,19 @@ public struct DefenderSupport: Sendable {
         nonmutating set { storage.state.withLockedValue { $0.usernameExtractor = newValue } }
     }
 
+    /// The pages Defender renders itself (the lockout page): the standard templates unless set, e.g.
+    /// `app.defender.templates = try DefenderTemplates(lockout: myPage)`. A template missing from the deployment
+    /// stops start-up with a message.
+    public var templates: DefenderTemplates? {
+        get { storage.state.withLockedValue { $0.templates } }
+        nonmutating set { rebuild { $0.templates = newValue } }
+    }
+
+    /// The templates in force: the app's, else the standard ones.
+    func templatesInForce() throws -> DefenderTemplates {
+        try templates ?? DefenderTemplates.standard()
+    }
+
     /// The time source of the memory store; replace it in tests before first use.
     public var clock: any DefenderClock {
         get { storage.state.withLockedValue { $0.clock } }
@@ -159,6 +172,7 @@ public struct DefenderSupport: Sendable {
             var configuration = DefenderConfiguration()
             var provider = Provider.automatic
             var usernameExtractor: UsernameExtractor?
+            var templates: DefenderTemplates?
             var clock: any DefenderClock = SystemDefenderClock()
             var accessLog: (any AccessAttemptLog)?
             var metricsFactory: (any MetricsFactory)?
@@ -209,6 +223,8 @@ public struct DefenderSupport: Sendable {
                     logger: application.logger)
             }
             let engine = try application.defender.engine()
+            // Fails start-up, not the first lockout, when the templates were deployed without their resources.
+            _ = try application.defender.templatesInForce()
             if let watcher = storage.watcher.withLockedValue({ $0 }) { engine.accessLists.replaceFileDenylist(watcher.set) }
             storage.services.add(storage.events, logger: application.logger)
             storage.services.start(logger: application.logger)

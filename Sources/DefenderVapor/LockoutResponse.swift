@@ -26,7 +26,9 @@ extension DefenderRequest {
     /// `DefenderConfiguration/lockoutTemplate` rendered with `req.view`; then a `302` to
     /// `DefenderConfiguration/lockoutURL`; else a small HTML page.
     public func lockoutResponse(_ lockout: Lockout, format: LockoutResponseFormat = .automatic) async throws -> Response {
-        let answer = LockoutAnswer(lockout, configuration: try engine().configuration, json: isJSON(format))
+        let answer = LockoutAnswer(
+            lockout, configuration: try engine().configuration, json: isJSON(format),
+            templates: try request.application.defender.templatesInForce())
         switch answer.body {
         case .ready(let ready):
             return Response(ready)

@@ -14,12 +14,12 @@ import Testing
     @Test func pageAndProblemJSON() throws {
         var config = DefenderConfiguration()
         let lockout = Lockout(keys: [.username("alice")!], retryAfter: .milliseconds(299_001))
-        let page = try #require(ready(LockoutAnswer(lockout, configuration: config, json: false)))
+        let page = try #require(ready(LockoutAnswer(lockout, configuration: config, json: false, templates: try DefenderTemplates.standard())))
         #expect(page.status == 403 && page.fields[.retryAfter] == "300" && page.fields[.cacheControl] == "no-store")
         #expect(String(decoding: page.body, as: UTF8.self).contains(LockoutAnswer.temporaryMessage))
         config.lockoutStatus = 429
         let permanent = Lockout(keys: [.username("alice")!], retryAfter: nil)
-        let problem = try #require(ready(LockoutAnswer(permanent, configuration: config, json: true)))
+        let problem = try #require(ready(LockoutAnswer(permanent, configuration: config, json: true, templates: try DefenderTemplates.standard())))
         #expect(problem.status == 429 && problem.fields[.retryAfter] == nil && problem.fields[.contentType] == HTTPAnswer.problemJSON)
         let text = String(decoding: problem.body, as: UTF8.self)
         #expect(text.contains(#""retryAfter":null"#) && text.contains("Contact an admin"))
@@ -30,17 +30,48 @@ import Testing
         config.lockoutURL = "/locked"
         config.rateLimitHeaders = true
         let lockout = Lockout(keys: [.username("alice")!], retryAfter: .seconds(60))
-        let redirect = try #require(ready(LockoutAnswer(lockout, configuration: config, json: false)))
+        let redirect = try #require(ready(LockoutAnswer(lockout, configuration: config, json: false, templates: try DefenderTemplates.standard())))
         #expect(redirect.status == 302 && redirect.fields[.location] == "/locked")
         #expect(redirect.fields[HTTPField.Name("RateLimit")!] == "\"username\";r=0;t=60")
         // JSON clients never get the redirect.
-        #expect(try #require(ready(LockoutAnswer(lockout, configuration: config, json: true))).status == 403)
+        #expect(try #require(ready(LockoutAnswer(lockout, configuration: config, json: true, templates: try DefenderTemplates.standard()))).status == 403)
         config.lockoutTemplate = "locked.leaf"
-        guard case .template(let name, _, let status, let fields) = LockoutAnswer(lockout, configuration: config, json: false).body else {
+        guard case .template(let name, _, let status, let fields) = LockoutAnswer(lockout, configuration: config, json: false, templates: try DefenderTemplates.standard()).body else {
             Issue.record("no template")
             return
         }
         #expect(name == "locked.leaf" && status == 403 && fields[.retryAfter] == "60")
+    }
+
+    /// The lockout page comes from the shipped Mustache template, word for word the page Defender always sent; an
+    /// app's own template replaces it, and what it renders is HTML-escaped.
+    @Test func lockoutPageTemplates() throws {
+        let config = DefenderConfiguration()
+        let temporary = Lockout(keys: [.username("alice")!], retryAfter: .seconds(300))
+        let page = try #require(ready(LockoutAnswer(temporary, configuration: config, json: false, templates: try DefenderTemplates.standard())))
+        #expect(String(decoding: page.body, as: UTF8.self) == """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Locked out</title></head>
+            <body><h1>Locked out</h1><p>\(LockoutAnswer.temporaryMessage)</p><p>You can try again in 300 seconds.</p></body></html>
+
+            """)
+        let permanent = Lockout(keys: [.username("alice")!], retryAfter: nil)
+        let permanentPage = try #require(ready(LockoutAnswer(permanent, configuration: config, json: false, templates: try DefenderTemplates.standard())))
+        let permanentText = String(decoding: permanentPage.body, as: UTF8.self)
+        #expect(permanentText.contains(LockoutAnswer.permanentMessage) && !permanentText.contains("try again in"))
+
+        let own = try DefenderTemplates(lockout: "<main>{{#permanent}}forever{{/permanent}}{{#temporary}}{{cooloff_time_seconds}}s of {{failure_limit}}{{/temporary}} {{message}}</main>")
+        let ownPage = try #require(ready(LockoutAnswer(temporary, configuration: config, json: false, templates: own)))
+        #expect(String(decoding: ownPage.body, as: UTF8.self) == "<main>300s of 3 \(LockoutAnswer.temporaryMessage)</main>")
+        #expect(ownPage.status == 403 && ownPage.fields[.retryAfter] == "300")
+
+        // Values are escaped: a template cannot be made to emit markup from what it is given.
+        let escaping = try DefenderTemplates(lockout: "{{message}}")
+        var denied = Lockout(keys: [.username("alice")!], retryAfter: nil)
+        denied.reason = .denylisted
+        #expect(String(decoding: try #require(ready(LockoutAnswer(denied, configuration: config, json: false, templates: escaping))).body, as: UTF8.self)
+            == LockoutAnswer.deniedMessage)
+        #expect(throws: DefenderError.self) { try DefenderTemplates(lockout: "{{#open}} never closed") }
     }
 
     @Test func unreadableCredentials() {

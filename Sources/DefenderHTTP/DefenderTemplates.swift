@@ -1,0 +1,73 @@
+import DefenderCore
+import Foundation
+import Mustache
+
+/// The pages Defender renders itself, as swift-mustache templates: the same in every framework integration.
+///
+/// The standard ones ship as resources of this module (`Templates/*.mustache`); an app replaces any of them with
+/// its own source. Mustache escapes every `{{value}}` for HTML, so nothing a client sent can become markup.
+/// (`LOCKOUT_TEMPLATE`, a view of the app's own renderer, still takes precedence over the lockout page.)
+public struct DefenderTemplates: Sendable {
+    /// The lockout page. Its context: `message` (django-defender's words), `temporary` and `permanent`,
+    /// `retry_after_seconds`, and django-defender's `cooloff_time_seconds`, `cooloff_time_minutes` and
+    /// `failure_limit`.
+    public let lockout: MustacheTemplate
+
+    /// The standard templates, read from this module's resources.
+    /// - Throws: `DefenderError` with `invalidConfiguration` when the resources are missing
+    ///   (an executable copied without its `.resources` bundle).
+    public static func standard() throws(DefenderError) -> DefenderTemplates {
+        switch standardTemplates {
+        case .success(let templates): return templates
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Replaces the templates given; the others stay standard.
+    /// - Parameter lockout: Mustache source of the lockout page.
+    /// - Throws: `DefenderError` with `invalidConfiguration` when a template does not parse,
+    ///   or when the standard ones cannot be read.
+    public init(lockout: String? = nil) throws(DefenderError) {
+        let standard = try Self.standard()
+        self.lockout = try lockout.map { source throws(DefenderError) in try Self.parse(source, name: "lockout") } ?? standard.lockout
+    }
+
+    private init(lockout: MustacheTemplate) {
+        self.lockout = lockout
+    }
+
+    private static let standardTemplates: Result<DefenderTemplates, DefenderError> = Result { () throws(DefenderError) in
+        DefenderTemplates(lockout: try parse(try resource("lockout"), name: "lockout"))
+    }
+
+    private static func resource(_ name: String) throws(DefenderError) -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "mustache", subdirectory: "Templates"),
+            let source = try? String(contentsOf: url, encoding: .utf8)
+        else {
+            throw DefenderError(
+                .invalidConfiguration,
+                "Defender's template '\(name).mustache' was not found: deploy the executable with its .resources bundles "
+                    + "(defender_DefenderHTTP.resources)")
+        }
+        return source
+    }
+
+    private static func parse(_ source: String, name: String) throws(DefenderError) -> MustacheTemplate {
+        do {
+            return try MustacheTemplate(string: source)
+        } catch {
+            throw DefenderError(.invalidConfiguration, "the \(name) template does not parse: \(error)")
+        }
+    }
+}
+
+/// What the lockout page is rendered with (Mustache reads the properties by name).
+struct LockoutPageContext {
+    let message: String
+    let temporary: Bool
+    let permanent: Bool
+    let retry_after_seconds: Int
+    let cooloff_time_seconds: Int
+    let cooloff_time_minutes: Double
+    let failure_limit: Int
+}
