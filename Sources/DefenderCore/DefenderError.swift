@@ -42,12 +42,25 @@ public struct DefenderError: Error, Sendable, Equatable, CustomStringConvertible
     public let message: String
     /// The setting or environment variable concerned, if any.
     public let setting: String?
+    /// The error this one reports, when it wraps one (a Redis error reply, a connection failure, a URL that does
+    /// not parse). Not part of equality, which compares ``code``, ``message`` and ``setting``.
+    public let underlying: (any Error & Sendable)?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, setting: String? = nil) {
+    /// - Parameters:
+    ///   - code: the kind of failure.
+    ///   - message: what happened and what to fix; never a secret.
+    ///   - setting: the setting or environment variable concerned.
+    ///   - underlying: the error this one wraps.
+    public init(_ code: Code, _ message: String, setting: String? = nil, underlying: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
         self.setting = setting
+        self.underlying = underlying
+    }
+
+    public static func == (lhs: DefenderError, rhs: DefenderError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.setting == rhs.setting
     }
 
     public var description: String {

@@ -54,6 +54,25 @@ import Testing
         #expect(closed.isRefusingLogins)
     }
 
+    /// A store error says what went wrong in Redis: the Redis error is kept as the underlying error.
+    @Test func storeErrorsCarryTheRedisError() async throws {
+        let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: 1))
+        defer { Task { await client.shutdown() } }
+        let store = RedisAttemptStore(client: client)
+        let error = await #expect(throws: DefenderError.self) {
+            try await store.check(ip: DefenderKey(kind: .ip, normalizedValue: "10.0.0.1"), username: nil, policy: LockoutPolicy(DefenderConfiguration()))
+        }
+        #expect(error?.code == .storeUnavailable)
+        #expect((error?.underlying as? RedisError)?.code == .connectionFailed)
+        var configuration = DefenderConfiguration()
+        configuration.redisURL = "redis://:secret@host:notaport"
+        let bad = #expect(throws: DefenderError.self) {
+            try RedisStoreFactory().makeStore(configuration: configuration, fallbackClock: SystemDefenderClock(), metrics: nil)
+        }
+        #expect(bad?.setting == "DEFENDER_REDIS_URL" && (bad?.underlying as? RedisError)?.code == .invalidURL)
+        #expect(bad?.description.contains("secret") == false)
+    }
+
     /// During an outage admission goes on in memory, just as race-free, and its slots are given back there.
     @Test func admissionDuringAnOutage() async throws {
         let fallback = try store(1, policy: .fallback)

@@ -154,7 +154,7 @@ public final class RedisAttemptStore: AttemptStore {
         } catch let error as RedisError {
             // Every Redis error becomes the store's: an outage (unreachable, READONLY, LOADING, OOM, …) or a fault
             // (WRONGTYPE, a script error). Both go through the failure policy; neither reaches a login as a 500.
-            throw DefenderError(error.isUnavailable ? .storeUnavailable : .storeFault, error.description)
+            throw DefenderError(error.isUnavailable ? .storeUnavailable : .storeFault, error.description, underlying: error)
         }
     }
 

@@ -29,7 +29,7 @@ public struct RedisStoreFactory: AttemptStoreFactory {
         do {
             redisConfiguration = try RedisConfiguration(url: url ?? configuration.redisURL)
         } catch {
-            throw DefenderError(.invalidConfiguration, error.message, setting: "DEFENDER_REDIS_URL")
+            throw DefenderError(.invalidConfiguration, error.message, setting: "DEFENDER_REDIS_URL", underlying: error)
         }
         let client = RedisClient(configuration: redisConfiguration, eventLoopGroup: eventLoopGroup)
         let redis = RedisAttemptStore(client: client, prefix: configuration.cachePrefix, historyWindow: configuration.accessAttemptExpiration)
