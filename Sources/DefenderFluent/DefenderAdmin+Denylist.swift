@@ -75,30 +75,12 @@ extension DefenderAdmin {
         return Self.backToPage(req, notice: notice)
     }
 
-    func denylistSection(_ req: Request, token: String) async throws -> String {
-        guard let list = req.application.defender.fluentDenylist else { return "" }
-        let e = HTMLEscaping.escape
-        var html = "<h2>Deny list</h2><p>Refused before any password check, kept across restarts.</p>"
-        let entries = try await list.entries()
-        if entries.isEmpty {
-            html += "<p class=\"empty\">None.</p>"
-        } else {
-            html += "<table><thead><tr><th>Range</th><th>Note</th><th>Added (UTC)</th><th></th></tr></thead><tbody>"
-            for entry in entries {
-                html += "<tr><td><code>\(e(entry.network))</code></td><td>\(e(entry.note))</td><td>\(Self.timestamp(entry.createdAt))</td>"
-                html += "<td><form method=\"post\" action=\"\(e(Self.base(req)))/denylist/remove\"><input type=\"hidden\" name=\"csrf\" value=\"\(e(token))\">"
-                html += "<input type=\"hidden\" name=\"value\" value=\"\(e(entry.network))\"><button>Remove</button></form></td></tr>"
-            }
-            html += "</tbody></table>"
+    /// The deny-list part of the admin page; `nil` when the app keeps no stored deny list.
+    func denylistModel(_ req: Request) async throws -> AdminPageModel.Denylist? {
+        guard let list = req.application.defender.fluentDenylist else { return nil }
+        let entries = try await list.entries().map {
+            AdminPageModel.DenylistRow(network: $0.network, note: $0.note, added: Self.timestamp($0.createdAt))
         }
-        html += """
-            <form method="post" action="\(e(Self.base(req)))/denylist/add" class="inline">
-            <input type="hidden" name="csrf" value="\(e(token))">
-            <input name="value" required placeholder="203.0.113.0/24 or 2001:db8::/32">
-            <input name="note" placeholder="note (why)">
-            <button>Deny</button>
-            </form>
-            """
-        return html
+        return AdminPageModel.Denylist(entries: entries, hasEntries: !entries.isEmpty)
     }
 }

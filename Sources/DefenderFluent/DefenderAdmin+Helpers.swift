@@ -55,20 +55,25 @@ extension DefenderAdmin {
         return "\(seconds / 3600) h \(seconds % 3600 / 60) min"
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime]
-        return formatter.string(from: date)
-    }
+    /// `2026-12-02 03:16:30` (UTC), with one immutable, `Sendable` format for every row.
+    static func timestamp(_ date: Date) -> String { date.formatted(timestampStyle) }
 
-    static func htmlPage(title: String, body: String, head: String = "", status: HTTPResponseStatus = .ok) -> Response {
-        let html = """
+    static let timestampStyle = Date.ISO8601FormatStyle(dateSeparator: .dash, dateTimeSeparator: .space, timeSeparator: .colon, timeZone: .gmt)
+        .year().month().day().time(includingFractionalSeconds: false)
+
+    /// A small page of the admin's (a refusal), in the admin's style.
+    static func htmlPage(title: String, body: String, status: HTTPResponseStatus = .ok) -> Response {
+        htmlPage(html: """
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(HTMLEscaping.escape(title))</title>\(head)
+            <html lang="en"><head><meta charset="utf-8"><title>\(HTMLEscaping.escape(title))</title>
             <style>\(stylesheet)</style></head>
             <body>\(body)</body></html>
 
-            """
+            """, status: status)
+    }
+
+    /// A whole page, with the admin's security headers.
+    static func htmlPage(html: String, status: HTTPResponseStatus = .ok) -> Response {
         var headers = HTTPHeaders()
         headers.contentType = .html
         headers.add(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")

@@ -1,6 +1,7 @@
 import DefenderHTTP
 import DefenderVapor
 import Fluent
+import Mustache
 import Foundation
 import Vapor
 
@@ -79,75 +80,38 @@ extension DefenderAdmin {
         case .forbidden: return Self.htmlPage(title: "Forbidden", body: "<h1>Forbidden</h1><p>Administrators only.</p>", status: .forbidden)
         case .sessionAdmin(let admin), .credentialAdmin(let admin): name = admin
         }
-        let token = Self.csrfToken(req, create: true) ?? ""
         let engine = try req.application.defender.engine()
-        let e = HTMLEscaping.escape
-        var html = "<h1>Defender</h1><p class=\"who\">Signed in as \(e(name)).</p>"
-        if let notice = req.query[String.self, at: "notice"] { html += "<p class=\"notice\">\(e(notice))</p>" }
-
+        var sections: [AdminPageModel.BlockSection] = []
         for kind in [DefenderKey.Kind.ip, .username] {
             let cursorName = kind == .ip ? "ips_after" : "usernames_after"
             let page = try await engine.store.blocks(of: kind, after: req.query[String.self, at: cursorName], limit: blockPageSize)
-            html += "<h2>Blocked \(kind == .ip ? "IPs" : "usernames")</h2>"
-            if page.blocks.isEmpty {
-                html += "<p class=\"empty\">None.</p>"
-            } else {
-                html += "<table><thead><tr><th>\(kind == .ip ? "IP" : "Username")</th><th>Time left</th><th>Kind</th><th>Lockouts</th><th></th></tr></thead><tbody>"
-                for block in page.blocks {
-                    let left = block.secondsLeft.map { Self.duration($0) } ?? "until unblocked"
-                    html += "<tr><td><code>\(e(block.key.value))</code></td><td>\(left)</td><td>\(block.isManual ? "manual" : "automatic")</td><td>\(block.lockoutCount)</td>"
-                    html += "<td><form method=\"post\" action=\"\(e(Self.base(req)))/unblock\"><input type=\"hidden\" name=\"csrf\" value=\"\(e(token))\">"
-                    html += "<input type=\"hidden\" name=\"kind\" value=\"\(kind.rawValue)\"><input type=\"hidden\" name=\"value\" value=\"\(e(block.key.value))\">"
-                    html += "<button>Unblock</button></form></td></tr>"
-                }
-                html += "</tbody></table>"
-                if let next = page.nextCursor { html += "<p><a href=\"\(e(Self.link(req, [cursorName: next])))\">More</a></p>" }
+            let rows = page.blocks.map { block in
+                AdminPageModel.BlockRow(
+                    key: block.key.value, keyKind: kind.rawValue, timeLeft: block.secondsLeft.map { Self.duration($0) } ?? "until unblocked",
+                    kind: block.isManual ? "manual" : "automatic", lockouts: block.lockoutCount)
             }
+            sections.append(AdminPageModel.BlockSection(
+                title: kind == .ip ? "IPs" : "usernames", column: kind == .ip ? "IP" : "Username", rows: rows, hasRows: !rows.isEmpty,
+                more: page.nextCursor.map { Self.link(req, [cursorName: $0]) }))
         }
-
-        html += """
-            <h2>Block by hand</h2>
-            <form method="post" action="\(e(Self.base(req)))/block" class="inline">
-            <input type="hidden" name="csrf" value="\(e(token))">
-            <select name="kind"><option value="ip">IP or IPv6 group</option><option value="username">Username</option></select>
-            <input name="value" required placeholder="203.0.113.7, 2001:db8::/64 or a username">
-            <input name="seconds" inputmode="numeric" placeholder="seconds (empty: permanent)">
-            <button>Block</button>
-            </form>
-            """
-
-        html += try await denylistSection(req, token: token)
-
-        let ip = req.query[String.self, at: "ip"] ?? ""
-        let username = req.query[String.self, at: "username"] ?? ""
         let valid = req.query[String.self, at: "valid"] ?? ""
-        func option(_ value: String, _ label: String) -> String {
-            "<option value=\"\(value)\"\(valid == value ? " selected" : "")>\(label)</option>"
-        }
-        html += """
-            <h2>Recent attempts</h2>
-            <form method="get" action="\(e(Self.base(req)))" class="inline">
-            <input name="ip" value="\(e(ip))" placeholder="IP">
-            <input name="username" value="\(e(username))" placeholder="username">
-            <select name="valid">\(option("", "all"))\(option("false", "failed"))\(option("true", "succeeded"))</select>
-            <button>Filter</button>
-            </form>
-            """
         let rows = try await query(req, limit: pageSize + 1)
-        if rows.isEmpty {
-            html += "<p class=\"empty\">No attempts.</p>"
-        } else {
-            html += "<table><thead><tr><th>Time (UTC)</th><th>Username</th><th>IP</th><th>Path</th><th>Result</th><th>User agent</th></tr></thead><tbody>"
-            for row in rows.prefix(pageSize) {
-                html += "<tr><td>\(Self.timestamp(row.attemptTime))</td><td>\(e(row.username ?? "–"))</td><td><code>\(e(row.ipAddress ?? "–"))</code></td>"
-                html += "<td>\(e(row.pathInfo))</td><td>\(row.loginValid ? "✓ success" : "✗ failure")</td><td class=\"ua\">\(e(row.userAgent))</td></tr>"
-            }
-            html += "</tbody></table>"
-            if rows.count > pageSize, let last = rows.prefix(pageSize).last?.id {
-                html += "<p><a href=\"\(e(Self.link(req, ["before": String(last)])))\">Older</a></p>"
-            }
+        let attempts = rows.prefix(pageSize).map { row in
+            AdminPageModel.Attempt(
+                time: Self.timestamp(row.attemptTime), username: row.username ?? "–", ip: row.ipAddress ?? "–", path: row.pathInfo,
+                result: row.loginValid ? "✓ success" : "✗ failure", userAgent: row.userAgent)
         }
-        let response = Self.htmlPage(title: "Defender", body: html, head: "<meta name=\"csrf-token\" content=\"\(e(token))\">")
+        let model = AdminPageModel(
+            base: Self.base(req), csrf: Self.csrfToken(req, create: true) ?? "", admin: name, notice: req.query[String.self, at: "notice"],
+            stylesheet: Self.stylesheet, blockSections: sections, denylist: try await denylistModel(req),
+            filterIP: req.query[String.self, at: "ip"] ?? "", filterUsername: req.query[String.self, at: "username"] ?? "",
+            validOptions: [("", "all"), ("false", "failed"), ("true", "succeeded")].map {
+                AdminPageModel.Option(value: $0.0, label: $0.1, selected: valid == $0.0)
+            },
+            attempts: Array(attempts), hasAttempts: !attempts.isEmpty,
+            older: rows.count > pageSize ? rows.prefix(pageSize).last?.id.map { Self.link(req, ["before": String($0)]) } : nil)
+        let html = try req.application.defender.templatesInForce().admin.render(model)
+        let response = Self.htmlPage(html: html)
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
     }

@@ -2,7 +2,7 @@ import DefenderCore
 import Foundation
 import Mustache
 
-/// The pages Defender renders itself, as swift-mustache templates: the same in every framework integration.
+/// The pages Defender renders itself (the lockout page, the admin page), as swift-mustache templates: the same in every framework integration.
 ///
 /// The standard ones ship as resources of this module (`Templates/*.mustache`); an app replaces any of them with
 /// its own source. Mustache escapes every `{{value}}` for HTML, so nothing a client sent can become markup.
@@ -12,6 +12,12 @@ public struct DefenderTemplates: Sendable {
     /// `retry_after_seconds`, and django-defender's `cooloff_time_seconds`, `cooloff_time_minutes` and
     /// `failure_limit`.
     public let lockout: MustacheTemplate
+    /// The admin page (`DefenderFluent`'s `DefenderAdmin`). Its context: `base` (where the admin is mounted),
+    /// `csrf`, `admin`, `notice`, `blockSections` (`title`, `column`, `rows` of `key`, `keyKind`, `timeLeft`,
+    /// `kind`, `lockouts`; `more`), `denylist` (`entries` of `network`, `note`, `added`), the filter's `filterIP`,
+    /// `filterUsername` and `validOptions`, `attempts` (`time`, `username`, `ip`, `path`, `result`, `userAgent`) and
+    /// `older`. Every form must post `csrf` back.
+    public let admin: MustacheTemplate
 
     /// The standard templates, read from this module's resources.
     /// - Throws: `DefenderError` with `invalidConfiguration` when the resources are missing
@@ -24,20 +30,25 @@ public struct DefenderTemplates: Sendable {
     }
 
     /// Replaces the templates given; the others stay standard.
-    /// - Parameter lockout: Mustache source of the lockout page.
+    /// - Parameters:
+    ///   - lockout: Mustache source of the lockout page.
+    ///   - admin: Mustache source of the admin page.
     /// - Throws: `DefenderError` with `invalidConfiguration` when a template does not parse,
     ///   or when the standard ones cannot be read.
-    public init(lockout: String? = nil) throws(DefenderError) {
+    public init(lockout: String? = nil, admin: String? = nil) throws(DefenderError) {
         let standard = try Self.standard()
         self.lockout = try lockout.map { source throws(DefenderError) in try Self.parse(source, name: "lockout") } ?? standard.lockout
+        self.admin = try admin.map { source throws(DefenderError) in try Self.parse(source, name: "admin") } ?? standard.admin
     }
 
-    private init(lockout: MustacheTemplate) {
+    private init(lockout: MustacheTemplate, admin: MustacheTemplate) {
         self.lockout = lockout
+        self.admin = admin
     }
 
     private static let standardTemplates: Result<DefenderTemplates, DefenderError> = Result { () throws(DefenderError) in
-        DefenderTemplates(lockout: try parse(try resource("lockout"), name: "lockout"))
+        DefenderTemplates(
+            lockout: try parse(try resource("lockout"), name: "lockout"), admin: try parse(try resource("admin"), name: "admin"))
     }
 
     private static func resource(_ name: String) throws(DefenderError) -> String {

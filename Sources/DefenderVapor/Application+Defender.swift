@@ -79,7 +79,7 @@ public struct DefenderSupport: Sendable {
     }
 
     /// The templates in force: the app's, else the standard ones.
-    func templatesInForce() throws -> DefenderTemplates {
+    package func templatesInForce() throws -> DefenderTemplates {
         try templates ?? DefenderTemplates.standard()
     }
 

@@ -39,6 +39,18 @@ import VaporTesting
         return String(text[start.upperBound...].prefix { $0 != "\"" })
     }
 
+    /// The admin page is rendered from a template an app can replace; the template gets the mounted base path,
+    /// the admin's name and the CSRF token, escaped.
+    @Test func anAppsOwnAdminTemplate() async throws {
+        try await withAdminDemo { (demo) async throws in
+            demo.app.defender.templates = try DefenderTemplates(
+                admin: "<p id=mine>{{admin}} at {{base}}</p><meta name=\"csrf-token\" content=\"{{csrf}}\">")
+            let admin = try await session(demo, "root", "rootpw")
+            let page = try await demo.send(.GET, "/admin/defender", headers: admin)
+            #expect(page.status == .ok && page.text.hasPrefix("<p id=mine>root at /admin/defender</p>") && !csrf(page).isEmpty)
+        }
+    }
+
     func form(_ demo: Demo, _ path: String, _ fields: [String: String], headers: HTTPHeaders) async throws -> TestingHTTPResponse {
         let body = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(demo.formEncode($0.value))" }.joined(separator: "&")
         return try await demo.post(path, body: body, contentType: "application/x-www-form-urlencoded", headers: headers)
