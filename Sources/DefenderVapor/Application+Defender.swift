@@ -209,6 +209,8 @@ public struct DefenderSupport: Sendable {
         let storage: Storage
 
         func didBoot(_ application: Application) throws {
+            // Once: a second call would start a second consumer of the event stream and a second file poller.
+            guard !storage.isBooted.withLockedValue({ $0 }) else { return }
             let configuration = application.defender.configuration
             if let path = configuration.ipDenylistFile, storage.watcher.withLockedValue({ $0 }) == nil {
                 let watcher = DenylistFileWatcher(path: path, interval: configuration.ipDenylistReloadInterval, logger: application.logger)
