@@ -30,8 +30,12 @@ public enum DemoApp {
         app.defender.configuration = settings.defender
         app.migrations.add(User.Migration())
         app.migrations.add(SessionRecord.migration)
-        app.defender.useFluentAccessLog()  // defender_access_attempts, written in the background
-        app.defender.useFluentDenylist()  // defender_denylist: the admin's and `defender deny`'s ranges
+        app.migrations.add(CreateAccessAttempt(), CreateDenylistEntry())
+        // defender_access_attempts, written in the background (DEFENDER_USE_CELERY), read by the admin
+        app.defender.useAccessLog(FluentAccessLog(
+            database: { app.db }, inBackground: settings.defender.writeAttemptsInBackground, logger: app.logger))
+        // defender_denylist: the admin's and `defender deny`'s ranges
+        app.defender.useStoredDenylist(FluentDenylist(database: { app.db }))
         if case .sqliteFile = settings.database, let sql = app.db as? any SQLDatabase {
             // Write-ahead logging: readers no longer block writers, and concurrent writers (sessions, the audit
             // log) stop spinning in SQLite's busy handler — a profile of the load test found ~30 % of the CPU there.

@@ -1,4 +1,4 @@
-import DefenderVapor
+import DefenderCore
 import FluentKit
 import FluentSQL
 import Foundation

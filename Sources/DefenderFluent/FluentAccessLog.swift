@@ -13,7 +13,7 @@ import Synchronization
 /// written inline instead — backpressure, never a dropped row. `shutdown()` writes everything still queued
 /// (it runs as a `Service`, so graceful shutdown — SIGTERM/SIGINT — does it). The inline mode writes each row before the login
 /// is answered. A write that fails is retried; rows still unwritten at shutdown are counted in the error log.
-public final class FluentAccessLog: AccessAttemptLog, Service {
+public final class FluentAccessLog: AccessAttemptLog, AccessAttemptHistory, Service {
     /// The most rows waiting at once.
     public let capacity: Int
     /// The most rows in one `INSERT`.
@@ -163,5 +163,43 @@ public final class FluentAccessLog: AccessAttemptLog, Service {
                 SQLBind(row.httpAccept), SQLBind(row.pathInfo), SQLBind(row.loginValid))
         }
         try await insert.run()
+    }
+
+    // MARK: Reading back
+
+    /// The rows that match `filter`, newest first (by id), at most 1,000.
+    public func attempts(matching filter: AccessAttemptFilter) async throws -> [StoredAccessAttempt] {
+        var query = AccessAttempt.query(on: database()).sort(\.$id, .descending).limit(min(max(filter.limit, 1), 1_000))
+        if let ip = filter.ip { query = query.filter(\.$ipAddress == ip) }
+        if let username = filter.username { query = query.filter(\.$username == username) }
+        if let valid = filter.valid { query = query.filter(\.$loginValid == valid) }
+        if let before = filter.before { query = query.filter(\.$id < before) }
+        return try await query.all().compactMap { row in
+            row.id.map {
+                StoredAccessAttempt(id: $0, record: AccessAttemptRecord(
+                    attemptTime: row.attemptTime, username: row.username, ipAddress: row.ipAddress ?? "", userAgent: row.userAgent,
+                    httpAccept: row.httpAccept, pathInfo: row.pathInfo, loginValid: row.loginValid))
+            }
+        }
+    }
+
+    /// Deletes rows recorded before `cutoff` (`defender cleanup`), in batches of 5,000: short transactions, no
+    /// table-wide lock.
+    public func deleteAttempts(before cutoff: Date) async throws -> Int {
+        try await AccessAttempt.deleteOlder(than: cutoff, on: database())
+    }
+}
+
+extension AccessAttempt {
+    /// Deletes rows older than `cutoff`, `batchSize` at a time (short transactions, no table-wide lock).
+    /// - Returns: how many rows were deleted.
+    public static func deleteOlder(than cutoff: Date, batchSize: Int = 5_000, on database: any Database) async throws -> Int {
+        var total = 0
+        while true {
+            let ids = try await AccessAttempt.query(on: database).filter(\.$attemptTime < cutoff).limit(batchSize).all(\.$id).compactMap { $0 }
+            guard !ids.isEmpty else { return total }
+            try await AccessAttempt.query(on: database).filter(\.$id ~~ ids).delete()
+            total += ids.count
+        }
     }
 }

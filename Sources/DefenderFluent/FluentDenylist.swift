@@ -1,9 +1,6 @@
-import DefenderVapor
-import Fluent
+import DefenderCore
 import FluentKit
 import Foundation
-import NIOConcurrencyHelpers
-import Vapor
 
 /// One range of the stored deny list (`defender_denylist`): refused before any password check, kept across
 /// restarts whatever the attempt store.
@@ -55,99 +52,48 @@ public struct CreateDenylistEntry: AsyncMigration {
     }
 }
 
-/// The stored deny list: entries added from the admin API, the admin page or `defender deny`, loaded at boot,
-/// applied at once in the process that changes them, and re-read by every instance each
-/// `DefenderConfiguration/ipDenylistReloadInterval`. Set up with `DefenderSupport/useFluentDenylist(database:)`.
-public struct FluentDenylist: Sendable {
-    let application: Application
-    let databaseID: DatabaseID?
+/// The stored deny list in a Fluent database (`defender_denylist`): entries added from the admin API, the admin
+/// page or `defender deny`, kept across restarts whatever the attempt store. It only stores; the integration
+/// applies the ranges at once in the process that changes them and re-reads them in every instance each
+/// `DefenderConfiguration/ipDenylistReloadInterval` (`app.defender.useStoredDenylist(_:)` in Vapor).
+public struct FluentDenylist: StoredDenylist {
+    let database: @Sendable () -> any Database
 
-    var database: any Database { application.db(databaseID) }
+    /// The list in `database`, e.g. `FluentDenylist(database: { app.db })`; add `CreateDenylistEntry()` to the
+    /// app's migrations.
+    public init(database: @escaping @Sendable () -> any Database) {
+        self.database = database
+    }
 
     /// Every entry, oldest first.
-    public func entries() async throws -> [DenylistEntry] {
-        try await DenylistEntry.query(on: database).sort(\.$id).all()
+    public func entries() async throws -> [StoredDenylistEntry] {
+        try await DenylistEntry.query(on: database()).sort(\.$id).all().compactMap { row in
+            IPNetwork(row.network).map { StoredDenylistEntry(network: $0, note: row.note, createdAt: row.createdAt) }
+        }
     }
 
-    /// Adds a range (an address or CIDR) and applies the list.
-    /// - Returns: the range in canonical form, and whether it was new.
-    /// - Throws: `DefenderError` with `DefenderError/Code/invalidKey` for anything that is not a range.
-    @discardableResult
-    public func add(_ text: String, note: String = "") async throws -> (network: IPNetwork, added: Bool) {
-        guard let network = IPNetwork(text) else {
-            throw DefenderError(.invalidKey, "'\(text.prefix(64))' is not an IP address or CIDR range (such as 203.0.113.0/24 or 2001:db8::/32)")
-        }
+    /// Adds a range; another instance adding the same range at the same moment is not an error.
+    /// - Returns: whether it was new.
+    public func add(_ network: IPNetwork, note: String) async throws -> Bool {
+        let database = database()
         let query = DenylistEntry.query(on: database).filter(\.$network == network.description)
-        var added = false
-        if try await query.count() == 0 {
-            do {
-                try await DenylistEntry(network: network, note: note).create(on: database)
-                added = true
-            } catch {
-                // Another request added the same range in between (the unique index refused this one).
-                guard try await query.count() > 0 else { throw error }
-            }
+        guard try await query.count() == 0 else { return false }
+        do {
+            try await DenylistEntry(network: network, note: note).create(on: database)
+            return true
+        } catch {
+            // Another request added the same range in between (the unique index refused this one).
+            guard try await query.count() > 0 else { throw error }
+            return false
         }
-        try await reload()
-        return (network, added)
     }
 
-    /// Removes a range, given as it was added or in any spelling of the same range, and applies the list.
+    /// Removes a range.
     /// - Returns: whether it was there.
-    @discardableResult
-    public func remove(_ text: String) async throws -> Bool {
-        guard let network = IPNetwork(text) else {
-            throw DefenderError(.invalidKey, "'\(text.prefix(64))' is not an IP address or CIDR range")
-        }
-        let query = DenylistEntry.query(on: database).filter(\.$network == network.description)
+    public func remove(_ network: IPNetwork) async throws -> Bool {
+        let query = DenylistEntry.query(on: database()).filter(\.$network == network.description)
         let existed = try await query.count() > 0
         try await query.delete()
-        try await reload()
         return existed
-    }
-
-    /// Reads the table and hands the ranges to the engine.
-    public func reload() async throws {
-        let rows = try await DenylistEntry.query(on: database).all(\.$network)
-        application.defender.setStoredDenylist(IPNetworkSet(rows.compactMap { IPNetwork($0) }))
-    }
-}
-
-extension DefenderSupport {
-    /// Keeps a deny list in `defender_denylist` (the app's default database, or `id`), managed from the admin
-    /// API and page and from `defender deny | undeny | denylist`: adds the migration, loads the list at boot and
-    /// re-reads it every `DefenderConfiguration/ipDenylistReloadInterval` so that every instance sees changes.
-    @discardableResult
-    public func useFluentDenylist(database id: DatabaseID? = nil) -> FluentDenylist {
-        let app = application
-        app.migrations.add(CreateDenylistEntry())
-        let list = FluentDenylist(application: app, databaseID: id)
-        app.storage[FluentDenylistKey.self] = list
-        app.lifecycle.use(DenylistLifecycle(list: list))
-        run(DefenderPoller(
-            name: "stored deny list reload", interval: configuration.ipDenylistReloadInterval, startImmediately: true,
-            logger: app.logger) { try await list.reload() })
-        return list
-    }
-
-    /// The stored deny list set up by `useFluentDenylist(database:)`, if any.
-    public var fluentDenylist: FluentDenylist? { application.storage[FluentDenylistKey.self] }
-}
-
-struct FluentDenylistKey: StorageKey { typealias Value = FluentDenylist }
-
-/// Loads the list at boot, awaited when the app boots asynchronously (as a server does), so that it is in force
-/// before the first request; the `DefenderPoller` that `DefenderSupport/useFluentDenylist(database:)` runs
-/// re-reads it from then on.
-struct DenylistLifecycle: LifecycleHandler {
-    let list: FluentDenylist
-
-    func didBootAsync(_ application: Application) async throws {
-        do {
-            try await list.reload()
-        } catch {
-            // Not fatal: `migrate` itself boots the app before the table exists. The poller keeps trying.
-            application.logger.error("stored deny list not loaded (run the migrations?); retrying", metadata: ["error": "\(error)"])
-        }
     }
 }

@@ -28,6 +28,20 @@ package struct HTTPAnswer: Sendable {
         return HTTPAnswer(status: status, fields: fields, body: Array(body))
     }
 
+    /// An RFC 9457 problem for `status`, titled with its reason phrase.
+    package static func problem(status: Int, detail: String, fields: HTTPFields = HTTPFields()) -> HTTPAnswer {
+        problem(status: status, title: HTTPResponse.Status(code: status).reasonPhrase, detail: detail, fields: fields)
+    }
+
+    /// `200` with `value` as JSON (`application/json; charset=utf-8`, dates in ISO 8601).
+    package static func json(_ value: some Encodable) throws -> HTTPAnswer {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json; charset=utf-8"
+        return HTTPAnswer(status: 200, fields: fields, body: Array(try encoder.encode(value)))
+    }
+
     /// A small HTML page; `title` and `paragraphs` are escaped here.
     package static func page(status: Int, title: String, paragraphs: [String], fields: HTTPFields = HTTPFields()) -> HTTPAnswer {
         var fields = fields

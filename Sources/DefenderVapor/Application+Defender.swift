@@ -120,8 +120,8 @@ public struct DefenderSupport: Sendable {
         }
     }
 
-    /// Sets the deny-list ranges kept in a database (DefenderFluent's `useFluentDenylist()` calls it whenever the
-    /// table changes); they apply at once, and to engines built later.
+    /// Sets the deny-list ranges kept in a database (the stored deny list of `useStoredDenylist(_:)` calls it
+    /// whenever it is read); they apply at once, and to engines built later.
     public func setStoredDenylist(_ set: IPNetworkSet) {
         storage.storedDenylist.withLockedValue { $0 = set }
         storage.state.withLockedValue { $0.engine }?.accessLists.replaceStoredDenylist(set)
@@ -188,6 +188,8 @@ public struct DefenderSupport: Sendable {
         let isBooted = NIOLockedValueBox(false)
         let watcher = NIOLockedValueBox<DenylistFileWatcher?>(nil)
         let storedDenylist = NIOLockedValueBox(IPNetworkSet())
+        /// Where the stored deny list is kept, set by `useStoredDenylist(_:)`.
+        let denylistSource = NIOLockedValueBox<(any StoredDenylist)?>(nil)
     }
 
     struct Key: StorageKey {

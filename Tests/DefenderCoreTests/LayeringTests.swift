@@ -12,6 +12,7 @@ import Testing
         "DefenderHTTP": ["Vapor", "Hummingbird", "HummingbirdAuth", "Fluent", "FluentKit", "DefenderRedis", "DefenderVapor", "NIOSSL"],
         "DefenderRedis": ["Vapor", "Hummingbird", "HummingbirdAuth", "Fluent", "FluentKit", "DefenderVapor", "DefenderHTTP"],
         "DefenderVapor": ["DefenderRedis", "NIOSSL", "Fluent", "FluentKit", "Hummingbird"],
+        "DefenderFluent": ["Vapor", "Fluent", "DefenderVapor", "DefenderHTTP", "Hummingbird", "HummingbirdAuth", "DefenderRedis"],
     ]
 
     static func imports(of target: String) throws -> [(file: String, module: String)] {

@@ -1,4 +1,4 @@
-@testable import DefenderFluent
+import DefenderHTTP
 import DefenderTesting
 import Foundation
 import Testing
@@ -12,7 +12,7 @@ struct AdminTimestampTests {
         var random = SplitMix64(seed: 0x7135_7A3F)
         for _ in 0..<2_000 {
             let date = Date(timeIntervalSince1970: Double(UInt64.random(in: 0...4_102_444_800, using: &random)) + 0.25)
-            #expect(DefenderAdmin.timestamp(date) == formatter.string(from: date), "\(date.timeIntervalSince1970)")
+            #expect(AdminPage.timestamp(date) == formatter.string(from: date), "\(date.timeIntervalSince1970)")
         }
     }
 }

@@ -13,7 +13,7 @@ import VaporTesting
 /// The audit log (`defender_access_attempts`) through the demo, on SQLite and on a real PostgreSQL.
 @Suite(.serialized) struct DemoAuditLogTests {
     func rows(_ app: Application) async throws -> [AccessAttempt] {
-        await app.defender.fluentAccessLog?.shutdown()
+        await (app.defender.accessLog as? FluentAccessLog)?.shutdown()
         return try await AccessAttempt.query(on: app.db).sort(\.$id).all()
     }
 

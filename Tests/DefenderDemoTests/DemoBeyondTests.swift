@@ -69,7 +69,7 @@ import VaporTesting
             let engine = try demo.app.defender.engine()
             #expect(try await engine.store.state(of: engine.usernameKey("alice")).failures == 0)
             #expect(try await engine.store.state(of: engine.ipKey("192.0.2.80")).failures == 0)
-            await demo.app.defender.fluentAccessLog?.shutdown()
+            await (demo.app.defender.accessLog as? FluentAccessLog)?.shutdown()
             #expect(try await AccessAttempt.query(on: demo.app.db).count() == 27)
             #expect(try await AccessAttempt.query(on: demo.app.db).filter(\.$loginValid == false).count() == 24)
             // Others still lock.

@@ -58,15 +58,15 @@ import VaporTesting
     /// The same range added by 20 requests at once: every request succeeds, one row is stored.
     @Test func concurrentAddsStoreOneRow() async throws {
         try await withAdminDemo { (demo) async throws in
-            let list = try #require(demo.app.defender.fluentDenylist)
+            let operations = try demo.app.defender.operations()
             let results = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<20 {
-                    group.addTask { try await list.add(index % 2 == 0 ? "192.0.2.0/24" : "192.0.2.77/24", note: "race").added }
+                    group.addTask { try await operations.deny(index % 2 == 0 ? "192.0.2.0/24" : "192.0.2.77/24", note: "race").added }
                 }
                 return try await group.reduce(into: [Bool]()) { $0.append($1) }
             }
             #expect(results.count(where: { $0 }) == 1)
-            #expect(try await list.entries().map(\.network) == ["192.0.2.0/24"])
+            #expect(try await operations.requireDenylist().entries().map(\.network.description) == ["192.0.2.0/24"])
             #expect(try await demo.login("alice", "secret1", forwardedFor: "192.0.2.1").status == .forbidden)
         }
     }

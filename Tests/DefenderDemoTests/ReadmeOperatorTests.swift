@@ -14,8 +14,9 @@ import VaporTesting
 func configureOperatorSide(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     app.defender.configuration = try .fromEnvironment()
     app.defender.metricsFactory = PrometheusMetricsFactory(registry: metrics)  // serve metrics.emitToString()
-    app.defender.useFluentAccessLog()  // defender_access_attempts + its migration + the background writer
-    app.defender.useFluentDenylist()  // defender_denylist: the admin's and `defender deny`'s ranges
+    app.migrations.add(CreateAccessAttempt(), CreateDenylistEntry())  // DefenderFluent's two tables
+    app.defender.useAccessLog(FluentAccessLog(database: { app.db }))  // the audit log, written in the background
+    app.defender.useStoredDenylist(FluentDenylist(database: { app.db }))  // the admin's and `defender deny`'s ranges
     app.defender.useCommands()  // defender cleanup | blocks | block | unblock | deny | undeny | denylist
     DefenderAdmin { req in  // who is an administrator: your call
         guard let user = req.auth.get(User.self) else { return .anonymous }
@@ -36,7 +37,7 @@ func configureOperatorSide(_ app: Application, metrics: PrometheusCollectorRegis
             #expect(app.asyncCommands.commands["defender"] != nil)
             let response = try await app.testing().sendRequest(.GET, "/admin/defender")
             #expect(response.status == .found)
-            #expect(app.defender.fluentAccessLog != nil && app.defender.fluentDenylist != nil)
+            #expect(app.defender.accessLog is FluentAccessLog && app.defender.storedDenylist is FluentDenylist)
             // A failed login shows in the registry.
             app.post("login") { req in try await req.defender.watchLogin { _ in throw Abort(.unauthorized) } }
             _ = try await app.testing().sendRequest(.POST, "/login", beforeRequest: { try $0.content.encode(["username": "x"], as: .urlEncodedForm) })

@@ -1,4 +1,5 @@
 @_spi(Internals) import DefenderRedis
+import DefenderCore
 import Testing
 
 @Suite struct RedisConfigurationTests {
@@ -21,7 +22,9 @@ import Testing
     @Test(arguments: ["localhost:6379", "http://h", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://h?db=-1",
                       "rediss://h?ssl_cert_reqs=maybe", "unix://relative", "redis://u:%zz@h", "redis://h?max_connections=0"])
     func rejectsBadURLs(_ url: String) {
-        #expect(throws: RedisError.self) { try RedisConfiguration(url: url) }
+        let error = #expect(throws: DefenderError.self) { try RedisConfiguration(url: url) }
+        #expect(error?.code == .invalidConfiguration && error?.setting == "DEFENDER_REDIS_URL")
+        #expect((error?.underlying as? RedisError)?.code == .invalidURL)
     }
 
     @Test func neverShowsThePassword() throws {
@@ -29,7 +32,8 @@ import Testing
         #expect(!config.description.contains("hunter2") && config.description.contains("app:***@"))
         #expect(RedisConfiguration.redact("redis://:hunter2@h/0") == "redis://:***@h/0")
         #expect(RedisConfiguration.redact("redis://app:hunter2@h/0") == "redis://app:***@h/0")
-        let error = #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://app:hunter2@h:bad/0") }
-        #expect(error?.description.contains("hunter2") == false)
+        let error = #expect(throws: DefenderError.self) { try RedisConfiguration(url: "redis://app:hunter2@h:bad/0") }
+        #expect(error?.description.contains("hunter2") == false && error?.message.contains("hunter2") == false)
+        #expect((error?.underlying as? RedisError)?.description.contains("hunter2") == false)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import DefenderCore
 
 /// Where and how to connect to Redis, usually read from a `redis://` or `rediss://` URL.
 ///
@@ -64,9 +65,14 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// The user and password are percent-decoded (RFC 3986): `redis://:p%40ss%21@host` has the password `p@ss!`.
     /// Options: `db`, `ssl_ca_certs`, `ssl_cert_reqs` (`required`/`none`), `ssl_server_name`,
     /// `connect_timeout` and `command_timeout` (seconds, decimals allowed), `max_connections`.
-    /// - Throws: ``RedisError`` with ``RedisError/Code/invalidURL``; the message never repeats the password.
-    public init(url: String) throws(RedisError) {
-        func invalid(_ why: String) -> RedisError { RedisError(.invalidURL, "\(Self.redact(url)): \(why)") }
+    /// - Throws: `DefenderError` with `DefenderError/Code/invalidConfiguration` for the setting
+    ///   `DEFENDER_REDIS_URL`, wrapping a ``RedisError`` with ``RedisError/Code/invalidURL``; the message never
+    ///   repeats the password.
+    public init(url: String) throws(DefenderError) {
+        func invalid(_ why: String) -> DefenderError {
+            let error = RedisError(.invalidURL, "\(Self.redact(url)): \(why)")
+            return DefenderError(.invalidConfiguration, error.message, setting: "DEFENDER_REDIS_URL", underlying: error)
+        }
         guard let schemeEnd = url.range(of: "://") else { throw invalid("expected redis://, rediss:// or unix://") }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         var rest = Substring(url[schemeEnd.upperBound...])

@@ -25,12 +25,7 @@ public struct RedisStoreFactory: AttemptStoreFactory {
     }
 
     public func makeStore(configuration: DefenderConfiguration, fallbackClock: any DefenderClock, metrics: DefenderMetrics?) throws -> BuiltStore {
-        let redisConfiguration: RedisConfiguration
-        do {
-            redisConfiguration = try RedisConfiguration(url: url ?? configuration.redisURL)
-        } catch {
-            throw DefenderError(.invalidConfiguration, error.message, setting: "DEFENDER_REDIS_URL", underlying: error)
-        }
+        let redisConfiguration = try RedisConfiguration(url: url ?? configuration.redisURL)
         let client = RedisClient(configuration: redisConfiguration, eventLoopGroup: eventLoopGroup)
         let redis = RedisAttemptStore(client: client, prefix: configuration.cachePrefix, historyWindow: configuration.accessAttemptExpiration)
         let fallback = MemoryAttemptStore(capacity: configuration.memoryMaxEntries, clock: fallbackClock)

@@ -1,8 +1,7 @@
-import DefenderVapor
-import Vapor
+import DefenderCore
 
 /// Active blocks as the admin API and `defender blocks --json` show them.
-public struct BlocksReport: Content, Equatable {
+public struct BlocksReport: Codable, Equatable, Sendable {
     /// A blocked IP (or IPv6 group).
     public struct IPBlock: Codable, Equatable, Sendable {
         /// The address or group.

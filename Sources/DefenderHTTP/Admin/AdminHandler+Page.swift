@@ -1,0 +1,97 @@
+import DefenderCore
+import Foundation
+import HTTPTypes
+import Mustache
+
+extension AdminHandler {
+    /// `GET {base}`: the page.
+    func page(_ request: AdminRequest, admin: String, csrfToken: CSRFToken) async throws -> HTTPAnswer {
+        var sections: [AdminPageModel.BlockSection] = []
+        for kind in [DefenderKey.Kind.ip, .username] {
+            let cursorName = kind == .ip ? "ips_after" : "usernames_after"
+            let page = try await operations.engine.store.blocks(of: kind, after: request.query(cursorName), limit: blockPageSize)
+            let rows = page.blocks.map { block in
+                AdminPageModel.BlockRow(
+                    key: block.key.value, keyKind: kind.rawValue, timeLeft: block.secondsLeft.map(AdminPage.duration) ?? "until unblocked",
+                    kind: block.isManual ? "manual" : "automatic", lockouts: block.lockoutCount)
+            }
+            sections.append(AdminPageModel.BlockSection(
+                title: kind == .ip ? "IPs" : "usernames", column: kind == .ip ? "IP" : "Username", rows: rows, hasRows: !rows.isEmpty,
+                more: page.nextCursor.map { AdminPage.link(request, [cursorName: $0]) }))
+        }
+        let valid = request.query("valid") ?? ""
+        let rows = try await operations.history?.attempts(matching: filter(request, limit: pageSize + 1)) ?? []
+        let attempts = rows.prefix(pageSize).map { stored in
+            let row = stored.record
+            return AdminPageModel.Attempt(
+                time: AdminPage.timestamp(row.attemptTime), username: row.username ?? "–", ip: row.ipAddress.isEmpty ? "–" : row.ipAddress,
+                path: row.pathInfo, result: row.loginValid ? "✓ success" : "✗ failure", userAgent: row.userAgent)
+        }
+        let model = AdminPageModel(
+            base: request.base, csrf: try await csrfToken(true) ?? "", admin: admin, notice: request.query("notice"),
+            stylesheet: AdminPage.stylesheet, blockSections: sections, denylist: try await denylistModel(),
+            filterIP: request.query("ip") ?? "", filterUsername: request.query("username") ?? "",
+            validOptions: [("", "all"), ("false", "failed"), ("true", "succeeded")].map {
+                AdminPageModel.Option(value: $0.0, label: $0.1, selected: valid == $0.0)
+            },
+            attempts: Array(attempts), hasAttempts: !attempts.isEmpty,
+            older: rows.count > pageSize ? rows.prefix(pageSize).last.map { AdminPage.link(request, ["before": String($0.id)]) } : nil)
+        var answer = AdminPage.html(templates.admin.render(model))
+        answer.fields[.cacheControl] = "no-store"
+        return answer
+    }
+
+    /// The deny-list part of the page; `nil` when the app keeps no stored deny list.
+    func denylistModel() async throws -> AdminPageModel.Denylist? {
+        guard let list = operations.denylist else { return nil }
+        let entries = try await list.entries().map {
+            AdminPageModel.DenylistRow(network: $0.network.description, note: $0.note, added: AdminPage.timestamp($0.createdAt))
+        }
+        return AdminPageModel.Denylist(entries: entries, hasEntries: !entries.isEmpty)
+    }
+
+    // MARK: Forms
+
+    /// `POST {base}/block`, `/unblock`, `/denylist/add`, `/denylist/remove`: the change, then `303` back to the
+    /// page with a notice. The caller has checked that an administrator asks.
+    func formAction(_ request: AdminRequest, csrfToken: CSRFToken) async throws -> HTTPAnswer {
+        let form = URLEncodedForm.mediaType(request.contentType) == "application/x-www-form-urlencoded"
+            ? URLEncodedForm.parse(String(decoding: request.body, as: UTF8.self)) : []
+        func field(_ name: String) -> String? { form.first { $0.name == name }?.value }
+        // Every form, whoever sent it, carries the session's token: browsers also replay Basic credentials.
+        guard Self.tokensMatch(field("csrf"), try await csrfToken(false)) else {
+            return AdminPage.html(
+                title: "Refused",
+                body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"\(HTMLEscaping.escape(request.base))\">Reload the page</a> and try again.</p>",
+                status: 403)
+        }
+        let value = field("value") ?? ""
+        let notice: String
+        do {
+            switch request.route {
+            case .blockForm, .unblockForm:
+                let kind = field("kind")
+                guard let key = try operations.key(ip: kind == "ip" ? value : nil, username: kind == "username" ? value : nil) else {
+                    throw DefenderError(.invalidKey, "give exactly one of ip or username")
+                }
+                if request.route == .blockForm {
+                    try await operations.block(key, seconds: field("seconds").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+                    notice = "Blocked \(key.kind.rawValue) \(key.value)."
+                } else {
+                    _ = try await operations.unblock(key)
+                    notice = "Unblocked \(key.kind.rawValue) \(key.value)."
+                }
+            case .denylistAddForm:
+                let (network, added) = try await operations.deny(value, note: field("note") ?? "")
+                notice = added ? "Deny-listed \(network)." : "\(network) was already deny-listed."
+            case .denylistRemoveForm:
+                notice = try await operations.undeny(value) ? "Removed \(value) from the deny list." : "\(value) was not on the deny list."
+            default:
+                return .problem(status: 404, detail: "No such admin form.")
+            }
+        } catch let error as DefenderError {
+            notice = "Nothing changed: \(error.message)."
+        }
+        return AdminPage.backToPage(request, notice: notice)
+    }
+}

@@ -1,0 +1,137 @@
+import DefenderCore
+import Foundation
+import HTTPTypes
+
+/// The operator's pages and JSON API, framework-neutral: blocked IPs and usernames with time left and lockout
+/// counts, block and unblock forms, the stored deny list, recent attempts with filters and paging, and
+/// `api/{blocks,unblock,block,attempts,denylist}` with the same powers. Each integration mounts `AdminRoute`'s
+/// table at the path it likes and hands every request here; every link and form follows that path.
+///
+/// Access: the app's `DefenderAdminAccess` decision. HTML forms carry a CSRF token kept in the session and are
+/// refused without it (whoever sends them: browsers replay Basic credentials too); JSON POSTs need
+/// `Content-Type: application/json` and, with a session, the `X-CSRF-Token` header printed in the page's
+/// `<meta name="csrf-token">`. Every value on the page is escaped by Mustache. IPv6 addresses and groups work
+/// everywhere: they travel in bodies and query strings, never in paths.
+package struct AdminHandler: Sendable {
+    /// Where anonymous visitors of the page are sent (with `?next=` back to the page).
+    package let loginPath: String
+    /// Rows per page of attempts.
+    package let pageSize: Int
+    /// Blocks per page of each kind.
+    package let blockPageSize: Int
+    package let operations: DefenderOperations
+    package let templates: DefenderTemplates
+
+    package init(loginPath: String, pageSize: Int, blockPageSize: Int, operations: DefenderOperations, templates: DefenderTemplates) {
+        self.loginPath = loginPath
+        self.pageSize = max(1, pageSize)
+        self.blockPageSize = max(1, blockPageSize)
+        self.operations = operations
+        self.templates = templates
+    }
+
+    /// The session's CSRF token; with `create`, a new one is made and kept when there is none (only for the page,
+    /// never for a POST).
+    package typealias CSRFToken = (_ create: Bool) async throws -> String?
+
+    /// The answer to one admin request.
+    package func respond(to request: AdminRequest, csrfToken: CSRFToken) async throws -> HTTPAnswer {
+        if request.route.isAPI {
+            if let refusal = try await apiRefusal(request, csrfToken: csrfToken) { return refusal }
+            return try await api(request)
+        }
+        switch request.access {
+        case .anonymous: return AdminPage.found(loginPath + "?next=" + request.base)
+        case .forbidden:
+            return request.route == .page
+                ? AdminPage.html(title: "Forbidden", body: "<h1>Forbidden</h1><p>Administrators only.</p>", status: 403)
+                : .problem(status: 403, detail: "Administrators only.")
+        case .sessionAdmin(let name), .credentialAdmin(let name):
+            if request.route == .page { return try await page(request, admin: name, csrfToken: csrfToken) }
+            return try await formAction(request, csrfToken: csrfToken)
+        }
+    }
+
+    // MARK: JSON API
+
+    /// The answer that refuses an API request, or `nil` to go ahead.
+    func apiRefusal(_ request: AdminRequest, csrfToken: CSRFToken) async throws -> HTTPAnswer? {
+        switch request.access {
+        case .anonymous:
+            var fields = HTTPFields()
+            fields[.wwwAuthenticate] = "Basic realm=\"Defender admin\", charset=\"UTF-8\""
+            return .problem(status: 401, detail: "Sign in as an administrator, or send admin HTTP Basic credentials.", fields: fields)
+        case .forbidden:
+            return .problem(status: 403, detail: "Administrators only.")
+        case .sessionAdmin, .credentialAdmin:
+            guard request.route.isPost else { return nil }
+            guard request.isJSON else { return .problem(status: 415, detail: "Send application/json.") }
+            if case .sessionAdmin = request.access, !Self.tokensMatch(request.csrfHeader, try await csrfToken(false)) {
+                return .problem(status: 403, detail: "The X-CSRF-Token header is missing or wrong; read it from the admin page.")
+            }
+            return nil
+        }
+    }
+
+    func api(_ request: AdminRequest) async throws -> HTTPAnswer {
+        do {
+            switch request.route {
+            case .apiBlocks: return try .json(try await operations.blocks())
+            case .apiAttempts:
+                let limit = min(max(request.query("limit").flatMap { Int($0) } ?? pageSize, 1), 1_000)
+                let rows = try await operations.requireHistory().attempts(matching: filter(request, limit: limit))
+                return try .json(AttemptsPage(attempts: rows.map(AttemptsPage.Row.init)))
+            case .apiDenylist:
+                return try .json(DenylistPage(entries: try await operations.requireDenylist().entries().map(DenylistPage.Row.init)))
+            case .apiBlock, .apiUnblock:
+                let block = request.route == .apiBlock
+                guard let body = try? JSONDecoder().decode(KeyBody.self, from: Data(request.body)) else {
+                    return .problem(status: 400, detail: "Send {\"ip\": …} or {\"username\": …}" + (block ? ", with an optional \"seconds\"." : "."))
+                }
+                guard let key = try operations.key(ip: body.ip, username: body.username) else {
+                    return .problem(status: 400, detail: "give exactly one of ip or username")
+                }
+                if block { try await operations.block(key, seconds: body.seconds) } else { _ = try await operations.unblock(key) }
+                return HTTPAnswer(status: 204)
+            case .apiDenylistAdd, .apiDenylistRemove:
+                let add = request.route == .apiDenylistAdd
+                _ = try operations.requireDenylist()  // 404 before 400: there is no list to change
+                guard let body = try? JSONDecoder().decode(DenylistBody.self, from: Data(request.body)) else {
+                    return .problem(status: 400, detail: "Send {\"network\": \"203.0.113.0/24\"}" + (add ? ", with an optional \"note\"." : "."))
+                }
+                if add {
+                    _ = try await operations.deny(body.network, note: body.note ?? "")
+                } else if try await !operations.undeny(body.network) {
+                    return .problem(status: 404, detail: "\(body.network.prefix(64)) is not on the stored deny list.")
+                }
+                return HTTPAnswer(status: 204)
+            default:
+                return .problem(status: 404, detail: "No such admin API route.")
+            }
+        } catch let error as DefenderError where error.code == .invalidConfiguration {
+            // The app keeps no audit log or stored deny list: there is nothing at this address.
+            return .problem(status: 404, detail: error.message)
+        } catch let error as DefenderError where error.code == .invalidKey {
+            return .problem(status: 400, detail: error.message)
+        }
+    }
+
+    /// The attempts filter of a request's query: `ip`, `username`, `valid` (`true`/`false`), `before` (a row id).
+    func filter(_ request: AdminRequest, limit: Int) -> AccessAttemptFilter {
+        let valid: Bool? = switch request.query("valid") { case "true": true; case "false": false; default: nil }
+        return AccessAttemptFilter(
+            ip: request.query("ip").flatMap(DefenderOperations.nonBlank), username: request.query("username").flatMap(DefenderOperations.nonBlank),
+            valid: valid, before: request.query("before").flatMap { Int($0) }, limit: limit)
+    }
+
+    /// Compares in time independent of where they differ.
+    static func tokensMatch(_ given: String?, _ expected: String?) -> Bool {
+        guard let given, let expected, !expected.isEmpty else { return false }
+        let a = Array(given.utf8)
+        let b = Array(expected.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

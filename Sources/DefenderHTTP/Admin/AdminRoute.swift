@@ -1,0 +1,89 @@
+import DefenderCore
+
+/// Who is asking for the admin, as the app decides it (an authenticated administrator only).
+public enum DefenderAdminAccess: Sendable, Equatable {
+    /// An administrator signed in with a session cookie: forms and JSON POSTs must carry the CSRF token.
+    case sessionAdmin(String)
+    /// An administrator who sent credentials with the request (HTTP Basic): JSON POSTs need no token.
+    case credentialAdmin(String)
+    /// Signed in, but not an administrator: `403`.
+    case forbidden
+    /// Not signed in: the page redirects to the login page; the API answers `401`.
+    case anonymous
+}
+
+/// The admin's routes, relative to where it is mounted: one table that every integration mounts as it is.
+package enum AdminRoute: CaseIterable, Sendable {
+    case page, unblockForm, blockForm, denylistAddForm, denylistRemoveForm
+    case apiBlocks, apiUnblock, apiBlock, apiAttempts, apiDenylist, apiDenylistAdd, apiDenylistRemove
+
+    /// The path below the admin's base.
+    package var path: [String] {
+        switch self {
+        case .page: []
+        case .unblockForm: ["unblock"]
+        case .blockForm: ["block"]
+        case .denylistAddForm: ["denylist", "add"]
+        case .denylistRemoveForm: ["denylist", "remove"]
+        case .apiBlocks: ["api", "blocks"]
+        case .apiUnblock: ["api", "unblock"]
+        case .apiBlock: ["api", "block"]
+        case .apiAttempts: ["api", "attempts"]
+        case .apiDenylist, .apiDenylistAdd: ["api", "denylist"]
+        case .apiDenylistRemove: ["api", "denylist", "remove"]
+        }
+    }
+
+    /// `POST` (a change) or `GET` (a read).
+    package var isPost: Bool {
+        switch self {
+        case .page, .apiBlocks, .apiAttempts, .apiDenylist: false
+        default: true
+        }
+    }
+
+    /// Whether it belongs to the JSON API (problem answers, `401` for anonymous callers) or to the page and its forms.
+    var isAPI: Bool { path.first == "api" }
+}
+
+/// One admin request as the integration read it.
+package struct AdminRequest: Sendable {
+    package var route: AdminRoute
+    /// Where the admin is mounted, such as `/admin/defender`: every link and form of the page starts here.
+    package var base: String
+    /// The URL's query, still percent-encoded (`nil` when there is none).
+    package var query: String?
+    package var contentType: String?
+    /// The `X-CSRF-Token` header.
+    package var csrfHeader: String?
+    package var body: [UInt8]
+    package var access: DefenderAdminAccess
+
+    package init(
+        route: AdminRoute, base: String, query: String?, contentType: String?, csrfHeader: String?, body: [UInt8],
+        access: DefenderAdminAccess
+    ) {
+        self.route = route
+        self.base = base
+        self.query = query
+        self.contentType = contentType
+        self.csrfHeader = csrfHeader
+        self.body = body
+        self.access = access
+    }
+
+    /// The base path from the path a request matched, given the route it matched (so that the admin works under
+    /// any prefix, whatever the framework's group).
+    package static func base(matched components: [String], route: AdminRoute) -> String {
+        "/" + components.dropLast(route.path.count).joined(separator: "/")
+    }
+
+    /// The query's items, decoded.
+    var queryItems: [(name: String, value: String)] { URLEncodedForm.parse(query ?? "") }
+
+    /// The first value of a query item; `nil` when absent.
+    func query(_ name: String) -> String? { queryItems.first { $0.name == name }?.value }
+
+    /// Whether the body is declared `application/json`.
+    var isJSON: Bool { URLEncodedForm.mediaType(contentType) == "application/json" }
+}
