@@ -21,11 +21,16 @@ public struct DefenderSupport: Sendable {
 
     /// Builds the store for a configuration: `memory` or a custom one (Redis comes with `DefenderRedis`).
     public struct Provider: Sendable {
-        let makeStore: @Sendable (Application, DefenderConfiguration) throws -> any AttemptStore
+        let makeStore: @Sendable (Application, DefenderConfiguration) throws -> BuiltStore
 
         /// Creates a provider from a closure.
         public init(_ makeStore: @escaping @Sendable (Application, DefenderConfiguration) throws -> any AttemptStore) {
-            self.makeStore = makeStore
+            self.makeStore = { app, config in BuiltStore(store: try makeStore(app, config)) }
+        }
+
+        /// A provider of a store with its services (a factory's).
+        init(built: @escaping @Sendable (Application, DefenderConfiguration) throws -> BuiltStore) {
+            self.makeStore = built
         }
 
         /// The bounded in-memory store (one process), capped at `DefenderConfiguration/memoryMaxEntries`.
@@ -47,6 +52,12 @@ public struct DefenderSupport: Sendable {
         nonmutating set { rebuild { $0.configuration = newValue } }
     }
 
+    /// The deny list kept in a database (`useStoredDenylist(_:)`); only before boot.
+    var storedDenylistSource: (any StoredDenylist)? {
+        get { storage.state.withLockedValue { $0.storedDenylist } }
+        nonmutating set { rebuild { $0.storedDenylist = newValue } }
+    }
+
     /// Chooses the store. The default is `Provider/automatic`: the one `DEFENDER_STORE` names.
     public func use(_ provider: Provider) {
         rebuild { $0.provider = provider }
@@ -59,7 +70,7 @@ public struct DefenderSupport: Sendable {
             "app.defender.\(caller) was set after the application booted; set it in configure(), before boot")
         storage.state.withLockedValue {
             change(&$0)
-            $0.engine = nil
+            $0.runtime = nil
         }
     }
 
@@ -80,7 +91,7 @@ public struct DefenderSupport: Sendable {
 
     /// The templates in force: the app's, else the standard ones.
     package func templatesInForce() throws -> DefenderTemplates {
-        try templates ?? DefenderTemplates.standard()
+        try runtime().templates
     }
 
     /// The time source of the memory store; replace it in tests before first use.
@@ -120,11 +131,11 @@ public struct DefenderSupport: Sendable {
         }
     }
 
-    /// Sets the deny-list ranges kept in a database (the stored deny list of `useStoredDenylist(_:)` calls it
-    /// whenever it is read); they apply at once, and to engines built later.
+    /// Puts deny-list ranges kept elsewhere in force at once (the stored deny list of `useStoredDenylist(_:)` is
+    /// applied this way whenever it is read); they also apply to an engine built later.
     public func setStoredDenylist(_ set: IPNetworkSet) {
         storage.storedDenylist.withLockedValue { $0 = set }
-        storage.state.withLockedValue { $0.engine }?.accessLists.replaceStoredDenylist(set)
+        storage.state.withLockedValue { $0.runtime }?.engine.accessLists.replaceStoredDenylist(set)
     }
 
     /// Block and unblock events: `app.defender.events.on { event in … }`.
@@ -146,21 +157,26 @@ public struct DefenderSupport: Sendable {
     /// The engine, built on first use from `configuration` and the chosen store.
     /// - Throws: the configuration's validation error, or the store's construction error.
     public func engine() throws -> Defender {
-        if let engine = storage.state.withLockedValue({ $0.engine }) { return engine }
+        try runtime().engine
+    }
+
+    /// The engine with its templates and services, built once (see `DefenderRuntime`); the services run from
+    /// boot to shutdown.
+    package func runtime() throws -> DefenderRuntime {
+        if let runtime = storage.state.withLockedValue({ $0.runtime }) { return runtime }
         let state = storage.state.withLockedValue { $0 }
         // Built outside the lock: a provider may read `app.defender` itself.
         try state.configuration.validate()
         let store = try state.provider.makeStore(application, state.configuration)
         var logger = Logger(label: "defender")
         logger.logLevel = application.logger.logLevel
-        let built = Defender(
-            configuration: state.configuration, store: store, events: storage.events, accessLog: state.accessLog, metrics: metrics,
-            logger: logger, tracer: state.tracer)
-        if let watcher = storage.watcher.withLockedValue({ $0 }) { built.accessLists.replaceFileDenylist(watcher.set) }
-        built.accessLists.replaceStoredDenylist(storage.storedDenylist.withLockedValue { $0 })
+        let built = try DefenderRuntime(
+            configuration: state.configuration, store: store, accessLog: state.accessLog, storedDenylist: state.storedDenylist,
+            templates: state.templates, events: storage.events, metrics: metrics, tracer: state.tracer, logger: logger)
+        built.engine.accessLists.replaceStoredDenylist(storage.storedDenylist.withLockedValue { $0 })
         return storage.state.withLockedValue { current in
-            if let engine = current.engine { return engine }
-            current.engine = built
+            if let runtime = current.runtime { return runtime }
+            current.runtime = built
             return built
         }
     }
@@ -178,18 +194,18 @@ public struct DefenderSupport: Sendable {
             var metricsFactory: (any MetricsFactory)?
             var metrics: DefenderMetrics?
             var tracer: (any Tracer)?
-            var engine: Defender?
+            var storedDenylist: (any StoredDenylist)?
+            var runtime: DefenderRuntime?
         }
 
         let state = NIOLockedValueBox(State())
         let events = DefenderEventBus()
-        /// The store's services, event delivery and the deny-list file reload, run from `Lifecycle`.
+        /// The runtime's services (the store's, event delivery, the deny-list reloads), run from `Lifecycle`.
         let services = DefenderServiceRunner()
         let isBooted = NIOLockedValueBox(false)
-        let watcher = NIOLockedValueBox<DenylistFileWatcher?>(nil)
         let storedDenylist = NIOLockedValueBox(IPNetworkSet())
-        /// Where the stored deny list is kept, set by `useStoredDenylist(_:)`.
-        let denylistSource = NIOLockedValueBox<(any StoredDenylist)?>(nil)
+        /// Runs the stored deny list's reload, registered by `useStoredDenylist(_:)`.
+        let denylistRunner = NIOLockedValueBox<DefenderServiceRunner?>(nil)
     }
 
     struct Key: StorageKey {
@@ -213,30 +229,23 @@ public struct DefenderSupport: Sendable {
         func didBoot(_ application: Application) throws {
             // Once: a second call would start a second consumer of the event stream and a second file poller.
             guard !storage.isBooted.withLockedValue({ $0 }) else { return }
-            let configuration = application.defender.configuration
-            if let path = configuration.ipDenylistFile, storage.watcher.withLockedValue({ $0 }) == nil {
-                let watcher = DenylistFileWatcher(path: path, interval: configuration.ipDenylistReloadInterval, logger: application.logger)
-                try watcher.loadAtBoot()
-                storage.watcher.withLockedValue { $0 = watcher }
-                let state = storage.state
-                let threadPool = application.threadPool
-                storage.services.add(
-                    DefenderPoller(name: "deny-list file reload", interval: configuration.ipDenylistReloadInterval, logger: application.logger) {
-                        await watcher.reload(threadPool: threadPool) { set in state.withLockedValue { $0.engine }?.accessLists.replaceFileDenylist(set) }
-                    },
-                    logger: application.logger)
+            let runtime = try application.defender.runtime()
+            for service in runtime.storeServices { storage.services.add(service, infrastructure: true, logger: application.logger) }
+            for service in runtime.backgroundServices { storage.services.add(service, logger: application.logger) }
+            if let reload = runtime.storedDenylistService {
+                // In the runner registered where the list was set up, after the database: it stops before the database closes.
+                (storage.denylistRunner.withLockedValue { $0 } ?? storage.services).add(reload, logger: application.logger)
             }
-            let engine = try application.defender.engine()
-            // Fails start-up, not the first lockout, when the templates were deployed without their resources.
-            _ = try application.defender.templatesInForce()
-            if let watcher = storage.watcher.withLockedValue({ $0 }) { engine.accessLists.replaceFileDenylist(watcher.set) }
-            storage.services.add(storage.events, logger: application.logger)
             storage.services.start(logger: application.logger)
             storage.isBooted.withLockedValue { $0 = true }
         }
 
         func didBootAsync(_ application: Application) async throws {
+            let booted = storage.isBooted.withLockedValue { $0 }
             try didBoot(application)
+            // In force before the first request (a server boots asynchronously; `app.boot()` gets the service's
+            // first pass instead).
+            if !booted { try await application.defender.runtime().loadStoredDenylist() }
         }
 
         func shutdown(_ application: Application) {

@@ -7,18 +7,9 @@ extension DefenderSupport.Provider {
     /// Redis: an app that may run on Redis passes the factory (`app.defender.use(.automatic(RedisStoreFactory()))`).
     /// A setting that names a store none of them builds stops start-up with a message saying so.
     public static func automatic(_ factories: any AttemptStoreFactory...) -> Self {
-        Self { app, config in
-            let kind = config.effectiveStore
-            if kind == .memory { return try memory.makeStore(app, config) }
-            guard let factory = factories.first(where: { $0.kind == kind }) else {
-                throw DefenderError(
-                    .invalidConfiguration,
-                    "is '\(kind)', but this app cannot build that store: depend on DefenderRedis and call "
-                        + "app.defender.use(.automatic(RedisStoreFactory())), or set DEFENDER_STORE=memory",
-                    setting: "DEFENDER_STORE")
-            }
-            return try build(factory, app, config)
-        }
+        Self(built: { app, config in
+            try DefenderRuntime.store(for: config, factories: factories, clock: app.defender.clock, metrics: app.defender.metrics)
+        })
     }
 
     /// The default: `automatic(_:)` with no factory, so the memory store, and a clear start-up error for
@@ -27,13 +18,9 @@ extension DefenderSupport.Provider {
 
     /// Always the store `factory` builds, whatever `DEFENDER_STORE` says (such as `RedisStoreFactory(url:)`).
     public static func factory(_ factory: any AttemptStoreFactory) -> Self {
-        Self { app, config in try build(factory, app, config) }
-    }
-
-    private static func build(_ factory: any AttemptStoreFactory, _ app: Application, _ config: DefenderConfiguration) throws -> any AttemptStore {
-        let built = try factory.makeStore(configuration: config, fallbackClock: app.defender.clock, metrics: app.defender.metrics)
-        for service in built.services { app.defender.storage.services.add(service, infrastructure: true, logger: app.logger) }
-        return built.store
+        Self(built: { app, config in
+            try factory.makeStore(configuration: config, fallbackClock: app.defender.clock, metrics: app.defender.metrics)
+        })
     }
 }
 

@@ -1,12 +1,13 @@
+import DefenderCore
+import Dispatch
 import Foundation
-import NIOConcurrencyHelpers
-import NIOPosix
-import Vapor
+import Logging
+import Synchronization
 
 /// Loads `DefenderConfiguration/ipDenylistFile` at boot and reloads it when it changes (its size or
 /// modification time), checking every `DefenderConfiguration/ipDenylistReloadInterval` (a `DefenderPoller`
-/// service calls `reload(threadPool:apply:)`). File reads run on
-/// the application's thread pool, never on an event loop. A file that turns bad while the server runs keeps
+/// service calls `reload(apply:)`). File reads run on a Dispatch queue, never on an event loop or a thread of
+/// the concurrency pool. A file that turns bad while the server runs keeps
 /// the previous list in force and logs an error; at boot it stops start-up.
 final class DenylistFileWatcher: Sendable {
     struct Version: Equatable {
@@ -17,7 +18,7 @@ final class DenylistFileWatcher: Sendable {
     let path: String
     let interval: Duration
     let logger: Logger
-    private let current = NIOLockedValueBox<(version: Version?, set: IPNetworkSet)>((nil, IPNetworkSet()))
+    private let current = Mutex<(version: Version?, set: IPNetworkSet)>((nil, IPNetworkSet()))
 
     init(path: String, interval: Duration, logger: Logger) {
         self.path = path
@@ -26,32 +27,39 @@ final class DenylistFileWatcher: Sendable {
     }
 
     /// The ranges loaded last.
-    var set: IPNetworkSet { current.withLockedValue { $0.set } }
+    var set: IPNetworkSet { current.withLock { $0.set } }
 
     /// Reads the file now; throws a `DefenderError` naming the setting when it cannot be read or parsed.
     func loadAtBoot() throws {
         let version = try Self.version(path)
         let set = try Self.read(path)
-        current.withLockedValue { $0 = (version, set) }
+        current.withLock { $0 = (version, set) }
         logger.info("deny-list file loaded", metadata: ["path": .string(path), "entries": "\(set.count)"])
     }
 
     /// Checks the file once, applying a changed list.
-    func reload(threadPool: NIOThreadPool, apply: @Sendable (IPNetworkSet) -> Void) async {
+    func reload(apply: @Sendable (IPNetworkSet) -> Void) async {
         let path = self.path
-        let known = current.withLockedValue { $0.version }
+        let known = current.withLock { $0.version }
         do {
-            let loaded = try await threadPool.runIfActive { () throws -> (Version, IPNetworkSet)? in
+            let loaded = try await Self.offThePool { () throws -> (Version, IPNetworkSet)? in
                 let version = try Self.version(path)
                 guard version != known else { return nil }
                 return (version, try Self.read(path))
             }
             guard let (version, set) = loaded else { return }
-            current.withLockedValue { $0 = (version, set) }
+            current.withLock { $0 = (version, set) }
             apply(set)
             logger.notice("deny-list file reloaded", metadata: ["path": .string(path), "entries": "\(set.count)"])
         } catch {
             logger.error("deny-list file not reloaded; the previous list stays in force", metadata: ["path": .string(path), "error": "\(error)"])
+        }
+    }
+
+    /// Runs blocking file work on a Dispatch queue and resumes with its result.
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async { continuation.resume(with: Result { try work() }) }
         }
     }
 

@@ -1,0 +1,122 @@
+import DefenderCore
+import Logging
+import ServiceLifecycle
+import Tracing
+
+/// Defender for one application, framework-neutral: the engine built once from the settings and a store, the
+/// pages it renders, the deny lists it reloads, and the background work it needs as swift-service-lifecycle
+/// services. Vapor's `app.defender` builds one at boot; a Hummingbird app builds one and adds ``services`` to its
+/// `ServiceGroup`.
+public final class DefenderRuntime: Sendable {
+    /// The engine.
+    public let engine: Defender
+    /// The lockout and admin pages.
+    public let templates: DefenderTemplates
+    /// The deny list kept in a database, if the app keeps one.
+    public let storedDenylist: (any StoredDenylist)?
+    /// The audit log read back by the admin and `defender cleanup` (even while `DEFENDER_STORE_ACCESS_ATTEMPTS`
+    /// is off, so that old rows can still be seen and pruned).
+    let history: (any AccessAttemptHistory)?
+    /// The store's own services (its connections): run them first, so that they stop last.
+    public let storeServices: [any Service]
+    /// Event delivery and the deny-list file's reload.
+    public let backgroundServices: [any Service]
+    /// The stored deny list's reload, which reads the database: run it after the database is set up, so that it
+    /// stops before the database closes.
+    public let storedDenylistService: (any Service)?
+    /// The audit log, when it is a service itself (`FluentAccessLog` writes its queue in the background).
+    public let accessLogService: (any Service)?
+
+    /// Every service, in the order to run them (a `ServiceGroup` stops them in reverse): the store's, then event
+    /// delivery and the reloads, then the audit log.
+    public var services: [any Service] { storeServices + backgroundServices + [storedDenylistService, accessLogService].compactMap { $0 } }
+
+    /// Builds the engine and its services.
+    /// - Parameters:
+    ///   - configuration: the settings; validated here.
+    ///   - store: the store and its services; by default the bounded in-memory store. See
+    ///     ``DefenderRuntime/store(for:factories:clock:metrics:)`` for the one `DEFENDER_STORE` names.
+    ///   - accessLog: receives every recorded attempt (`DEFENDER_STORE_ACCESS_ATTEMPTS`); one that can be read
+    ///     back (`AccessAttemptHistory`) also feeds the admin and `defender cleanup`.
+    ///   - storedDenylist: a deny list kept in a database, loaded by ``loadStoredDenylist()`` and re-read every
+    ///     `DefenderConfiguration/ipDenylistReloadInterval`.
+    ///   - templates: the pages; by default the standard ones.
+    ///   - events: the bus that delivers block and unblock events.
+    ///   - metrics: where the engine counts.
+    ///   - tracer: where spans go; by default the process-wide tracer.
+    ///   - logger: Defender's log lines.
+    /// - Throws: `DefenderError` for an invalid setting, a deny-list file that cannot be read, or templates missing
+    ///   from the deployment.
+    public init(
+        configuration: DefenderConfiguration, store: BuiltStore? = nil, accessLog: (any AccessAttemptLog)? = nil,
+        storedDenylist: (any StoredDenylist)? = nil, templates: DefenderTemplates? = nil, events: DefenderEventBus = DefenderEventBus(),
+        metrics: DefenderMetrics = DefenderMetrics(), tracer: (any Tracer)? = nil, logger: Logger = Logger(label: "defender")
+    ) throws {
+        try configuration.validate()
+        // Fails start-up, not the first lockout, when the templates were deployed without their resources.
+        self.templates = try templates ?? DefenderTemplates.standard()
+        let store = store ?? BuiltStore(store: MemoryAttemptStore(capacity: configuration.memoryMaxEntries))
+        let engine = Defender(
+            configuration: configuration, store: store.store, events: events, accessLog: accessLog, metrics: metrics, logger: logger,
+            tracer: tracer)
+        self.engine = engine
+        self.storedDenylist = storedDenylist
+        self.history = accessLog as? any AccessAttemptHistory
+        self.storeServices = store.services
+        self.accessLogService = configuration.storeAccessAttempts ? accessLog as? any Service : nil
+        var background: [any Service] = [events]
+        if let path = configuration.ipDenylistFile {
+            let watcher = DenylistFileWatcher(path: path, interval: configuration.ipDenylistReloadInterval, logger: logger)
+            try watcher.loadAtBoot()
+            engine.accessLists.replaceFileDenylist(watcher.set)
+            background.append(DefenderPoller(name: "deny-list file reload", interval: configuration.ipDenylistReloadInterval, logger: logger) {
+                await watcher.reload { engine.accessLists.replaceFileDenylist($0) }
+            })
+        }
+        self.backgroundServices = background
+        self.storedDenylistService = storedDenylist.map { list in
+            DefenderPoller(name: "stored deny list reload", interval: configuration.ipDenylistReloadInterval, startImmediately: true, logger: logger) {
+                engine.accessLists.replaceStoredDenylist(try await list.networks())
+            }
+        }
+    }
+
+    /// Reads the stored deny list now and puts it in force, so that it applies before the first request (the
+    /// reload service keeps it fresh from then on). A list that cannot be read — the table does not exist yet
+    /// while migrations run — is logged and retried by the service, not fatal.
+    public func loadStoredDenylist() async {
+        guard let storedDenylist else { return }
+        do {
+            engine.accessLists.replaceStoredDenylist(try await storedDenylist.networks())
+        } catch {
+            engine.logger.error("stored deny list not loaded (run the migrations?); retrying", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The operator's actions on this engine, its audit log and its stored deny list.
+    package func operations() -> DefenderOperations {
+        let engine = engine
+        return DefenderOperations(
+            engine: engine, history: history, denylist: storedDenylist,
+            applyDenylist: { engine.accessLists.replaceStoredDenylist($0) })
+    }
+
+    /// The store `DEFENDER_STORE` names: the memory store for `memory` (or `DEFENDER_MOCK_REDIS`), else the one
+    /// the factory of that kind among `factories` builds (`DefenderRedis`' `RedisStoreFactory()` for `redis`).
+    /// - Throws: `DefenderError` naming `DEFENDER_STORE` when no factory builds that kind, or the factory's error.
+    public static func store(
+        for configuration: DefenderConfiguration, factories: [any AttemptStoreFactory], clock: any DefenderClock = SystemDefenderClock(),
+        metrics: DefenderMetrics? = nil
+    ) throws -> BuiltStore {
+        let kind = configuration.effectiveStore
+        if kind == .memory { return BuiltStore(store: MemoryAttemptStore(capacity: configuration.memoryMaxEntries, clock: clock)) }
+        guard let factory = factories.first(where: { $0.kind == kind }) else {
+            throw DefenderError(
+                .invalidConfiguration,
+                "is '\(kind)', but this app cannot build that store: depend on DefenderRedis and pass RedisStoreFactory() "
+                    + "(Vapor: app.defender.use(.automatic(RedisStoreFactory()))), or set DEFENDER_STORE=memory",
+                setting: "DEFENDER_STORE")
+        }
+        return try factory.makeStore(configuration: configuration, fallbackClock: clock, metrics: metrics)
+    }
+}
