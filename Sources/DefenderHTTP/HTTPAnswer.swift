@@ -56,6 +56,14 @@ package struct HTTPAnswer: Sendable {
         return HTTPAnswer(status: status, fields: fields, body: Array(text.utf8))
     }
 
+    /// `401` with the `WWW-Authenticate: Basic` challenge of `realm` (quotes and backslashes escaped).
+    package static func basicChallenge(realm: String, detail: String) -> HTTPAnswer {
+        var fields = HTTPFields()
+        let escaped = realm.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        fields[.wwwAuthenticate] = "Basic realm=\"\(escaped)\", charset=\"UTF-8\""
+        return problem(status: 401, detail: detail, fields: fields)
+    }
+
     /// `400` for a login whose credentials cannot be read: nobody can be checked from it.
     package static func unreadableCredentials(json: Bool) -> HTTPAnswer {
         let detail = "The login request could not be read: send the username and password in the form or JSON the site expects."

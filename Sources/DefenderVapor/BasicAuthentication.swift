@@ -69,9 +69,6 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
     }
 
     func unauthorized(_ request: Request, _ detail: String) -> Response {
-        let response = ProblemDetails.response(.unauthorized, detail)
-        let escaped = realm.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Basic realm=\"\(escaped)\", charset=\"UTF-8\"")
-        return response
+        Response(.basicChallenge(realm: realm, detail: detail))
     }
 }

@@ -68,7 +68,7 @@ public struct DefenderAdmin: Sendable {
     static func csrfToken(_ req: Request, create: Bool) -> String? {
         if let token = req.session.data[csrfKey] { return token }
         guard create else { return nil }
-        let token = [UInt8].random(count: 32).hexEncoded
+        let token = AdminHandler.makeCSRFToken()
         req.session.data[csrfKey] = token
         return token
     }

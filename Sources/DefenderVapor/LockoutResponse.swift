@@ -3,20 +3,6 @@ import Foundation
 import HTTPTypes
 import Vapor
 
-/// The format of a lockout response.
-public struct LockoutResponseFormat: Sendable, Hashable {
-    enum Base: Hashable, Sendable { case automatic, html, json }
-    let base: Base
-
-    /// `application/problem+json` when the client asks for JSON (its `Accept`, or a JSON body with no HTML in
-    /// `Accept`), else HTML (or the configured template or redirect).
-    public static let automatic = LockoutResponseFormat(base: .automatic)
-    /// Always the HTML page, template or redirect.
-    public static let html = LockoutResponseFormat(base: .html)
-    /// Always `application/problem+json`; never the `LOCKOUT_URL` redirect.
-    public static let json = LockoutResponseFormat(base: .json)
-}
-
 extension DefenderRequest {
     /// Builds the response for a locked-out request (django-defender's `lockout_response`), from the
     /// framework-neutral `LockoutAnswer`.
@@ -42,13 +28,7 @@ extension DefenderRequest {
 
     /// Whether a response in `format` is problem+json for this client.
     func isJSON(_ format: LockoutResponseFormat) -> Bool {
-        format == .json || (format == .automatic && wantsJSON)
-    }
-
-    /// Whether the client asked for JSON: by `Accept` (whichever of JSON and HTML it names first), else by
-    /// sending a JSON body.
-    var wantsJSON: Bool {
-        ClientPreference.wantsJSON(accept: request.headers[.accept], contentType: request.headers.first(name: .contentType))
+        format.isJSON(accept: request.headers[.accept], contentType: request.headers.first(name: .contentType))
     }
 }
 

@@ -17,9 +17,7 @@ public struct LoginOutcome: Sendable {
     /// (the form shown again, a 401, a 400) is a failure. Server errors are not counted, so that an outage of
     /// the user database does not lock users out.
     public static let redirectMeansSuccess = LoginOutcome { response in
-        if response.status.code >= 500 { return .notCounted }
-        if (300..<400).contains(response.status.code), response.headers.first(name: .location) != nil { return .success }
-        return .failure
+        .redirectMeansSuccess(status: Int(response.status.code), hasLocation: response.headers.first(name: .location) != nil)
     }
 
     /// django-defender's `watch_login(status_code:, msg:)`: a response with this status (and, when given, this
@@ -27,12 +25,11 @@ public struct LoginOutcome: Sendable {
     /// it as a success and reset the counters).
     public static func status(_ status: HTTPStatus, message: String? = nil) -> LoginOutcome {
         LoginOutcome { response in
-            if response.status == status {
-                guard let message, !message.isEmpty else { return .failure }
-                let body = response.body.buffer.map { String(buffer: $0) } ?? response.body.string ?? ""
-                return body.contains(message) ? .failure : .notCounted
+            var contains = true
+            if response.status == status, let message, !message.isEmpty {
+                contains = (response.body.buffer.map { String(buffer: $0) } ?? response.body.string ?? "").contains(message)
             }
-            return (200..<400).contains(response.status.code) ? .success : .notCounted
+            return .failureStatus(Int(status.code), status: Int(response.status.code), bodyContainsMessage: contains)
         }
     }
 }

@@ -111,21 +111,3 @@ extension DefenderRequest {
         Response(HTTPAnswer.unreadableCredentials(json: isJSON(format)))
     }
 }
-
-/// One string field of a body, decoded as the app's own `Decodable` types are (the field named by a task-local,
-/// since a `Decodable` cannot take arguments and decoder `userInfo` would take another decoding path).
-struct BodyField: Decodable {
-    @TaskLocal static var name = "username"
-    let value: String?
-
-    struct Key: CodingKey {
-        let stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
-    init(from decoder: any Decoder) throws {
-        value = try decoder.container(keyedBy: Key.self).decodeIfPresent(String.self, forKey: Key(stringValue: Self.name))
-    }
-}

@@ -131,7 +131,7 @@ public struct DefenderRequest: Sendable {
 
     /// Whether a request with this method is a login attempt, counted; `GET`, `HEAD` and `OPTIONS` (the login
     /// page) are only checked for a lock.
-    static func isAttempt(_ method: HTTPMethod) -> Bool { method != .GET && method != .HEAD && method != .OPTIONS }
+    static func isAttempt(_ method: HTTPMethod) -> Bool { LoginProtection.isAttempt(method: method.rawValue) }
 
     /// `watchLogin`: with `countingEveryMethod` (the credentials API, whose handler is handed credentials to
     /// check), every method is a counted attempt.

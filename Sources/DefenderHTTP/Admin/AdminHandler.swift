@@ -124,6 +124,12 @@ package struct AdminHandler: Sendable {
             valid: valid, before: request.query("before").flatMap { Int($0) }, limit: limit)
     }
 
+    /// A new CSRF token: 32 bytes from the system's secure generator, as hex.
+    package static func makeCSRFToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexEncoded
+    }
+
     /// Compares in time independent of where they differ.
     static func tokensMatch(_ given: String?, _ expected: String?) -> Bool {
         guard let given, let expected, !expected.isEmpty else { return false }

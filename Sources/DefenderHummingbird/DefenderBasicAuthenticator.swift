@@ -1,0 +1,94 @@
+import DefenderHTTP
+import Hummingbird
+import HummingbirdAuth
+import HummingbirdBasicAuth
+import HTTPTypes
+
+/// HTTP Basic authentication under Defender's protection (django-defender's `BasicAuthenticationDefender`), for
+/// hummingbird-auth contexts.
+///
+/// A middleware in front of the routes it protects, in place of hummingbird-auth's `BasicAuthenticator`. Each
+/// request with Basic credentials is admitted like a login — a locked IP or username gets the lockout response
+/// (`403`/`429`, problem+json) and **never reaches the password verifier** — then the user is looked up and the
+/// password verified; a wrong password counts as a failure and is answered `401` with `WWW-Authenticate: Basic`,
+/// or with the lockout response when it crosses a limit. On success `context.identity` is the user. A request
+/// without Basic credentials gets the `401` challenge and is not counted (a browser asks that way first);
+/// malformed credentials are a failed login; an `Authorization` header over 4 KiB is refused with `400`.
+///
+/// ```swift
+/// router.group("api").add(middleware: DefenderBasicAuthenticator(defender, users: users))  // bcrypt by default
+///     .get("me") { _, context in try context.requireIdentity().name }
+/// ```
+public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthRequestContext>: RouterMiddleware {
+    /// Checks a username and password: the user when they are right, else `nil`. Runs only for admitted requests;
+    /// a thrown error is passed on and nothing is counted.
+    public typealias Verify = @Sendable (_ username: String, _ password: String, _ context: Context) async throws -> Context.Identity?
+
+    /// The realm of the `WWW-Authenticate` challenge.
+    public let realm: String
+    let defender: HummingbirdDefender
+    let verify: Verify
+
+    /// - Parameters:
+    ///   - defender: Defender.
+    ///   - realm: shown by browsers in their login prompt (quotes and backslashes are escaped).
+    ///   - verify: the password check.
+    public init(_ defender: HummingbirdDefender, realm: String = "Restricted", verify: @escaping Verify) {
+        self.defender = defender
+        self.realm = realm
+        self.verify = verify
+    }
+
+    /// hummingbird-auth's flow: the user from `users`, the password checked by `passwordHashVerifier` (bcrypt, off
+    /// the event loop, by default).
+    public init<Repository: UserPasswordRepository, Verifier: PasswordHashVerifier>(
+        _ defender: HummingbirdDefender, realm: String = "Restricted", users: Repository,
+        passwordHashVerifier: Verifier = BcryptPasswordVerifier()
+    ) where Repository.User == Context.Identity {
+        self.init(defender, realm: realm) { username, password, context in
+            guard let user = try await users.getUser(named: username, context: UserRepositoryContext(logger: context.logger)),
+                let hash = user.passwordHash, try await passwordHashVerifier.verifyPassword(password, createsHash: hash)
+            else { return nil }
+            return user
+        }
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        switch BasicCredentials.parse(request.headers[values: .authorization]) {
+        case .absent:
+            return unauthorized("Authentication required.")
+        case .tooLarge:
+            return Response(.problem(status: 400, detail: "The Authorization header is too large."))
+        case .malformed(let username):
+            // No password to check: count the attempt and answer.
+            context.defender.username = username
+            context.defender.usernameRead = true
+            if let lockout = try await defender.throttle(request, context: &context, username: username) {
+                return defender.lockoutResponse(lockout, request: request, format: .json)
+            }
+            return unauthorized("The Basic credentials are malformed.")
+        case .credentials(let username, let password):
+            context.defender.username = username
+            context.defender.usernameRead = true
+            let client = try defender.client(request, context: &context)
+            let checking = context
+            // Every method counts: a Basic request carries credentials to check.
+            let result = try await LoginProtection.protect(
+                engine: defender.engine, client: client, username: username, counted: true,
+                context: { defender.attemptContext(request) }, handler: { try await verify(username, password, checking) },
+                classify: { $0 == nil ? .failure : .success }, isFailure: { _ in false })
+            switch result {
+            case .locked(let lockout): return defender.lockoutResponse(lockout, request: request, format: .json)
+            case .answered(nil, _): return unauthorized("Invalid username or password.")
+            case .answered(let user?, _):
+                context.identity = user
+                return try await next(request, context)
+            }
+        }
+    }
+
+    func unauthorized(_ detail: String) -> Response {
+        Response(.basicChallenge(realm: realm, detail: detail))
+    }
+}

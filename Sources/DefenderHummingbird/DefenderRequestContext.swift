@@ -1,0 +1,80 @@
+import DefenderHTTP
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// A request context Defender can protect: it knows the peer's address (as Hummingbird's
+/// `RemoteAddressRequestContext` gives it) and carries what Defender read from the request, so that the handler
+/// checks the password of exactly the username Defender counted.
+///
+/// ```swift
+/// struct AppContext: DefenderRequestContext {
+///     var coreContext: CoreRequestContextStorage
+///     var defender = DefenderRequestValues()
+///     let remoteAddress: SocketAddress?
+///     init(source: ApplicationRequestContextSource) {
+///         coreContext = .init(source: source)
+///         remoteAddress = source.channel.remoteAddress
+///     }
+///     var requestDecoder: DefenderRequestDecoder { DefenderRequestDecoder() }
+/// }
+/// ```
+public protocol DefenderRequestContext: RemoteAddressRequestContext {
+    /// What Defender read from this request; set by its middleware and route wrappers.
+    var defender: DefenderRequestValues { get set }
+}
+
+/// What Defender read from one request.
+public struct DefenderRequestValues: Sendable {
+    /// The username Defender counted for this request (`nil`: none, only the IP is counted): the one whose password
+    /// the handler must check.
+    public internal(set) var username: String?
+    /// Whether the username was read (`username` may be `nil` even then).
+    var usernameRead = false
+    /// The client, resolved once per request.
+    var client: ClientAddress?
+
+    /// Nothing read yet.
+    public init() {}
+}
+
+/// A ready request context for Defender: the peer's address from the connection, JSON and URL-encoded form bodies
+/// (`DefenderRequestDecoder`). Apps with authentication or sessions write their own, conforming to
+/// `DefenderRequestContext` as well.
+public struct BasicDefenderRequestContext: DefenderRequestContext {
+    /// Hummingbird's per-request storage.
+    public var coreContext: CoreRequestContextStorage
+    /// What Defender read.
+    public var defender = DefenderRequestValues()
+    /// The peer (the proxy, behind one).
+    public let remoteAddress: SocketAddress?
+
+    /// The context of one request on `source`'s connection.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Decodes JSON and URL-encoded forms by the request's media type.
+    public var requestDecoder: DefenderRequestDecoder { DefenderRequestDecoder() }
+}
+
+/// Decodes a request body by its media type: JSON (`application/json`, `…+json`) with Hummingbird's
+/// `JSONDecoder`, URL-encoded forms with its `URLEncodedFormDecoder`; any other body is refused (`415`). The
+/// decoder a context names is the one reading of the request both Defender and the handler use.
+public struct DefenderRequestDecoder: RequestDecoder {
+    /// The decoder.
+    public init() {}
+
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+        let mediaType = request.headers[.contentType].map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" }
+        switch mediaType {
+        case "application/x-www-form-urlencoded"?:
+            return try await URLEncodedFormDecoder().decode(type, from: request, context: context)
+        case let media? where ClientPreference.isJSON(media):
+            return try await JSONDecoder().decode(T.self, from: request, context: context)
+        default:
+            throw HTTPError(.unsupportedMediaType, message: "Send application/json or application/x-www-form-urlencoded.")
+        }
+    }
+}

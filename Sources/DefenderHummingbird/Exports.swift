@@ -1,0 +1,2 @@
+@_exported import DefenderCore
+@_exported import DefenderHTTP

@@ -1,0 +1,117 @@
+import DefenderHTTP
+import Hummingbird
+import HTTPTypes
+
+extension HummingbirdDefender {
+    /// Runs a login handler under protection (django-defender's `watch_login`), race-free: the request is
+    /// admitted first (a locked request gets the lockout response and the handler is not called), the handler's
+    /// response is classified by `outcome` (a failure is counted and answered with the lockout when it crosses a
+    /// limit; a success clears counters), and a thrown `401` (`HTTPResponseError`) counts as a failure. Other
+    /// thrown errors and cancellation give the slot back uncounted. `GET`, `HEAD` and `OPTIONS` are only checked
+    /// for a lock.
+    ///
+    /// The handler gets the request with its body collected and the context with `defender.username` set: check
+    /// the password of that username.
+    /// - Parameters:
+    ///   - request: the request.
+    ///   - context: its context.
+    ///   - outcome: how to tell a failed login from a successful one.
+    ///   - format: the lockout response's format.
+    ///   - maxBodySize: the largest body read; by default the context's `maxUploadSize`.
+    ///   - handler: the login handler.
+    /// - Throws: `DefenderError` (`503` with `Retry-After: 1`) when admission waits too long; `413` for a larger
+    ///   body; whatever the handler throws.
+    public func watchLogin<Context: DefenderRequestContext>(
+        _ request: Request, context: Context, outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
+        maxBodySize: Int? = nil, _ handler: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var request = request
+        var context = context
+        let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize)
+        return try await protect(
+            request, context: context, username: username, counted: LoginProtection.isAttempt(method: request.method.rawValue),
+            classify: outcome.classify, format: format, handler)
+    }
+
+    /// Runs a login handler under protection with the credentials decoded once by Defender, with the context's
+    /// request decoder: the username at `username` is the one counted, and the handler receives the decoded value —
+    /// check the password of `credentials[keyPath: username]` and nothing else. A body that does not decode names
+    /// no username: it is counted against the IP as a failed login, the handler is not called, and the answer is
+    /// `400` (problem+json for JSON clients) or the lockout once the IP is over its limit. Every method counts.
+    ///
+    /// ```swift
+    /// struct LoginForm: Decodable { var username: String; var password: String }
+    ///
+    /// router.post("login") { request, context in
+    ///     try await defender.watchLogin(LoginForm.self, username: \.username, request: request, context: context) { form in
+    ///         guard try await users.check(form.username, form.password) else { return Response(status: .unauthorized) }
+    ///         return Response(status: .seeOther, headers: [.location: "/"])
+    ///     }
+    /// }
+    /// ```
+    public func watchLogin<Credentials: Decodable & Sendable, Context: DefenderRequestContext>(
+        _ credentials: Credentials.Type, username: KeyPath<Credentials, String>, request: Request, context: Context,
+        outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil,
+        _ handler: (Credentials) async throws -> Response
+    ) async throws -> Response {
+        var request = request
+        var context = context
+        _ = try await request.collectBody(upTo: maxBodySize ?? context.maxUploadSize)
+        guard let decoded = try? await context.requestDecoder.decode(Credentials.self, from: request, context: context) else {
+            // Nobody can be authenticated from this request: counted against the IP alone, never checked.
+            context.defender.username = nil
+            context.defender.usernameRead = true
+            let client = try client(request, context: &context)
+            switch try await LoginProtection.admit(engine: engine, client: client, username: nil, context: { attemptContext(request) }) {
+            case .locked(let lockout): return lockoutResponse(lockout, request: request, format: format)
+            case .allowed(let attempt):
+                if let lockout = try await engine.recordFailure(attempt) { return lockoutResponse(lockout, request: request, format: format) }
+            }
+            return Response(HTTPAnswer.unreadableCredentials(json: isJSON(request, format)))
+        }
+        let name = decoded[keyPath: username]
+        context.defender.username = name
+        context.defender.usernameRead = true
+        return try await protect(request, context: context, username: name, counted: true, classify: outcome.classify, format: format) { _, _ in
+            try await handler(decoded)
+        }
+    }
+
+    /// Counts this request as an attempt against its IP and username without any password check (a
+    /// password-reset request, a sign-up), so that it is limited like a failed login.
+    /// - Returns: the lockout when the request is locked or this attempt crossed a limit, else `nil`: go ahead.
+    public func throttle<Context: DefenderRequestContext>(_ request: Request, context: inout Context, username: String?) async throws -> Lockout? {
+        switch try await LoginProtection.admit(engine: engine, client: client(request, context: &context), username: username, context: { attemptContext(request) }) {
+        case .locked(let lockout): return lockout
+        case .allowed(let attempt): return try await engine.recordFailure(attempt)
+        }
+    }
+
+    /// The protection shared by the wrappers and the middleware.
+    func protect<Context: DefenderRequestContext>(
+        _ request: Request, context: Context, username: String?, counted: Bool, classify: (Response) -> LoginVerdict,
+        format: LockoutResponseFormat, _ handler: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        let client = try client(request, context: &context)
+        let handlerContext = context
+        do {
+            let result = try await LoginProtection.protect(
+                engine: engine, client: client, username: username, counted: counted, context: { attemptContext(request) },
+                handler: { try await handler(request, handlerContext) }, classify: classify,
+                isFailure: { ($0 as? any HTTPResponseError)?.status == .unauthorized })
+            switch result {
+            case .locked(let lockout):
+                return lockoutResponse(lockout, request: request, format: format)
+            case .answered(var response, let rateLimit):
+                for field in rateLimit { response.headers[field.name] = field.value }
+                return response
+            }
+        } catch let failure as LoginProtection.CountedFailure {
+            // A thrown 401 that did not lock: thrown again, with the RateLimit fields when they are on.
+            guard var error = failure.error as? HTTPError, !failure.rateLimit.isEmpty else { throw failure.error }
+            for field in failure.rateLimit { error.headers[field.name] = field.value }
+            throw error
+        }
+    }
+}

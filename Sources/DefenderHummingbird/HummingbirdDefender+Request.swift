@@ -1,0 +1,99 @@
+import DefenderHTTP
+import Hummingbird
+import HTTPTypes
+import Mustache
+import NIOCore
+
+extension HummingbirdDefender {
+    /// The client of a request, resolved once (see `ClientIPResolver`).
+    /// - Throws: `DefenderError` with `DefenderError/Code/malformedForwardingHeader` (answered `400`) when a
+    ///   trusted proxy forwarded a header whose client entry is not an address.
+    public func client(_ request: Request, context: inout some DefenderRequestContext) throws -> ClientAddress {
+        if let client = context.defender.client { return client }
+        let headers = request.headers
+        let peer = context.remoteAddress.flatMap(IPAddress.init(socketAddress:))
+        do {
+            let client = try engine.resolver.resolve(peer: peer) { name in HTTPField.Name(name).map { headers[values: $0] } ?? [] }
+            context.defender.client = client
+            return client
+        } catch {
+            throw DefenderError(.malformedForwardingHeader, "The forwarding header does not hold a client address.")
+        }
+    }
+
+    /// Whether the client reached the site over TLS, as a trusted proxy says (`X-Forwarded-Proto`, `Forwarded`);
+    /// pass `serverUsesTLS` when the server itself speaks TLS. Cookies set for such a request should be `Secure`.
+    public func isSecure(_ request: Request, context: some DefenderRequestContext, serverUsesTLS: Bool = false) -> Bool {
+        if serverUsesTLS { return true }
+        let headers = request.headers
+        return engine.resolver.forwardedHTTPS(peer: context.remoteAddress.flatMap(IPAddress.init(socketAddress:))) { name in
+            HTTPField.Name(name).map { headers[values: $0] } ?? []
+        }
+    }
+
+    /// The username of a login request: a path parameter, or the body field
+    /// `DefenderConfiguration/usernameFormField` read with the context's own request decoder (the reading a
+    /// handler's `request.decode(as:context:)` gives). Collects the body first, up to `maxBodySize`.
+    /// - Throws: `413` (Hummingbird's answer to `NIOTooManyBytesError`) for a larger body.
+    public func username<Context: DefenderRequestContext>(_ request: inout Request, context: inout Context, maxBodySize: Int? = nil) async throws -> String? {
+        if context.defender.usernameRead { return context.defender.username }
+        let configuration = engine.configuration
+        let username: String?
+        if let parameter = configuration.usernameSource.parameter {
+            username = context.parameters.get(parameter)
+        } else {
+            _ = try await request.collectBody(upTo: maxBodySize ?? context.maxUploadSize)
+            let collected = request
+            let reading = context
+            username = await BodyField.read(configuration.usernameFormField) {
+                try await reading.requestDecoder.decode(BodyField.self, from: collected, context: reading)
+            }
+        }
+        context.defender.username = username
+        context.defender.usernameRead = true
+        return username
+    }
+
+    /// The request's details for the audit log.
+    func attemptContext(_ request: Request) -> AttemptContext {
+        AttemptContext(userAgent: request.headers[.userAgent] ?? "", httpAccept: request.headers[.accept] ?? "", pathInfo: request.uri.path)
+    }
+
+    /// The response for a locked-out request (django-defender's `lockout_response`), the same as every
+    /// integration's: `403` (or `429`) with `Retry-After`, problem+json for JSON clients, else
+    /// `LOCKOUT_TEMPLATE` from ``views``, else a `302` to `LOCKOUT_URL`, else the lockout page.
+    public func lockoutResponse(_ lockout: Lockout, request: Request, format: LockoutResponseFormat = .automatic) -> Response {
+        let json = format.isJSON(accept: request.headers[values: .accept], contentType: request.headers[.contentType])
+        switch LockoutAnswer(lockout, configuration: engine.configuration, json: json, templates: runtime.templates).body {
+        case .ready(let answer):
+            return Response(answer)
+        case .template(let name, let templateContext, let status, var fields):
+            fields[.contentType] = HTTPAnswer.html
+            let page = views?.render(templateContext, withTemplate: name) ?? ""
+            return Response(HTTPAnswer(status: status, fields: fields, body: Array(page.utf8)))
+        }
+    }
+
+    /// Whether a response in `format` is problem+json for this request.
+    func isJSON(_ request: Request, _ format: LockoutResponseFormat) -> Bool {
+        format.isJSON(accept: request.headers[values: .accept], contentType: request.headers[.contentType])
+    }
+}
+
+extension Response {
+    /// A framework-neutral answer as a Hummingbird response.
+    init(_ answer: HTTPAnswer) {
+        self.init(
+            status: HTTPResponse.Status(code: answer.status), headers: answer.fields,
+            body: answer.body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+/// Defender's errors answer with the status and problem body every integration gives them.
+extension DefenderError: HTTPResponseError {
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: httpStatus) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(answer)
+    }
+}

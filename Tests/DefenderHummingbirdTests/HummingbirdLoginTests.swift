@@ -1,0 +1,163 @@
+import DefenderHummingbird
+import DefenderTesting
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import HummingbirdBasicAuth
+import HummingbirdTesting
+import HTTPTypes
+import NIOCore
+import Synchronization
+import Testing
+
+/// The Hummingbird integration against a live server on loopback (the peer address is the socket's, as in
+/// production): the login middleware, the one-reading route wrapper, Basic authentication and the error mapping.
+@Suite struct HummingbirdLoginTests {
+    struct LoginForm: Decodable, Sendable {
+        var username: String
+        var password: String
+    }
+
+    static func defender(_ environment: [String: String] = [:]) throws -> HummingbirdDefender {
+        try HummingbirdDefender(configuration: .fromEnvironment(environment))
+    }
+
+    static func form(_ username: String, _ password: String) -> ByteBuffer {
+        ByteBuffer(string: "username=\(username)&password=\(password)")
+    }
+
+    static let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    /// django-defender's default limit (3): the fourth failure locks the user, whose next login is refused even
+    /// with the right password, with
+    /// the lockout page, `Retry-After` and `Cache-Control: no-store`; the handler saw the username Defender counted.
+    @Test func middlewareLocksTheUsernameAfterTheLimit() async throws {
+        let defender = try Self.defender()
+        let seen = SharedNames()
+        let router = Router(context: BasicDefenderRequestContext.self)
+        router.add(middleware: DefenderLoginMiddleware(defender, paths: ["/login"]))
+        router.post("login") { request, context -> Response in
+            let form = try await request.decode(as: LoginForm.self, context: context)
+            seen.append(context.defender.username ?? "-")
+            guard form.username == context.defender.username, form.password == "secret" else { return Response(status: .unauthorized) }
+            return Response(status: .seeOther, headers: [.location: "/"])
+        }
+        var app = Application(router: router)
+        app.addServices(defender.services)
+        try await app.test(.live) { client in
+            for _ in 0..<3 {
+                let failed = try await client.execute(uri: "/login", method: .post, headers: Self.formHeaders, body: Self.form("alice", "wrong"))
+                #expect(failed.status == .unauthorized)
+            }
+            let crossing = try await client.execute(uri: "/login", method: .post, headers: Self.formHeaders, body: Self.form("alice", "wrong"))
+            #expect(crossing.status == .forbidden)
+            let locked = try await client.execute(uri: "/login", method: .post, headers: Self.formHeaders, body: Self.form("alice", "secret"))
+            #expect(locked.status == .forbidden)
+            #expect(locked.headers[.retryAfter] == "300" && locked.headers[.cacheControl] == "no-store")
+            #expect(locked.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(String(buffer: locked.body).contains("Account locked: too many login attempts.  Please try again later."))
+            // A JSON client gets problem+json for the same lock.
+            let json = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .accept: "application/json"],
+                body: Self.form("alice", "secret"))
+            #expect(json.status == .forbidden && json.headers[.contentType] == "application/problem+json; charset=utf-8")
+            // The page itself is only checked for a lock: GET is never counted.
+            #expect(try await client.execute(uri: "/login", method: .get).status != .forbidden)
+        }
+        #expect(seen.names == ["alice", "alice", "alice", "alice"], "a locked request reached the handler")
+    }
+
+    /// The credentials wrapper decodes once: the handler gets the decoded value whose username was counted, and a
+    /// body that does not decode is counted against the IP and answered `400`.
+    @Test func credentialsAreReadOnce() async throws {
+        let defender = try Self.defender(["DEFENDER_IP_FAILURE_LIMIT": "5"])
+        let router = Router(context: BasicDefenderRequestContext.self)
+        router.post("api/login") { request, context in
+            try await defender.watchLogin(LoginForm.self, username: \.username, request: request, context: context) { form in
+                form.password == "secret" ? Response(status: .seeOther, headers: [.location: "/"]) : Response(status: .unauthorized)
+            }
+        }
+        let app = Application(router: router)
+        try await app.test(.live) { client in
+            let json: HTTPFields = [.contentType: "application/json"]
+            let ok = try await client.execute(uri: "/api/login", method: .post, headers: json, body: ByteBuffer(string: #"{"username":"bob","password":"secret"}"#))
+            #expect(ok.status == .seeOther)
+            let unreadable = try await client.execute(uri: "/api/login", method: .post, headers: json, body: ByteBuffer(string: #"{"username":"bob""#))
+            #expect(unreadable.status == .badRequest && unreadable.headers[.contentType] == "application/problem+json; charset=utf-8")
+            let form = try await client.execute(uri: "/api/login", method: .post, headers: Self.formHeaders, body: Self.form("bob", "secret"))
+            #expect(form.status == .seeOther, "a form body is read by the same decoder")
+            let other = try await client.execute(uri: "/api/login", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "bob"))
+            #expect(other.status == .badRequest)
+        }
+        // Two unreadable bodies counted against the IP (a successful login for bob cleared nothing of the IP's).
+        let state = try await defender.engine.store.state(of: defender.engine.ipKey("127.0.0.1"))
+        #expect(state.failures == 2)
+    }
+
+    /// Basic authentication: failures count, and a locked request never reaches the password verifier.
+    @Test func basicFailuresCountAndLockedRequestsNeverReachTheVerifier() async throws {
+        struct User: PasswordAuthenticatable { let name: String; let passwordHash: String? }
+        let defender = try Self.defender()
+        let verifications = SharedNames()
+        let router = Router(context: BasicAuthDefenderContext<User>.self)
+        router.group("api")
+            .add(middleware: DefenderBasicAuthenticator(defender) { username, password, _ in
+                verifications.append(username)
+                return password == "secret" ? User(name: username, passwordHash: nil) : nil
+            })
+            .get("me") { _, context in try context.requireIdentity().name }
+        let app = Application(router: router)
+        @Sendable func basic(_ user: String, _ password: String) -> HTTPFields {
+            [.authorization: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()]
+        }
+        try await app.test(.live) { client in
+            let challenge = try await client.execute(uri: "/api/me", method: .get)
+            #expect(challenge.status == .unauthorized && challenge.headers[.wwwAuthenticate]?.hasPrefix("Basic realm=") == true)
+            let me = try await client.execute(uri: "/api/me", method: .get, headers: basic("carol", "secret"))
+            #expect(me.status == .ok && String(buffer: me.body) == "carol")
+            for _ in 0..<3 { #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("dave", "nope")).status == .unauthorized) }
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("dave", "nope")).status == .forbidden)
+            let locked = try await client.execute(uri: "/api/me", method: .get, headers: basic("dave", "secret"))
+            #expect(locked.status == .forbidden && locked.headers[.contentType] == "application/problem+json; charset=utf-8")
+        }
+        #expect(verifications.names == ["carol", "dave", "dave", "dave", "dave"], "a locked request reached the verifier")
+    }
+
+    /// Defender's errors answer with their status and a problem body (here a forwarding header that a trusted proxy
+    /// sent with no address in it: `400`).
+    @Test func defenderErrorsAnswerAsProblems() async throws {
+        let defender = try Self.defender(["DEFENDER_BEHIND_REVERSE_PROXY": "true"])
+        let router = Router(context: BasicDefenderRequestContext.self)
+        router.add(middleware: DefenderLoginMiddleware(defender, paths: ["/login"]))
+        router.post("login") { _, _ in Response(status: .unauthorized) }
+        let app = Application(router: router)
+        try await app.test(.live) { client in
+            let response = try await client.execute(
+                uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", HTTPField.Name("X-Forwarded-For")!: "not-an-ip"],
+                body: Self.form("alice", "x"))
+            #expect(response.status == .badRequest && response.headers[.contentType] == "application/problem+json; charset=utf-8")
+        }
+    }
+}
+
+/// A context with Basic authentication.
+struct BasicAuthDefenderContext<Identity: Sendable>: DefenderRequestContext, AuthRequestContext {
+    var coreContext: CoreRequestContextStorage
+    var defender = DefenderRequestValues()
+    var identity: Identity?
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    var requestDecoder: DefenderRequestDecoder { DefenderRequestDecoder() }
+}
+
+/// Names recorded from concurrent handlers.
+final class SharedNames: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ name: String) { storage.withLock { $0.append(name) } }
+    var names: [String] { storage.withLock { $0 } }
+}
