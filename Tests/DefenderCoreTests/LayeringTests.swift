@@ -12,6 +12,7 @@ import Testing
         "DefenderHTTP": ["Vapor", "Hummingbird", "HummingbirdAuth", "Fluent", "FluentKit", "DefenderRedis", "DefenderVapor", "NIOSSL"],
         "DefenderRedis": ["Vapor", "Hummingbird", "HummingbirdAuth", "Fluent", "FluentKit", "DefenderVapor", "DefenderHTTP"],
         "DefenderVapor": ["DefenderRedis", "NIOSSL", "Fluent", "FluentKit", "Hummingbird"],
+        "DefenderHummingbird": ["Vapor", "DefenderVapor", "DefenderRedis", "Fluent", "FluentKit", "DefenderFluent", "NIOSSL"],
         "DefenderFluent": ["Vapor", "Fluent", "DefenderVapor", "DefenderHTTP", "Hummingbird", "HummingbirdAuth", "DefenderRedis"],
     ]
 
@@ -42,8 +43,11 @@ import Testing
     /// The same rule in the package manifest: the Vapor target does not depend on the Redis target.
     @Test func vaporTargetDoesNotDependOnRedis() throws {
         let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
-        let start = try #require(manifest.range(of: "name: \"DefenderVapor\",\n            dependencies: ["))
-        let end = try #require(manifest[start.upperBound...].range(of: "]"))
-        #expect(!manifest[start.upperBound..<end.lowerBound].contains("DefenderRedis"))
+        for (target, banned) in [("DefenderVapor", ["DefenderRedis", "fluent"]), ("DefenderHummingbird", ["DefenderRedis", "vapor", "fluent"]),
+                                 ("DefenderFluent", ["vapor\"", "DefenderVapor", "DefenderHTTP"])] {
+            let start = try #require(manifest.range(of: "name: \"\(target)\",\n            dependencies: ["))
+            let end = try #require(manifest[start.upperBound...].range(of: "]"))
+            for name in banned { #expect(!manifest[start.upperBound..<end.lowerBound].contains(name), "\(target) depends on \(name)") }
+        }
     }
 }

@@ -209,6 +209,7 @@ func middlewareMode(_ app: Application) {
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let source = try String(contentsOf: here, encoding: .utf8)
             + (try String(contentsOf: root.appendingPathComponent("Tests/DefenderDemoTests/ReadmeOperatorTests.swift"), encoding: .utf8))
+            + (try String(contentsOf: root.appendingPathComponent("Tests/DefenderHummingbirdTests/ReadmeHummingbirdTests.swift"), encoding: .utf8))
         var blocks: [String] = []
         var current: [String]?
         for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -221,7 +222,7 @@ func middlewareMode(_ app: Application) {
                 current?.append(String(line))
             }
         }
-        #expect(blocks.count == 7)
+        #expect(blocks.count == 8)
         // And the quick start.
         let quickStart = try String(contentsOf: here.deletingLastPathComponent().appendingPathComponent("ReadmeQuickStartTests.swift"), encoding: .utf8)
         if let start = quickStart.range(of: "// MARK: README quick start (keep in sync with README.md)\n\n"),
