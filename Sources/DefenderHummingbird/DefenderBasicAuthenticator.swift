@@ -53,6 +53,8 @@ public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthR
         }
     }
 
+    /// Admits the request's Basic credentials, verifies them, and calls `next` with `context.identity` set; answers
+    /// the challenge, the lockout or `401` otherwise.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         switch BasicCredentials.parse(request.headers[values: .authorization]) {

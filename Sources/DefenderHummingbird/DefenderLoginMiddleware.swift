@@ -37,6 +37,7 @@ public struct DefenderLoginMiddleware<Context: DefenderRequestContext>: RouterMi
         self.maxBodySize = maxBodySize
     }
 
+    /// Protects a request to one of ``paths``; passes any other through untouched.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let path = context.endpointPath, paths.contains(Self.normalize(path)) else { return try await next(request, context) }
         return try await defender.watchLogin(request, context: context, outcome: outcome, format: format, maxBodySize: maxBodySize, next)
