@@ -61,12 +61,7 @@ extension HummingbirdDefender {
             // Nobody can be authenticated from this request: counted against the IP alone, never checked.
             context.defender.username = nil
             context.defender.usernameRead = true
-            let client = try client(request, context: &context)
-            switch try await LoginProtection.admit(engine: engine, client: client, username: nil, context: { attemptContext(request) }) {
-            case .locked(let lockout): return lockoutResponse(lockout, request: request, format: format)
-            case .allowed(let attempt):
-                if let lockout = try await engine.recordFailure(attempt) { return lockoutResponse(lockout, request: request, format: format) }
-            }
+            if let lockout = try await throttle(request, context: &context, username: nil) { return lockoutResponse(lockout, request: request, format: format) }
             return Response(HTTPAnswer.unreadableCredentials(json: isJSON(request, format)))
         }
         let name = decoded[keyPath: username]

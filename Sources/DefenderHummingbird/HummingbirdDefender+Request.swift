@@ -63,8 +63,7 @@ extension HummingbirdDefender {
     /// integration's: `403` (or `429`) with `Retry-After`, problem+json for JSON clients, else
     /// `LOCKOUT_TEMPLATE` from ``views``, else a `302` to `LOCKOUT_URL`, else the lockout page.
     public func lockoutResponse(_ lockout: Lockout, request: Request, format: LockoutResponseFormat = .automatic) -> Response {
-        let json = format.isJSON(accept: request.headers[values: .accept], contentType: request.headers[.contentType])
-        switch LockoutAnswer(lockout, configuration: engine.configuration, json: json, templates: runtime.templates).body {
+        switch LockoutAnswer(lockout, configuration: engine.configuration, json: isJSON(request, format), templates: runtime.templates).body {
         case .ready(let answer):
             return Response(answer)
         case .template(let name, let templateContext, let status, var fields):

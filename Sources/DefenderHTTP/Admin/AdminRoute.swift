@@ -52,7 +52,7 @@ package struct AdminRequest: Sendable {
     /// Where the admin is mounted, such as `/admin/defender`: every link and form of the page starts here.
     package var base: String
     /// The URL's query, still percent-encoded (`nil` when there is none).
-    package var query: String?
+    package let query: String?
     package var contentType: String?
     /// The `X-CSRF-Token` header.
     package var csrfHeader: String?
@@ -70,6 +70,7 @@ package struct AdminRequest: Sendable {
         self.csrfHeader = csrfHeader
         self.body = body
         self.access = access
+        self.queryItems = URLEncodedForm.parse(query ?? "")
     }
 
     /// The base path from the path a request matched, given the route it matched (so that the admin works under
@@ -78,8 +79,8 @@ package struct AdminRequest: Sendable {
         "/" + components.dropLast(route.path.count).joined(separator: "/")
     }
 
-    /// The query's items, decoded.
-    var queryItems: [(name: String, value: String)] { URLEncodedForm.parse(query ?? "") }
+    /// The query's items, decoded once (the page reads a dozen of them).
+    let queryItems: [(name: String, value: String)]
 
     /// The first value of a query item; `nil` when absent.
     func query(_ name: String) -> String? { queryItems.first { $0.name == name }?.value }
