@@ -1,3 +1,4 @@
+@_exported import DefenderDemoSupport
 import DefenderFluent
 import DefenderRedis
 import DefenderVapor
@@ -44,11 +45,15 @@ public enum DemoApp {
         try await app.autoMigrate()
 
         app.sessions.use(.fluent)
+        app.sessions.configuration.cookieName = DemoPages.sessionCookieName
         // Session cookies: not readable by scripts, not sent on cross-site POSTs, and Secure over TLS (added per
         // request by SecureCookiesMiddleware, which wraps the sessions middleware).
         app.sessions.configuration.cookieFactory = { id in
             HTTPCookies.Value(string: id.string, path: "/", isSecure: false, isHTTPOnly: true, sameSite: .lax)
         }
+        // One shape for every error (in place of Vapor's ErrorMiddleware), outermost so that it sees them all.
+        app.middleware = Middlewares()
+        app.middleware.use(DemoErrorMiddleware())
         app.middleware.use(SecureCookiesMiddleware())
         app.middleware.use(app.sessions.middleware)
         if settings.sha256Passwords {
@@ -68,8 +73,7 @@ public enum DemoApp {
         let cost = settings.bcryptCost
         let sha = settings.sha256Passwords
         let dummy = try await app.threadPool.runIfActive {
-            sha ? String(decoding: try LoadTestHasher().hash(Array("defender-demo-dummy".utf8)), as: UTF8.self)
-                : try Bcrypt.hash("defender-demo-dummy", cost: cost)
+            sha ? LoadTestHash.hash(Array(DemoAccounts.dummyPassword.utf8)) : try Bcrypt.hash(DemoAccounts.dummyPassword, cost: cost)
         }
         app.storage[DummyHashKey.self] = dummy
         app.storage[Application.OutboxKey.self] = PasswordResetOutbox(logger: app.logger)
@@ -86,10 +90,7 @@ public enum DemoApp {
     /// - Throws: `DefenderError.invalidKey` for an empty name or password, or the database's error (such as a
     ///   duplicate name).
     public static func createUser(_ app: Application, name: String, password: String, admin: Bool) async throws {
-        guard let username = DefenderKey.normalizeUsername(name) else {
-            throw DefenderError(.invalidKey, "the username is empty")
-        }
-        guard !password.isEmpty else { throw DefenderError(.invalidKey, "the password is empty") }
+        let username = try DemoAccounts.validate(name: name, password: password)
         let hash = try await app.password.async.hash(password).get()
         try await User(username: username, passwordHash: hash, isAdmin: admin).create(on: app.db)
     }
@@ -113,6 +114,6 @@ struct CreateUserCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         try await DemoApp.createUser(context.application, name: signature.name, password: signature.password, admin: signature.admin)
-        context.console.print("Created user \(signature.name)\(signature.admin ? " (admin)" : "").")
+        context.console.print(DemoAccounts.createdMessage(name: signature.name, admin: signature.admin))
     }
 }

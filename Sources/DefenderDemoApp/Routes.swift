@@ -10,16 +10,12 @@ extension DemoApp {
         let sessions = app.grouped(User.sessionAuthenticator())
 
         sessions.get { req async throws -> Response in
-            let user = req.auth.get(User.self)
-            let body = user.map { "<p>Logged in as <strong>\(HTML.escape($0.username))</strong>.</p>"
-                + "<form method=\"post\" action=\"/logout\"><button>Log out</button></form>" }
-                ?? "<p>Not logged in. <a href=\"/login\">Log in</a>.</p>"
-            return HTML.page(title: "Defender demo", body: body)
+            Response(DemoPages.home(username: req.auth.get(User.self)?.username))
         }
 
         // GET is watched too, as django-defender's LoginView: a locked IP sees the lockout page.
         app.get("login") { req async throws -> Response in
-            try await req.defender.watchLogin { _ in loginPage(req, status: .ok, error: nil) }
+            try await req.defender.watchLogin { _ in loginPage(req) }
         }
 
         // DEMO_PROTECTION=off serves the same logins without Defender: the "plain" baseline of the load tests;
@@ -32,34 +28,34 @@ extension DemoApp {
         logins.post("login") { req async throws -> Response in
             try await watch(req, protected, LoginForm.self) { form in
                 guard let user = try await authenticate(req, username: form.username, password: form.password) else {
-                    return loginPage(req, status: .unauthorized, error: "Please enter a correct username and password.")
+                    return loginPage(req, error: DemoPages.wrongCredentials, status: 401)
                 }
                 try await startSession(req, for: user)
-                return found(safeNext(form.next) ?? "/")
+                return found(DemoPages.safeNext(form.next) ?? "/")
             }
         }
 
         logins.post("api", "login") { req async throws -> Response in
             try await watch(req, protected, APILogin.self, outcome: .status(.unauthorized), format: .json) { body in
                 guard let user = try await authenticate(req, username: body.username, password: body.password) else {
-                    return problem(.unauthorized, "Invalid username or password.")
+                    return Response(DemoPages.apiWrongCredentials)
                 }
-                return try await APIUser(username: user.username).encodeResponse(for: req)
+                return Response(try DemoPages.user(user.username))
             }
         }
 
         // HTTP Basic: failures count like form logins, so a lock earned on the form also holds here.
-        let basic = app.grouped(DefenderBasicAuthenticator(realm: "Defender demo") { username, password, req in
+        let basic = app.grouped(DefenderBasicAuthenticator(realm: DemoPages.basicRealm) { username, password, req in
             guard let user = try await authenticate(req, username: username, password: password) else { return false }
             req.auth.login(user)
             return true
         })
-        basic.get("api", "me") { req async throws -> APIUser in
-            APIUser(username: try req.auth.require(User.self).username)
+        basic.get("api", "me") { req async throws -> Response in
+            Response(try DemoPages.user(try req.auth.require(User.self).username))
         }
 
         app.get("password-reset") { req async throws -> Response in
-            try await req.defender.watchPasswordReset { _ in passwordResetPage(sent: false) }
+            try await req.defender.watchPasswordReset { _ in Response(DemoPages.passwordReset(sent: false)) }
         }
 
         // The same page whatever the username: it does not tell which accounts exist. The (pretend) e-mail is
@@ -67,11 +63,11 @@ extension DemoApp {
         sameOrigin.post("password-reset") { req async throws -> Response in
             try await req.defender.watchPasswordReset { username in
                 // The same work on both paths: a count (no row to decode) and a queued task.
-                let key = username.flatMap(DefenderKey.normalizeUsername) ?? ""
+                let key = username.flatMap(DemoAccounts.normalize) ?? ""
                 let exists = try await User.query(on: req.db).filter(\.$username == key).count() > 0
                 let outbox = req.application.passwordResetOutbox
                 Task { await outbox.request(for: key, exists: exists) }
-                return passwordResetPage(sent: true)
+                return Response(DemoPages.passwordReset(sent: true))
             }
         }
 
@@ -86,16 +82,10 @@ extension DemoApp {
 
         // 200 with "ok" or "degraded"; 503 only while logins are refused (the closed policy during an outage).
         app.get("metrics") { req -> Response in
-            var headers = HTTPHeaders()
-            headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
-            let text = req.application.storage[MetricsRegistryKey.self]?.emitToString() ?? ""
-            return Response(status: .ok, headers: headers, body: .init(string: text))
+            Response(DemoPages.metrics(req.application.storage[MetricsRegistryKey.self]?.emitToString() ?? ""))
         }
         app.get("healthz") { req async throws -> Response in
-            let health = try req.application.defender.health()
-            let response = try await Health(status: health.status, store: health.store).encodeResponse(for: req)
-            if health.refusingLogins { response.status = .serviceUnavailable }
-            return response
+            Response(try DemoPages.health(of: try req.application.defender.engine()))
         }
     }
 
@@ -107,7 +97,7 @@ extension DemoApp {
     ) async throws -> Response {
         guard protected else {
             guard let credentials = try await req.defender.credentials(Credentials.self) else {
-                return problem(.badRequest, "The login request could not be read.")
+                return Response(DemoPages.unreadableLogin)
             }
             return try await handler(credentials)
         }
@@ -131,24 +121,13 @@ extension DemoApp {
     @Sendable static func adminAccess(_ req: Request) async throws -> DefenderAdmin.Access {
         if let user = req.auth.get(User.self) { return user.isAdmin ? .sessionAdmin(user.username) : .forbidden }
         guard let basic = req.headers.basicAuthorization else { return .anonymous }
-        switch try await req.defender.check(username: basic.username) {
-        case .locked:
-            return .forbidden
-        case .allowed(let attempt):
-            let engine = try req.defender.engine()
-            let user: User?
-            do {
-                user = try await authenticate(req, username: basic.username, password: basic.password)
-            } catch {
-                try? await engine.release(attempt)
-                throw error
-            }
-            guard let user else {
-                try await engine.recordFailure(attempt)
-                return .anonymous
-            }
-            try await engine.recordSuccess(attempt)
-            return user.isAdmin ? .credentialAdmin(user.username) : .forbidden
+        let checked = try await LoginProtection.checkCredentials(engine: try req.defender.engine(), admitted: try await req.defender.check(username: basic.username)) {
+            try await authenticate(req, username: basic.username, password: basic.password)
+        }
+        switch checked {
+        case .locked: return .forbidden
+        case .failed: return .anonymous
+        case .verified(let user): return user.isAdmin ? .credentialAdmin(user.username) : .forbidden
         }
     }
 
@@ -156,53 +135,18 @@ extension DemoApp {
     /// same cost, so that the answer's timing does not reveal which accounts exist.
     static func authenticate(_ req: Request, username: String?, password: String?) async throws -> User? {
         let dummy = req.application.storage[DummyHashKey.self] ?? ""
-        let key = username.flatMap(DefenderKey.normalizeUsername)
-        let user: User?
-        if let key { user = try await User.query(on: req.db).filter(\.$username == key).first() } else { user = nil }
+        let user = try await User.named(username, on: req.db)
         let password = password ?? ""
         let digest = user?.passwordHash ?? dummy
         let verified = (try? await req.password.async.verify(password, created: digest).get()) ?? false
         return verified && !password.isEmpty ? user : nil
     }
 
-    /// `next` only when it is a path on this site (no scheme, no `//host`, no backslash tricks).
-    static func safeNext(_ next: String?) -> String? {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
-            !next.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } ?? false })
-        else { return nil }
-        return next
-    }
+    static func found(_ location: String) -> Response { Response(DemoPages.found(location)) }
 
-    /// `302 Found`, as the demo contract says (Vapor's `redirect(to:)` answers 303).
-    static func found(_ location: String) -> Response {
-        Response(status: .found, headers: [HTTPHeaders.Name.location.description: location])
-    }
-
-    static func loginPage(_ req: Request, status: HTTPStatus, error: String?) -> Response {
-        let next = req.query[String.self, at: "next"].flatMap(safeNext) ?? ""
-        let message = error.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? ""
-        let body = """
-            <h1>Log in</h1>\(message)
-            <form method="post" action="/login">
-            <input type="hidden" name="next" value="\(HTML.escape(next))">
-            <p><label>Username <input name="username" autocomplete="username" required></label></p>
-            <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-            <p><button>Log in</button></p>
-            </form>
-            """
-        return HTML.page(title: "Log in", body: body, status: status)
-    }
-
-    static func passwordResetPage(sent: Bool) -> Response {
-        let notice = sent ? "<p>If an account exists for that username, a link to reset its password is on its way.</p>" : ""
-        let body = """
-            <h1>Reset your password</h1>\(notice)
-            <form method="post" action="/password-reset">
-            <p><label>Username <input name="username" autocomplete="username" required></label></p>
-            <p><button>Send a reset link</button></p>
-            </form>
-            """
-        return HTML.page(title: "Reset your password", body: body)
+    /// The login form, keeping the query's `next`.
+    static func loginPage(_ req: Request, error: String? = nil, status: Int = 200) -> Response {
+        Response(DemoPages.login(next: req.query[String.self, at: "next"], error: error, status: status))
     }
 
     static func problem(_ status: HTTPStatus, _ detail: String) -> Response { ProblemDetails.response(status, detail) }
@@ -224,33 +168,6 @@ struct LoginForm: Content, LoginFields {
 struct APILogin: Content, LoginFields {
     var username: String?
     var password: String?
-}
-
-struct APIUser: Content {
-    var username: String
-}
-
-struct Health: Content {
-    var status: String
-    var store: String
-}
-
-
-/// Minimal HTML helpers: every interpolated user string goes through ``escape(_:)``.
-enum HTML {
-    static func escape(_ text: String) -> String { HTMLEscaping.escape(text) }
-
-    static func page(title: String, body: String, status: HTTPStatus = .ok) -> Response {
-        let html = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title></head>
-            <body>\(body)</body></html>
-
-            """
-        var headers = HTTPHeaders()
-        headers.contentType = .html
-        return Response(status: status, headers: headers, body: .init(string: html))
-    }
 }
 
 /// The demo's Prometheus registry.

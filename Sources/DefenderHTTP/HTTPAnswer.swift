@@ -24,19 +24,47 @@ package struct HTTPAnswer: Sendable {
     package static func problem(status: Int, title: String, detail: String, fields: HTTPFields = HTTPFields()) -> HTTPAnswer {
         var fields = fields
         fields[.contentType] = problemJSON
-        let body = (try? JSONEncoder().encode(ProblemBody(title: title, status: status, detail: detail))) ?? Data()
+        let body = (try? encoder().encode(ProblemBody(title: title, status: status, detail: detail))) ?? Data()
         return HTTPAnswer(status: status, fields: fields, body: Array(body))
     }
 
     /// An RFC 9457 problem for `status`, titled with its reason phrase.
     package static func problem(status: Int, detail: String, fields: HTTPFields = HTTPFields()) -> HTTPAnswer {
-        problem(status: status, title: HTTPResponse.Status(code: status).reasonPhrase, detail: detail, fields: fields)
+        problem(status: status, title: reasonPhrase(status), detail: detail, fields: fields)
+    }
+
+    /// The reason phrase of `status` (`HTTPResponse.Status(code:)` leaves it empty).
+    package static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 409: "Conflict"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 503: "Service Unavailable"
+        default: HTTPResponse.Status(code: status).reasonPhrase
+        }
+    }
+
+    /// The one JSON encoder of every answer and command: keys sorted, so that a body is the same bytes in every
+    /// process and every integration (Foundation's key order otherwise changes from run to run), `/` unescaped
+    /// (`203.0.113.0/24` as an operator types it), dates in ISO 8601.
+    package static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
     }
 
     /// `200` with `value` as JSON (`application/json; charset=utf-8`, dates in ISO 8601).
     package static func json(_ value: some Encodable) throws -> HTTPAnswer {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        let encoder = encoder()
         var fields = HTTPFields()
         fields[.contentType] = "application/json; charset=utf-8"
         return HTTPAnswer(status: 200, fields: fields, body: Array(try encoder.encode(value)))

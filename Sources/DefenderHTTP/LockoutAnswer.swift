@@ -41,7 +41,7 @@ package struct LockoutAnswer: Sendable {
             fields[.contentType] = HTTPAnswer.problemJSON
             let problem = LockoutProblem(
                 title: "Too many failed login attempts", status: status, detail: message, retryAfter: lockout.retryAfterSeconds)
-            body = .ready(HTTPAnswer(status: status, fields: fields, body: Array((try? JSONEncoder().encode(problem)) ?? Data())))
+            body = .ready(HTTPAnswer(status: status, fields: fields, body: Array((try? HTTPAnswer.encoder().encode(problem)) ?? Data())))
         } else if let template = config.lockoutTemplate {
             let context = LockoutTemplateContext(
                 cooloff_time_seconds: lockout.retryAfterSeconds ?? 0, cooloff_time_minutes: Double(lockout.retryAfterSeconds ?? 0) / 60,

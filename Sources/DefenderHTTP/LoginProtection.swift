@@ -42,6 +42,46 @@ package enum LoginProtection {
         return .allowed(attempt)
     }
 
+    /// What checking credentials outside a login route gave (see ``checkCredentials(engine:admitted:verify:)``).
+    package enum CredentialCheck<User: Sendable>: Sendable {
+        /// Refused before `verify` ran.
+        case locked(Lockout)
+        /// The credentials were right: counters cleared.
+        case verified(User)
+        /// They were wrong: counted as a failed login.
+        case failed
+    }
+
+    /// Checks credentials that arrive outside a protected login route (an operator's HTTP Basic credentials on
+    /// the admin API) as a login: refused while locked, a wrong password counted, a right one clearing counters,
+    /// and a thrown error giving the slot back uncounted.
+    /// - Parameters:
+    ///   - engine: the engine.
+    ///   - admitted: the admission of this request (``admit(engine:client:username:context:)``).
+    ///   - verify: the user for the credentials, or `nil` when they are wrong.
+    package static func checkCredentials<User: Sendable>(
+        engine: Defender, admitted: Defender.Check, verify: () async throws -> User?
+    ) async throws -> CredentialCheck<User> {
+        let attempt: LoginAttempt
+        switch admitted {
+        case .locked(let lockout): return .locked(lockout)
+        case .allowed(let allowed): attempt = allowed
+        }
+        let user: User?
+        do {
+            user = try await verify()
+        } catch {
+            try? await engine.release(attempt)
+            throw error
+        }
+        guard let user else {
+            _ = try await engine.recordFailure(attempt)
+            return .failed
+        }
+        try await engine.recordSuccess(attempt)
+        return .verified(user)
+    }
+
     /// Runs `handler` for one login.
     /// - Parameters:
     ///   - engine: the engine.

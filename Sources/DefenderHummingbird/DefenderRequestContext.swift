@@ -1,6 +1,7 @@
 import DefenderHTTP
 import Foundation
 import Hummingbird
+import MultipartKit
 import NIOCore
 
 /// A request context Defender can protect: it knows the peer's address (as Hummingbird's
@@ -60,21 +61,43 @@ public struct BasicDefenderRequestContext: DefenderRequestContext {
 }
 
 /// Decodes a request body by its media type: JSON (`application/json`, `…+json`) with Hummingbird's
-/// `JSONDecoder`, URL-encoded forms with its `URLEncodedFormDecoder`; any other body is refused (`415`). The
-/// decoder a context names is the one reading of the request both Defender and the handler use.
+/// `JSONDecoder`, URL-encoded forms with its `URLEncodedFormDecoder` (a repeated field read as its last value, as
+/// Vapor reads it), and `multipart/form-data` with MultipartKit's decoder (as Vapor's content decoding does); any
+/// other body is refused (`415`). The decoder a context names is the one reading of the request both Defender and
+/// the handler use.
 public struct DefenderRequestDecoder: RequestDecoder {
     /// The decoder.
     public init() {}
 
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
-        let mediaType = request.headers[.contentType].map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" }
-        switch mediaType {
+        let contentType = request.headers[.contentType]
+        switch URLEncodedForm.mediaType(contentType) {
         case "application/x-www-form-urlencoded"?:
-            return try await URLEncodedFormDecoder().decode(type, from: request, context: context)
+            var request = request
+            let body = try await request.collectBody(upTo: context.maxUploadSize)
+            return try URLEncodedFormDecoder().decode(type, from: URLEncodedForm.lastValueWins(String(buffer: body)))
+        case "multipart/form-data"?:
+            guard let boundary = Self.boundary(contentType) else {
+                throw HTTPError(.badRequest, message: "The multipart body has no boundary.")
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: context.maxUploadSize)
+            return try FormDataDecoder().decode(type, from: body, boundary: boundary)
         case let media? where ClientPreference.isJSON(media):
             return try await JSONDecoder().decode(T.self, from: request, context: context)
         default:
             throw HTTPError(.unsupportedMediaType, message: "Send application/json or application/x-www-form-urlencoded.")
         }
+    }
+
+    /// The `boundary` parameter of a `multipart/form-data` content type.
+    static func boundary(_ contentType: String?) -> String? {
+        for parameter in (contentType ?? "").split(separator: ";").dropFirst() {
+            let parts = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0].lowercased() == "boundary" else { continue }
+            let value = parts[1].hasPrefix("\"") && parts[1].hasSuffix("\"") && parts[1].count >= 2 ? String(parts[1].dropFirst().dropLast()) : parts[1]
+            return value.isEmpty ? nil : value
+        }
+        return nil
     }
 }

@@ -54,6 +54,27 @@ extension HummingbirdDefender {
         outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil,
         _ handler: (Credentials) async throws -> Response
     ) async throws -> Response {
+        try await watchDecodedLogin(
+            credentials, username: { $0[keyPath: username] }, request: request, context: context, outcome: outcome, format: format,
+            maxBodySize: maxBodySize, handler)
+    }
+
+    /// The same, for credentials whose username may be absent (`String?`): a body without one counts against the
+    /// IP alone, and the handler runs (and should answer with a failed login).
+    public func watchLogin<Credentials: Decodable & Sendable, Context: DefenderRequestContext>(
+        _ credentials: Credentials.Type, username: KeyPath<Credentials, String?>, request: Request, context: Context,
+        outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil,
+        _ handler: (Credentials) async throws -> Response
+    ) async throws -> Response {
+        try await watchDecodedLogin(
+            credentials, username: { $0[keyPath: username] }, request: request, context: context, outcome: outcome, format: format,
+            maxBodySize: maxBodySize, handler)
+    }
+
+    func watchDecodedLogin<Credentials: Decodable & Sendable, Context: DefenderRequestContext>(
+        _ credentials: Credentials.Type, username: (Credentials) -> String?, request: Request, context: Context,
+        outcome: LoginOutcome, format: LockoutResponseFormat, maxBodySize: Int?, _ handler: (Credentials) async throws -> Response
+    ) async throws -> Response {
         var request = request
         var context = context
         _ = try await request.collectBody(upTo: maxBodySize ?? context.maxUploadSize)
@@ -64,7 +85,7 @@ extension HummingbirdDefender {
             if let lockout = try await throttle(request, context: &context, username: nil) { return lockoutResponse(lockout, request: request, format: format) }
             return Response(HTTPAnswer.unreadableCredentials(json: isJSON(request, format)))
         }
-        let name = decoded[keyPath: username]
+        let name = username(decoded)
         context.defender.username = name
         context.defender.usernameRead = true
         return try await protect(request, context: context, username: name, counted: true, classify: outcome.classify, format: format) { _, _ in
@@ -80,6 +101,31 @@ extension HummingbirdDefender {
         case .locked(let lockout): return lockout
         case .allowed(let attempt): return try await engine.recordFailure(attempt)
         }
+    }
+
+    /// Runs a password-reset (or sign-up) handler under protection: every `POST` counts as an attempt against its
+    /// IP and the username in the body, with no password to check, so a reset form cannot be used to enumerate or
+    /// flood accounts faster than a login form; `GET`, `HEAD` and `OPTIONS` are only checked for a lock. Over the
+    /// limit the answer is the lockout and `handler` is not called.
+    /// - Parameters:
+    ///   - request: the request.
+    ///   - context: its context.
+    ///   - format: the lockout response's format.
+    ///   - maxBodySize: the largest body read; by default the context's `maxUploadSize`.
+    ///   - handler: gets the username Defender read (`nil` when none) and answers the same way whether or not the
+    ///     account exists.
+    public func watchPasswordReset<Context: DefenderRequestContext>(
+        _ request: Request, context: Context, format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil,
+        _ handler: (String?) async throws -> Response
+    ) async throws -> Response {
+        var request = request
+        var context = context
+        let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize)
+        let lockout = LoginProtection.isAttempt(method: request.method.rawValue)
+            ? try await throttle(request, context: &context, username: username)
+            : try await engine.lockout(ip: client(request, context: &context), username: username)
+        if let lockout { return lockoutResponse(lockout, request: request, format: format) }
+        return try await handler(username)
     }
 
     /// The protection shared by the wrappers and the middleware.

@@ -81,7 +81,7 @@ extension HummingbirdDefender {
 
 extension Response {
     /// A framework-neutral answer as a Hummingbird response.
-    init(_ answer: HTTPAnswer) {
+    package init(_ answer: HTTPAnswer) {
         self.init(
             status: HTTPResponse.Status(code: answer.status), headers: answer.fields,
             body: answer.body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))

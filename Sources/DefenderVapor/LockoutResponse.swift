@@ -34,7 +34,7 @@ extension DefenderRequest {
 
 extension Response {
     /// A framework-neutral answer as a Vapor response.
-    convenience init(_ answer: HTTPAnswer) {
+    package convenience init(_ answer: HTTPAnswer) {
         var headers = HTTPHeaders()
         headers.apply(answer.fields)
         self.init(status: HTTPResponseStatus(statusCode: answer.status), headers: headers, body: .init(data: Data(answer.body)))

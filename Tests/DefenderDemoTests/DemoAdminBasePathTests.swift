@@ -22,7 +22,7 @@ import VaporTesting
             let anonymous = try await demo.send(.GET, "/ops/guard")
             #expect(anonymous.status == .found && anonymous.headers.first(name: .location) == "/login?next=/ops/guard")
             let login = try await demo.login("root", "rootpw", forwardedFor: "192.0.2.200")
-            let cookie: HTTPHeaders = ["Cookie": "vapor-session=\(login.headers.setCookie?["vapor-session"]?.string ?? "")"]
+            let cookie: HTTPHeaders = ["Cookie": "defender-demo-session=\(login.headers.setCookie?["defender-demo-session"]?.string ?? "")"]
             let page = try await demo.send(.GET, "/ops/guard", headers: cookie)
             #expect(page.status == .ok)
             #expect(!page.text.contains("/admin/defender"), "a link still points at the default path")

@@ -25,8 +25,8 @@ import VaporTesting
     func session(_ demo: Demo, _ user: String, _ password: String) async throws -> HTTPHeaders {
         let response = try await demo.login(user, password, forwardedFor: "192.0.2.200")
         #expect(response.status == .found)
-        let cookie = response.headers.setCookie?["vapor-session"]?.string ?? ""
-        return ["Cookie": "vapor-session=\(cookie)"]
+        let cookie = response.headers.setCookie?["defender-demo-session"]?.string ?? ""
+        return ["Cookie": "defender-demo-session=\(cookie)"]
     }
 
     func basic(_ user: String, _ password: String) -> HTTPHeaders {
@@ -142,7 +142,7 @@ import VaporTesting
             #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"2001:db8:0:0:1::7\"}", headers: admin).status == .noContent)
             #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"2001:db8::1\",\"seconds\":30}", headers: admin).status == .noContent)  // same /64: no event
             let blocks = try await demo.send(.GET, "/admin/defender/api/blocks", headers: admin)
-            #expect(blocks.text.contains("\"ip\":\"2001:db8::\\/64\"") || blocks.text.contains("\"ip\":\"2001:db8::/64\""))
+            #expect(blocks.text.contains("\"ip\":\"2001:db8::/64\""))
             let cookie = try await session(demo, "root", "rootpw")
             let token = csrf(try await demo.send(.GET, "/admin/defender", headers: cookie))
             #expect(try await form(demo, "/admin/defender/unblock", ["kind": "ip", "value": "2001:db8::/64", "csrf": token], headers: cookie).status == .seeOther)

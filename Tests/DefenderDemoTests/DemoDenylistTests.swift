@@ -30,7 +30,7 @@ import VaporTesting
             #expect(try await json(demo, "/admin/defender/api/denylist", #"{"network": "203.0.113.0/24", "note": "<b>proxies</b>"}"#).status == .noContent)
             #expect(try await json(demo, "/admin/defender/api/denylist", #"{"network": "2001:db8:bad::1/48"}"#).status == .noContent)
             let listed = try await demo.send(.GET, "/admin/defender/api/denylist", forwardedFor: "192.0.2.200", headers: Self.admin)
-            #expect(listed.status == .ok && listed.text.contains("\"network\":\"203.0.113.0\\/24\"") && listed.text.contains("2001:db8:bad::\\/48"), "\(listed.text)")
+            #expect(listed.status == .ok && listed.text.contains("\"network\":\"203.0.113.0/24\"") && listed.text.contains("2001:db8:bad::/48"), "\(listed.text)")
 
             let refused = try await demo.login("alice", "secret1", forwardedFor: "203.0.113.5")
             #expect(refused.status == .forbidden && refused.text.contains("not allowed"))
@@ -74,7 +74,7 @@ import VaporTesting
     @Test func pageFormsNeedTheCSRFToken() async throws {
         try await withAdminDemo { (demo) async throws in
             let signIn = try await demo.login("root", "rootpw", forwardedFor: "192.0.2.200")
-            let session: HTTPHeaders = ["Cookie": "vapor-session=\(signIn.headers.setCookie?["vapor-session"]?.string ?? "")"]
+            let session: HTTPHeaders = ["Cookie": "defender-demo-session=\(signIn.headers.setCookie?["defender-demo-session"]?.string ?? "")"]
             let page = try await demo.send(.GET, "/admin/defender", forwardedFor: "192.0.2.200", headers: session)
             let token = page.text.range(of: "<meta name=\"csrf-token\" content=\"").map { String(page.text[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
             #expect(!token.isEmpty)
@@ -114,7 +114,7 @@ import VaporTesting
         (status, output) = try await run("deny", "not-a-range")
         #expect(status != 0 && output.contains("is not an IP address or CIDR range"), "\(output)")
         (status, output) = try await run("denylist", "--json")
-        #expect(status == 0 && output.contains("\"network\":\"203.0.113.0\\/24\"") && output.contains("\"note\":\"tor exits\""), "\(output)")
+        #expect(status == 0 && output.contains("\"network\":\"203.0.113.0/24\"") && output.contains("\"note\":\"tor exits\""), "\(output)")
 
         let server = try DemoProcess(executable, environment: env)
         defer { server.stop() }

@@ -23,10 +23,10 @@ import VaporTesting
             let response = try await demo.login("alice", "secret1", headers: ["User-Agent": String(repeating: "a", count: 3072)])
             #expect(response.status == .found)
             #expect(response.headers.first(name: .location) == "/")
-            let cookie = try #require(response.headers.setCookie?["vapor-session"])
-            let home = try await demo.send(.GET, "/", headers: ["Cookie": "vapor-session=\(cookie.string)"])
+            let cookie = try #require(response.headers.setCookie?["defender-demo-session"])
+            let home = try await demo.send(.GET, "/", headers: ["Cookie": "defender-demo-session=\(cookie.string)"])
             #expect(home.text.contains("Logged in as <strong>alice</strong>"))
-            let out = try await demo.send(.POST, "/logout", headers: ["Cookie": "vapor-session=\(cookie.string)"])
+            let out = try await demo.send(.POST, "/logout", headers: ["Cookie": "defender-demo-session=\(cookie.string)"])
             #expect(out.status == .found && out.headers.first(name: .location) == "/login")
         }
     }
@@ -200,9 +200,9 @@ import VaporTesting
     }
 
     @Test func nextMustBeALocalPath() {
-        #expect(DemoApp.safeNext("/account") == "/account")
+        #expect(DemoPages.safeNext("/account") == "/account")
         for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil", "/a\nb", nil] as [String?] {
-            #expect(DemoApp.safeNext(bad) == nil)
+            #expect(DemoPages.safeNext(bad) == nil)
         }
     }
 
@@ -211,8 +211,8 @@ import VaporTesting
             let health = try await demo.send(.GET, "/healthz")
             #expect(health.status == .ok && health.text.contains("\"status\":\"ok\"") && health.text.contains("\"store\":\"memory\""))
             let response = try await demo.login("<b>x</b>", "pw")
-            let cookie = try #require(response.headers.setCookie?["vapor-session"])
-            let home = try await demo.send(.GET, "/", headers: ["Cookie": "vapor-session=\(cookie.string)"])
+            let cookie = try #require(response.headers.setCookie?["defender-demo-session"])
+            let home = try await demo.send(.GET, "/", headers: ["Cookie": "defender-demo-session=\(cookie.string)"])
             #expect(home.text.contains("&lt;b&gt;x&lt;/b&gt;") && !home.text.contains("<b>x</b>"))
             let page = try await demo.send(.GET, "/login?next=%22%3E%3Cscript%3E")
             #expect(!page.text.contains("<script>"))

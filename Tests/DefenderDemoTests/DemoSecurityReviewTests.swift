@@ -42,7 +42,7 @@ import VaporTesting
                 } else {
                     #expect([.unauthorized, .badRequest].contains(response.status), "\(label)")
                 }
-                #expect(response.headers.setCookie?["vapor-session"] == nil, "\(shape.label): a session was issued")
+                #expect(response.headers.setCookie?["defender-demo-session"] == nil, "\(shape.label): a session was issued")
             }
         }
     }
@@ -79,7 +79,7 @@ import VaporTesting
 
     // MARK: Sessions
 
-    func cookie(_ response: TestingHTTPResponse) -> String? { response.headers.setCookie?["vapor-session"]?.string }
+    func cookie(_ response: TestingHTTPResponse) -> String? { response.headers.setCookie?["defender-demo-session"]?.string }
 
     /// Session fixation: an attacker obtains a session id the server accepts, or invents one, and plants it in the
     /// victim's browser; once the victim logs in with it, that id is not a logged-in session.
@@ -88,37 +88,37 @@ import VaporTesting
             // An id the server issued (the attacker's own login, say), planted in the victim's browser.
             let first = try await demo.login("alice", "secret1")
             let planted = try #require(cookie(first))
-            let login = try await demo.login("alice", "secret1", headers: ["Cookie": "vapor-session=\(planted)"])
+            let login = try await demo.login("alice", "secret1", headers: ["Cookie": "defender-demo-session=\(planted)"])
             #expect(login.status == .found)
             let fresh = try #require(cookie(login))
             #expect(fresh != planted)
-            let withPlanted = try await demo.send(.GET, "/", headers: ["Cookie": "vapor-session=\(planted)"])
+            let withPlanted = try await demo.send(.GET, "/", headers: ["Cookie": "defender-demo-session=\(planted)"])
             #expect(!withPlanted.text.contains("Logged in as"), "the pre-login session id still works")
-            let withFresh = try await demo.send(.GET, "/", headers: ["Cookie": "vapor-session=\(fresh)"])
+            let withFresh = try await demo.send(.GET, "/", headers: ["Cookie": "defender-demo-session=\(fresh)"])
             #expect(withFresh.text.contains("Logged in as <strong>alice</strong>"))
             // An invented id is never adopted either.
-            let invented = try await demo.login("alice", "secret1", headers: ["Cookie": "vapor-session=invented-by-attacker"])
+            let invented = try await demo.login("alice", "secret1", headers: ["Cookie": "defender-demo-session=invented-by-attacker"])
             #expect(cookie(invented) != "invented-by-attacker")
             // Logout ends the session: its id no longer works.
-            _ = try await demo.send(.POST, "/logout", headers: ["Cookie": "vapor-session=\(fresh)"])
-            #expect(!(try await demo.send(.GET, "/", headers: ["Cookie": "vapor-session=\(fresh)"])).text.contains("Logged in as"))
+            _ = try await demo.send(.POST, "/logout", headers: ["Cookie": "defender-demo-session=\(fresh)"])
+            #expect(!(try await demo.send(.GET, "/", headers: ["Cookie": "defender-demo-session=\(fresh)"])).text.contains("Logged in as"))
         }
     }
 
     @Test func sessionCookieFlags() async throws {
         try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
-            let plain = try #require(try await demo.login("alice", "secret1").headers.setCookie?["vapor-session"])
+            let plain = try #require(try await demo.login("alice", "secret1").headers.setCookie?["defender-demo-session"])
             #expect(plain.isHTTPOnly && plain.sameSite == .lax && !plain.isSecure)
             // Behind a trusted proxy that terminated TLS: Secure.
             let proxied = try await demo.login("alice", "secret1", forwardedFor: "192.0.2.7", headers: ["X-Forwarded-Proto": "https"])
-            #expect(try #require(proxied.headers.setCookie?["vapor-session"]).isSecure)
+            #expect(try #require(proxied.headers.setCookie?["defender-demo-session"]).isSecure)
             let forwarded = try await demo.login("alice", "secret1", headers: ["Forwarded": "for=192.0.2.7;proto=https"])
-            #expect(try #require(forwarded.headers.setCookie?["vapor-session"]).isSecure)
+            #expect(try #require(forwarded.headers.setCookie?["defender-demo-session"]).isSecure)
         }
         // Not behind a proxy: the header is a client's claim, ignored.
         try await withDemo { (demo) async throws in
             let spoofed = try await demo.login("alice", "secret1", headers: ["X-Forwarded-Proto": "https"])
-            #expect(try #require(spoofed.headers.setCookie?["vapor-session"]).isSecure == false)
+            #expect(try #require(spoofed.headers.setCookie?["defender-demo-session"]).isSecure == false)
         }
     }
 
@@ -129,7 +129,7 @@ import VaporTesting
                 ["Sec-Fetch-Site": "cross-site"], ["Origin": "https://evil.example", "Host": "127.0.0.1:8080"], ["Origin": "null"],
             ] {
                 let login = try await demo.login("alice", "secret1", headers: headers)
-                #expect(login.status == .forbidden && login.headers.setCookie?["vapor-session"] == nil, "\(headers)")
+                #expect(login.status == .forbidden && login.headers.setCookie?["defender-demo-session"] == nil, "\(headers)")
                 #expect(try await demo.post("/password-reset", body: "username=alice", contentType: "application/x-www-form-urlencoded", headers: headers).status == .forbidden)
                 #expect(try await demo.send(.POST, "/logout", headers: headers).status == .forbidden)
             }

@@ -2,9 +2,9 @@ import Foundation
 
 /// `application/x-www-form-urlencoded`, as the WHATWG URL standard reads and writes it: the admin's query strings
 /// and form bodies.
-enum URLEncodedForm {
+package enum URLEncodedForm {
     /// The name–value pairs of `text` in order (`+` is a space; a bad escape is kept as it is written).
-    static func parse(_ text: some StringProtocol) -> [(name: String, value: String)] {
+    package static func parse(_ text: some StringProtocol) -> [(name: String, value: String)] {
         text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
@@ -12,12 +12,26 @@ enum URLEncodedForm {
     }
 
     /// `pairs` written as a query or form body; spaces as `%20`, which every decoder reads the same way.
-    static func serialize(_ pairs: [(name: String, value: String)]) -> String {
+    package static func serialize(_ pairs: [(name: String, value: String)]) -> String {
         pairs.map { encode($0.name) + "=" + encode($0.value) }.joined(separator: "&")
     }
 
+    /// `text` with each repeated plain name (no `[…]`) kept once, with its last value — what Vapor's decoder reads
+    /// for a single-valued field — so that every integration reads `username=a&username=b` as `b`, and not one of
+    /// them as an error.
+    package static func lastValueWins(_ text: some StringProtocol) -> String {
+        // The pairs are kept as they are written (only names are decoded, to compare them), so that the framework's
+        // decoder still judges every escape and value itself.
+        let pairs = text.split(separator: "&", omittingEmptySubsequences: true)
+        let names = pairs.map { decode($0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]) }
+        var last: [String: Int] = [:]
+        for (index, name) in names.enumerated() where !name.contains("[") { last[name] = index }
+        guard last.count < names.count(where: { !$0.contains("[") }) else { return String(text) }
+        return pairs.indices.filter { names[$0].contains("[") || last[names[$0]] == $0 }.map { String(pairs[$0]) }.joined(separator: "&")
+    }
+
     /// The media type of a `Content-Type` value, lowercased, without its parameters.
-    static func mediaType(_ contentType: String?) -> String? {
+    package static func mediaType(_ contentType: String?) -> String? {
         guard let contentType else { return nil }
         return contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
     }

@@ -107,9 +107,6 @@ package struct OperatorCommands: Sendable {
     }
 
     static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        String(decoding: try HTTPAnswer.encoder().encode(value), as: UTF8.self)
     }
 }

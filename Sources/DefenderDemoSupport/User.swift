@@ -1,8 +1,9 @@
-import Fluent
-import Vapor
+import FluentKit
+import Foundation
 
-/// A demo account. Usernames are stored normalised (trimmed, lower-cased), as Defender keys them.
-public final class User: Model, Authenticatable, ModelSessionAuthenticatable, @unchecked Sendable {
+/// A demo account, the same table for both demos. Usernames are stored normalised (trimmed, lower-cased), as
+/// Defender keys them.
+public final class User: Model, @unchecked Sendable {
     public static let schema = "users"
 
     @ID(key: .id) public var id: UUID?
@@ -18,10 +19,17 @@ public final class User: Model, Authenticatable, ModelSessionAuthenticatable, @u
         self.isAdmin = isAdmin
     }
 
-    public static let sessionID = \User.$id
+    /// The user called `username` (normalised first), if any.
+    public static func named(_ username: String?, on database: any Database) async throws -> User? {
+        guard let key = username.flatMap(DemoAccounts.normalize) else { return nil }
+        return try await User.query(on: database).filter(\.$username == key).first()
+    }
 
-    struct Migration: AsyncMigration {
-        func prepare(on database: any Database) async throws {
+    /// Creates the `users` table.
+    public struct Migration: AsyncMigration {
+        public init() {}
+
+        public func prepare(on database: any Database) async throws {
             try await database.schema(User.schema)
                 .id()
                 .field("username", .string, .required)
@@ -31,7 +39,7 @@ public final class User: Model, Authenticatable, ModelSessionAuthenticatable, @u
                 .create()
         }
 
-        func revert(on database: any Database) async throws {
+        public func revert(on database: any Database) async throws {
             try await database.schema(User.schema).delete()
         }
     }

@@ -1,4 +1,4 @@
-import DefenderVapor
+import DefenderCore
 import Foundation
 
 /// The demo's own environment variables (besides every `DEFENDER_*` setting).

@@ -1,0 +1,173 @@
+import DefenderTesting
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// The two demos keep one public contract (DESIGN §5): every route, status, header and body alike, but the
+/// `Server` header. Both run side by side and answer the same requests.
+@Suite(.serialized) struct DemoDifferentialTests {
+    /// Every route of the contract, in the shapes a client sends and the shapes an attacker tries.
+    static let contractProbes: [Probe] = [
+        Probe(path: "/"),
+        Probe(path: "/login"),
+        Probe(path: "/login?next=/admin/defender"),
+        Probe(path: "/login?next=//evil.example"),
+        Probe(path: "/password-reset"),
+        Probe(path: "/healthz"),
+        Probe(path: "/api/me"),
+        .basic("/api/me", "alice:secret1"),
+        .basic("/api/me", "alice:wrong"),
+        Probe(path: "/api/me", headers: [("Authorization", "Basic !!!")]),
+        Probe(path: "/api/me", headers: [("Authorization", "Bearer abc")]),
+        .form("/login", [("username", "alice"), ("password", "secret1")]),
+        .form("/login", [("username", "alice"), ("password", "secret1"), ("next", "/somewhere?x=1")]),
+        .form("/login", [("username", "alice"), ("password", "secret1"), ("next", "https://evil.example/")]),
+        .form("/login", [("username", "ALICE "), ("password", "secret1")]),
+        .form("/login", [("username", "nobody"), ("password", "x")]),
+        .form("/login", [("password", "secret1")]),
+        .form("/login", []),
+        .form("/login", [("username", "alice"), ("password", "secret1")], headers: [("Origin", "https://evil.example")]),
+        .form("/login", [("username", "alice"), ("password", "secret1")], headers: [("Sec-Fetch-Site", "cross-site")]),
+        .json("/login", #"{"username":"alice","password":"secret1"}"#),
+        Probe(method: .POST, path: "/login", headers: [("Content-Type", "text/plain")], body: "username=alice&password=secret1"),
+        .json("/api/login", #"{"username":"alice","password":"secret1"}"#),
+        .json("/api/login", #"{"username":"alice","password":"nope"}"#),
+        .json("/api/login", #"{"username":"alice""#),
+        .json("/api/login", #"{"password":"secret1"}"#),
+        .form("/api/login", [("username", "alice"), ("password", "secret1")]),
+        .form("/password-reset", [("username", "alice")]),
+        .form("/password-reset", [("username", "nobody")]),
+        .form("/password-reset", []),
+        Probe(path: "/admin/defender"),
+        Probe(path: "/admin/defender/api/blocks"),
+        .basic("/admin/defender/api/blocks", "alice:secret1"),
+        .basic("/admin/defender/api/blocks", "root:rootpw1"),
+        .basic("/admin/defender/api/blocks", "root:wrong"),
+        .form("/logout", []),
+        Probe(path: "/nothing-here"),
+        Probe(method: .DELETE, path: "/login"),
+        Probe(method: .PUT, path: "/api/login", headers: [("Content-Type", "application/json")], body: "{}"),
+        Probe(path: "/admin/defender/api/nothing"),
+        Probe(method: .POST, path: "/healthz"),
+    ]
+
+    /// The shapes in which two parsers of one request could disagree: repeated fields, escapes, charsets, other
+    /// media types, a body over the limit. Each site must read each the same way (one reading, both frameworks).
+    static let shapeProbes: [Probe] = {
+        func raw(_ path: String, _ type: String, _ body: String) -> Probe {
+            Probe(method: .POST, path: path, headers: [("Content-Type", type)], body: body)
+        }
+        let form = "application/x-www-form-urlencoded"
+        let boundary = "XyZ"
+        let multipart = "--\(boundary)\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n"
+            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nsecret1\r\n--\(boundary)--\r\n"
+        return [
+            raw("/login", form, "username=bob&username=alice&password=secret1"),
+            raw("/login", form, "username=al%69ce&password=secret1"),
+            raw("/login", form, "username=alice+&password=secret1"),
+            raw("/login", form, "username=%E2%80%AEalice&password=secret1"),
+            raw("/login", form, "username=alice&password=secret1&username="),
+            raw("/login", form, "username[]=alice&password=secret1"),
+            raw("/login", form, "username=%zz&password=secret1"),
+            raw("/login", form + "; charset=utf-8", "username=alice&password=secret1"),
+            raw("/login", form + "; charset=iso-8859-1", "username=alice&password=secret1"),
+            raw("/login", "multipart/form-data; boundary=\(boundary)", multipart),
+            raw("/login", form, "username=alice&password=" + String(repeating: "x", count: 20_000)),
+            raw("/api/login", "application/json", #"{"username":"bob","username":"alice","password":"secret1"}"#),
+            raw("/api/login", "application/json", #"{"username":"\u0061lice","password":"secret1"}"#),
+            raw("/api/login", "application/json; charset=utf-8", #"{"username":"alice","password":"secret1"}"#),
+            raw("/api/login", "application/json", #"{"username":["alice"],"password":"secret1"}"#),
+            raw("/api/login", "application/json", #"{"username":5,"password":"secret1"}"#),
+            raw("/api/login", "application/json", #"["alice","secret1"]"#),
+            raw("/api/login", "application/json", ""),
+            raw("/api/login", "text/plain", #"{"username":"alice","password":"secret1"}"#),
+            raw("/password-reset", form, "username=bob&username=alice"),
+            raw("/password-reset", "application/json", #"{"username":"alice"}"#),
+            raw("/password-reset", form, "username=" + String(repeating: "x", count: 20_000)),
+            raw("/api/login", "application/json", #"{"username":"alice","password":""# + String(repeating: "x", count: 20_000) + #""}"#),
+            Probe(method: .POST, path: "/login", headers: [("Content-Type", form), ("X-Forwarded-For", "not-an-address")], body: "username=alice&password=x"),
+            Probe(method: .POST, path: "/login", headers: [("Content-Type", form), ("X-Forwarded-For", "203.0.113.9, 10.0.0.1")], body: "username=alice&password=x"),
+        ]
+    }()
+
+    @Test func requestShapesAnswerAlike() async throws {
+        try await withBothDemos(["DEFENDER_LOGIN_FAILURE_LIMIT": "100", "DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { vapor, hummingbird in
+            try await expectSameAnswers(Self.shapeProbes, vapor, hummingbird)
+        }
+    }
+
+    @Test func everyRouteAnswersAlike() async throws {
+        try await withBothDemos { vapor, hummingbird in
+            try await expectSameAnswers(Self.contractProbes, vapor, hummingbird)
+        }
+    }
+
+    /// Lockouts on every entry point: the form, JSON, Basic and password reset, with the lockout page, problem+json,
+    /// `LOCKOUT_URL` and status 429.
+    @Test(arguments: [
+        [String: String](), ["DEFENDER_LOCKOUT_URL": "/locked"], ["DEFENDER_LOCKOUT_STATUS": "429"],
+        ["DEFENDER_LOCKOUT_STATUS": "429", "DEFENDER_LOCKOUT_URL": "/locked", "DEFENDER_RATE_LIMIT_HEADERS": "true"],
+    ])
+    func lockoutsAnswerAlike(_ environment: [String: String]) async throws {
+        try await withBothDemos(environment) { vapor, hummingbird in
+            var probes: [Probe] = []
+            for attempt in 1...4 { probes.append(.form("/login", [("username", "alice"), ("password", "wrong\(attempt)")])) }
+            probes += [
+                .form("/login", [("username", "alice"), ("password", "secret1")]),
+                Probe(path: "/login"),
+                .json("/api/login", #"{"username":"alice","password":"secret1"}"#),
+                .basic("/api/me", "alice:secret1"),
+                .form("/password-reset", [("username", "alice")]),
+                Probe(path: "/password-reset"),
+                .basic("/admin/defender/api/blocks", "root:rootpw1"),
+                Probe(path: "/healthz"),
+            ]
+            try await expectSameAnswers(probes, vapor, hummingbird)
+        }
+    }
+
+    /// A session: log in, see who is logged in, the admin (session admin), log out.
+    @Test func sessionsAnswerAlike() async throws {
+        // Audit rows written inline, so that both sites list the same attempts at once.
+        try await withBothDemos(["DEFENDER_USE_CELERY": "false"]) { vapor, hummingbird in
+            let probes: [Probe] = [
+                .form("/login", [("username", "root"), ("password", "rootpw1")]),
+                Probe(path: "/", withSession: true),
+                Probe(path: "/admin/defender/api/blocks", withSession: true),
+                Probe(path: "/admin/defender/api/attempts?limit=0", withSession: true),
+                .json("/admin/defender/api/block", #"{"username":"mallory"}"#, headers: [("Cookie", "")]),
+                Probe(method: .POST, path: "/logout", withSession: true),
+                Probe(path: "/", withSession: true),
+                .form("/login", [("username", "alice"), ("password", "secret1")]),
+                Probe(path: "/admin/defender/api/blocks", withSession: true),
+                Probe(path: "/admin/defender", withSession: true),
+            ]
+            try await expectSameAnswers(probes, vapor, hummingbird)
+        }
+    }
+
+    /// Random sequences of logins from a few addresses and names, in every shape, with a fixed seed: the two sites
+    /// count, lock and answer alike at every step.
+    @Test func randomSequencesAnswerAlike() async throws {
+        try await withBothDemos(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { vapor, hummingbird in
+            var random = SplitMix64(seed: 0xDEF_E2DE2)
+            let names = ["alice", "Alice", "bob", "root", ""]
+            let passwords = ["secret1", "wrong", "rootpw1", ""]
+            let addresses = ["203.0.113.1", "203.0.113.2", "198.51.100.7", "2001:db8::1"]
+            var probes: [Probe] = []
+            for _ in 0..<120 {
+                let name = names[Int(random.next() % UInt64(names.count))]
+                let password = passwords[Int(random.next() % UInt64(passwords.count))]
+                let forwarded = [("X-Forwarded-For", addresses[Int(random.next() % UInt64(addresses.count))])]
+                switch random.next() % 5 {
+                case 0: probes.append(.form("/login", [("username", name), ("password", password)], headers: forwarded))
+                case 1: probes.append(.json("/api/login", #"{"username":"\#(name)","password":"\#(password)"}"#, headers: forwarded))
+                case 2: probes.append(.basic("/api/me", "\(name):\(password)", headers: forwarded))
+                case 3: probes.append(.form("/password-reset", [("username", name)], headers: forwarded))
+                default: probes.append(Probe(path: "/login", headers: forwarded))
+                }
+            }
+            try await expectSameAnswers(probes, vapor, hummingbird)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import DefenderCore
+import DefenderDemoSupport
+import NIOHTTP1
+import DefenderFluent
+import DefenderHummingbirdDemoApp
+import DefenderTesting
+import FluentKit
+import Foundation
+import Logging
+import Testing
+
+/// What the Hummingbird demo does beyond answering like the Vapor one: sessions rotated at login, its store shared
+/// with a Vapor instance, PostgreSQL, and its executable's commands and shutdown.
+@Suite(.serialized) struct HummingbirdDemoTests {
+    /// A session id someone else obtained (logging in as himself) or invented never becomes the victim's session:
+    /// the login answers with a new id, and the old one is deleted.
+    @Test func loginRotatesTheSessionID() async throws {
+        try await withBothDemos { _, site in
+            _ = try await site.send(.form("/login", [("username", "alice"), ("password", "secret1")]))
+            let planted = try #require(site.session)
+            _ = try await site.send(.form("/login", [("username", "root"), ("password", "rootpw1")], headers: [("Cookie", "\(DemoSessionCookie.name)=\(planted)")]))
+            let fresh = try #require(site.session)
+            #expect(fresh != planted)
+            site.session = planted
+            #expect(try await site.send(Probe(path: "/", withSession: true)).body.contains("Not logged in"))
+            site.session = fresh
+            #expect(try await site.send(Probe(path: "/", withSession: true)).body.contains("Logged in as <strong>root</strong>"))
+
+            site.session = "invented-by-attacker"
+            let invented = try await site.send(.form("/login", [("username", "alice"), ("password", "secret1")], headers: [("Cookie", "\(DemoSessionCookie.name)=invented-by-attacker")]))
+            #expect(invented.status == 302 && site.session != "invented-by-attacker" && site.session != nil)
+            // Logged out, the session is gone on the server as well: its id no longer logs anyone in.
+            let loggedIn = try #require(site.session)
+            _ = try await site.send(Probe(method: .POST, path: "/logout", withSession: true))
+            site.session = loggedIn
+            #expect(try await site.send(Probe(path: "/", withSession: true)).body.contains("Not logged in"))
+        }
+    }
+
+    /// A Vapor and a Hummingbird instance behind one balancer, on one Redis: a lock earned on either holds on both.
+    @Test func oneRedisLocksAcrossFrameworks() async throws {
+        guard let url = SharedRedis.url else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("no Redis: run the tests with scripts/test") }
+            return
+        }
+        let env = [
+            "DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": "hb-\(UUID().uuidString)",
+            "DEFENDER_BEHIND_REVERSE_PROXY": "true",
+        ]
+        // The attack from one address, spread over both instances; the admin from another.
+        let attacker = [("X-Forwarded-For", "203.0.113.66")]
+        try await withBothDemos(env) { vapor, hummingbird in
+            for attempt in 1...2 {
+                #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "no\(attempt)")], headers: attacker)).status == 401)
+            }
+            #expect(try await hummingbird.send(.form("/login", [("username", "alice"), ("password", "no3")], headers: attacker)).status == 401)
+            #expect(try await hummingbird.send(.form("/login", [("username", "alice"), ("password", "no4")], headers: attacker)).status == 403)
+            #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "secret1")])).status == 403)
+            #expect(try await hummingbird.send(.json("/api/login", #"{"username":"alice","password":"secret1"}"#)).status == 403)
+            let health = try await hummingbird.send(Probe(path: "/healthz"))
+            #expect(health.body == #"{"status":"ok","store":"redis"}"#)
+            // Lifted through the Hummingbird admin API, lifted for the Vapor instance too.
+            let admin = [("Authorization", "Basic " + Data("root:rootpw1".utf8).base64EncodedString())]
+            let blocks = try await hummingbird.send(Probe(path: "/admin/defender/api/blocks", headers: admin))
+            #expect(blocks.body.contains(#""username":"alice""#))
+            let unblock = try await hummingbird.send(.json("/admin/defender/api/unblock", #"{"username":"alice"}"#, headers: admin))
+            #expect(unblock.status == 204)
+            #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "secret1")])).status == 302)
+        }
+    }
+
+    /// The demo on PostgreSQL (`DATABASE_URL=postgres://…`): migrations, users, sessions and the audit log.
+    @Test func postgres() async throws {
+        try await withFreshPostgres { url in
+            try await withBothDemos(["DEFENDER_USE_CELERY": "false"], hummingbirdOnly: ["DATABASE_URL": url]) { _, site in
+                #expect(try await site.send(.form("/login", [("username", "alice"), ("password", "wrong")])).status == 401)
+                #expect(try await site.send(.form("/login", [("username", "alice"), ("password", "secret1")])).status == 302)
+                #expect(try await site.send(Probe(path: "/", withSession: true)).body.contains("Logged in as <strong>alice</strong>"))
+                let admin = [("Authorization", "Basic " + Data("root:rootpw1".utf8).base64EncodedString())]
+                let attempts = try await site.send(Probe(path: "/admin/defender/api/attempts?username=alice", headers: admin))
+                #expect(attempts.body.components(separatedBy: #""username":"alice""#).count - 1 == 2, "\(attempts.body)")
+            }
+        }
+    }
+
+    /// A bad `DATABASE_URL` or setting stops start-up with what to fix, and never echoes a password.
+    @Test func badSettingsSayWhatToFix() async throws {
+        let cases: [([String: String], String)] = [
+            (["DATABASE_URL": "mysql://u:hunter2@h/db"], "DATABASE_URL"),
+            (["DATABASE_URL": "postgres://u:hunter2@[bad"], "DATABASE_URL"),
+            (["DEFENDER_LOGIN_FAILURE_LIMIT": "many"], "DEFENDER_LOGIN_FAILURE_LIMIT"),
+            (["DEMO_BCRYPT_COST": "99"], "DEMO_BCRYPT_COST"),
+            (["DEFENDER_LOCKOUT_TEMPLATE": "mine.mustache", "DATABASE_URL": "sqlite::memory:"], "DEFENDER_LOCKOUT_TEMPLATE"),
+        ]
+        for (environment, variable) in cases {
+            let error = await #expect(throws: DefenderError.self) { let demo = try await HummingbirdDemo.make(environment: environment); await demo.shutdown() }
+            #expect(error?.description.contains(variable) == true, "\(String(describing: error))")
+            #expect(error?.description.contains("hunter2") == false)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import DefenderCore
+import DefenderDemoSupport
+import NIOHTTP1
+import DefenderFluent
+import DefenderHummingbirdDemoApp
+import DefenderTesting
+import FluentKit
+import Foundation
+import Testing
+
+/// `defender-demo-hummingbird` as an operator runs it: `create-user`, `serve`, SIGTERM, the `defender` commands,
+/// and a bad setting.
+@Suite(.serialized) struct HummingbirdExecutableTests {
+    static func executable() -> URL? {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL,
+        ].map { $0.appendingPathComponent("defender-demo-hummingbird") }
+        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return found }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            Issue.record("defender-demo-hummingbird was not built next to the tests (looked in \(candidates.map(\.path)))")
+        }
+        return nil
+    }
+
+    /// Runs a command to its end. - Returns: its exit status and everything it printed.
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("defender-hb-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
+    func withDirectory(_ body: (String) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-hb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await body(directory.appendingPathComponent("demo.sqlite").path)
+    }
+
+    /// 200 logins against a real `serve`, then SIGTERM: exit status 0 and every audit row written.
+    @Test func serveThenSIGTERMFlushesTheAuditLog() async throws {
+        guard let executable = Self.executable() else { return }
+        try await withDirectory { file in
+            let env = ["DATABASE_URL": "sqlite://" + file, "DEMO_BCRYPT_COST": "4", "DEFENDER_LOGIN_FAILURE_LIMIT": "100000", "DEFENDER_BEHIND_REVERSE_PROXY": "true"]
+            let created = try await Self.run(executable, ["create-user", "alice", "secret1"], environment: env)
+            #expect(created.status == 0 && created.output.contains("Created user alice."), "\(created.output)")
+            let duplicate = try await Self.run(executable, ["create-user", "Alice", "other"], environment: env)
+            #expect(duplicate.status == 1 && duplicate.output.hasPrefix("defender-demo-hummingbird: "), "\(duplicate.output)")
+
+            let port = Int.random(in: 20_000...60_000)
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
+            process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            #expect(RedisServer.waitForPort(port, process: process))
+            var statuses: [UInt: Int] = [:]
+            var configuration = HTTPClient.Configuration()
+            configuration.redirectConfiguration = .disallow
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            defer { Task { try? await client.shutdown() } }
+            let site = Site(name: "hummingbird", port: port, client: client)
+            for index in 0..<200 {
+                let right = index.isMultiple(of: 2)
+                let answer = try await site.send(.form("/login", [("username", right ? "alice" : "user\(index)"), ("password", right ? "secret1" : "wrong")], headers: [("X-Forwarded-For", "198.51.100.\(index % 200)")]))
+                statuses[answer.status, default: 0] += 1
+            }
+            #expect(statuses == [302: 100, 401: 100])
+            kill(process.processIdentifier, SIGTERM)
+            for _ in 0..<1000 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!process.isRunning && process.terminationStatus == 0)
+
+            let demo = try await HummingbirdDemo.make(environment: ["DATABASE_URL": "sqlite://" + file])
+            #expect(try await AccessAttempt.query(on: demo.database).count() == 200)
+            #expect(try await AccessAttempt.query(on: demo.database).filter(\.$loginValid == true).count() == 100)
+            await demo.shutdown()
+        }
+    }
+
+    /// The operator commands: refused with the memory store (its state lives in the server), working on Redis,
+    /// and the stored deny list in the database.
+    @Test func operatorCommands() async throws {
+        guard let executable = Self.executable() else { return }
+        try await withDirectory { file in
+            let memory = ["DATABASE_URL": "sqlite://" + file]
+            let refused = try await Self.run(executable, ["defender", "blocks"], environment: memory)
+            #expect(refused.status == 1 && refused.output.contains("DEFENDER_STORE=redis"), "\(refused.output)")
+            let denied = try await Self.run(executable, ["defender", "deny", "203.0.113.0/24", "--note", "scanner"], environment: memory)
+            #expect(denied.status == 0, "\(denied.output)")
+            let list = try await Self.run(executable, ["defender", "denylist", "--json"], environment: memory)
+            #expect(list.output.contains("203.0.113.0/24") && list.output.contains("scanner"), "\(list.output)")
+            let cleanup = try await Self.run(executable, ["defender", "cleanup"], environment: memory)
+            #expect(cleanup.status == 0, "\(cleanup.output)")
+
+            guard let url = SharedRedis.url else {
+                if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("no Redis: run the tests with scripts/test") }
+                return
+            }
+            let redis = memory.merging(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": "hbcmd-\(UUID().uuidString)"]) { $1 }
+            let blocked = try await Self.run(executable, ["defender", "block", "--username", "mallory", "--seconds", "60"], environment: redis)
+            #expect(blocked.status == 0, "\(blocked.output)")
+            let blocks = try await Self.run(executable, ["defender", "blocks", "--json"], environment: redis)
+            #expect(blocks.output.contains(#""username":"mallory""#), "\(blocks.output)")
+            let unblocked = try await Self.run(executable, ["defender", "unblock", "--username", "mallory"], environment: redis)
+            #expect(unblocked.status == 0, "\(unblocked.output)")
+            let none = try await Self.run(executable, ["defender", "blocks", "--json"], environment: redis)
+            #expect(none.output.contains(#""usernames":[]"#), "\(none.output)")
+            let neither = try await Self.run(executable, ["defender", "block"], environment: redis)
+            #expect(neither.status == 1, "\(neither.output)")
+        }
+    }
+
+    @Test func badSettingStopsStartUp() async throws {
+        guard let executable = Self.executable() else { return }
+        let result = try await Self.run(executable, ["serve"], environment: ["DEFENDER_LOGIN_FAILURE_LIMIT": "many", "DATABASE_URL": "sqlite::memory:"])
+        #expect(result.status == 1 && result.output.contains("DEFENDER_LOGIN_FAILURE_LIMIT"), "\(result.output)")
+    }
+}
