@@ -234,6 +234,7 @@ let package = Package(
             name: "DefenderHummingbirdDemoTests",
             dependencies: [
                 "DefenderHummingbirdDemoApp", "DefenderDemoApp", "DefenderDemoSupport", "DefenderTesting", "DefenderCore", "DefenderFluent",
+                "DefenderHummingbird", "DefenderRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -66,6 +66,12 @@ import Testing
             let unblock = try await hummingbird.send(.json("/admin/defender/api/unblock", #"{"username":"alice"}"#, headers: admin))
             #expect(unblock.status == 204)
             #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "secret1")])).status == 302)
+
+            // And the other way: a lock earned on the Vapor instance alone holds on the Hummingbird one.
+            let other = [("X-Forwarded-For", "203.0.113.67")]
+            for attempt in 1...4 { _ = try await vapor.send(.json("/api/login", #"{"username":"carol","password":"x\#(attempt)"}"#, headers: other)) }
+            #expect(try await hummingbird.send(.json("/api/login", #"{"username":"carol","password":"x"}"#, headers: [("X-Forwarded-For", "192.0.2.70")])).status == 403)
+            #expect(try await hummingbird.send(.form("/login", [("username", "bob"), ("password", "x")], headers: other)).status == 403)
         }
     }
 

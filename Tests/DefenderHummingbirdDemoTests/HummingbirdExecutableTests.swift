@@ -59,31 +59,21 @@ import Testing
             let duplicate = try await Self.run(executable, ["create-user", "Alice", "other"], environment: env)
             #expect(duplicate.status == 1 && duplicate.output.hasPrefix("defender-demo-hummingbird: "), "\(duplicate.output)")
 
-            let port = Int.random(in: 20_000...60_000)
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
-            process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-            #expect(RedisServer.waitForPort(port, process: process))
+            let server = try ServeProcess(executable, environment: env)
+            defer { server.stop() }
             var statuses: [UInt: Int] = [:]
             var configuration = HTTPClient.Configuration()
             configuration.redirectConfiguration = .disallow
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             defer { Task { try? await client.shutdown() } }
-            let site = Site(name: "hummingbird", port: port, client: client)
+            let site = Site(name: "hummingbird", port: server.port, client: client)
             for index in 0..<200 {
                 let right = index.isMultiple(of: 2)
                 let answer = try await site.send(.form("/login", [("username", right ? "alice" : "user\(index)"), ("password", right ? "secret1" : "wrong")], headers: [("X-Forwarded-For", "198.51.100.\(index % 200)")]))
                 statuses[answer.status, default: 0] += 1
             }
             #expect(statuses == [302: 100, 401: 100])
-            kill(process.processIdentifier, SIGTERM)
-            for _ in 0..<1000 where process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(!process.isRunning && process.terminationStatus == 0)
+            #expect(server.stop() == 0)
 
             let demo = try await HummingbirdDemo.make(environment: ["DATABASE_URL": "sqlite://" + file])
             #expect(try await AccessAttempt.query(on: demo.database).count() == 200)

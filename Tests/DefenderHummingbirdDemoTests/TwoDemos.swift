@@ -125,32 +125,49 @@ func withBothDemos(
 ) async throws {
     var env = ["DATABASE_URL": "sqlite::memory:", "DEMO_BCRYPT_COST": "4"]
     env.merge(environment) { $1 }
-    var configuration = HTTPClient.Configuration()
-    configuration.redirectConfiguration = .disallow
-    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-
     let vapor = try await Application.make(.testing)
     vapor.logger.logLevel = .error
-    var logger = Logger(label: "defender-demo-hummingbird")
-    logger.logLevel = .error
-    let hummingbird: HummingbirdDemo
-    var made: HummingbirdDemo?
     do {
         try await DemoApp.configure(vapor, environment: env)
         for (name, password, admin) in users { try await DemoApp.createUser(vapor, name: name, password: password, admin: admin) }
         try await vapor.server.start(address: .hostname("127.0.0.1", port: 0))
-        made = try await HummingbirdDemo.make(environment: env.merging(hummingbirdOnly) { $1 }, logger: logger)
-        hummingbird = try #require(made)
-        for (name, password, admin) in users { try await hummingbird.createUser(name: name, password: password, admin: admin) }
+        let vaporPort = try #require(vapor.http.server.shared.localAddress?.port)
+        try await withServedHummingbird(env.merging(hummingbirdOnly) { $1 }, users: users) { _, site in
+            try await test(Site(name: "vapor", port: vaporPort, client: site.client), site)
+        }
     } catch {
-        await made?.shutdown()
         await vapor.server.shutdown()
         try? await vapor.asyncShutdown()
-        try? await client.shutdown()
         throw error
     }
+    await vapor.server.shutdown()
+    try await vapor.asyncShutdown()
+}
+
+/// Runs `test` against the Hummingbird demo served on a free loopback port, on an in-memory database (unless
+/// `environment` names another) with cheap bcrypt.
+func withServedHummingbird(
+    _ environment: [String: String] = [:], users: [(String, String, Bool)] = [("alice", "secret1", false), ("root", "rootpw1", true)],
+    _ test: (HummingbirdDemo, Site) async throws -> Void
+) async throws {
+    var env = ["DATABASE_URL": "sqlite::memory:", "DEMO_BCRYPT_COST": "4"]
+    env.merge(environment) { $1 }
+    var logger = Logger(label: "defender-demo-hummingbird")
+    logger.logLevel = .error
+    let demo = try await HummingbirdDemo.make(environment: env, logger: logger)
+    do {
+        for (name, password, admin) in users { try await demo.createUser(name: name, password: password, admin: admin) }
+    } catch {
+        await demo.shutdown()
+        throw error
+    }
+    var configuration = HTTPClient.Configuration()
+    configuration.redirectConfiguration = .disallow
+    configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    let app = hummingbird.application(hostname: "127.0.0.1", port: 0) { channel in
+    // The application's services close the database when it stops.
+    let app = demo.application(hostname: "127.0.0.1", port: 0) { channel in
         portContinuation.yield(channel.localAddress?.port ?? 0)
     }
     let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
@@ -160,15 +177,12 @@ func withBothDemos(
         do {
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
-            let vaporPort = try #require(vapor.http.server.shared.localAddress?.port)
-            try await test(Site(name: "vapor", port: vaporPort, client: client), Site(name: "hummingbird", port: port, client: client))
+            try await test(demo, Site(name: "hummingbird", port: port, client: client))
         } catch {
             failure = error
         }
         await group.triggerGracefulShutdown()
         try? await tasks.waitForAll()
-        await vapor.server.shutdown()
-        try? await vapor.asyncShutdown()
         try? await client.shutdown()
         if let failure { throw failure }
     }
