@@ -111,6 +111,23 @@ package enum DemoPages {
         return .problem(status: status, detail: detail)
     }
 
+    /// `DEMO_PROTECTION=bare403`: the answer with the same headers and page as Defender's lockout, built without any
+    /// store, hash or database — what answering a blocked request costs at the least (the load test's floor).
+    package static func bare403(username: String?) -> HTTPAnswer {
+        var fields = HTTPFields()
+        fields[.cacheControl] = "no-store"
+        fields[.retryAfter] = username == nil ? "300" : "299"
+        fields[.contentType] = HTTPAnswer.html
+        return HTTPAnswer(status: 403, fields: fields, body: bare403Page)
+    }
+
+    static let bare403Page = Array("""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Locked out</title></head>
+        <body><h1>Locked out</h1><p>Account locked: too many login attempts.  Please try again later.</p><p>You can try again in 300 seconds.</p></body></html>
+
+        """.utf8)
+
     /// `GET /healthz`: `200` with `ok` or `degraded`; `503` only while logins are refused (the closed policy during
     /// an outage).
     package static func health(of engine: Defender) throws -> HTTPAnswer {

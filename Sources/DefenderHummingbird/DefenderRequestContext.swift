@@ -63,7 +63,7 @@ public struct BasicDefenderRequestContext: DefenderRequestContext {
 /// Decodes a request body by its media type: JSON (`application/json`, `…+json`) with Hummingbird's
 /// `JSONDecoder`, URL-encoded forms with its `URLEncodedFormDecoder` (a repeated field read as its last value, as
 /// Vapor reads it), and `multipart/form-data` with MultipartKit's decoder (as Vapor's content decoding does); any
-/// other body is refused (`415`). The decoder a context names is the one reading of the request both Defender and
+/// other body, and no body, is refused (`415`, `400`). The decoder a context names is the one reading of the request both Defender and
 /// the handler use.
 public struct DefenderRequestDecoder: RequestDecoder {
     /// The decoder.
@@ -71,17 +71,17 @@ public struct DefenderRequestDecoder: RequestDecoder {
 
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         let contentType = request.headers[.contentType]
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        // No body, no fields: not an empty form whose every field is absent (as Vapor reads it too).
+        guard body.readableBytes > 0 else { throw HTTPError(.badRequest, message: "The request has no body.") }
         switch URLEncodedForm.mediaType(contentType) {
         case "application/x-www-form-urlencoded"?:
-            var request = request
-            let body = try await request.collectBody(upTo: context.maxUploadSize)
             return try URLEncodedFormDecoder().decode(type, from: URLEncodedForm.lastValueWins(String(buffer: body)))
         case "multipart/form-data"?:
             guard let boundary = Self.boundary(contentType) else {
                 throw HTTPError(.badRequest, message: "The multipart body has no boundary.")
             }
-            var request = request
-            let body = try await request.collectBody(upTo: context.maxUploadSize)
             return try FormDataDecoder().decode(type, from: body, boundary: boundary)
         case let media? where ClientPreference.isJSON(media):
             return try await JSONDecoder().decode(T.self, from: request, context: context)

@@ -87,3 +87,14 @@ struct DemoErrorMiddleware: RouterMiddleware {
         }
     }
 }
+
+/// `DEMO_PROTECTION=bare403`: reads the username (one decode of the body, as Defender does) and answers
+/// `DemoPages.bare403`, without any store, hash or database: the load test's floor for the lockout path.
+struct Bare403Middleware: RouterMiddleware {
+    func handle(_ request: Request, context: DemoContext, next: (Request, DemoContext) async throws -> Response) async throws -> Response {
+        var request = request
+        _ = try await request.collectBody(upTo: context.maxUploadSize)
+        let username = (try? await context.requestDecoder.decode(LoginForm.self, from: request, context: context))?.username
+        return Response(DemoPages.bare403(username: username))
+    }
+}

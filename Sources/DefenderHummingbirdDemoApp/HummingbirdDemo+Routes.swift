@@ -44,8 +44,11 @@ extension HummingbirdDemo {
 
         // One reading: Defender decodes the credentials once, counts that username, and the handler checks the
         // password of exactly that username.
+        // DEMO_PROTECTION=off serves the same logins without Defender: the "plain" baseline of the load tests;
+        // bare403 puts a middleware in front that answers 403 at once: the floor for the lockout path.
         let logins = router.group().add(middleware: SameOriginMiddleware())
-        logins.post("login") { request, context in
+        let loginPosts = settings.bare403 ? logins.group().add(middleware: Bare403Middleware()) : logins
+        loginPosts.post("login") { request, context in
             try await demo.watch(request, context, LoginForm.self, username: \.username) { form in
                 guard let user = try await demo.authenticate(username: form.username, password: form.password) else {
                     return Response(DemoPages.login(next: request.uri.queryParameters.get("next"), error: DemoPages.wrongCredentials, status: 401))
@@ -55,7 +58,7 @@ extension HummingbirdDemo {
             }
         }
 
-        router.post("api/login") { request, context in
+        loginPosts.post("api/login") { request, context in
             try await demo.watch(request, context, APILogin.self, username: \.username, outcome: .status(.unauthorized), format: .json) { body in
                 guard let user = try await demo.authenticate(username: body.username, password: body.password) else {
                     return Response(DemoPages.apiWrongCredentials)
