@@ -118,16 +118,24 @@ def flush_redis(port):
     subprocess.run(["redis-cli", "-p", str(port), "FLUSHALL"], check=True, capture_output=True)
 
 
+def serve_command(demo, port):
+    """How each demo serves: Vapor's `serve` takes `--env`; the Hummingbird demo has no environments."""
+    system, path = demo
+    extra = ["--env", "production"] if system == "vapor" else []
+    return [path, "serve", *extra, "--hostname", "127.0.0.1", "--port", str(port)]
+
+
 def hash_env(cost):
     return {"DEMO_PASSWORD_HASH": "sha256"} if cost == 0 else {"DEMO_PASSWORD_HASH": "bcrypt", "DEMO_BCRYPT_COST": str(cost)}
 
 
 def swift_database(demo, hash_kind, cost):
     """The demo's SQLite file for a hash, with the load test's users (created once)."""
-    db = os.path.join(WORK, f"swift-{hash_kind}.sqlite")
+    system, path = demo
+    db = os.path.join(WORK, f"{system}-{hash_kind}.sqlite")
     if not os.path.exists(db):
         for index in range(USERS):
-            subprocess.run([demo, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
+            subprocess.run([path, "create-user", f"user{index}", "secret1"], check=True, capture_output=True,
                            env={**os.environ, **hash_env(cost), "DATABASE_URL": "sqlite://" + db, "LOG_LEVEL": "error"})
     return db
 
@@ -137,7 +145,14 @@ def median(values):
     return values[len(values) // 2]
 
 
-def swift_runs(demo, duration, redis, redis_port, hashes):
+def swift_runs(demos, duration, redis, redis_port, hashes):
+    rows = []
+    for demo in demos:
+        rows += swift_runs_of(demo, duration, redis, redis_port, hashes)
+    return rows
+
+
+def swift_runs_of(demo, duration, redis, redis_port, hashes):
     rows = []
     for hash_kind, cost in hashes:
         db = swift_database(demo, hash_kind, cost)
@@ -156,18 +171,19 @@ def swift_runs(demo, duration, redis, redis_port, hashes):
                     "DEFENDER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "LOG_LEVEL": "error",
                     "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true",
                 }
-                proc = start([demo, "serve", "--env", "production", "--hostname", "127.0.0.1", "--port", str(port)], env, os.path.join(WORK, "swift.log"))
+                proc = start(serve_command(demo, port), env, os.path.join(WORK, f"{demo[0]}.log"))
                 wait_http(f"http://127.0.0.1:{port}/healthz")
-                rows.append(measure("swift", store, hash_kind, scenario, f"http://127.0.0.1:{port}", [proc.pid], duration, redis if store == "redis" else None))
+                rows.append(measure(demo[0], store, hash_kind, scenario, f"http://127.0.0.1:{port}", [proc.pid], duration, redis if store == "redis" else None))
                 stop(proc)
     return rows
 
 
-def overhead_runs(demo, duration, redis, redis_port, repeats, scenario):
+def overhead_runs(demos, duration, redis, redis_port, repeats, scenario):
     """A success path with the cheap hash, plain and protected, interleaved `repeats` times: CPU per request."""
-    db = swift_database(demo, "cheap", 0)
     samples = {}
-    for _ in range(repeats):
+    # Interleaved: every round runs each framework's servers in turn, so that drift hits all alike.
+    for demo in (demo for _ in range(repeats) for demo in demos):
+        db = swift_database(demo, "cheap", 0)
         for store in ["plain", "memory", "memory, no log", "redis"]:
             flush_redis(redis_port)
             port = free_port()
@@ -175,18 +191,18 @@ def overhead_runs(demo, duration, redis, redis_port, repeats, scenario):
                    "DEMO_PROTECTION": "off" if store == "plain" else "on", "DEFENDER_STORE": "redis" if store == "redis" else "memory",
                    "DEFENDER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                    "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true"}
-            proc = start([demo, "serve", "--env", "production", "--hostname", "127.0.0.1", "--port", str(port)], env, os.path.join(WORK, "swift.log"))
+            proc = start(serve_command(demo, port), env, os.path.join(WORK, f"{demo[0]}.log"))
             wait_http(f"http://127.0.0.1:{port}/healthz")
-            row = measure("swift", store, "cheap", scenario, f"http://127.0.0.1:{port}", [proc.pid], duration, redis if store == "redis" else None)
-            samples.setdefault(store, []).append(row)
+            row = measure(demo[0], store, "cheap", scenario, f"http://127.0.0.1:{port}", [proc.pid], duration, redis if store == "redis" else None)
+            samples.setdefault((demo[0], store), []).append(row)
             stop(proc)
     lines = [f"Scenario `{scenario}`, cheap hash, {repeats} interleaved rounds of {duration} s.", "",
-             "| store | CPU µs per login (runs) | median | vs plain | µs vs plain | Redis CPU µs |", "|---|---|---:|---:|---:|---:|"]
-    base = median([r["cpu_us_per_request"] for r in samples["plain"]])
-    for store, rows in samples.items():
+             "| framework | store | CPU µs per login (runs) | median | vs plain | µs vs plain | Redis CPU µs |", "|---|---|---|---:|---:|---:|---:|"]
+    for (system, store), rows in samples.items():
+        base = median([r["cpu_us_per_request"] for r in samples[(system, "plain")]])
         cpu = [r["cpu_us_per_request"] for r in rows]
         redis_cpu = median([r["redis_cpu_us_per_request"] for r in rows]) if store == "redis" else ""
-        lines.append(f"| {store} | {', '.join(str(c) for c in cpu)} | {median(cpu)} | {100 * (median(cpu) / base - 1):+.1f} % | "
+        lines.append(f"| {system} | {store} | {', '.join(str(c) for c in cpu)} | {median(cpu)} | {100 * (median(cpu) / base - 1):+.1f} % | "
                      f"{median(cpu) - base:+.1f} | {redis_cpu} |")
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, f"overhead-{scenario}.md"), "w") as f:
@@ -194,26 +210,27 @@ def overhead_runs(demo, duration, redis, redis_port, repeats, scenario):
     print("\n".join(lines))
 
 
-def lockout_runs(demo, duration, repeats):
+def lockout_runs(demos, duration, repeats):
     """The lockout path: the attack scenario against the bare-403 floor and the protected demo, interleaved."""
-    db = swift_database(demo, "cheap", 0)
     samples = {}
-    for _ in range(repeats):
+    # Interleaved: every round runs each framework's servers in turn, so that drift hits all alike.
+    for demo in (demo for _ in range(repeats) for demo in demos):
+        db = swift_database(demo, "cheap", 0)
         for store in ["bare 403", "memory, no log", "memory"]:
             port = free_port()
             env = {**hash_env(0), "DATABASE_URL": "sqlite://" + db, "DEFENDER_BEHIND_REVERSE_PROXY": "true", "LOG_LEVEL": "error",
                    "DEMO_PROTECTION": "bare403" if store == "bare 403" else "on", "DEFENDER_STORE": "memory",
                    "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true"}
-            proc = start([demo, "serve", "--env", "production", "--hostname", "127.0.0.1", "--port", str(port)], env, os.path.join(WORK, "swift.log"))
+            proc = start(serve_command(demo, port), env, os.path.join(WORK, f"{demo[0]}.log"))
             wait_http(f"http://127.0.0.1:{port}/healthz")
-            samples.setdefault(store, []).append(measure("swift", store, "cheap", "failures", f"http://127.0.0.1:{port}", [proc.pid], duration, None))
+            samples.setdefault((demo[0], store), []).append(measure(demo[0], store, "cheap", "failures", f"http://127.0.0.1:{port}", [proc.pid], duration, None))
             stop(proc)
-    base = median([r["rps"] for r in samples["bare 403"]])
     lines = [f"Scenario `failures` (the attack), cheap hash, {repeats} interleaved rounds of {duration} s.", "",
-             "| server | req/s (runs) | median | vs bare 403 | CPU µs/req (median) |", "|---|---|---:|---:|---:|"]
-    for store, rows in samples.items():
+             "| framework | server | req/s (runs) | median | vs bare 403 | CPU µs/req (median) |", "|---|---|---|---:|---:|---:|"]
+    for (system, store), rows in samples.items():
+        base = median([r["rps"] for r in samples[(system, "bare 403")]])
         rps = [r["rps"] for r in rows]
-        lines.append(f"| {store} | {', '.join(str(v) for v in rps)} | {median(rps)} | {100 * median(rps) / base:.1f} % | "
+        lines.append(f"| {system} | {store} | {', '.join(str(v) for v in rps)} | {median(rps)} | {100 * median(rps) / base:.1f} % | "
                      f"{median([r['cpu_us_per_request'] for r in rows])} |")
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "lockout.md"), "w") as f:
@@ -302,7 +319,8 @@ def write(rows, machine):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--demo", required=True)
+    parser.add_argument("--demo", required=True, help="the Vapor demo's executable")
+    parser.add_argument("--hummingbird-demo", help="the Hummingbird demo's executable (its rows beside the Vapor ones)")
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="cheap hash only")
     parser.add_argument("--charts-only", action="store_true", help="redraw from results/results.csv")
@@ -330,22 +348,25 @@ def main():
             break
         time.sleep(0.1)
     began = time.time()
+    demos = [("vapor", os.path.abspath(args.demo))]
+    if args.hummingbird_demo:
+        demos.append(("hummingbird", os.path.abspath(args.hummingbird_demo)))
     if args.lockout:
         try:
-            lockout_runs(os.path.abspath(args.demo), args.duration, args.lockout)
+            lockout_runs(demos, args.duration, args.lockout)
         finally:
             for proc in list(started):
                 stop(proc)
         return
     if args.overhead:
         try:
-            overhead_runs(os.path.abspath(args.demo), args.duration, redis, redis_port, args.overhead, args.overhead_scenario)
+            overhead_runs(demos, args.duration, redis, redis_port, args.overhead, args.overhead_scenario)
         finally:
             for proc in list(started):
                 stop(proc)
         return
     try:
-        rows = swift_runs(os.path.abspath(args.demo), args.duration, redis, redis_port, hashes)
+        rows = swift_runs(demos, args.duration, redis, redis_port, hashes)
         rows += django_runs(args.duration, redis, redis_port, hashes, ["plain", "defender", "defender-nolog", "axes"])
     finally:
         for proc in list(started):

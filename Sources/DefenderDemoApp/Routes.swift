@@ -157,18 +157,9 @@ protocol LoginFields: Decodable, Sendable {
     var username: String? { get }
 }
 
-/// `POST /login`: the form's fields (any media type Vapor decodes; the browser sends URL-encoded).
-struct LoginForm: Content, LoginFields {
-    var username: String?
-    var password: String?
-    var next: String?
-}
-
-/// `POST /api/login`.
-struct APILogin: Content, LoginFields {
-    var username: String?
-    var password: String?
-}
+/// The shared login bodies, decoded with Vapor's content decoders.
+extension LoginForm: Content, LoginFields {}
+extension APILogin: Content, LoginFields {}
 
 /// The demo's Prometheus registry.
 struct MetricsRegistryKey: StorageKey { typealias Value = PrometheusCollectorRegistry }

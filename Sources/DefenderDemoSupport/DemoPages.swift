@@ -159,6 +159,19 @@ package enum DemoPages {
     }
 }
 
+/// `POST /login`: the form's fields (the browser sends URL-encoded).
+package struct LoginForm: Codable, Sendable {
+    package var username: String?
+    package var password: String?
+    package var next: String?
+}
+
+/// `POST /api/login`.
+package struct APILogin: Codable, Sendable {
+    package var username: String?
+    package var password: String?
+}
+
 /// `{"username": …}`.
 struct APIUser: Codable {
     var username: String

@@ -40,18 +40,26 @@ public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthR
     }
 
     /// hummingbird-auth's flow: the user from `users`, the password checked by `passwordHashVerifier` (bcrypt, off
-    /// the event loop, by default).
+    /// the event loop, by default). A username with no user (or no password hash) is checked against
+    /// `unknownUserHash` all the same and refused, so that the answer takes as long as for an existing account
+    /// and its timing does not tell which accounts exist.
+    /// - Parameter unknownUserHash: a hash of a password nobody knows, of the cost your users' hashes have; by
+    ///   default a bcrypt hash of cost 12.
     public init<Repository: UserPasswordRepository, Verifier: PasswordHashVerifier>(
         _ defender: HummingbirdDefender, realm: String = "Restricted", users: Repository,
-        passwordHashVerifier: Verifier = BcryptPasswordVerifier()
+        passwordHashVerifier: Verifier = BcryptPasswordVerifier(), unknownUserHash: String = Self.unknownUserBcrypt
     ) where Repository.User == Context.Identity {
         self.init(defender, realm: realm) { username, password, context in
-            guard let user = try await users.getUser(named: username, context: UserRepositoryContext(logger: context.logger)),
-                let hash = user.passwordHash, try await passwordHashVerifier.verifyPassword(password, createsHash: hash)
-            else { return nil }
+            let user = try await users.getUser(named: username, context: UserRepositoryContext(logger: context.logger))
+            let verified = try await passwordHashVerifier.verifyPassword(password, createsHash: user?.passwordHash ?? unknownUserHash)
+            guard let user, user.passwordHash != nil, verified else { return nil }
             return user
         }
     }
+
+    /// A bcrypt hash (cost 12) of a random password that was thrown away: what unknown usernames are checked
+    /// against.
+    public static var unknownUserBcrypt: String { "$2b$12$xewB5cczYeExlJ1aQKN6cOyihdBurXK5Tg4Wi7wB1SqfRpEzTqqTW" }
 
     /// Admits the request's Basic credentials, verifies them, and calls `next` with `context.identity` set; answers
     /// the challenge, the lockout or `401` otherwise.

@@ -5,19 +5,6 @@ import Hummingbird
 import HummingbirdAuth
 import HTTPTypes
 
-/// `POST /login`: the form's fields (the browser sends URL-encoded; JSON is read as well).
-struct LoginForm: Decodable, Sendable {
-    var username: String?
-    var password: String?
-    var next: String?
-}
-
-/// `POST /api/login`.
-struct APILogin: Decodable, Sendable {
-    var username: String?
-    var password: String?
-}
-
 extension HummingbirdDemo {
     /// Every route of the demo contract (DESIGN §5), answering as the Vapor demo does.
     func router() -> Router<DemoContext> {

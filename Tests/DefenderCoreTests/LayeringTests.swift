@@ -14,6 +14,9 @@ import Testing
         "DefenderVapor": ["DefenderRedis", "NIOSSL", "Fluent", "FluentKit", "Hummingbird"],
         "DefenderHummingbird": ["Vapor", "DefenderVapor", "DefenderRedis", "Fluent", "FluentKit", "DefenderFluent", "NIOSSL"],
         "DefenderFluent": ["Vapor", "Fluent", "DefenderVapor", "DefenderHTTP", "Hummingbird", "HummingbirdAuth", "DefenderRedis"],
+        // What both demos share cannot lean on either framework, or the two would stop answering alike.
+        "DefenderDemoSupport": ["Vapor", "Fluent", "DefenderVapor", "Hummingbird", "HummingbirdAuth", "DefenderHummingbird", "DefenderRedis"],
+        "DefenderHummingbirdDemoApp": ["Vapor", "Fluent", "DefenderVapor", "DefenderDemoApp"],
     ]
 
     static func imports(of target: String) throws -> [(file: String, module: String)] {

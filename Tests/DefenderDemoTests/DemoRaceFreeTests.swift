@@ -195,84 +195,10 @@ extension [Int] {
     var histogram: [Int: Int] { reduce(into: [:]) { $0[$1, default: 0] += 1 } }
 }
 
-/// A `defender-demo serve` process of the test's own, on a free loopback port, stopped by its PID.
-final class DemoProcess: @unchecked Sendable {
-    let process: Process
-    let port: Int
-    var base: String { "http://127.0.0.1:\(port)" }
+/// A `defender-demo serve` process of the test's own (`ServerProcess`).
+typealias DemoProcess = ServerProcess
 
-    /// The demo executable built next to the test bundle; `nil` (a failure under CI) when it is missing.
-    static func executable() -> URL? {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL,
-        ].map { $0.appendingPathComponent("defender-demo") }
-        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return found }
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            Issue.record("defender-demo was not built next to the tests (looked in \(candidates.map(\.path)))")
-        }
-        return nil
-    }
-
-    /// Runs a command of the demo to its end. - Returns: its exit status and everything it printed.
-    static func run(_ executable: URL, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("defender-cmd-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
-    }
-
-    static func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]) async throws {
-        let (status, _) = try await run(executable, arguments, environment: environment)
-        guard status == 0 else {
-            throw DefenderError(.invalidConfiguration, "defender-demo \(arguments.joined(separator: " ")) exited \(status)")
-        }
-    }
-
-    init(_ executable: URL, environment: [String: String]) throws {
-        var lastError: (any Error)?
-        for _ in 0..<5 {
-            let port = Int.random(in: 20_000...60_000)
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            if RedisServer.waitForPort(port, process: process) {
-                self.process = process
-                self.port = port
-                return
-            }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            lastError = DefenderError(.invalidConfiguration, "defender-demo did not start on \(port)")
-        }
-        throw lastError!
-    }
-
-    /// SIGTERM, then the exit status (SIGKILL after five seconds: -1).
-    @discardableResult
-    func stop() -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<500 where process.isRunning { usleep(10_000) }
-        guard !process.isRunning else {
-            kill(process.processIdentifier, SIGKILL)
-            return -1
-        }
-        return process.terminationStatus
-    }
-
-    deinit { stop() }
+extension ServerProcess {
+    /// `defender-demo`, built next to the tests.
+    static func executable() -> URL? { executable(named: "defender-demo") }
 }

@@ -12,34 +12,10 @@ import Testing
 /// `defender-demo-hummingbird` as an operator runs it: `create-user`, `serve`, SIGTERM, the `defender` commands,
 /// and a bad setting.
 @Suite(.serialized) struct HummingbirdExecutableTests {
-    static func executable() -> URL? {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL,
-        ].map { $0.appendingPathComponent("defender-demo-hummingbird") }
-        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return found }
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            Issue.record("defender-demo-hummingbird was not built next to the tests (looked in \(candidates.map(\.path)))")
-        }
-        return nil
-    }
+    static func executable() -> URL? { ServerProcess.executable(named: "defender-demo-hummingbird") }
 
-    /// Runs a command to its end. - Returns: its exit status and everything it printed.
     static func run(_ executable: URL, _ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("defender-hb-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        try await ServerProcess.run(executable, arguments, environment: environment)
     }
 
     func withDirectory(_ body: (String) async throws -> Void) async throws {
@@ -59,7 +35,7 @@ import Testing
             let duplicate = try await Self.run(executable, ["create-user", "Alice", "other"], environment: env)
             #expect(duplicate.status == 1 && duplicate.output.hasPrefix("defender-demo-hummingbird: "), "\(duplicate.output)")
 
-            let server = try ServeProcess(executable, environment: env)
+            let server = try ServerProcess(executable, environment: env)
             defer { server.stop() }
             var statuses: [UInt: Int] = [:]
             var configuration = HTTPClient.Configuration()

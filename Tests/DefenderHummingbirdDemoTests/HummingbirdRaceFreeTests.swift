@@ -72,9 +72,9 @@ import Testing
             "DEMO_BCRYPT_COST": "4", "DATABASE_URL": "sqlite://" + directory.appendingPathComponent("demo.sqlite").path,
         ]
         #expect(try await HummingbirdExecutableTests.run(executable, ["create-user", "alice", "secret1"], environment: env).status == 0)
-        let first = try ServeProcess(executable, environment: env)
+        let first = try ServerProcess(executable, environment: env)
         defer { first.stop() }
-        let second = try ServeProcess(executable, environment: env)
+        let second = try ServerProcess(executable, environment: env)
         defer { second.stop() }
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
@@ -128,46 +128,5 @@ import Testing
             #expect(store.inFlight(try engine.usernameKey("alice")) == 0)
             #expect(try await Self.storm([(site, "alice", "secret1", "192.0.2.9")]) == [403])
         }
-    }
-}
-
-/// A `defender-demo-hummingbird serve` process of the test's own, on a free loopback port, stopped by its PID.
-final class ServeProcess: @unchecked Sendable {
-    let process: Process
-    let port: Int
-
-    init(_ executable: URL, environment: [String: String]) throws {
-        for _ in 0..<5 {
-            let port = Int.random(in: 20_000...60_000)
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            if RedisServer.waitForPort(port, process: process) {
-                self.process = process
-                self.port = port
-                return
-            }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        throw DefenderError(.invalidConfiguration, "defender-demo-hummingbird did not start")
-    }
-
-    /// SIGTERM, then the exit status (SIGKILL after ten seconds: -1).
-    @discardableResult
-    func stop() -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<1000 where process.isRunning { usleep(10_000) }
-        guard !process.isRunning else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return -1
-        }
-        return process.terminationStatus
     }
 }

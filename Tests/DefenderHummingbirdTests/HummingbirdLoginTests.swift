@@ -124,6 +124,43 @@ import Testing
         #expect(verifications.names == ["carol", "dave", "dave", "dave", "dave"], "a locked request reached the verifier")
     }
 
+    /// hummingbird-auth's repository flow: the verifier checks every username — an unknown one against the
+    /// unknown-user hash, so that it costs the same as a known one — and never a locked request.
+    @Test func repositoryFlowChecksUnknownUsersAgainstTheDummyHash() async throws {
+        struct User: PasswordAuthenticatable { let name: String; let passwordHash: String? }
+        struct CountingVerifier: PasswordHashVerifier {
+            let hashes: SharedNames
+            func verifyPassword(_ password: String, createsHash hash: String) async throws -> Bool {
+                hashes.append(hash)
+                return hash == "hash-of-secret" && password == "secret"
+            }
+        }
+        let defender = try Self.defender(["DEFENDER_DISABLE_IP_LOCKOUT": "true"])  // the username's rules alone
+        let hashes = SharedNames()
+        let users = UserPasswordClosureRepository<User> { name, _ in
+            ["carol": User(name: "carol", passwordHash: "hash-of-secret"), "nohash": User(name: "nohash", passwordHash: nil)][name]
+        }
+        let router = Router(context: BasicAuthDefenderContext<User>.self)
+        router.group("api")
+            .add(middleware: DefenderBasicAuthenticator(defender, users: users, passwordHashVerifier: CountingVerifier(hashes: hashes), unknownUserHash: "dummy"))
+            .get("me") { _, context in try context.requireIdentity().name }
+        let app = Application(router: router)
+        @Sendable func basic(_ user: String, _ password: String) -> HTTPFields {
+            [.authorization: "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()]
+        }
+        try await app.test(.live) { (client) async throws in
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("carol", "secret")).status == .ok)
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("nobody", "secret")).status == .unauthorized)
+            // A user without a hash is refused even when the dummy check passed.
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("nohash", "secret")).status == .unauthorized)
+            for _ in 0..<3 { #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("carol", "nope")).status == .unauthorized) }
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("carol", "nope")).status == .forbidden)
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("carol", "secret")).status == .forbidden)
+        }
+        #expect(hashes.names == ["hash-of-secret", "dummy", "dummy"] + Array(repeating: "hash-of-secret", count: 4))
+        #expect(DefenderBasicAuthenticator<BasicAuthDefenderContext<User>>.unknownUserBcrypt.hasPrefix("$2b$12$"))
+    }
+
     /// Defender's errors answer with their status and a problem body (here a forwarding header that a trusted proxy
     /// sent with no address in it: `400`).
     @Test func defenderErrorsAnswerAsProblems() async throws {

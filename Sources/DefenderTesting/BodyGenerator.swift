@@ -1,13 +1,14 @@
-import DefenderTesting
 import Foundation
 
 /// Generates login requests of every shape an attacker might choose, for the one-reading differential tests.
-enum BodyGenerator {
-    static let usernames = [
+public enum BodyGenerator {
+    /// The usernames a generated request names.
+    public static let usernames = [
         "alice", "Alice", " alice ", "victim", "bob", "", "ａｌｉｃｅ", "a\u{0}b", "ü", "e\u{301}", "a+b", "a&b=c", "%61lice",
         String(repeating: "x", count: 300), "\"quoted\"", "a\\b", "日本", "🙂",
     ]
-    static let contentTypes: [String?] = [
+    /// The `Content-Type` spellings a generated request carries (`nil`: none).
+    public static let contentTypes: [String?] = [
         "application/json", "application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json",
         "application/problem+json", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8",
         "Application/X-WWW-Form-Urlencoded", "multipart/form-data; boundary=XyZ", "multipart/form-data; boundary=\"XyZ\"",
@@ -21,7 +22,7 @@ enum BodyGenerator {
     static let jsonKeys = ["username", "username", "username", "Username", "user\\u006eame", "\\u0075sername", "username ", "password"]
 
     /// A content type and a body, the body's shape chosen independently of the type half of the time.
-    static func request(using random: inout SplitMix64) -> (String?, [UInt8]) {
+    public static func request(using random: inout SplitMix64) -> (String?, [UInt8]) {
         let type = contentTypes.randomElement(using: &random)!
         let shape = Int.random(in: 0..<3, using: &random)
         let body: [UInt8]
@@ -136,7 +137,7 @@ enum BodyGenerator {
     }
 
     /// One or two `Authorization` values: Basic in every spelling, with and without colons, bad base64, other schemes.
-    static func authorization(using random: inout SplitMix64) -> [String] {
+    public static func authorization(using random: inout SplitMix64) -> [String] {
         func one() -> String {
             let user = usernames.randomElement(using: &random)!
             let credentials: String
