@@ -43,8 +43,13 @@ public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthR
     /// the event loop, by default). A username with no user (or no password hash) is checked against
     /// `unknownUserHash` all the same and refused, so that the answer takes as long as for an existing account
     /// and its timing does not tell which accounts exist.
-    /// - Parameter unknownUserHash: a hash of a password nobody knows, of the cost your users' hashes have; by
-    ///   default a bcrypt hash of cost 12.
+    /// - Parameters:
+    ///   - defender: Defender.
+    ///   - realm: the realm of the `WWW-Authenticate` challenge.
+    ///   - users: where users are looked up by name.
+    ///   - passwordHashVerifier: checks a password against a user's hash.
+    ///   - unknownUserHash: a hash of a password nobody knows, of the cost your users' hashes have; by default a
+    ///     bcrypt hash of cost 12.
     public init<Repository: UserPasswordRepository, Verifier: PasswordHashVerifier>(
         _ defender: HummingbirdDefender, realm: String = "Restricted", users: Repository,
         passwordHashVerifier: Verifier = BcryptPasswordVerifier(), unknownUserHash: String = Self.unknownUserBcrypt
