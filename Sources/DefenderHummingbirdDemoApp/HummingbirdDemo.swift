@@ -78,6 +78,7 @@ public struct HummingbirdDemo: Sendable {
             storedDenylist: FluentDenylist(database: db), metrics: DefenderMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             logger: logger)
         await defender.runtime.loadStoredDenylist()
+        if let webhook = settings.webhookURL { WebhookNotifier(url: webhook).register(on: defender, logger: logger) }
         let cost = settings.bcryptCost
         let sha = settings.sha256Passwords
         let dummy = try await NIOThreadPool.singleton.runIfActive {

@@ -129,7 +129,7 @@ import Testing
     /// `LOCKOUT_URL` and status 429.
     @Test(arguments: [
         [String: String](), ["DEFENDER_LOCKOUT_URL": "/locked"], ["DEFENDER_LOCKOUT_STATUS": "429"],
-        ["DEFENDER_LOCKOUT_STATUS": "429", "DEFENDER_LOCKOUT_URL": "/locked", "DEFENDER_RATE_LIMIT_HEADERS": "true"],
+        ["DEFENDER_LOCKOUT_STATUS": "429", "DEFENDER_LOCKOUT_URL": "/locked", "DEFENDER_RATELIMIT_HEADERS": "true"],
     ])
     func lockoutsAnswerAlike(_ environment: [String: String]) async throws {
         try await withBothDemos(environment) { vapor, hummingbird in

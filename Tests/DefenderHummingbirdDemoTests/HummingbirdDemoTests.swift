@@ -6,6 +6,10 @@ import DefenderHummingbirdDemoApp
 import DefenderTesting
 import FluentKit
 import Foundation
+import Synchronization
+import ServiceLifecycle
+import HTTPTypes
+import Hummingbird
 import Logging
 import Testing
 
@@ -65,7 +69,14 @@ import Testing
             #expect(blocks.body.contains(#""username":"alice""#))
             let unblock = try await hummingbird.send(.json("/admin/defender/api/unblock", #"{"username":"alice"}"#, headers: admin))
             #expect(unblock.status == 204)
-            #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "secret1")])).status == 302)
+            // Each instance remembers the blocks it has seen; the unblock reaches the other one within a second.
+            var status: UInt = 403
+            let started = ContinuousClock.now
+            while status == 403, ContinuousClock.now - started < .seconds(1) {
+                status = try await vapor.send(.form("/login", [("username", "alice"), ("password", "secret1")])).status
+                if status == 403 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(status == 302)
 
             // And the other way: a lock earned on the Vapor instance alone holds on the Hummingbird one.
             let other = [("X-Forwarded-For", "203.0.113.67")]
@@ -87,6 +98,36 @@ import Testing
                 #expect(attempts.body.components(separatedBy: #""username":"alice""#).count - 1 == 2, "\(attempts.body)")
             }
         }
+    }
+
+    /// `DEFENDER_NOTIFY_WEBHOOK_URL`: each block is POSTed as JSON, from the event task (Vapor's body).
+    @Test func blocksReachTheWebhook() async throws {
+        struct Payload: Decodable { var event: String; var kind: String; var key: String; var time: String }
+        let received = Mutex<[String]>([])
+        let router = Router()
+        router.post("hook") { request, context -> HTTPResponse.Status in
+            let payload = try await request.decode(as: Payload.self, context: context)
+            #expect(request.headers[.contentType] == "application/json; charset=utf-8" && ISO8601DateFormatter().date(from: payload.time) != nil)
+            received.withLock { $0.append("\(payload.event) \(payload.kind) \(payload.key)") }
+            return .noContent
+        }
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))) { channel in
+            portContinuation.yield(channel.localAddress?.port ?? 0)
+        }
+        let group = ServiceGroup(configuration: .init(services: [receiver], logger: Logger(label: "hook")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            try await withServedHummingbird(["DEFENDER_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:\(port)/hook"]) { _, site in
+                for attempt in 1...4 { _ = try await site.send(.form("/login", [("username", "alice"), ("password", "no\(attempt)")])) }
+                for _ in 0..<250 where received.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(Set(received.withLock { $0 }) == ["ipBlocked ip 127.0.0.1", "usernameBlocked username alice"])
     }
 
     /// A bad `DATABASE_URL` or setting stops start-up with what to fix, and never echoes a password.
