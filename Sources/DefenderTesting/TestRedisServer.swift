@@ -10,7 +10,35 @@ public final class RedisServer: @unchecked Sendable {
     private let process: Process
 
     /// Starts `redis-server` with extra arguments (e.g. `--requirepass x`).
-    public init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) throws {
+    public convenience init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) throws {
+        try self.init(fixedPort: fixedPort) { port, directory in
+            let portArguments = tlsPort ? ["--port", "0", "--tls-port", String(port)] : ["--port", String(port)]
+            return portArguments + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path] + arguments
+        }
+    }
+
+    /// Starts a Sentinel (`redis-server sentinel.conf --sentinel`) that monitors the primary on `primaryPort` under
+    /// `masterName`, with a quorum of 2 and short timeouts (down after 1 s), so that a failover takes seconds.
+    public static func sentinel(monitoring primaryPort: Int, masterName: String = "defender-test") throws -> RedisServer {
+        try RedisServer(fixedPort: nil) { port, directory in
+            let file = directory.appendingPathComponent("sentinel-\(port).conf")
+            let text = """
+                port \(port)
+                bind 127.0.0.1
+                dir \(directory.path)
+                sentinel monitor \(masterName) 127.0.0.1 \(primaryPort) 2
+                sentinel down-after-milliseconds \(masterName) 1000
+                sentinel failover-timeout \(masterName) 4000
+                sentinel parallel-syncs \(masterName) 1
+
+                """
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return [file.path, "--sentinel"]
+        }
+    }
+
+    /// Starts the server with the arguments `arguments` makes for a port and a working directory.
+    init(fixedPort: Int?, arguments: (Int, URL) throws -> [String]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var lastError: (any Error)?
@@ -18,8 +46,7 @@ public final class RedisServer: @unchecked Sendable {
             let port = fixedPort ?? Int.random(in: 20_000...60_000)
             let process = Process()
             process.executableURL = try Self.executable()
-            let portArguments = tlsPort ? ["--port", "0", "--tls-port", String(port)] : ["--port", String(port)]
-            process.arguments = portArguments + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path] + arguments
+            process.arguments = try arguments(port, directory)
             process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try process.run()
@@ -42,6 +69,14 @@ public final class RedisServer: @unchecked Sendable {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Kills the server at once (SIGKILL): a crash, no shutdown, nothing saved.
+    public func crash() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            for _ in 0..<200 where process.isRunning { usleep(10_000) }
+        }
     }
 
     deinit { stop() }

@@ -19,6 +19,33 @@ import Testing
         #expect(try RedisConfiguration(url: "redis://:a%3Ab%2Fc%3Fd%23@h/0").password == "a:b/c?d#")
     }
 
+    @Test func parsesSentinelURLs() throws {
+        let url = "redis-sentinel://app:p%40ss@10.0.0.1,10.0.0.2:26380,[::1]/2?master=main&sentinel_password=s%20p&sentinel_username=watch"
+        let config = try RedisConfiguration(url: url)
+        #expect(config.username == "app" && config.password == "p@ss" && config.database == 2 && config.tls == nil)
+        guard case .sentinel(let sentinel) = config.topology else { Issue.record("not a Sentinel topology"); return }
+        #expect(sentinel.sentinels == [.tcp(host: "10.0.0.1", port: 26379), .tcp(host: "10.0.0.2", port: 26380), .tcp(host: "::1", port: 26379)])
+        #expect(sentinel.masterName == "main" && sentinel.username == "watch" && sentinel.password == "s p")
+        #expect(!config.description.contains("p@ss") && !config.description.contains("s p"))
+        #expect(config.description == "redis-sentinel://app:***@10.0.0.1:26379,10.0.0.2:26380,[::1]:26379/2?master=main")
+        let tls = try RedisConfiguration(url: "rediss-sentinel://h?master=m&ssl_cert_reqs=none")
+        #expect(tls.tls?.verifyCertificate == false && tls.database == 0)
+        #expect(RedisConfiguration.redact(url) == "redis-sentinel://app:***@10.0.0.1,10.0.0.2:26380,[::1]/2?master=main&sentinel_password=***&sentinel_username=watch")
+        #expect(try RedisConfiguration(url: "redis://h").topology == .standalone)
+    }
+
+    @Test(arguments: ["redis-sentinel://h/0", "redis-sentinel://h/0?master=", "redis-sentinel://h,,k?master=m", "redis://a,b/0",
+                      "redis-sentinel://h:0?master=m"])
+    func rejectsBadSentinelURLs(_ url: String) {
+        let error = #expect(throws: DefenderError.self) { try RedisConfiguration(url: url) }
+        #expect(error?.setting == "DEFENDER_REDIS_URL")
+    }
+
+    @Test func aBadSentinelURLNeverShowsItsPasswords() {
+        let error = #expect(throws: DefenderError.self) { try RedisConfiguration(url: "redis-sentinel://:pw1@h:99999?master=m&sentinel_password=pw2") }
+        #expect(error?.message.contains("pw1") == false && error?.message.contains("pw2") == false)
+    }
+
     @Test(arguments: ["localhost:6379", "http://h", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://h?db=-1",
                       "rediss://h?ssl_cert_reqs=maybe", "unix://relative", "redis://u:%zz@h", "redis://h?max_connections=0"])
     func rejectsBadURLs(_ url: String) {

@@ -40,7 +40,7 @@ struct ScriptCallTests {
         #expect(withUser.arguments.count == anonymous.arguments.count)
         #expect(anonymous.arguments.contains("") && withUser.arguments.contains("=00ff"))
         #expect(RecordFailureCall.prologue.contains("local has_user = failed_user ~= nil"))
-        #expect(BlockCall(blocked: "b", index: "i", expiry: "e", member: "m", lastsMS: nil).encoded.arguments == ["m", ""])
-        #expect(BlockCall(blocked: "b", index: "i", expiry: "e", member: "m", lastsMS: 5).encoded.arguments == ["m", "=5"])
+        #expect(BlockCall(blocked: "b", index: "i", expiry: "e", member: "m", lastsMS: nil, channel: "c", note: "ip:m").encoded.arguments == ["m", "", "c", "ip:m"])
+        #expect(BlockCall(blocked: "b", index: "i", expiry: "e", member: "m", lastsMS: 5, channel: "c", note: "ip:m").encoded.arguments == ["m", "=5", "c", "ip:m"])
     }
 }

@@ -50,12 +50,14 @@ public final class FallbackAttemptStore: AttemptStore {
     public var isRefusingLogins: Bool { policy == .closed && isDegraded }
 
     public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
+        if let known = knownWhileSkipped(ip: ip, username: username, policy: policy) { return known }
         // `.some(nil)`: under `open` the answer is "not locked", not a failure.
-        try await perform(whenOpen: .some(nil)) { try await $0.check(ip: ip, username: username, policy: policy) }
+        return try await perform(whenOpen: .some(nil)) { try await $0.check(ip: ip, username: username, policy: policy) }
     }
 
     public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
-        try await perform(whenOpen: .admitted) { try await $0.admit(ip: ip, username: username, reservation: reservation, policy: policy) }
+        if let known = knownWhileSkipped(ip: ip, username: username, policy: policy) { return .locked(known) }
+        return try await perform(whenOpen: .admitted) { try await $0.admit(ip: ip, username: username, reservation: reservation, policy: policy) }
     }
 
     public func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws {
@@ -85,12 +87,14 @@ public final class FallbackAttemptStore: AttemptStore {
     // Operator actions never pretend: under `open` and `closed` they fail during an outage.
     @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
-        try await perform(whenOpen: nil) { try await $0.block(key, for: duration) }
+        (primary as? any KnownBlocks)?.forget(key)
+        return try await perform(whenOpen: nil) { try await $0.block(key, for: duration) }
     }
 
     @discardableResult
     public func unblock(_ key: DefenderKey) async throws -> Bool {
-        try await perform(whenOpen: nil) { try await $0.unblock(key) }
+        (primary as? any KnownBlocks)?.forget(key)
+        return try await perform(whenOpen: nil) { try await $0.unblock(key) }
     }
 
     public func blocks(of kind: DefenderKey.Kind, after cursor: String?, limit: Int) async throws -> BlockPage {
@@ -103,6 +107,16 @@ public final class FallbackAttemptStore: AttemptStore {
 
     /// Runs `operation` on the shared store, or applies the outage policy. `whenOpen` is what the `open`
     /// policy answers (`nil`: the operation fails instead).
+    /// While the shared store is skipped (an outage), the blocks it is known to hold still lock: a known attacker
+    /// stays blocked through the outage whatever the failure policy. (When it is not skipped, the store answers
+    /// for its known blocks itself.)
+    private func knownWhileSkipped(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) -> Lockout? {
+        guard let known = primary as? any KnownBlocks,
+            openUntil.withLock({ until in until.map { ContinuousClock.now < $0 } ?? false })
+        else { return nil }
+        return known.knownLockout(ip: ip, username: username, policy: policy)
+    }
+
     private func perform<T: Sendable>(whenOpen: T?, _ operation: (any AttemptStore) async throws -> T) async throws -> T {
         let skip = openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false }
         if !skip {

@@ -181,36 +181,14 @@ public final class MemoryAttemptStore: AttemptStore {
         }
     }
 
-    /// The lockout for the blocks that apply. Manual blocks lock in every mode; automatic ones as the mode says.
+    /// The lockout for the blocks that apply (the one rule, `LockoutPolicy.lockout(ip:username:)`).
     private static func lockout(
         ip: (DefenderKey, Block?), username: (DefenderKey?, Block?), policy: LockoutPolicy, now: Duration
     ) -> Lockout? {
-        var manual: [(DefenderKey, Block)] = []
-        if let block = ip.1, block.locksInEveryMode { manual.append((ip.0, block)) }
-        if let key = username.0, let block = username.1, block.locksInEveryMode { manual.append((key, block)) }
-        if !manual.isEmpty { return Lockout(keys: manual.map(\.0), retryAfter: latest(manual.map(\.1), now: now)) }
-        let ipBlocked = ip.1 != nil && !policy.disableIPLockout
-        let userBlocked = username.1 != nil && username.0 != nil && !policy.disableUsernameLockout
-        guard policy.isLocked(ipBlocked: ipBlocked, usernameBlocked: userBlocked) else { return nil }
-        var applying: [(DefenderKey, Block)] = []
-        if ipBlocked, let block = ip.1 { applying.append((ip.0, block)) }
-        if userBlocked, let key = username.0, let block = username.1 { applying.append((key, block)) }
-        // In AND mode the request is free again as soon as either block lifts; otherwise when the last does.
-        let bothRequired = policy.lockOutByIPAndUsername && !policy.disableIPLockout && !policy.disableUsernameLockout
-        let retry = bothRequired ? earliest(applying.map(\.1), now: now) : latest(applying.map(\.1), now: now)
-        return Lockout(keys: applying.map(\.0), retryAfter: retry)
-    }
-
-    private static func latest(_ blocks: [Block], now: Duration) -> Duration? {
-        var result = Duration.zero
-        for block in blocks {
-            guard let expires = block.expires else { return nil }
-            result = max(result, expires - now)
+        func active(_ key: DefenderKey?, _ block: Block?) -> ActiveBlock? {
+            guard let key, let block else { return nil }
+            return ActiveBlock(key: key, locksInEveryMode: block.locksInEveryMode, remaining: block.expires.map { $0 - now })
         }
-        return result
-    }
-
-    private static func earliest(_ blocks: [Block], now: Duration) -> Duration? {
-        blocks.compactMap(\.expires).min().map { $0 - now }
+        return policy.lockout(ip: active(ip.0, ip.1), username: active(username.0, username.1))
     }
 }

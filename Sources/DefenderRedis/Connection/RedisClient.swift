@@ -16,6 +16,8 @@ public final class RedisClient: Service {
     public let configuration: RedisConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let state = Mutex(PoolState())
+    /// With a `redis-sentinel://` configuration: where the primary is.
+    private let sentinel: SentinelLocator?
 
     private struct PoolState {
         var slots: [Slot] = []
@@ -41,7 +43,15 @@ public final class RedisClient: Service {
     public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        if case .sentinel(let settings) = configuration.topology {
+            sentinel = SentinelLocator(settings, base: configuration)
+        } else {
+            sentinel = nil
+        }
     }
+
+    /// With Sentinel, the primary in use (`nil` while none is known); otherwise the configured endpoint.
+    public var primary: RedisConfiguration.Endpoint? { sentinel.map(\.knownPrimary) ?? configuration.endpoint }
 
     /// Has every connection opened from now on load `scripts` in its handshake (`SCRIPT LOAD`), so that the first
     /// `EVALSHA` on it costs one round trip, not a `NOSCRIPT` and an `EVAL`.
@@ -61,13 +71,44 @@ public final class RedisClient: Service {
 
     /// Runs a script with `EVALSHA`, falling back to `EVAL` (which also caches it) when the server answers
     /// `NOSCRIPT` — after `SCRIPT FLUSH` or a restart.
+    ///
+    /// With Sentinel, a `READONLY` reply means the server was demoted: the script did nothing there (scripts that
+    /// write declare it, so a replica refuses them whole), so the client forgets that server, finds the primary
+    /// and runs the script there once.
     @_spi(Internals) public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         let tail = [String(keys.count)] + keys + arguments
         do {
+            return try await evaluate(script, tail)
+        } catch let error as RedisError where error.reply == .readOnly && sentinel != nil {
+            sentinel?.forget(nil)
+            await dropConnections()
+            return try await evaluate(script, tail)
+        }
+    }
+
+    private func evaluate(_ script: RedisScript, _ tail: [String]) async throws -> RESPValue {
+        do {
             return try await send(["EVALSHA", script.sha1] + tail)
-        } catch let error as RedisError where error.prefix == "NOSCRIPT" {
+        } catch let error as RedisError where error.reply == .noScript {
             return try await send(["EVAL", script.source] + tail)
         }
+    }
+
+    /// Opens a connection of its own (to the primary, with Sentinel) subscribed to `channel`; each message's payload
+    /// goes to `onMessage`, on the connection's event loop. The caller closes it.
+    @_spi(Internals) public func subscribe(to channel: String, onMessage: @escaping @Sendable (String) -> Void) async throws -> RedisConnection {
+        let connection = try await Self.open(configuration, sentinel: sentinel, on: eventLoopGroup.any(), scripts: []) { push in
+            // ["message", channel, payload]
+            guard let parts = push.elements, parts.count == 3, parts[0].string == "message", let payload = parts[2].string else { return }
+            onMessage(payload)
+        }
+        do {
+            _ = try await connection.send(["SUBSCRIBE", channel])
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
     }
 
     /// Whether the client is backing off after a failed connection attempt.
@@ -75,10 +116,52 @@ public final class RedisClient: Service {
         state.withLock { state in state.retryAt.map { ContinuousClock.now < $0 } ?? false }
     }
 
-    /// Waits for graceful shutdown (or cancellation), then closes every connection with `shutdown()`.
+    /// Waits for graceful shutdown (or cancellation), then closes every connection with `shutdown()`. With
+    /// Sentinel it meanwhile follows failovers: it listens for `+switch-master` on one Sentinel and asks them
+    /// every `RedisConfiguration/Sentinel/checkInterval` as well, in case an announcement was missed.
     public func run() async {
-        try? await gracefulShutdown()
+        if let sentinel {
+            await cancelWhenGracefulShutdown { await self.followFailovers(sentinel) }
+        } else {
+            try? await gracefulShutdown()
+        }
         await shutdown()
+    }
+
+    private func followFailovers(_ sentinel: SentinelLocator) async {
+        let eventLoop = eventLoopGroup.any()
+        while !Task.isCancelled {
+            let subscription = try? await sentinel.subscribe(on: eventLoop) { [weak self] endpoint in self?.follow(endpoint) }
+            repeat {
+                do { try await Task.sleep(for: sentinel.settings.checkInterval) } catch { break }
+                if let found = try? await sentinel.ask(on: eventLoop) { follow(found) }
+            } while subscription?.isActive == true && !Task.isCancelled
+            await subscription?.close()
+        }
+    }
+
+    /// Uses `endpoint` as the primary from now on; connections to another server are closed.
+    private func follow(_ endpoint: RedisConfiguration.Endpoint) {
+        guard let sentinel, sentinel.adopt(endpoint) else { return }
+        Task { await dropConnections() }
+    }
+
+    /// Closes the pool's connections (new ones are opened on next use, at once: no back-off).
+    private func dropConnections() async {
+        let slots = state.withLock { state in
+            defer {
+                state.slots = []
+                state.retryAt = nil
+                state.backoff = .zero
+            }
+            return state.slots
+        }
+        for slot in slots {
+            switch slot {
+            case .ready(let connection): await connection.close()
+            case .connecting(let task): task.cancel()
+            }
+        }
     }
 
     /// Closes every connection; later calls fail with `shutDown`.
@@ -93,6 +176,26 @@ public final class RedisClient: Service {
             case .ready(let connection): await connection.close()
             case .connecting(let task): if let connection = try? await task.value { await connection.close() }
             }
+        }
+    }
+
+    /// A new connection: to the configured server, or to the primary the Sentinels name (checked with `ROLE`).
+    private static func open(
+        _ configuration: RedisConfiguration, sentinel: SentinelLocator?, on eventLoop: any EventLoop, scripts: [RedisScript],
+        onPush: (@Sendable (RESPValue) -> Void)? = nil
+    ) async throws -> RedisConnection {
+        guard let sentinel else {
+            return try await RedisConnection.connect(to: configuration, on: eventLoop, scripts: scripts, onPush: onPush)
+        }
+        let primary = try await sentinel.primary(on: eventLoop)
+        var target = configuration
+        target.topology = .standalone
+        target.endpoint = primary
+        do {
+            return try await RedisConnection.connect(to: target, on: eventLoop, scripts: scripts, requirePrimary: true, onPush: onPush)
+        } catch {
+            sentinel.forget(primary)
+            throw error
         }
     }
 
@@ -113,7 +216,8 @@ public final class RedisClient: Service {
                 let configuration = self.configuration
                 let eventLoop = eventLoopGroup.any()
                 let scripts = state.scripts
-                let task = Task { try await RedisConnection.connect(to: configuration, on: eventLoop, scripts: scripts) }
+                let sentinel = self.sentinel
+                let task = Task { try await Self.open(configuration, sentinel: sentinel, on: eventLoop, scripts: scripts) }
                 state.slots.append(.connecting(task))
                 return .wait(task)
             }

@@ -20,9 +20,12 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     private var scheduledDeadline: NIODeadline?
     private let commandTimeout: TimeAmount
     private var failure: RedisError?
+    /// Where messages that answer no command go: a subscriber connection's published messages.
+    private let onPush: (@Sendable (RESPValue) -> Void)?
 
-    init(commandTimeout: TimeAmount) {
+    init(commandTimeout: TimeAmount, onPush: (@Sendable (RESPValue) -> Void)? = nil) {
         self.commandTimeout = commandTimeout
+        self.onPush = onPush
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -42,7 +45,8 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = unwrapInboundIn(data)
         guard let head = pending.popFirst() else {
-            // A push message (RESP3) or a reply nobody waits for: never ours to deliver.
+            // A message of a subscription (after its `SUBSCRIBE` was answered), or a reply nobody waits for.
+            onPush?(value)
             return
         }
         switch value {

@@ -15,12 +15,16 @@ import NIOSSL
 
     /// Connects, runs the handshake (`AUTH`, `SELECT`, `CLIENT SETNAME`, `SCRIPT LOAD` of `scripts`, pipelined in one
     /// round trip) and returns a ready connection.
-    /// - Parameter scripts: loaded into the server's script cache before the first command, so that even the first
+    /// - Parameters:
+    ///   - scripts: loaded into the server's script cache before the first command, so that even the first
     ///   `EVALSHA` finds its script.
+    ///   - requirePrimary: the handshake also asks `ROLE` and refuses a server that is not a primary (the address
+    ///   Sentinel gave may be out of date by the time we connect).
+    ///   - onPush: receives every message that answers no command (a subscription's messages).
     /// - Throws: ``RedisError`` (`connectionFailed`, `timeout` or `handshakeFailed`); never a password in its message.
     public static func connect(
         to configuration: RedisConfiguration, on eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any(),
-        scripts: [RedisScript] = []
+        scripts: [RedisScript] = [], requirePrimary: Bool = false, onPush: (@Sendable (RESPValue) -> Void)? = nil
     ) async throws -> RedisConnection {
         let timeout = TimeAmount(configuration.commandTimeout)
         let sslContext: NIOSSLContext?
@@ -56,7 +60,7 @@ import NIOSSL
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(commandTimeout: timeout))
+                    try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(commandTimeout: timeout, onPush: onPush))
                 }
             }
         let channel: any Channel
@@ -70,7 +74,7 @@ import NIOSSL
         }
         let connection = RedisConnection(channel: channel)
         do {
-            try await connection.handshake(configuration, scripts: scripts)
+            try await connection.handshake(configuration, scripts: scripts, requirePrimary: requirePrimary)
         } catch {
             // Never leave a half-authenticated socket open.
             try? await channel.close()
@@ -79,7 +83,7 @@ import NIOSSL
         return connection
     }
 
-    private func handshake(_ configuration: RedisConfiguration, scripts: [RedisScript]) async throws {
+    private func handshake(_ configuration: RedisConfiguration, scripts: [RedisScript], requirePrimary: Bool) async throws {
         var commands: [[String]] = []
         if let password = configuration.password {
             commands.append(configuration.username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
@@ -87,13 +91,22 @@ import NIOSSL
         if configuration.database != 0 { commands.append(["SELECT", String(configuration.database)]) }
         if let name = configuration.clientName { commands.append(["CLIENT", "SETNAME", name]) }
         for script in scripts { commands.append(["SCRIPT", "LOAD", script.source]) }
+        if requirePrimary { commands.append(["ROLE"]) }
         guard !commands.isEmpty else { return }
         let replies = try await pipeline(commands)
         for (command, reply) in zip(commands, replies) {
-            if case .failure(let error) = reply {
+            switch reply {
+            case .failure(let error):
                 let step = command[0] == "AUTH" ? "AUTH" : command.prefix(2).joined(separator: " ")
                 let detail = (error as? RedisError)?.prefix ?? "error"
                 throw RedisError(.handshakeFailed, "\(step) was refused by \(configuration) (\(detail))")
+            case .success(let value) where command == ["ROLE"]:
+                let role = value.elements?.first?.string ?? "unknown"
+                guard role == "master" else {
+                    throw RedisError(.handshakeFailed, "\(configuration.endpoint.hostPort) is a \(role), not the primary")
+                }
+            case .success:
+                break
             }
         }
     }
@@ -139,6 +152,16 @@ import NIOSSL
             for promise in promises { promise.fail(RedisError(.connectionFailed, "the connection is closed")) }
         }
         channel.writeAndFlush(command, promise: written)
+    }
+
+    /// Returns when the connection closes, or at once when the task is cancelled (the connection is then closed).
+    public func closed() async {
+        let channel = self.channel
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 
     /// Closes the connection.

@@ -1,4 +1,5 @@
 import DefenderCore
+import ServiceLifecycle
 import Synchronization
 
 /// The shared store: every operation is one Lua script, one round trip, atomic across all instances.
@@ -16,7 +17,11 @@ import Synchronization
 /// | `P:expiry:ip`, `P:expiry:username` | the same members, scored by when their block lapses; each write drops lapsed ones | as the index |
 /// | `P:spray:ip:K` | sorted set of usernames that failed from the IP, scored by when they stop counting | `DEFENDER_SPRAY_WINDOW` |
 /// | `P:inflight:ip:K`, `P:inflight:username:K` | sorted set of admission slots (reservation id, scored by expiry) | `DEFENDER_RESERVATION_TTL` from the newest slot |
-public final class RedisAttemptStore: AttemptStore {
+///
+/// Blocks its scripts report are remembered by this instance (a bounded local cache), so a request for a key known
+/// to be blocked is refused with no round trip; lifted and manual blocks are announced on the channel `P:blocks`,
+/// which ``invalidations`` (a `Service`) listens to. See `RedisBlockCache` for how long an entry is believed.
+public final class RedisAttemptStore: AttemptStore, KnownBlocks {
     /// The client the store talks through.
     public let client: RedisClient
     /// The key prefix.
@@ -24,6 +29,10 @@ public final class RedisAttemptStore: AttemptStore {
     /// How far back lockouts count when reported (`DefenderConfiguration/accessAttemptExpiration`).
     public let historyWindow: Duration
     private let keys: RedisKeySpace
+    let blockCache: RedisBlockCache
+    /// The service that keeps the block cache honest: it listens for lifted blocks announced by any instance.
+    /// Run it beside the client (`RedisStoreFactory` does); without it cached blocks are believed for one second.
+    public let invalidations: any Service
     private let encodedPolicy = Mutex<(policy: LockoutPolicy, encoded: EncodedPolicy)?>(nil)
 
     /// Creates a store.
@@ -31,30 +40,60 @@ public final class RedisAttemptStore: AttemptStore {
     ///   - client: a Redis client (shared by the whole app).
     ///   - prefix: `DefenderConfiguration/cachePrefix`.
     ///   - historyWindow: `DefenderConfiguration/accessAttemptExpiration`.
-    public init(client: RedisClient, prefix: String = "defender", historyWindow: Duration = .seconds(24 * 3600)) {
+    ///   - rememberBlocks: whether blocks seen are remembered by this instance and refused without a round trip
+    ///     (see `RedisBlockCache`); off, every request asks Redis.
+    public init(client: RedisClient, prefix: String = "defender", historyWindow: Duration = .seconds(24 * 3600), rememberBlocks: Bool = true) {
         self.client = client
         self.prefix = prefix
         self.keys = RedisKeySpace(prefix: prefix)
         self.historyWindow = historyWindow
+        let blockCache = RedisBlockCache(capacity: rememberBlocks ? 10_000 : 0)
+        self.blockCache = blockCache
+        invalidations = RedisBlockInvalidations(client: client, channel: keys.channel, cache: blockCache)
         client.preload(RedisScripts.all)
     }
 
+    package func knownLockout(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) -> Lockout? {
+        blockCache.lockout(ip: ip, username: username, policy: policy)
+    }
+
+    package func forget(_ key: DefenderKey) {
+        blockCache.forget(key)
+    }
+
     public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
+        if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return known }
+        let stamp = blockCache.generation
         let call = CheckCall(blockedIP: keys.key(.blocked, ip), blockedUser: username.map { keys.key(.blocked, $0) }, policy: encoded(policy))
-        return try lockout(from: try await run(call), ip: ip, username: username)
+        do {
+            return try lockout(from: try await run(call), ip: ip, username: username, stamp: stamp)
+        } catch let error as DefenderError where error.code == .storeUnavailable {
+            // Redis just became unreachable: the blocks known here are believed until they end from now on.
+            if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return known }
+            throw error
+        }
     }
 
     public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
+        if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return .locked(known) }
+        let stamp = blockCache.generation
         let call = AdmitCall(
             ip: (keys.key(.blocked, ip), keys.key(.failed, ip), keys.key(.inflight, ip), keys.key(.spray, ip)),
             user: username.map { (keys.key(.blocked, $0), keys.key(.failed, $0), keys.key(.inflight, $0)) },
             reservation: reservation.id, policy: encoded(policy))
-        let reply = try await run(call)
+        let reply: RESPValue
+        do {
+            reply = try await run(call)
+        } catch let error as DefenderError where error.code == .storeUnavailable {
+            // Redis just became unreachable: the blocks known here are believed until they end from now on.
+            if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return .locked(known) }
+            throw error
+        }
         switch try integers(reply, count: 4)[0] {
         case 0: return .admitted
         case 2: return .busy
         default:
-            guard let lockout = try lockout(from: reply, ip: ip, username: username) else { throw malformed(reply) }
+            guard let lockout = try lockout(from: reply, ip: ip, username: username, stamp: stamp) else { throw malformed(reply) }
             return .locked(lockout)
         }
     }
@@ -70,27 +109,30 @@ public final class RedisAttemptStore: AttemptStore {
     }
 
     public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
+        let stamp = blockCache.generation
         let call = RecordFailureCall(
             ip: outcomeKeys(ip), spray: keys.key(.spray, ip), user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
             reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, policy: encoded(policy))
         let reply = try await run(call)
-        let values = try integers(reply, count: 8)
+        let values = try integers(reply, count: 12)
         var newly: [DefenderKey] = []
-        if values[6] == 1 { newly.append(ip) }
-        if values[7] == 1, let username { newly.append(username) }
+        if values[10] == 1 { newly.append(ip) }
+        if values[11] == 1, let username { newly.append(username) }
         return FailureResult(
-            lockout: try lockout(from: reply, ip: ip, username: username), newlyBlocked: newly,
-            ipFailures: Int(values[4]), usernameFailures: Int(values[5]))
+            lockout: try lockout(from: reply, ip: ip, username: username, stamp: stamp), newlyBlocked: newly,
+            ipFailures: Int(values[8]), usernameFailures: Int(values[9]))
     }
 
     public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
         let call = RecordSuccessCall(
             ip: outcomeKeys(ip), user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
-            reservation: reservation?.id, policy: encoded(policy))
+            reservation: reservation?.id, policy: encoded(policy),
+            channel: keys.channel, ipNote: RedisBlockCache.message(for: ip), userNote: username.map(RedisBlockCache.message(for:)))
         let values = try integers(try await run(call), count: 2)
         var unblocked: [DefenderKey] = []
         if values[0] == 1, let username { unblocked.append(username) }
         if values[1] == 1 { unblocked.append(ip) }
+        for key in unblocked { blockCache.forget(key) }
         return unblocked
     }
 
@@ -98,7 +140,9 @@ public final class RedisAttemptStore: AttemptStore {
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
         let call = BlockCall(
             blocked: keys.key(.blocked, key), index: keys.index(key.kind), expiry: keys.expiry(key.kind), member: key.value,
-            lastsMS: duration.map { max(1, $0.milliseconds) })
+            lastsMS: duration.map { max(1, $0.milliseconds) }, channel: keys.channel, note: RedisBlockCache.message(for: key))
+        blockCache.forget(key)
+        defer { blockCache.forget(key) }
         return try await run(call).int == 1
     }
 
@@ -106,7 +150,12 @@ public final class RedisAttemptStore: AttemptStore {
     public func unblock(_ key: DefenderKey) async throws -> Bool {
         let call = UnblockCall(
             failed: keys.key(.failed, key), blocked: keys.key(.blocked, key), spray: keys.key(.spray, key),
-            index: keys.index(key.kind), expiry: keys.expiry(key.kind), member: key.value)
+            index: keys.index(key.kind), expiry: keys.expiry(key.kind), member: key.value,
+            channel: keys.channel, note: RedisBlockCache.message(for: key))
+        // Forgotten here at once, whether or not Redis can be reached: an operator's unblock is never undone by
+        // this instance's cache.
+        blockCache.forget(key)
+        defer { blockCache.forget(key) }
         return try await run(call).int == 1
     }
 
@@ -150,10 +199,13 @@ public final class RedisAttemptStore: AttemptStore {
     private func run(_ call: some ScriptCall) async throws -> RESPValue {
         let (keys, arguments) = call.encoded
         do {
-            return try await client.run(type(of: call).script, keys: keys, arguments: arguments)
+            let reply = try await client.run(type(of: call).script, keys: keys, arguments: arguments)
+            blockCache.setOutage(false)
+            return reply
         } catch let error as RedisError {
             // Every Redis error becomes the store's: an outage (unreachable, READONLY, LOADING, OOM, …) or a fault
             // (WRONGTYPE, a script error). Both go through the failure policy; neither reaches a login as a 500.
+            if error.isUnavailable { blockCache.setOutage(true) }
             throw DefenderError(error.isUnavailable ? .storeUnavailable : .storeFault, error.description, underlying: error)
         }
     }
@@ -172,9 +224,17 @@ public final class RedisAttemptStore: AttemptStore {
         return encoded
     }
 
-    private func lockout(from reply: RESPValue, ip: DefenderKey, username: DefenderKey?) throws -> Lockout? {
-        let values = try integers(reply, count: 4)
+    /// The lockout a script decided; the blocks it saw are remembered in the block cache, unless a block was lifted
+    /// meanwhile (`stamp`, the cache's generation before the script was sent): the answer may predate the lift.
+    private func lockout(from reply: RESPValue, ip: DefenderKey, username: DefenderKey?, stamp: Int) throws -> Lockout? {
+        let values = try integers(reply, count: 8)
         guard values[0] == 1 else { return nil }
+        var seen: [ActiveBlock] = []
+        for (key, ttl, everyMode) in [(ip, values[4], values[5]), (username, values[6], values[7])] {
+            guard let key, ttl != -2 else { continue }
+            seen.append(ActiveBlock(key: key, locksInEveryMode: everyMode == 1, remaining: ttl < 0 ? nil : .milliseconds(ttl)))
+        }
+        blockCache.learn(seen, since: stamp)
         var keys: [DefenderKey] = []
         if values[2] == 1 { keys.append(ip) }
         if values[3] == 1, let username { keys.append(username) }

@@ -31,6 +31,9 @@ struct RedisKeySpace: Sendable {
     /// The same members, by when their block lapses.
     func expiry(_ kind: DefenderKey.Kind) -> String { "\(prefix):expiry:\(kind.rawValue)" }
 
+    /// The pub/sub channel on which lifted and manual blocks are announced to every instance's block cache.
+    var channel: String { "\(prefix):blocks" }
+
     /// This username's failures from this IP (`SuccessReset/own`).
     func pair(_ ip: DefenderKey, _ username: DefenderKey) -> String { "\(prefix):failed:pair:\(ip.value)|\(username.value)" }
 }

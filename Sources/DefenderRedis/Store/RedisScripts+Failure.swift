@@ -11,8 +11,8 @@ struct OutcomeKeys: Sendable {
 }
 
 /// Counts a failed login, blocks whatever crossed its limit (counters, then password spraying), and releases the
-/// reservation. Returns { locked, retry_ms, ip_included, user_included, ip_failures, user_failures, ip_newly,
-/// user_newly }.
+/// reservation. Returns `decide`'s eight values (the lockout and the blocks seen), then { ip_failures,
+/// user_failures, ip_newly, user_newly }.
 struct RecordFailureCall: ScriptCall {
     var ip: OutcomeKeys
     var spray: String
@@ -123,7 +123,7 @@ struct RecordFailureCall: ScriptCall {
             end
           end
         end
-        local result = { 0, 0, 0, 0 }
+        local result = { 0, 0, 0, 0, -2, 0, -2, 0 }
         if spray_x then
           result = decide(block_state(blocked_ip), nil, dis_ip, dis_user, and_mode)
         elseif locked(ip_x, user_x, dis_ip, dis_user, and_mode) then
@@ -148,6 +148,10 @@ struct RecordSuccessCall: ScriptCall {
     var pair: String?
     var reservation: String?
     var policy: EncodedPolicy
+    /// Where lifted blocks are announced to every instance's cache, and what names them there.
+    var channel: String
+    var ipNote: String
+    var userNote: String?
 
     static let fields: [ScriptField<Self>] = [
         .key("failed_ip") { $0.ip.failed }, .key("blocked_ip") { $0.ip.blocked }, .key("index_ip") { $0.ip.index },
@@ -158,6 +162,7 @@ struct RecordSuccessCall: ScriptCall {
         .text("reset") { $0.policy.reset }, .flag("and_mode") { $0.policy.andMode },
         .text("ip_member") { $0.ip.member }, .optionalText("user_member") { $0.user?.member },
         .optionalText("reservation") { $0.reservation },
+        .text("channel") { $0.channel }, .text("ip_note") { $0.ipNote }, .optionalText("user_note") { $0.userNote },
     ]
 
     static let script = makeScript(.allowOOM, body: """
@@ -169,12 +174,18 @@ struct RecordSuccessCall: ScriptCall {
         if has_user then
           user_un = redis.call('DEL', blocked_user)
           redis.call('DEL', failed_user)
-          if user_un == 1 then index_drop(index_user, expiry_user, user_member) end
+          if user_un == 1 then
+            index_drop(index_user, expiry_user, user_member)
+            redis.call('PUBLISH', channel, user_note)
+          end
         end
         if reset == 'all' and not and_mode then
           ip_un = redis.call('DEL', blocked_ip)
           redis.call('DEL', failed_ip)
-          if ip_un == 1 then index_drop(index_ip, expiry_ip, ip_member) end
+          if ip_un == 1 then
+            index_drop(index_ip, expiry_ip, ip_member)
+            redis.call('PUBLISH', channel, ip_note)
+          end
         elseif reset == 'own' and has_user then
           local own = tonumber(redis.call('GET', pair) or '0')
           redis.call('DEL', pair)

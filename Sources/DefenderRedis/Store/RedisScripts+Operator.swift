@@ -1,25 +1,31 @@
-/// An operator's block; `lasts_ms` `nil` blocks until unblocked. Returns 1 when the key was not blocked.
+/// An operator's block; `lasts_ms` `nil` blocks until unblocked. Returns 1 when the key was not blocked. Announced on
+/// the channel, so that every instance's cache learns it from Redis (its length may differ from a block cached).
 struct BlockCall: ScriptCall {
     var blocked: String
     var index: String
     var expiry: String
     var member: String
     var lastsMS: Int64?
+    var channel: String
+    var note: String
 
     static let fields: [ScriptField<Self>] = [
         .key("blocked") { $0.blocked }, .key("index") { $0.index }, .key("expiry") { $0.expiry },
         .text("member") { $0.member }, .optionalNumber("lasts_ms") { $0.lastsMS },
+        .text("channel") { $0.channel }, .text("note") { $0.note },
     ]
 
     static let script = makeScript(.writes, body: """
         local existed = redis.call('EXISTS', blocked)
         if lasts_ms then redis.call('SET', blocked, MANUAL, 'PX', lasts_ms) else redis.call('SET', blocked, MANUAL) end
         index_put(index, expiry, member, blocked)
+        redis.call('PUBLISH', channel, note)
         return 1 - existed
         """)
 }
 
-/// Clears a key's counter, block and spray record (not its history). Returns 1 when the key was blocked.
+/// Clears a key's counter, block and spray record (not its history). Returns 1 when the key was blocked. A lifted
+/// block is announced on the channel, so that every instance's cache drops it.
 struct UnblockCall: ScriptCall {
     var failed: String
     var blocked: String
@@ -27,16 +33,20 @@ struct UnblockCall: ScriptCall {
     var index: String
     var expiry: String
     var member: String
+    var channel: String
+    var note: String
 
     static let fields: [ScriptField<Self>] = [
         .key("failed") { $0.failed }, .key("blocked") { $0.blocked }, .key("spray") { $0.spray },
         .key("index") { $0.index }, .key("expiry") { $0.expiry }, .text("member") { $0.member },
+        .text("channel") { $0.channel }, .text("note") { $0.note },
     ]
 
     static let script = makeScript(.allowOOM, body: """
         local existed = redis.call('DEL', blocked)
         redis.call('DEL', failed, spray)
         index_drop(index, expiry, member)
+        if existed == 1 then redis.call('PUBLISH', channel, note) end
         return existed
         """)
 }

@@ -70,22 +70,33 @@ extension RedisScripts {
           redis.call('ZREM', expiry, member)
           index_tidy(index, expiry)
         end
-        -- { locked, retry_ms, ip_included, user_included }
+        -- A block's time left (-1 permanent, -2 none) and whether it locks in every mode (1: manual or spraying).
+        local function block_detail(b)
+          if not b then return -2, 0 end
+          local ttl = b[2]
+          if ttl < 0 then ttl = -1 end
+          if b[1] == AUTOMATIC then return ttl, 0 end
+          return ttl, 1
+        end
+        -- { locked, retry_ms, ip_included, user_included, ip_ttl, ip_every_mode, user_ttl, user_every_mode }: the
+        -- last four describe the blocks seen, so that each instance can remember them (`RedisBlockCache`).
         local function decide(ip, user, dis_ip, dis_user, and_mode)
+          local ip_ttl, ip_every = block_detail(ip)
+          local user_ttl, user_every = block_detail(user)
           local manual = {}
           local m_ip, m_user = 0, 0
           if ip and ip[1] ~= AUTOMATIC then table.insert(manual, ip); m_ip = 1 end
           if user and user[1] ~= AUTOMATIC then table.insert(manual, user); m_user = 1 end
-          if #manual > 0 then return { 1, retry(manual, false), m_ip, m_user } end
+          if #manual > 0 then return { 1, retry(manual, false), m_ip, m_user, ip_ttl, ip_every, user_ttl, user_every } end
           local ip_b = ip ~= nil and not dis_ip
           local user_b = user ~= nil and not dis_user
-          if not locked(ip_b, user_b, dis_ip, dis_user, and_mode) then return { 0, 0, 0, 0 } end
+          if not locked(ip_b, user_b, dis_ip, dis_user, and_mode) then return { 0, 0, 0, 0, -2, 0, -2, 0 } end
           local applying = {}
           local f_ip, f_user = 0, 0
           if ip_b then table.insert(applying, ip); f_ip = 1 end
           if user_b then table.insert(applying, user); f_user = 1 end
           local both = and_mode and not dis_ip and not dis_user
-          return { 1, retry(applying, both), f_ip, f_user }
+          return { 1, retry(applying, both), f_ip, f_user, ip_ttl, ip_every, user_ttl, user_every }
         end
 
         """

@@ -30,6 +30,7 @@ public struct RedisStoreFactory: AttemptStoreFactory {
         let redis = RedisAttemptStore(client: client, prefix: configuration.cachePrefix, historyWindow: configuration.accessAttemptExpiration)
         let fallback = MemoryAttemptStore(capacity: configuration.memoryMaxEntries, clock: fallbackClock)
         let store = FallbackAttemptStore(primary: redis, fallback: fallback, policy: configuration.storeFailurePolicy, metrics: metrics)
-        return BuiltStore(store: store, services: [client])
+        // The client first: services stop in reverse order, so the block cache's listener stops before the client.
+        return BuiltStore(store: store, services: [client, redis.invalidations])
     }
 }
