@@ -4,6 +4,7 @@ import DefenderTesting
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// Blocks remembered by each instance: refused without a round trip, lifted everywhere within a second, kept
@@ -162,5 +163,49 @@ import Testing
         try await Task.sleep(for: .milliseconds(1100))
         #expect(try await instance.engine.login(ip: "10.5.0.1", username: "z", correctPassword: true) == .success)
         await instance.stop()
+    }
+}
+
+/// The subscription itself: messages are never taken for a `PING`'s reply, and an ACL user without the channel
+/// still unblocks (the announcement is best effort; entries then live one second).
+@Suite(.serialized) struct RedisBlockSubscriptionTests {
+    @Test func publishedMessagesInterleavedWithPingsAllArrive() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: server.port))
+        defer { Task { await client.shutdown() } }
+        let received = Mutex<[String]>([])
+        let subscription = try await client.subscribe(to: "chan") { message in received.withLock { $0.append(message) } }
+        let publisher = try await RedisConnection.connect(to: RedisConfiguration(host: "127.0.0.1", port: server.port))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { for index in 0..<300 { _ = try await publisher.send(["PUBLISH", "chan", "m\(index)"]) } }
+            group.addTask { for _ in 0..<100 { _ = try await subscription.send(["PING"]) } }
+            try await group.waitForAll()
+        }
+        for _ in 0..<100 where received.withLock({ $0.count }) < 300 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(received.withLock { $0 } == (0..<300).map { "m\($0)" })
+        await subscription.close()
+        await publisher.close()
+    }
+
+    @Test func anACLUserWithoutTheChannelStillUnblocks() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = try await RedisConnection.connect(to: RedisConfiguration(host: "127.0.0.1", port: server.port))
+        _ = try await admin.send(["ACL", "SETUSER", "app", "on", ">app-pw", "~*", "+@all", "resetchannels"])
+        await admin.close()
+        let client = RedisClient(configuration: try RedisConfiguration(url: "redis://app:app-pw@127.0.0.1:\(server.port)/0"))
+        defer { Task { await client.shutdown() } }
+        let store = RedisAttemptStore(client: client, prefix: "acl")
+        let engine = Defender(configuration: DefenderConfiguration(), store: store)
+        let steps = (0..<4).map { _ in LoginStep("10.6.0.1", "mallory", expect: .failure) }
+        #expect(try await engine.run(steps) == [.failure, .failure, .failure, .lockedOut])
+        #expect(try await engine.unblock(username: "mallory"))
+        #expect(try await engine.unblock(ip: "10.6.0.1"))
+        #expect(try await engine.login(ip: "10.6.0.1", username: "mallory", correctPassword: true) == .success)
+        let error = await #expect(throws: RedisError.self) { _ = try await client.subscribe(to: "acl:blocks") { _ in } }
+        #expect(error?.prefix == "NOPERM")
     }
 }

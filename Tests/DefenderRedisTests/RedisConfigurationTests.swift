@@ -44,6 +44,10 @@ import Testing
     @Test func aBadSentinelURLNeverShowsItsPasswords() {
         let error = #expect(throws: DefenderError.self) { try RedisConfiguration(url: "redis-sentinel://:pw1@h:99999?master=m&sentinel_password=pw2") }
         #expect(error?.message.contains("pw1") == false && error?.message.contains("pw2") == false)
+        // The parser keeps the last of a repeated option: every one is hidden.
+        let twice = "redis-sentinel://h:99999?master=m&sentinel_password=first&SENTINEL_PASSWORD=second"
+        let repeated = #expect(throws: DefenderError.self) { try RedisConfiguration(url: twice) }
+        #expect(repeated?.message.contains("first") == false && repeated?.message.contains("second") == false)
     }
 
     @Test(arguments: ["localhost:6379", "http://h", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://h?db=-1",

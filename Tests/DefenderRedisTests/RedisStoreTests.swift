@@ -2,6 +2,7 @@ import DefenderCore
 @_spi(Internals) import DefenderRedis
 import DefenderTesting
 import Foundation
+import ServiceLifecycle
 import Testing
 
 /// The store contract, against a real redis-server.
@@ -244,7 +245,15 @@ struct TestCertificates {
         defer { server.stop() }
         let client = RedisClient(configuration: try RedisConfiguration(url: server.url))
         let observer = RedisClient(configuration: try RedisConfiguration(url: server.url))
-        let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client))
+        let store = RedisAttemptStore(client: client)
+        let engine = Defender(configuration: DefenderConfiguration(), store: store)
+        // As deployed: the block cache's listener runs, so known blocks are believed until they end (without it, one
+        // second, which a loaded test machine can outlast between two logins).
+        let listener = Task { try await store.invalidations.run() }
+        defer { listener.cancel() }
+        for _ in 0..<200 where try await observer.send(["PUBSUB", "NUMSUB", "defender:blocks"]).elements?.last?.int != 1 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         // Connect and load the scripts: a script's first use (or first after SCRIPT FLUSH) adds one EVAL.
         _ = try await engine.login(ip: "10.4.4.3", username: "warm", correctPassword: true)
         _ = try await engine.login(ip: "10.4.4.3", username: "warm", correctPassword: false)

@@ -18,6 +18,7 @@ public final class RedisClient: Service {
     private let state = Mutex(PoolState())
     /// With a `redis-sentinel://` configuration: where the primary is.
     private let sentinel: SentinelLocator?
+    private let primaryChangeCount = Atomic<Int>(0)
 
     private struct PoolState {
         var slots: [Slot] = []
@@ -140,11 +141,16 @@ public final class RedisClient: Service {
         }
     }
 
-    /// Uses `endpoint` as the primary from now on; connections to another server are closed.
+    /// Uses `endpoint` as the primary from now on; connections to another server are closed (and subscriptions
+    /// told to move, through ``primaryChanges``).
     private func follow(_ endpoint: RedisConfiguration.Endpoint) {
         guard let sentinel, sentinel.adopt(endpoint) else { return }
+        primaryChangeCount.add(1, ordering: .relaxed)
         Task { await dropConnections() }
     }
+
+    /// How many times the primary has changed (with Sentinel): a subscription opened before a change is moved.
+    @_spi(Internals) public var primaryChanges: Int { primaryChangeCount.load(ordering: .relaxed) }
 
     /// Closes the pool's connections (new ones are opened on next use, at once: no back-off).
     private func dropConnections() async {
@@ -156,11 +162,10 @@ public final class RedisClient: Service {
             }
             return state.slots
         }
+        // Connections being opened are not cancelled (a connect does not stop half way): whoever waits for one
+        // finds its slot gone, closes it and opens another.
         for slot in slots {
-            switch slot {
-            case .ready(let connection): await connection.close()
-            case .connecting(let task): task.cancel()
-            }
+            if case .ready(let connection) = slot { await connection.close() }
         }
     }
 
@@ -199,7 +204,7 @@ public final class RedisClient: Service {
         }
     }
 
-    private func connection() async throws -> RedisConnection {
+    private func connection(retrying: Bool = false) async throws -> RedisConnection {
         enum Pick {
             case ready(RedisConnection)
             case wait(Task<RedisConnection, any Error>)
@@ -233,17 +238,34 @@ public final class RedisClient: Service {
         case .wait(let task):
             do {
                 let connection = try await task.value
-                state.withLock { state in
+                let pooled = state.withLock { state in
                     state.backoff = .zero
                     state.retryAt = nil
-                    if let index = state.slots.firstIndex(where: { if case .connecting(let t) = $0 { return t == task } else { return false } }) {
-                        state.slots[index] = .ready(connection)
+                    for (index, slot) in state.slots.enumerated() {
+                        switch slot {
+                        case .connecting(let t) where t == task:
+                            state.slots[index] = .ready(connection)
+                            return true
+                        case .ready(let pooled) where pooled === connection:
+                            return true  // another waiter for the same connection put it in the pool
+                        default:
+                            continue
+                        }
                     }
+                    return false
                 }
-                return connection
+                if pooled { return connection }
+                // The pool was dropped while this connection was being opened (a failover): it may lead to the
+                // old primary. Close it and open another, once.
+                await connection.close()
+                guard !retrying else { throw RedisError(.connectionFailed, "the primary changed while connecting") }
+                return try await self.connection(retrying: true)
             } catch {
                 state.withLock { state in
-                    state.slots.removeAll { if case .connecting(let t) = $0 { return t == task } else { return false } }
+                    let index = state.slots.firstIndex { if case .connecting(let t) = $0 { return t == task } else { return false } }
+                    // Only a slot still in the pool backs off: a dropped pool starts afresh.
+                    guard let index else { return }
+                    state.slots.remove(at: index)
                     let doubled = state.backoff == .zero ? configuration.initialBackoff : state.backoff * 2
                     state.backoff = min(doubled, configuration.maximumBackoff)
                     // Jitter keeps many instances from reconnecting in step.

@@ -44,6 +44,11 @@ final class RedisCommandHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let value = unwrapInboundIn(data)
+        if let onPush, value.isPublishedMessage {
+            // On a subscriber connection a published message can arrive while a `PING` waits: it is not its reply.
+            onPush(value)
+            return
+        }
         guard let head = pending.popFirst() else {
             // A message of a subscription (after its `SUBSCRIBE` was answered), or a reply nobody waits for.
             onPush?(value)
@@ -90,5 +95,13 @@ final class RedisCommandHandler: ChannelDuplexHandler {
             handler.failAll(RedisError(.timeout, "no reply within \(handler.commandTimeout.nanoseconds / 1_000_000) ms"))
             context.close(promise: nil)
         }
+    }
+}
+
+extension RESPValue {
+    /// `["message", channel, payload]`: what a subscription delivers (RESP2).
+    var isPublishedMessage: Bool {
+        guard let elements, elements.count == 3 else { return false }
+        return elements[0].string == "message"
     }
 }

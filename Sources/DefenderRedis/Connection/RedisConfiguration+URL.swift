@@ -139,10 +139,12 @@ extension RedisConfiguration {
     /// The URL with its passwords (the servers' and `sentinel_password=`) replaced by `***`.
     public static func redact(_ url: String) -> String {
         var url = url
-        // `sentinel_password=…` in the query, up to the next `&` or `#`.
-        if let range = url.range(of: "sentinel_password=", options: .caseInsensitive) {
+        // Every `sentinel_password=…` in the query (the parser keeps the last), up to the next `&` or `#`.
+        var from = url.startIndex
+        while let range = url.range(of: "sentinel_password=", options: .caseInsensitive, range: from..<url.endIndex) {
             let end = url[range.upperBound...].firstIndex(where: { $0 == "&" || $0 == "#" }) ?? url.endIndex
             url.replaceSubrange(range.upperBound..<end, with: "***")
+            from = url.index(range.upperBound, offsetBy: 3)
         }
         guard let schemeEnd = url.range(of: "://") else { return url.contains("@") ? "***" : url }
         let rest = url[schemeEnd.upperBound...]

@@ -96,6 +96,10 @@ import NIOSSL
         let replies = try await pipeline(commands)
         for (command, reply) in zip(commands, replies) {
             switch reply {
+            case .failure(let error as RedisError) where command == ["ROLE"] && error.prefix == "NOPERM":
+                // `ROLE` is in the `@dangerous` ACL category: a user without it cannot check; a demoted server
+                // still refuses our writes with `READONLY`, which sends the client back to the Sentinels.
+                break
             case .failure(let error):
                 let step = command[0] == "AUTH" ? "AUTH" : command.prefix(2).joined(separator: " ")
                 let detail = (error as? RedisError)?.prefix ?? "error"

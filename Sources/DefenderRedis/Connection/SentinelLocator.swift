@@ -18,7 +18,6 @@ final class SentinelLocator: Sendable {
         var primary: RedisConfiguration.Endpoint?
         /// The Sentinels, the last one that answered first.
         var order: [RedisConfiguration.Endpoint]
-        var generation = 0
     }
 
     init(_ settings: RedisConfiguration.Sentinel, base: RedisConfiguration) {
@@ -40,8 +39,12 @@ final class SentinelLocator: Sendable {
     func primary(on eventLoop: any EventLoop) async throws -> RedisConfiguration.Endpoint {
         if let known = knownPrimary { return known }
         let found = try await ask(on: eventLoop)
-        state.withLock { $0.primary = found }
-        return found
+        // A `+switch-master` adopted while we asked is newer than our answer.
+        return state.withLock { state in
+            if let adopted = state.primary { return adopted }
+            state.primary = found
+            return found
+        }
     }
 
     /// Forgets `endpoint` (or whatever is known, with `nil`) so that the next connection asks the Sentinels again.
@@ -103,7 +106,12 @@ final class SentinelLocator: Sendable {
                     else { return }
                     onSwitch(.tcp(host: String(words[3]), port: port))
                 }
-                _ = try await connection.send(["SUBSCRIBE", "+switch-master"])
+                do {
+                    _ = try await connection.send(["SUBSCRIBE", "+switch-master"])
+                } catch {
+                    await connection.close()
+                    throw error
+                }
                 return connection
             } catch {
                 lastError = error

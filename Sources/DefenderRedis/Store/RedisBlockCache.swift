@@ -6,8 +6,10 @@ import Synchronization
 ///
 /// How long an entry is believed:
 /// - never past the block's own end (the time left that Redis reported, counted on this instance's clock);
-/// - while the invalidation subscription is up (``RedisBlockInvalidations``), until then: every unblock, manual block
-///   and unblocking success in any instance is published on the store's channel and drops the entry everywhere;
+/// - while the invalidation subscription is up (``RedisBlockInvalidations``), for up to ``maximumAge`` (then Redis is
+///   asked again): every unblock, manual block and unblocking success in any instance is published on the store's
+///   channel and drops the entry everywhere; the cap bounds what a lost message or an instance of an older release
+///   (whose scripts do not publish) can cost;
 /// - while the subscription is down, for ``staleness`` after it was learnt, since a message may have been missed;
 /// - while Redis is unreachable, until the block ends: a known attacker stays blocked through an outage.
 ///
@@ -27,26 +29,33 @@ final class RedisBlockCache: Sendable {
     let capacity: Int
     /// How long an entry is believed while no invalidation subscription is up.
     let staleness: Duration
+    /// How long an entry is believed while subscribed.
+    let maximumAge: Duration
+    /// When a full cache was last swept, so that an attacker who fills it cannot make every lookup sweep.
+    private let lastSweep = Mutex<ContinuousClock.Instant?>(nil)
     private let entries = Mutex<[DefenderKey: Entry]>([:])
     private let listening = Atomic<Bool>(false)
     private let outage = Atomic<Bool>(false)
     private let forgets = Atomic<Int>(0)
 
-    init(capacity: Int = 10_000, staleness: Duration = .seconds(1)) {
+    init(capacity: Int = 10_000, staleness: Duration = .seconds(1), maximumAge: Duration = .seconds(60)) {
         self.capacity = capacity
         self.staleness = staleness
+        self.maximumAge = maximumAge
     }
 
     /// The lockout the known blocks decide for a request, or `nil`.
     func lockout(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) -> Lockout? {
         let now = ContinuousClock.now
-        let trustedUntilEnd = listening.load(ordering: .relaxed) || outage.load(ordering: .relaxed)
+        // During an outage: until the block ends. Subscribed: up to `maximumAge`. Otherwise: `staleness`.
+        let inOutage = outage.load(ordering: .relaxed)
+        let age = inOutage ? nil : (listening.load(ordering: .relaxed) ? maximumAge : staleness)
         let (ipBlock, userBlock): (ActiveBlock?, ActiveBlock?) = entries.withLock { entries in
             guard !entries.isEmpty else { return (nil, nil) }
             func active(_ key: DefenderKey?) -> ActiveBlock? {
                 guard let key, let entry = entries[key] else { return nil }
                 if let ends = entry.ends, ends <= now { return nil }
-                if !trustedUntilEnd, now - entry.learnt > staleness { return nil }
+                if let age, now - entry.learnt > age { return nil }
                 return ActiveBlock(key: key, locksInEveryMode: entry.locksInEveryMode, remaining: entry.ends.map { now.duration(to: $0) })
             }
             return (active(ip), active(username))
@@ -67,7 +76,13 @@ final class RedisBlockCache: Sendable {
             guard forgets.load(ordering: .acquiring) == stamp else { return }
             for block in blocks {
                 if entries[block.key] == nil, entries.count >= capacity {
-                    entries = entries.filter { _, entry in entry.ends.map { $0 > now } ?? true }
+                    // Full: sweep lapsed entries, at most once a second; until then a new block is not cached.
+                    let due = lastSweep.withLock { last in
+                        guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+                        last = now
+                        return true
+                    }
+                    if due { entries = entries.filter { _, entry in entry.ends.map { $0 > now } ?? true } }
                     if entries.count >= capacity { continue }
                 }
                 entries[block.key] = Entry(locksInEveryMode: block.locksInEveryMode, ends: block.remaining.map { now + $0 }, learnt: now)

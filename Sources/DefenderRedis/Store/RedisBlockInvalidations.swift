@@ -11,14 +11,20 @@ final class RedisBlockInvalidations: Service {
     let client: RedisClient
     let channel: String
     let cache: RedisBlockCache
-    /// The pause between two subscription attempts.
+    /// The first pause between two subscription attempts (doubling to 5 s).
     let retryDelay: Duration
+    /// How often the subscription is checked with a `PING`.
+    let pingInterval: Duration
 
-    init(client: RedisClient, channel: String, cache: RedisBlockCache, retryDelay: Duration = .milliseconds(250)) {
+    init(
+        client: RedisClient, channel: String, cache: RedisBlockCache, retryDelay: Duration = .milliseconds(250),
+        pingInterval: Duration = .seconds(2)
+    ) {
         self.client = client
         self.channel = channel
         self.cache = cache
         self.retryDelay = retryDelay
+        self.pingInterval = pingInterval
     }
 
     /// Listens until graceful shutdown.
@@ -29,23 +35,42 @@ final class RedisBlockInvalidations: Service {
 
     private func listen() async {
         let cache = self.cache
+        var delay = retryDelay
         while !Task.isCancelled {
             do {
+                let changes = client.primaryChanges
                 let connection = try await client.subscribe(to: channel) { message in
                     if let key = RedisBlockCache.key(fromMessage: message) { cache.forget(key) }
                 }
                 cache.forgetAll()
                 cache.setOutage(false)
                 cache.setListening(true)
-                await connection.closed()
+                delay = retryDelay
+                await watch(connection, openedAt: changes)
                 cache.setListening(false)
                 await connection.close()
             } catch {
                 cache.setListening(false)
-                // Redis cannot be reached: known blocks are believed until they end (the outage rule).
-                if (error as? RedisError)?.isUnavailable ?? true { cache.setOutage(true) }
+                // Redis cannot be reached: known blocks are believed until they end (the outage rule). A refusal
+                // of this connection alone (an ACL without the channel) is no outage.
+                if let error = error as? RedisError, error.code == .connectionFailed || error.code == .timeout { cache.setOutage(true) }
             }
-            do { try await Task.sleep(for: retryDelay) } catch { return }
+            do { try await Task.sleep(for: delay) } catch { return }
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    /// Returns when the subscription is lost: closed, silent (a `PING` unanswered within the command timeout: a
+    /// half-open socket would otherwise look alive for hours), or on a server that is no longer the primary.
+    private func watch(_ connection: RedisConnection, openedAt changes: Int) async {
+        while connection.isActive, !Task.isCancelled {
+            do {
+                try await Task.sleep(for: pingInterval)
+                guard client.primaryChanges == changes else { return }
+                _ = try await connection.send(["PING"])
+            } catch {
+                return
+            }
         }
     }
 }

@@ -176,7 +176,7 @@ struct RecordSuccessCall: ScriptCall {
           redis.call('DEL', failed_user)
           if user_un == 1 then
             index_drop(index_user, expiry_user, user_member)
-            redis.call('PUBLISH', channel, user_note)
+            redis.pcall('PUBLISH', channel, user_note)
           end
         end
         if reset == 'all' and not and_mode then
@@ -184,7 +184,7 @@ struct RecordSuccessCall: ScriptCall {
           redis.call('DEL', failed_ip)
           if ip_un == 1 then
             index_drop(index_ip, expiry_ip, ip_member)
-            redis.call('PUBLISH', channel, ip_note)
+            redis.pcall('PUBLISH', channel, ip_note)
           end
         elseif reset == 'own' and has_user then
           local own = tonumber(redis.call('GET', pair) or '0')

@@ -19,7 +19,7 @@ struct BlockCall: ScriptCall {
         local existed = redis.call('EXISTS', blocked)
         if lasts_ms then redis.call('SET', blocked, MANUAL, 'PX', lasts_ms) else redis.call('SET', blocked, MANUAL) end
         index_put(index, expiry, member, blocked)
-        redis.call('PUBLISH', channel, note)
+        redis.pcall('PUBLISH', channel, note)
         return 1 - existed
         """)
 }
@@ -46,7 +46,7 @@ struct UnblockCall: ScriptCall {
         local existed = redis.call('DEL', blocked)
         redis.call('DEL', failed, spray)
         index_drop(index, expiry, member)
-        if existed == 1 then redis.call('PUBLISH', channel, note) end
+        if existed == 1 then redis.pcall('PUBLISH', channel, note) end
         return existed
         """)
 }

@@ -23,7 +23,8 @@ enum RedisScripts {
     ]
 }
 
-/// Whether a request is locked now. Returns { locked, retry_ms, ip_included, user_included }.
+/// Whether a request is locked now. Returns `decide`'s eight values: { locked, retry_ms, ip_included, user_included,
+/// ip_ttl, ip_every_mode, user_ttl, user_every_mode }.
 struct CheckCall: ScriptCall {
     var blockedIP: String
     var blockedUser: String?
@@ -42,7 +43,8 @@ struct CheckCall: ScriptCall {
 /// Admission: refuse a locked request, or say it must wait (checks in flight could lock it), or reserve a slot on
 /// each key that can lock. Slots are members of `P:inflight:…` sorted sets scored by their expiry (server time), so
 /// a dead instance's slots lapse; the set itself expires with its newest slot.
-/// Returns { state (0 admitted, 1 locked, 2 busy), retry_ms, ip_included, user_included }.
+/// Returns { state (0 admitted, 1 locked, 2 busy), retry_ms, ip_included, user_included }, and when locked the four
+/// values of the blocks seen (`decide`).
 struct AdmitCall: ScriptCall {
     var ip: (blocked: String, failed: String, inflight: String, spray: String)
     var user: (blocked: String, failed: String, inflight: String)?
