@@ -18,6 +18,8 @@ public final class RedisClient: Service {
     private let state = Mutex(PoolState())
     /// With a `redis-sentinel://` configuration: where the primary is.
     private let sentinel: SentinelLocator?
+    /// With a `redis-cluster://` configuration: the slot map and a client per node.
+    private let cluster: ClusterRouter?
     private let primaryChangeCount = Atomic<Int>(0)
 
     private struct PoolState {
@@ -44,12 +46,24 @@ public final class RedisClient: Service {
     public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
-        if case .sentinel(let settings) = configuration.topology {
+        switch configuration.topology {
+        case .sentinel(let settings):
             sentinel = SentinelLocator(settings, base: configuration)
-        } else {
+            cluster = nil
+        case .cluster(let seeds):
             sentinel = nil
+            cluster = ClusterRouter(seeds: seeds, base: configuration, eventLoopGroup: eventLoopGroup)
+        case .standalone:
+            sentinel = nil
+            cluster = nil
         }
     }
+
+    /// With a Cluster, how many primaries serve slots in the map (0 before the first command); `nil` otherwise.
+    public var clusterPrimaries: Int? { cluster?.knownPrimaries }
+
+    /// With a Cluster, the redirections (`MOVED`, `ASK`) and retries (`TRYAGAIN`, `CLUSTERDOWN`) followed so far.
+    @_spi(Internals) public var clusterRedirections: [String: Int] { cluster?.followed.withLock { $0 } ?? [:] }
 
     /// With Sentinel, the primary in use (`nil` while none is known); otherwise the configured endpoint.
     public var primary: RedisConfiguration.Endpoint? { sentinel.map(\.knownPrimary) ?? configuration.endpoint }
@@ -57,6 +71,7 @@ public final class RedisClient: Service {
     /// Has every connection opened from now on load `scripts` in its handshake (`SCRIPT LOAD`), so that the first
     /// `EVALSHA` on it costs one round trip, not a `NOSCRIPT` and an `EVAL`.
     @_spi(Internals) public func preload(_ scripts: [RedisScript]) {
+        cluster?.preload(scripts)
         state.withLock { state in
             for script in scripts where !state.scripts.contains(script) { state.scripts.append(script) }
         }
@@ -65,7 +80,9 @@ public final class RedisClient: Service {
     /// Sends a command on a pooled connection.
     /// - Throws: ``RedisError``: `serverError` for an error reply; `connectionFailed` or `timeout` when the
     ///   server cannot be reached (at once while backing off); `shutDown` after `shutdown()`.
+    /// With a Cluster the command goes to the node of its first key (`arguments[1]`), or any node without one.
     @_spi(Internals) public func send(_ arguments: [String]) async throws -> RESPValue {
+        if let cluster { return try await cluster.send(arguments) }
         let connection = try await connection()
         return try await connection.send(arguments)
     }
@@ -77,6 +94,7 @@ public final class RedisClient: Service {
     /// write declare it, so a replica refuses them whole), so the client forgets that server, finds the primary
     /// and runs the script there once.
     @_spi(Internals) public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+        if let cluster { return try await cluster.run(script, keys: keys, arguments: arguments) }
         let tail = [String(keys.count)] + keys + arguments
         do {
             return try await evaluate(script, tail)
@@ -95,10 +113,28 @@ public final class RedisClient: Service {
         }
     }
 
-    /// Opens a connection of its own (to the primary, with Sentinel) subscribed to `channel`; each message's payload
+    /// `ASKING` then the script, on one connection: a Cluster's answer to `ASK` (the slot is being migrated to this
+    /// node and the keys are already here).
+    func runAsking(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
+        let tail = [String(keys.count)] + keys + arguments
+        let connection = try await connection()
+        let replies = try await connection.pipeline([["ASKING"], ["EVALSHA", script.sha1] + tail])
+        if case .failure(let error as RedisError) = replies[1], error.reply == .noScript {
+            return try await connection.pipeline([["ASKING"], ["EVAL", script.source] + tail])[1].get()
+        }
+        return try replies[1].get()
+    }
+
+    /// `ASKING` then one command, on one connection.
+    func sendAsking(_ arguments: [String]) async throws -> RESPValue {
+        try await connection().pipeline([["ASKING"], arguments])[1].get()
+    }
+
+    /// Opens a connection of its own (to the primary, with Sentinel; to any node of a Cluster) subscribed to `channel`; each message's payload
     /// goes to `onMessage`, on the connection's event loop. The caller closes it.
     @_spi(Internals) public func subscribe(to channel: String, onMessage: @escaping @Sendable (String) -> Void) async throws -> RedisConnection {
-        let connection = try await Self.open(configuration, sentinel: sentinel, on: eventLoopGroup.any(), scripts: []) { push in
+        let target = try await cluster?.anyNode() ?? configuration
+        let connection = try await Self.open(target, sentinel: sentinel, on: eventLoopGroup.any(), scripts: []) { push in
             // ["message", channel, payload]
             guard let parts = push.elements, parts.count == 3, parts[0].string == "message", let payload = parts[2].string else { return }
             onMessage(payload)
@@ -171,6 +207,7 @@ public final class RedisClient: Service {
 
     /// Closes every connection; later calls fail with `shutDown`.
     public func shutdown() async {
+        await cluster?.shutdown()
         let slots = state.withLock { state in
             state.isShutDown = true
             defer { state.slots = [] }

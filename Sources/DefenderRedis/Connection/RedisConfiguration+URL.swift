@@ -8,7 +8,9 @@ extension RedisConfiguration {
     /// - `redis-sentinel://[[user]:password@]host[:port][,host[:port]…]/[db]?master=NAME` (`rediss-sentinel://` for
     ///   TLS to the Sentinels and the servers): the hosts are Sentinels (default port 26379), asked for the primary
     ///   named `master`; the user and password are the servers'. `sentinel_username=` and `sentinel_password=` give
-    ///   the Sentinels' own credentials when they need them.
+    ///   the Sentinels' own credentials when they need them;
+    /// - `redis-cluster://[[user]:password@]host[:port][,host[:port]…]` (`rediss-cluster://` for TLS): seed nodes of a
+    ///   Redis Cluster (default port 6379; a Cluster has only database 0).
     ///
     /// The user and password are percent-decoded (RFC 3986): `redis://:p%40ss%21@host` has the password `p@ss!`.
     /// Options: `db`, `ssl_ca_certs`, `ssl_cert_reqs` (`required`/`none`), `ssl_server_name`,
@@ -23,7 +25,7 @@ extension RedisConfiguration {
             return DefenderError(.invalidConfiguration, error.message, setting: "DEFENDER_REDIS_URL", underlying: error)
         }
         self.init()
-        guard let schemeEnd = url.range(of: "://") else { throw invalid("expected redis://, rediss://, redis-sentinel:// or unix://") }
+        guard let schemeEnd = url.range(of: "://") else { throw invalid("expected redis://, rediss://, redis-sentinel://, redis-cluster:// or unix://") }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         var rest = Substring(url[schemeEnd.upperBound...])
         var query: [String: String] = [:]
@@ -38,8 +40,9 @@ extension RedisConfiguration {
         case "unix":
             guard rest.hasPrefix("/") else { throw invalid("a unix:// URL needs an absolute socket path") }
             endpoint = .unixSocket(path: String(rest))
-        case "redis", "rediss", "redis-sentinel", "rediss-sentinel":
+        case "redis", "rediss", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster":
             let isSentinel = scheme.hasSuffix("-sentinel")
+            let isCluster = scheme.hasSuffix("-cluster")
             if let at = rest.lastIndex(of: "@") {
                 let credentials = rest[..<at]
                 rest = rest[rest.index(after: at)...]
@@ -73,7 +76,7 @@ extension RedisConfiguration {
                 endpoints.append(.tcp(host: parsed.host, port: parsed.port))
             }
             guard !endpoints.isEmpty else { throw invalid("no host") }
-            guard isSentinel || endpoints.count == 1 else { throw invalid("several hosts need redis-sentinel://") }
+            guard isSentinel || isCluster || endpoints.count == 1 else { throw invalid("several hosts need redis-sentinel:// or redis-cluster://") }
             endpoint = endpoints[0]
             if scheme.hasPrefix("rediss") {
                 var tls = TLS()
@@ -95,8 +98,12 @@ extension RedisConfiguration {
                 sentinel.password = query["sentinel_password"].flatMap { $0.isEmpty ? nil : $0 }
                 topology = .sentinel(sentinel)
             }
+            if isCluster {
+                guard database == 0, (query["db"] ?? "0") == "0" else { throw invalid("a Redis Cluster has only database 0") }
+                topology = .cluster(seeds: endpoints)
+            }
         default:
-            throw invalid("unknown scheme '\(scheme.prefix(16))'; use redis://, rediss://, redis-sentinel://, rediss-sentinel:// or unix://")
+            throw invalid("unknown scheme '\(scheme.prefix(16))'; use redis://, rediss://, redis-sentinel://, redis-cluster:// (or their rediss- forms) or unix://")
         }
         if let db = query["db"] {
             guard let value = Int(db), value >= 0 else { throw invalid("db must be a number") }

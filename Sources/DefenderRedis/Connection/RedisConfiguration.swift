@@ -6,7 +6,7 @@ import DefenderCore
 /// Its `description` never shows the password.
 public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// The server's address.
-    public enum Endpoint: Sendable, Equatable {
+    public enum Endpoint: Sendable, Hashable {
         /// A host name or address and a port.
         case tcp(host: String, port: Int)
         /// A Unix domain socket.
@@ -30,13 +30,16 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// How the servers are arranged: one server, or primaries found through Sentinel.
+    /// How the servers are arranged: one server, primaries found through Sentinel, or a Cluster.
     public enum Topology: Sendable, Equatable {
         /// One server, at ``RedisConfiguration/endpoint``.
         case standalone
         /// A primary and its replicas watched by Sentinels: the client asks the Sentinels which server is the
         /// primary, checks it with `ROLE`, and follows failovers.
         case sentinel(Sentinel)
+        /// A Redis Cluster, reached through any of these seed nodes: the client learns which node serves which
+        /// slot (`CLUSTER SLOTS`) and follows `MOVED` and `ASK`.
+        case cluster(seeds: [Endpoint])
     }
 
     /// Where the Sentinels are and which primary to ask them for (`redis-sentinel://`).
@@ -63,7 +66,7 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
 
     /// Where the server listens (with Sentinel: the first Sentinel; the primary's address is asked for).
     public var endpoint: Endpoint
-    /// Standalone or Sentinel.
+    /// Standalone, Sentinel or Cluster.
     public var topology: Topology = .standalone
     /// `nil` for plain TCP.
     public var tls: TLS?
@@ -87,6 +90,12 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// Sent with `CLIENT SETNAME`.
     public var clientName: String? = "defender"
 
+    /// Whether the servers are a Cluster (the store then puts its prefix in a hash tag).
+    var isCluster: Bool {
+        if case .cluster = topology { return true }
+        return false
+    }
+
     /// Creates a configuration for a TCP endpoint.
     public init(host: String = "localhost", port: Int = 6379) {
         endpoint = .tcp(host: host, port: port)
@@ -95,9 +104,14 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let scheme = tls == nil ? "redis" : "rediss"
         let credentials = password == nil ? (username.map { "\($0)@" } ?? "") : "\(username ?? ""):***@"
-        if case .sentinel(let sentinel) = topology {
+        switch topology {
+        case .sentinel(let sentinel):
             let hosts = sentinel.sentinels.map(\.hostPort).joined(separator: ",")
             return "\(scheme)-sentinel://\(credentials)\(hosts)/\(database)?master=\(sentinel.masterName)"
+        case .cluster(let seeds):
+            return "\(scheme)-cluster://\(credentials)\(seeds.map(\.hostPort).joined(separator: ","))"
+        case .standalone:
+            break
         }
         switch endpoint {
         case .tcp(let host, let port):

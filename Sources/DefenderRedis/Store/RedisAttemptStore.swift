@@ -45,7 +45,9 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks {
     public init(client: RedisClient, prefix: String = "defender", historyWindow: Duration = .seconds(24 * 3600), rememberBlocks: Bool = true) {
         self.client = client
         self.prefix = prefix
-        self.keys = RedisKeySpace(prefix: prefix)
+        // In a Cluster every key carries the prefix as its hash tag, so that all of them live in one slot and each
+        // script stays one atomic step (see the README's "The Redis store" for what that costs).
+        self.keys = RedisKeySpace(prefix: client.configuration.isCluster ? "{\(prefix)}" : prefix)
         self.historyWindow = historyWindow
         let blockCache = RedisBlockCache(capacity: rememberBlocks ? 10_000 : 0)
         self.blockCache = blockCache
@@ -192,6 +194,13 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks {
             key: key, remaining: ttl < 0 ? nil : .milliseconds(ttl), isManual: BlockMark(rawValue: mark) == .manual,
             lockoutCount: Int(lockouts))
         return KeyState(failures: Int(failures), block: block, lockoutCount: Int(lockouts))
+    }
+
+    /// Every key name the store may touch for a request from `ip` for `username` (for tests of the key layout).
+    @_spi(Internals) public func keyNames(ip: DefenderKey, username: DefenderKey) -> [String] {
+        let records: [RedisKeySpace.Record] = [.failed, .blocked, .history, .inflight, .spray]
+        return records.flatMap { [keys.key($0, ip), keys.key($0, username)] }
+            + [keys.index(.ip), keys.index(.username), keys.expiry(.ip), keys.expiry(.username), keys.pair(ip, username)]
     }
 
     // MARK: Helpers
