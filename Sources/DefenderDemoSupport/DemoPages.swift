@@ -132,7 +132,8 @@ package enum DemoPages {
     /// an outage).
     package static func health(of engine: Defender) throws -> HTTPAnswer {
         let health = DefenderHealth(of: engine)
-        var answer = try HTTPAnswer.json(Health(status: health.status, store: health.store))
+        var answer = try HTTPAnswer.json(Health(
+            status: health.status, store: health.store, topology: health.topology, primary: health.primary, primaries: health.primaries))
         if health.refusingLogins { answer.status = 503 }
         return answer
     }
@@ -178,7 +179,11 @@ struct APIUser: Codable {
 }
 
 /// `{"status": …, "store": …}`.
+/// `{"status","store"}`, and with Sentinel `topology` and `primary`, with a Cluster `topology` and `primaries`.
 struct Health: Codable {
     var status: String
     var store: String
+    var topology: String?
+    var primary: String?
+    var primaries: Int?
 }

@@ -101,8 +101,15 @@ import Testing
         #expect(throws: DefenderError.self) {
             try DefenderConfiguration.fromEnvironment(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "localhost:6379"])
         }
-        #expect(throws: Never.self) {
-            try DefenderConfiguration.fromEnvironment(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "redis://h:1/0"])
+        // Every topology the Redis store speaks passes (a review found Sentinel and Cluster URLs refused here).
+        for url in ["redis://h:1/0", "rediss://h", "unix:///run/redis.sock", "redis-sentinel://a,b:26380/0?master=m",
+                    "rediss-sentinel://a?master=m", "redis-cluster://a:7000,b:7001", "rediss-cluster://a"] {
+            #expect(throws: Never.self, "\(url)") {
+                try DefenderConfiguration.fromEnvironment(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url])
+            }
+        }
+        #expect(throws: DefenderError.self) {
+            try DefenderConfiguration.fromEnvironment(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "http://h"])
         }
     }
 

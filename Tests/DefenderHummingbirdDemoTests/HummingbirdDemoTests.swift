@@ -41,6 +41,26 @@ import Testing
         }
     }
 
+    /// A Vapor and a Hummingbird instance on one Redis Cluster, each given another seed node: a lock earned on one
+    /// holds on the other, and `/healthz` names the topology.
+    @Test func oneClusterLocksAcrossFrameworks() async throws {
+        guard RedisServer.isAvailable else { return }
+        let cluster = try await TestRedisCluster()
+        defer { cluster.stop() }
+        let env = ["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": cluster.url(seeds: [0]), "DEFENDER_CACHE_PREFIX": "demo"]
+        try await withBothDemos(env, hummingbirdOnly: ["DEFENDER_REDIS_URL": cluster.url(seeds: [1, 2])]) { vapor, hummingbird in
+            for attempt in 1...3 {
+                #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "no\(attempt)")])).status == 401)
+            }
+            #expect(try await hummingbird.send(.form("/login", [("username", "alice"), ("password", "no4")])).status == 403)
+            #expect(try await vapor.send(.json("/api/login", #"{"username":"alice","password":"secret1"}"#)).status == 403)
+            for site in [vapor, hummingbird] {
+                let health = try await site.send(Probe(path: "/healthz"))
+                #expect(health.body == #"{"primaries":3,"status":"ok","store":"redis","topology":"cluster"}"#, "\(site.name)")
+            }
+        }
+    }
+
     /// A Vapor and a Hummingbird instance behind one balancer, on one Redis: a lock earned on either holds on both.
     @Test func oneRedisLocksAcrossFrameworks() async throws {
         guard let url = SharedRedis.url else {

@@ -81,6 +81,7 @@ import Testing
         #expect(promoted, "the replica was not promoted and used")
         #expect(answered > 0)
         #expect(try await engine.login(ip: "10.1.1.1", username: "mallory", correctPassword: true) == .refused)
+        #expect(redis.topology == StoreTopology(kind: "sentinel", primary: "127.0.0.1:\(replica.port)"))
         #expect(try await engine.login(ip: "10.1.1.2", username: "carol", correctPassword: false) == .failure)
         #expect(try await command(replica.port, ["GET", "\(prefix):failed:username:carol"]).string == "1")
 

@@ -231,8 +231,12 @@ public struct DefenderConfiguration: Sendable, Equatable {
         }
         if effectiveStore == .redis {
             let scheme = redisURL.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
-            guard ["redis", "rediss", "unix"].contains(scheme ?? ""), redisURL.contains("://") else {
-                throw fail("DEFENDER_REDIS_URL", "must look like redis://[user:password@]host[:port][/db] or rediss://…")
+            let schemes = ["redis", "rediss", "unix", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster"]
+            guard schemes.contains(scheme ?? ""), redisURL.contains("://") else {
+                throw fail(
+                    "DEFENDER_REDIS_URL",
+                    "must look like redis://[user:password@]host[:port][/db] (or rediss://, unix://, "
+                        + "redis-sentinel://host[:port][,…]/[db]?master=NAME, redis-cluster://host[:port][,…])")
             }
         }
     }

@@ -17,6 +17,11 @@ public struct DefenderMetrics: Sendable {
     /// `defender_store_fallback`: 1 while a shared store is unreachable and the memory fallback (or the outage
     /// policy) is in force.
     public let fallback: Gauge
+    /// `defender_redis_primaries`: the Redis primaries in use (1 standalone or with Sentinel once the primary is
+    /// known, 0 before; with a Cluster, the primaries that serve slots).
+    public let redisPrimaries: Gauge
+    /// `defender_redis_primary_changes_total`: failovers followed (Sentinel) and slot moves followed (Cluster `MOVED`).
+    public let redisPrimaryChanges: Counter
 
     /// Creates every metric with `factory`.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -47,6 +52,14 @@ public struct DefenderMetrics: Sendable {
         storeCheck = store("check")
         errors = Counter(label: "defender_store_errors_total", factory: factory)
         fallback = Gauge(label: "defender_store_fallback", factory: factory)
+        redisPrimaries = Gauge(label: "defender_redis_primaries", factory: factory)
+        redisPrimaryChanges = Counter(label: "defender_redis_primary_changes_total", factory: factory)
+    }
+
+    /// Records what the Redis client knows of its servers (`redisPrimaries`, `redisPrimaryChanges`).
+    package func recordRedisTopology(primaries: Int, newChanges: Int) {
+        redisPrimaries.record(primaries)
+        if newChanges > 0 { redisPrimaryChanges.increment(by: newChanges) }
     }
 
     /// Times one store call, counting it as an error when it throws.

@@ -21,7 +21,7 @@ import Synchronization
 /// Blocks its scripts report are remembered by this instance (a bounded local cache), so a request for a key known
 /// to be blocked is refused with no round trip; lifted and manual blocks are announced on the channel `P:blocks`,
 /// which ``invalidations`` (a `Service`) listens to. See `RedisBlockCache` for how long an entry is believed.
-public final class RedisAttemptStore: AttemptStore, KnownBlocks {
+public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporting {
     /// The client the store talks through.
     public let client: RedisClient
     /// The key prefix.
@@ -61,6 +61,14 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks {
 
     package func forget(_ key: DefenderKey) {
         blockCache.forget(key)
+    }
+
+    package var topology: StoreTopology {
+        switch client.configuration.topology {
+        case .standalone: StoreTopology(kind: "standalone")
+        case .sentinel: StoreTopology(kind: "sentinel", primary: client.primary?.hostPort)
+        case .cluster: StoreTopology(kind: "cluster", primaries: client.clusterPrimaries)
+        }
     }
 
     public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {

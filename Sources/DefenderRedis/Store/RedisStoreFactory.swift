@@ -1,4 +1,5 @@
 import DefenderCore
+import ServiceLifecycle
 import NIOCore
 import NIOPosix
 
@@ -31,6 +32,8 @@ public struct RedisStoreFactory: AttemptStoreFactory {
         let fallback = MemoryAttemptStore(capacity: configuration.memoryMaxEntries, clock: fallbackClock)
         let store = FallbackAttemptStore(primary: redis, fallback: fallback, policy: configuration.storeFailurePolicy, metrics: metrics)
         // The client first: services stop in reverse order, so the block cache's listener stops before the client.
-        return BuiltStore(store: store, services: [client, redis.invalidations])
+        var services: [any Service] = [client, redis.invalidations]
+        if let metrics { services.append(RedisTopologyMetrics(client: client, metrics: metrics)) }
+        return BuiltStore(store: store, services: services)
     }
 }
