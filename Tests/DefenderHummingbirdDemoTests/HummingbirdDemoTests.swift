@@ -41,6 +41,47 @@ import Testing
         }
     }
 
+    /// A Vapor and a Hummingbird instance behind one Sentinel group: the primary is killed; no answer through the
+    /// failover is a 5xx, `/healthz` follows the promoted replica on both, and a lockout made before still holds.
+    @Test func oneSentinelGroupFailsOverUnderBothFrameworks() async throws {
+        guard RedisServer.isAvailable else { return }
+        let group = try await TestRedisSentinel()
+        defer { group.stop() }
+        let env = [
+            "DEFENDER_STORE": "redis", "DEFENDER_CACHE_PREFIX": "sentinel-demo",
+            "DEFENDER_REDIS_URL": group.url + "&connect_timeout=0.3&command_timeout=0.5",
+        ]
+        try await withBothDemos(env) { vapor, hummingbird in
+            for attempt in 1...3 {
+                #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "no\(attempt)")])).status == 401)
+            }
+            #expect(try await hummingbird.send(.form("/login", [("username", "alice"), ("password", "no4")])).status == 403)
+            for site in [vapor, hummingbird] {
+                let health = try await site.send(Probe(path: "/healthz"))
+                #expect(health.body == #"{"primary":"127.0.0.1:\#(group.primary.port)","status":"ok","store":"redis","topology":"sentinel"}"#)
+            }
+            _ = try await TestRedisSentinel.cli(group.primary.port, ["WAIT", "1", "2000"])
+            group.primary.crash()
+            var statuses: [UInt] = []
+            var followed = false
+            let started = ContinuousClock.now
+            while !followed, ContinuousClock.now - started < .seconds(30) {
+                followed = true
+                for site in [vapor, hummingbird] {
+                    statuses.append(try await site.send(.json("/api/login", #"{"username":"nobody","password":"x"}"#, headers: [("X-Forwarded-For", "198.51.100.9")])).status)
+                    let health = try await site.send(Probe(path: "/healthz"))
+                    statuses.append(health.status)
+                    followed = followed && health.body.contains(#""primary":"127.0.0.1:\#(group.replica.port)","status":"ok""#)
+                }
+                if !followed { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(followed, "the demos did not move to the promoted replica")
+            #expect(statuses.allSatisfy { $0 < 500 }, "\(statuses)")
+            #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "secret1")])).status == 403)
+            #expect(try await hummingbird.send(.json("/api/login", #"{"username":"alice","password":"secret1"}"#)).status == 403)
+        }
+    }
+
     /// A Vapor and a Hummingbird instance on one Redis Cluster, each given another seed node: a lock earned on one
     /// holds on the other, and `/healthz` names the topology.
     @Test func oneClusterLocksAcrossFrameworks() async throws {

@@ -33,20 +33,11 @@ import Testing
 
     @Test func followsAFailoverWithoutA5xxAndNeverWritesToTheDemotedPrimary() async throws {
         guard RedisServer.isAvailable else { return }
-        let primary = try RedisServer()
-        defer { primary.stop() }
-        let replica = try RedisServer(["--replicaof", "127.0.0.1", String(primary.port)])
-        defer { replica.stop() }
-        #expect(try await eventually(10) { try await info(replica.port, "replication").contains("master_link_status:up") })
-        let sentinels = try (0..<3).map { _ in try RedisServer.sentinel(monitoring: primary.port) }
-        defer { for sentinel in sentinels { sentinel.stop() } }
-        // Each Sentinel must see the others (hello messages through the primary) before a quorum can fail over.
-        #expect(try await eventually(15) {
-            try await command(sentinels[0].port, ["SENTINEL", "sentinels", "defender-test"]).elements?.count == 2
-        })
-
-        let hosts = sentinels.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
-        var configuration = try RedisConfiguration(url: "redis-sentinel://\(hosts)/0?master=defender-test")
+        let group = try await TestRedisSentinel()
+        defer { group.stop() }
+        let primary = group.primary
+        let replica = group.replica
+        var configuration = try RedisConfiguration(url: group.url)
         configuration.connectTimeout = .milliseconds(300)
         configuration.initialBackoff = .milliseconds(50)
         configuration.maximumBackoff = .milliseconds(200)
@@ -55,8 +46,8 @@ import Testing
             configuration.topology = .sentinel(settings)
         }
         let client = RedisClient(configuration: configuration)
-        let group = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "sentinel-test")))
-        let running = Task { try await group.run() }
+        let services = ServiceGroup(configuration: .init(services: [client], logger: Logger(label: "sentinel-test")))
+        let running = Task { try await services.run() }
         defer { running.cancel() }
         let prefix = "sentinel-\(UUID().uuidString.prefix(8))"
         let redis = RedisAttemptStore(client: client, prefix: prefix)
@@ -92,7 +83,7 @@ import Testing
         let clients = try await command(restarted.port, ["CLIENT", "LIST"]).string ?? ""
         #expect(!clients.contains("name=defender"))
         #expect(try await info(restarted.port, "commandstats").contains("cmdstat_evalsha") == false)
-        await group.triggerGracefulShutdown()
+        await services.triggerGracefulShutdown()
         try await running.value
     }
 

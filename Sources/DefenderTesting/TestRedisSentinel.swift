@@ -1,0 +1,70 @@
+import DefenderCore
+import Foundation
+
+/// Redis behind Sentinel, of a test's own: a primary, a replica of it and three Sentinels (quorum 2, down after
+/// 1 s) on free loopback ports, each stopped by its PID. Ready when the replica is in sync and every Sentinel has
+/// found the other two, so that killing the primary leads to a failover within seconds.
+public final class TestRedisSentinel: Sendable {
+    /// The name the Sentinels monitor the primary under.
+    public let masterName: String
+    /// The primary at start.
+    public let primary: RedisServer
+    /// Its replica, the one Sentinel promotes.
+    public let replica: RedisServer
+    /// The Sentinels.
+    public let sentinels: [RedisServer]
+
+    public init(masterName: String = "defender-test") async throws {
+        self.masterName = masterName
+        let primary = try RedisServer()
+        let replica = try RedisServer(["--replicaof", "127.0.0.1", String(primary.port)])
+        self.primary = primary
+        self.replica = replica
+        var started: [RedisServer] = []
+        do {
+            try await Self.wait("the replica to sync") {
+                try await Self.cli(replica.port, ["INFO", "replication"]).contains("master_link_status:up")
+            }
+            for _ in 0..<3 { started.append(try RedisServer.sentinel(monitoring: primary.port, masterName: masterName)) }
+            for sentinel in started {
+                try await Self.wait("the Sentinels to find each other") {
+                    try await Self.cli(sentinel.port, ["SENTINEL", "sentinels", masterName]).components(separatedBy: "runid").count - 1 == 2
+                }
+            }
+        } catch {
+            for server in started + [replica, primary] { server.stop() }
+            throw error
+        }
+        sentinels = started
+    }
+
+    /// `redis-sentinel://127.0.0.1:S1,127.0.0.1:S2,127.0.0.1:S3/0?master=NAME`.
+    public var url: String {
+        "redis-sentinel://" + sentinels.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") + "/0?master=\(masterName)"
+    }
+
+    /// Stops every server.
+    public func stop() {
+        for server in sentinels + [replica, primary] { server.stop() }
+    }
+
+    /// Waits (up to 20 s) until the replica is the primary the Sentinels name.
+    public func waitForPromotion() async throws {
+        try await Self.wait("the replica to be promoted") {
+            try await Self.cli(sentinels[0].port, ["SENTINEL", "get-master-addr-by-name", masterName]).contains(String(replica.port))
+        }
+    }
+
+    /// Runs `redis-cli -p PORT ARGS…` and returns what it printed.
+    public static func cli(_ port: Int, _ arguments: [String]) async throws -> String {
+        try await ServerProcess.run(try TestRedisCluster.cli(), ["-p", String(port)] + arguments, environment: [:]).output
+    }
+
+    static func wait(_ what: String, _ condition: () async throws -> Bool) async throws {
+        for _ in 0..<200 {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw DefenderError(.storeUnavailable, "timed out waiting for \(what)")
+    }
+}
