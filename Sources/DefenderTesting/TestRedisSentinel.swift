@@ -13,22 +13,36 @@ public final class TestRedisSentinel: Sendable {
     public let replica: RedisServer
     /// The Sentinels.
     public let sentinels: [RedisServer]
+    /// The servers' password.
+    public let password: String?
+    /// The Sentinels' own password.
+    public let sentinelPassword: String?
 
-    public init(masterName: String = "defender-test") async throws {
+    /// - Parameters:
+    ///   - password: the servers' password (`requirepass`, and `masterauth` for the replica), if any.
+    ///   - sentinelPassword: the Sentinels' own password (`requirepass` in their configuration), if any.
+    public init(masterName: String = "defender-test", password: String? = nil, sentinelPassword: String? = nil) async throws {
         self.masterName = masterName
-        let primary = try RedisServer()
-        let replica = try RedisServer(["--replicaof", "127.0.0.1", String(primary.port)])
+        self.password = password
+        self.sentinelPassword = sentinelPassword
+        let auth = password.map { ["--requirepass", $0, "--masterauth", $0] } ?? []
+        let primary = try RedisServer(auth)
+        let replica = try RedisServer(auth + ["--replicaof", "127.0.0.1", String(primary.port)])
         self.primary = primary
         self.replica = replica
         var started: [RedisServer] = []
         do {
             try await Self.wait("the replica to sync") {
-                try await Self.cli(replica.port, ["INFO", "replication"]).contains("master_link_status:up")
+                try await Self.cli(replica.port, ["INFO", "replication"], password: password).contains("master_link_status:up")
             }
-            for _ in 0..<3 { started.append(try RedisServer.sentinel(monitoring: primary.port, masterName: masterName)) }
+            for _ in 0..<3 {
+                started.append(try RedisServer.sentinel(
+                    monitoring: primary.port, masterName: masterName, serverPassword: password, ownPassword: sentinelPassword))
+            }
             for sentinel in started {
                 try await Self.wait("the Sentinels to find each other") {
-                    try await Self.cli(sentinel.port, ["SENTINEL", "sentinels", masterName]).components(separatedBy: "runid").count - 1 == 2
+                    try await Self.cli(sentinel.port, ["SENTINEL", "sentinels", masterName], password: sentinelPassword)
+                        .components(separatedBy: "runid").count - 1 == 2
                 }
             }
         } catch {
@@ -51,13 +65,18 @@ public final class TestRedisSentinel: Sendable {
     /// Waits (up to 20 s) until the replica is the primary the Sentinels name.
     public func waitForPromotion() async throws {
         try await Self.wait("the replica to be promoted") {
-            try await Self.cli(sentinels[0].port, ["SENTINEL", "get-master-addr-by-name", masterName]).contains(String(replica.port))
+            try await Self.cli(sentinels[0].port, ["SENTINEL", "get-master-addr-by-name", masterName], password: sentinelPassword)
+                .contains(String(replica.port))
         }
     }
 
     /// Runs `redis-cli -p PORT ARGS…` and returns what it printed.
-    public static func cli(_ port: Int, _ arguments: [String]) async throws -> String {
-        try await ServerProcess.run(try TestRedisCluster.cli(), ["-p", String(port)] + arguments, environment: [:]).output
+    public static func cli(_ port: Int, _ arguments: [String], password: String? = nil) async throws -> String {
+        // The password through the environment, as redis-cli reads it, never on a command line.
+        try await ServerProcess.run(
+            try TestRedisCluster.cli(), ["--no-auth-warning", "-p", String(port)] + arguments,
+            environment: password.map { ["REDISCLI_AUTH": $0] } ?? [:]
+        ).output
     }
 
     static func wait(_ what: String, _ condition: () async throws -> Bool) async throws {

@@ -19,7 +19,10 @@ public final class RedisServer: @unchecked Sendable {
 
     /// Starts a Sentinel (`redis-server sentinel.conf --sentinel`) that monitors the primary on `primaryPort` under
     /// `masterName`, with a quorum of 2 and short timeouts (down after 1 s), so that a failover takes seconds.
-    public static func sentinel(monitoring primaryPort: Int, masterName: String = "defender-test") throws -> RedisServer {
+    /// `serverPassword` is the monitored servers' (`sentinel auth-pass`), `ownPassword` the Sentinel's own.
+    public static func sentinel(
+        monitoring primaryPort: Int, masterName: String = "defender-test", serverPassword: String? = nil, ownPassword: String? = nil
+    ) throws -> RedisServer {
         try RedisServer(fixedPort: nil) { port, directory in
             let file = directory.appendingPathComponent("sentinel-\(port).conf")
             let text = """
@@ -30,6 +33,8 @@ public final class RedisServer: @unchecked Sendable {
                 sentinel down-after-milliseconds \(masterName) 1000
                 sentinel failover-timeout \(masterName) 4000
                 sentinel parallel-syncs \(masterName) 1
+                \(serverPassword.map { "sentinel auth-pass \(masterName) \($0)" } ?? "")
+                \(ownPassword.map { "requirepass \($0)\nsentinel sentinel-pass \($0)" } ?? "")
 
                 """
             try text.write(to: file, atomically: true, encoding: .utf8)

@@ -149,6 +149,60 @@ import Testing
         }
     }
 
+    /// The client address (DESIGN §2) under both. Without a proxy setting a forwarded header is ignored, whoever
+    /// sends it: the socket's address is counted and locked. Behind a proxy the rightmost untrusted entry is the
+    /// client whatever the left of the header claims, and the spellings of one IPv6 /64 share one counter.
+    @Test func clientAddressesAnswerAlike() async throws {
+        let alice: [(String, String)] = [("username", "alice"), ("password", "secret1")]
+        try await withBothDemos { vapor, hummingbird in
+            var probes: [Probe] = (1...4).map { attempt in
+                .form("/login", [("username", "nobody\(attempt)"), ("password", "x")], headers: [("X-Forwarded-For", "203.0.113.\(attempt)")])
+            }
+            probes.append(.form("/login", alice, headers: [("X-Forwarded-For", "198.51.100.1")]))
+            try await expectSameAnswers(probes, vapor, hummingbird)
+            for site in [vapor, hummingbird] { #expect(try await site.send(.form("/login", alice)).status == 403, "\(site.name)") }
+        }
+        try await withBothDemos(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { vapor, hummingbird in
+            var probes: [Probe] = (1...4).map { attempt in
+                .form("/login", [("username", "u\(attempt)"), ("password", "x")], headers: [("X-Forwarded-For", "10.9.9.\(attempt), 203.0.113.7")])
+            }
+            probes.append(.form("/login", alice, headers: [("X-Forwarded-For", "198.51.100.50, 203.0.113.7")]))
+            let spellings = ["2001:db8:1:2::1", "[2001:db8:1:2::abcd]:443", "2001:DB8:1:2:0:0:0:5", "2001:db8:1:2::9"]
+            for (index, address) in spellings.enumerated() {
+                probes.append(.form("/login", [("username", "v\(index)"), ("password", "x")], headers: [("X-Forwarded-For", address)]))
+            }
+            try await expectSameAnswers(probes, vapor, hummingbird)
+            for site in [vapor, hummingbird] {
+                #expect(try await site.send(.form("/login", alice, headers: [("X-Forwarded-For", "203.0.113.7")])).status == 403, "\(site.name)")
+                #expect(try await site.send(.form("/login", alice, headers: [("X-Forwarded-For", "2001:db8:1:2:ffff::1")])).status == 403, "\(site.name)")
+                #expect(try await site.send(.form("/login", alice, headers: [("X-Forwarded-For", "203.0.113.8")])).status == 302, "\(site.name)")
+            }
+        }
+    }
+
+    /// The admin as an admin: the page escapes what users typed, and its forms and JSON API refuse a session
+    /// request without the CSRF token, on both.
+    @Test func adminEscapesAndChecksCSRFAlike() async throws {
+        let evil = "<script>alert(1)</script>"
+        let basic = [("Authorization", "Basic " + Data("root:rootpw1".utf8).base64EncodedString())]
+        try await withBothDemos(["DEFENDER_USE_CELERY": "false"]) { vapor, hummingbird in
+            try await expectSameAnswers([
+                .form("/login", [("username", evil), ("password", "x")]),
+                .json("/admin/defender/api/block", #"{"username":"\#(evil)"}"#, headers: basic),
+                .form("/login", [("username", "root"), ("password", "rootpw1")]),
+                // A session request without the token: refused by the JSON API and by the page's forms.
+                Probe(method: .POST, path: "/admin/defender/api/unblock", headers: [("Content-Type", "application/json")], body: #"{"username":"x"}"#, withSession: true),
+                Probe(method: .POST, path: "/admin/defender/unblock", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: "username=x", withSession: true),
+                Probe(method: .POST, path: "/admin/defender/unblock", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: "username=x&csrf=forged", withSession: true),
+            ], vapor, hummingbird)
+            for site in [vapor, hummingbird] {
+                let page = try await site.send(Probe(path: "/admin/defender", withSession: true))
+                #expect(page.status == 200, "\(site.name)")
+                #expect(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.body.contains(evil), "\(site.name)")
+            }
+        }
+    }
+
     /// A session: log in, see who is logged in, the admin (session admin), log out.
     @Test func sessionsAnswerAlike() async throws {
         // Audit rows written inline, so that both sites list the same attempts at once.

@@ -72,6 +72,14 @@ import Testing
             #expect(list.output.contains("203.0.113.0/24") && list.output.contains("scanner"), "\(list.output)")
             let cleanup = try await Self.run(executable, ["defender", "cleanup"], environment: memory)
             #expect(cleanup.status == 0, "\(cleanup.output)")
+            let undenied = try await Self.run(executable, ["defender", "undeny", "203.0.113.0/24"], environment: memory)
+            #expect(undenied.status == 0, "\(undenied.output)")
+            let emptied = try await Self.run(executable, ["defender", "denylist", "--json"], environment: memory)
+            #expect(!emptied.output.contains("203.0.113.0/24"), "\(emptied.output)")
+            let admin = try await Self.run(executable, ["create-user", "boss", "bosspw1", "--admin"], environment: memory)
+            #expect(admin.status == 0, "\(admin.output)")
+            let again = try await Self.run(executable, ["create-user", "boss", "other"], environment: memory)
+            #expect(again.status != 0, "\(again.output)")
 
             guard let url = SharedRedis.url else {
                 if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("no Redis: run the tests with scripts/test") }

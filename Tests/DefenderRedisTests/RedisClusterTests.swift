@@ -15,6 +15,13 @@ import Testing
         #expect(ClusterSlot.of("{user1000}.following") == ClusterSlot.of("{user1000}.followers"))
         #expect(ClusterSlot.of("{}foo") != ClusterSlot.of("{}bar"))  // an empty tag is no tag
         #expect(ClusterSlot.of("foo{{bar}}zap") == ClusterSlot.of("{bar"))
+        // The in-place reading against the definition, on random keys full of braces (and non-ASCII).
+        var random = SplitMix64(seed: 0x5107)
+        let alphabet = Array("{}ab:é|0")
+        for _ in 0..<2_000 {
+            let key = String((0..<Int.random(in: 0...10, using: &random)).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &random)] })
+            #expect(ClusterSlot.of(key) == ClusterSlot.slotByDefinition(key), "\(key)")
+        }
     }
 
     /// Every key the store writes, for any IP and any username (braces included), hashes to the prefix's slot.

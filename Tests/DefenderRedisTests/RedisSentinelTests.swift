@@ -87,6 +87,27 @@ import Testing
         try await running.value
     }
 
+    /// Servers and Sentinels with passwords of their own: the URL's password is the servers', `sentinel_password=`
+    /// the Sentinels'; neither is ever printed.
+    @Test func passwordsForTheServersAndForTheSentinels() async throws {
+        guard RedisServer.isAvailable else { return }
+        let group = try await TestRedisSentinel(password: "data-pw", sentinelPassword: "watch-pw")
+        defer { group.stop() }
+        let url = group.url.replacingOccurrences(of: "redis-sentinel://", with: "redis-sentinel://:data-pw@") + "&sentinel_password=watch-pw"
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        defer { Task { await client.shutdown() } }
+        let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client, prefix: "auth"))
+        #expect(try await engine.login(ip: "10.1.2.1", username: "u", correctPassword: false) == .failure)
+        #expect(client.primary == .tcp(host: "127.0.0.1", port: group.primary.port))
+        #expect(!client.configuration.description.contains("pw"))
+
+        // Without the Sentinels' password no primary can be found: an outage that names the Sentinels, not a secret.
+        let without = RedisClient(configuration: try RedisConfiguration(url: url.replacingOccurrences(of: "&sentinel_password=watch-pw", with: "")))
+        defer { Task { await without.shutdown() } }
+        let error = await #expect(throws: RedisError.self) { _ = try await without.send(["PING"]) }
+        #expect(error?.isUnavailable == true && error?.message.contains("pw") == false, "\(String(describing: error))")
+    }
+
     /// A primary that Sentinel still names but that is a replica by now is refused by the handshake's `ROLE`.
     @Test func refusesAReplicaNamedAsThePrimary() async throws {
         guard RedisServer.isAvailable else { return }

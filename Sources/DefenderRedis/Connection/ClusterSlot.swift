@@ -4,15 +4,22 @@
     /// The number of slots.
     public static let count = 16_384
 
-    /// The slot of `key`.
+    /// The slot of `key` (read in place: no copy of its bytes).
     public static func of(_ key: String) -> Int {
-        var bytes = Array(key.utf8)[...]
+        var key = key
+        return key.withUTF8 { slot(of: $0) }
+    }
+
+    static func slot(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var range = 0..<bytes.count
         if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
-            let close = bytes[bytes.index(after: open)...].firstIndex(of: UInt8(ascii: "}")), close > bytes.index(after: open)
+            let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
         {
-            bytes = bytes[bytes.index(after: open)..<close]
+            range = (open + 1)..<close
         }
-        return Int(crc16(bytes) & 0x3FFF)
+        var crc: UInt16 = 0
+        for index in range { crc = (crc << 8) ^ table[Int((crc >> 8) ^ UInt16(bytes[index])) & 0xFF] }
+        return Int(crc & 0x3FFF)
     }
 
     /// The one slot of every key of a command, or `nil` when they span several (the server would answer
@@ -29,6 +36,17 @@
         var crc: UInt16 = 0
         for byte in bytes { crc = (crc << 8) ^ table[Int((crc >> 8) ^ UInt16(byte)) & 0xFF] }
         return crc
+    }
+
+    /// Checks `of(_:)`'s in-place reading against the plain definition (tests).
+    public static func slotByDefinition(_ key: String) -> Int {
+        var bytes = Array(key.utf8)[...]
+        if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
+            let close = bytes[bytes.index(after: open)...].firstIndex(of: UInt8(ascii: "}")), close > bytes.index(after: open)
+        {
+            bytes = bytes[bytes.index(after: open)..<close]
+        }
+        return Int(crc16(bytes) & 0x3FFF)
     }
 
     private static let table: [UInt16] = (0..<256).map { index in
