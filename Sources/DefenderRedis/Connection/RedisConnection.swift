@@ -13,6 +13,9 @@ import NIOSSL
     /// Whether the connection can still carry commands.
     public var isActive: Bool { channel.isActive }
 
+    /// The server's port (TCP), for tests that open a second connection to the same server.
+    public var port: Int? { channel.remoteAddress?.port }
+
     /// Connects, runs the handshake (`AUTH`, `SELECT`, `CLIENT SETNAME`, `SCRIPT LOAD` of `scripts`, pipelined in one
     /// round trip) and returns a ready connection.
     /// - Parameters:
