@@ -7,27 +7,19 @@ import NIOCore
 import NIOHTTP1
 
 /// `DEFENDER_NOTIFY_WEBHOOK_URL` in the Hummingbird demo: logs every block and unblock, and POSTs a JSON webhook
-/// when a block happens, with the body the Vapor demo's `DefenderWebhookNotifier` sends
-/// (`{"event":"ipBlocked","key":"203.0.113.7","kind":"ip","time":"…"}`). It runs in the event task, never on the
+/// when a block happens, with the body every integration sends (`DefenderWebhookPayload`). Only the transport is
+/// its own (AsyncHTTPClient; Vapor's notifier uses Vapor's client). It runs in the event task, never on the
 /// login path; a slow or failing webhook is logged and never affects logins (each POST has a timeout).
 struct WebhookNotifier: Sendable {
     let url: String
     let timeout: TimeAmount = .seconds(5)
-
-    struct Payload: Codable {
-        var event: String
-        var kind: String
-        var key: String
-        var time: Date
-    }
 
     func register(on defender: HummingbirdDefender, logger: Logger) {
         let url = url
         let timeout = timeout
         defender.events.on { event in
             logger.notice("defender: \(event.kind) \(event.key.value)")
-            guard event.kind == .ipBlocked || event.kind == .usernameBlocked else { return }
-            let payload = Payload(event: event.kind.description, kind: event.key.kind.rawValue, key: event.key.value, time: Date())
+            guard let payload = DefenderWebhookPayload(event) else { return }
             do {
                 var request = HTTPClientRequest(url: url)
                 request.method = .POST

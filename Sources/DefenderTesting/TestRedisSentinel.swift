@@ -18,7 +18,9 @@ public final class TestRedisSentinel: Sendable {
     /// The Sentinels' own password.
     public let sentinelPassword: String?
 
+    /// Starts the servers and Sentinels, and waits until the group can fail over.
     /// - Parameters:
+    ///   - masterName: the name the Sentinels monitor the primary under.
     ///   - password: the servers' password (`requirepass`, and `masterauth` for the replica), if any.
     ///   - sentinelPassword: the Sentinels' own password (`requirepass` in their configuration), if any.
     public init(masterName: String = "defender-test", password: String? = nil, sentinelPassword: String? = nil) async throws {

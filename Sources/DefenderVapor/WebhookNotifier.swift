@@ -1,3 +1,4 @@
+import DefenderHTTP
 import Foundation
 import NIOCore
 import Vapor
@@ -19,17 +20,8 @@ public struct DefenderWebhookNotifier: Sendable {
         self.timeout = timeout
     }
 
-    /// The JSON body of one event.
-    public struct Payload: Content, Equatable {
-        /// The event: `ipBlocked` or `usernameBlocked` (only blocks are posted).
-        public var event: String
-        /// What was blocked: `ip` or `username`.
-        public var kind: String
-        /// The IP or username.
-        public var key: String
-        /// When the notice was sent.
-        public var time: Date
-    }
+    /// The JSON body of one event (shared with every integration).
+    public typealias Payload = DefenderWebhookPayload
 
     /// Registers the notifier on the app's events.
     public func register(on app: Application) {
@@ -39,8 +31,7 @@ public struct DefenderWebhookNotifier: Sendable {
         let timeout = timeout
         app.defender.events.on { event in
             logger.notice("defender: \(event.kind) \(event.key.value)")
-            guard event.kind == .ipBlocked || event.kind == .usernameBlocked else { return }
-            let payload = Payload(event: event.kind.description, kind: event.key.kind.rawValue, key: event.key.value, time: Date())
+            guard let payload = Payload(event) else { return }
             do {
                 let response = try await client.post(url) { request in
                     try request.content.encode(payload, as: .json)

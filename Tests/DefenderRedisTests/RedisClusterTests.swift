@@ -38,6 +38,8 @@ import Testing
             keys += store.keyNames(ip: ip, username: user)
         }
         #expect(Set(keys.map { ClusterSlot.of($0) }) == [ClusterSlot.of("{defender}")])
+        // A prefix given in code (the environment's is checked already) never makes an empty or broken tag.
+        #expect(RedisAttemptStore.hashTag("") == "defender" && RedisAttemptStore.hashTag("a}b{") == "ab")
     }
 
     /// A command whose keys span slots is refused before anything is sent (the seed here does not even exist).

@@ -17,8 +17,11 @@ final class ClusterRouter: Sendable {
     let seeds: [RedisConfiguration.Endpoint]
     private let eventLoopGroup: any EventLoopGroup
     private let state: Mutex<State>
-    /// Redirections and retries one command may take before it is an outage.
-    let maximumAttempts = 12
+    /// Redirections (`MOVED`, `ASK`) one command may follow before it is an outage.
+    let maximumRedirections = 12
+    /// How long one command keeps retrying `TRYAGAIN` and `CLUSTERDOWN` (a slot half migrated, a failover) before
+    /// it is an outage.
+    let retryDeadline: Duration = .seconds(2)
     /// `MOVED`, `ASK` and `TRYAGAIN`/`CLUSTERDOWN` answers followed so far, by kind.
     let followed = Mutex<[String: Int]>([:])
 
@@ -28,6 +31,8 @@ final class ClusterRouter: Sendable {
         var scripts: [RedisScript] = []
         var refresh: Task<Void, any Error>?
         var isShutDown = false
+        /// The distinct nodes in `slots`, counted when the map changes (health reads it; routing holds the lock).
+        var primaryCount = 0
     }
 
     init(seeds: [RedisConfiguration.Endpoint], base: RedisConfiguration, eventLoopGroup: any EventLoopGroup) {
@@ -49,7 +54,7 @@ final class ClusterRouter: Sendable {
     }
 
     /// The number of nodes that serve slots in the map.
-    var knownPrimaries: Int { state.withLock { Set($0.slots.compactMap { $0 }).count } }
+    var knownPrimaries: Int { state.withLock { $0.primaryCount } }
 
     /// Runs a script on the node that serves its keys' slot.
     func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
@@ -65,13 +70,16 @@ final class ClusterRouter: Sendable {
         }
     }
 
-    /// Any node that serves slots (a subscription sees every node's publications: the cluster bus forwards them).
-    func anyNode() async throws -> RedisConfiguration {
-        if state.withLock({ $0.slots[0] }) == nil { try await refresh() }
-        guard let endpoint = state.withLock({ $0.slots.lazy.compactMap { $0 }.first }) else {
-            throw RedisError(.connectionFailed, "the cluster map is empty")
-        }
-        return configuration(for: endpoint)
+    /// The node that serves `key`'s slot, for a subscription: the store's channel carries the store's hash tag, so
+    /// the subscription sits on the node its scripts use and moves with them. (Any node would hear the publications,
+    /// which the cluster bus forwards; this one is the one whose failure the store notices too.)
+    func nodeConfiguration(forKey key: String) async throws -> RedisConfiguration {
+        configuration(for: try await node(serving: ClusterSlot.of(key)).endpoint)
+    }
+
+    /// Reads the map again in the background (after a subscription or connection failed).
+    func refreshSoon() {
+        refreshInBackground()
     }
 
     func shutdown() async {
@@ -90,37 +98,61 @@ final class ClusterRouter: Sendable {
         }
         var target = try await node(serving: slot)
         var asking = false
-        var lastError: RedisError?
-        for attempt in 0..<maximumAttempts {
+        var redirections = 0
+        var refreshedAfterConnectFailure = false
+        let started = ContinuousClock.now
+        var pause = Duration.milliseconds(25)
+        while true {
             do {
                 return try await send(target.client, asking)
             } catch let error as RedisError {
-                lastError = error
                 if let reply = error.reply, [.moved, .ask, .tryAgain, .clusterDown].contains(reply) {
                     followed.withLock { $0[reply.description, default: 0] += 1 }
                 }
                 switch error.reply {
-                case .moved?:
-                    guard let moved = Self.redirection(error.message, from: target.endpoint) else { throw error }
-                    state.withLock { $0.slots[moved.slot] = moved.endpoint }
-                    refreshInBackground()
-                    target = (moved.endpoint, client(for: moved.endpoint))
-                    asking = false
-                case .ask?:
-                    guard let ask = Self.redirection(error.message, from: target.endpoint) else { throw error }
-                    target = (ask.endpoint, client(for: ask.endpoint))
-                    asking = true
+                case .moved?, .ask?:
+                    redirections += 1
+                    guard redirections <= maximumRedirections, let moved = Self.redirection(error.message, from: target.endpoint) else {
+                        throw error
+                    }
+                    if error.reply == .moved {
+                        state.withLock { $0.slots[moved.slot] = moved.endpoint }
+                        refreshInBackground()
+                    }
+                    target = (moved.endpoint, try client(for: moved.endpoint))
+                    asking = error.reply == .ask
                 case .tryAgain?, .clusterDown?:
-                    try await Task.sleep(for: .milliseconds(25 * min(attempt + 1, 8)))
+                    try await retryLater(error, started: started, pause: &pause)
+                    target = try await node(serving: slot)
+                    asking = false
+                case .error? where error.message.contains("non local key"):
+                    // A script reached a key that has just been migrated (the block list's undeclared keys): as
+                    // TRYAGAIN, the slot is moving.
+                    try await retryLater(error, started: started, pause: &pause)
                     target = try await node(serving: slot)
                     asking = false
                 default:
-                    if error.code == .connectionFailed || error.code == .timeout { refreshInBackground() }
-                    throw error
+                    guard error.code == .connectionFailed, !refreshedAfterConnectFailure else {
+                        if error.code == .timeout { refreshInBackground() }
+                        throw error
+                    }
+                    // Nothing was sent (the node could not be reached): if the map now names another owner (a
+                    // failover the cluster has finished), go there once.
+                    refreshedAfterConnectFailure = true
+                    try? await refresh()
+                    let owner = try await node(serving: slot)
+                    guard owner.endpoint != target.endpoint else { throw error }
+                    target = owner
+                    asking = false
                 }
             }
         }
-        throw lastError ?? RedisError(.connectionFailed, "the cluster did not settle")
+    }
+
+    private func retryLater(_ error: RedisError, started: ContinuousClock.Instant, pause: inout Duration) async throws {
+        guard ContinuousClock.now - started + pause <= retryDeadline else { throw error }
+        try await Task.sleep(for: pause)
+        pause = min(pause * 2, .milliseconds(200))
     }
 
     /// `MOVED 3999 127.0.0.1:6381` / `ASK …`; an empty host is the node that answered.
@@ -130,22 +162,24 @@ final class ClusterRouter: Sendable {
             let colon = words[2].lastIndex(of: ":"), let port = Int(words[2][words[2].index(after: colon)...])
         else { return nil }
         var host = String(words[2][..<colon])
-        if host.isEmpty, case .tcp(let nodeHost, _) = node { host = nodeHost }
+        // Empty, or `?` (Redis 7 with hostname endpoints and no hostname set): the node that answered.
+        if host.isEmpty || host == "?", case .tcp(let nodeHost, _) = node { host = nodeHost }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (slot, .tcp(host: host, port: port))
     }
 
     private func node(serving slot: Int) async throws -> (endpoint: RedisConfiguration.Endpoint, client: RedisClient) {
-        if let endpoint = state.withLock({ $0.slots[slot] }) { return (endpoint, client(for: endpoint)) }
+        if let endpoint = state.withLock({ $0.slots[slot] }) { return (endpoint, try client(for: endpoint)) }
         try await refresh()
         guard let endpoint = state.withLock({ $0.slots[slot] }) else {
             throw RedisError(.serverError, "CLUSTERDOWN no node serves slot \(slot)")
         }
-        return (endpoint, client(for: endpoint))
+        return (endpoint, try client(for: endpoint))
     }
 
-    private func client(for endpoint: RedisConfiguration.Endpoint) -> RedisClient {
-        let (client, scripts, isNew) = state.withLock { state in
+    private func client(for endpoint: RedisConfiguration.Endpoint) throws -> RedisClient {
+        let (client, scripts, isNew) = try state.withLock { state in
+            guard !state.isShutDown else { throw RedisError(.shutDown, "the Redis client was shut down") }
             if let existing = state.nodes[endpoint] { return (existing, state.scripts, false) }
             let client = RedisClient(configuration: configuration(for: endpoint), eventLoopGroup: eventLoopGroup)
             state.nodes[endpoint] = client
@@ -191,14 +225,23 @@ final class ClusterRouter: Sendable {
                         start >= 0, end < ClusterSlot.count, start <= end
                     else { continue }
                     var host = node[0].string ?? ""
-                    if host.isEmpty, case .tcp(let seedHost, _) = endpoint { host = seedHost }
+                    if host.isEmpty || host == "?", case .tcp(let seedHost, _) = endpoint { host = seedHost }
                     for slot in Int(start)...Int(end) { slots[slot] = .tcp(host: host, port: Int(port)) }
                 }
                 guard slots.contains(where: { $0 != nil }) else {
                     failures.append("\(endpoint.hostPort) serves no slots")
                     continue
                 }
-                state.withLock { $0.slots = slots }
+                // Nodes that left the map (and seeds that are not in it under that name) are closed.
+                let retired: [RedisClient] = state.withLock { state in
+                    state.slots = slots
+                    let inUse = Set(slots.compactMap { $0 })
+                    state.primaryCount = inUse.count
+                    let gone = state.nodes.keys.filter { !inUse.contains($0) }
+                    defer { for endpoint in gone { state.nodes[endpoint] = nil } }
+                    return gone.compactMap { state.nodes[$0] }
+                }
+                for client in retired { await client.shutdown() }
                 return
             } catch {
                 failures.append("\(endpoint.hostPort): \((error as? RedisError)?.message ?? "\(error)")")

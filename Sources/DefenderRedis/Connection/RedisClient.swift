@@ -133,7 +133,7 @@ public final class RedisClient: Service {
     /// Opens a connection of its own (to the primary, with Sentinel; to any node of a Cluster) subscribed to `channel`; each message's payload
     /// goes to `onMessage`, on the connection's event loop. The caller closes it.
     @_spi(Internals) public func subscribe(to channel: String, onMessage: @escaping @Sendable (String) -> Void) async throws -> RedisConnection {
-        let target = try await cluster?.anyNode() ?? configuration
+        let target = try await cluster?.nodeConfiguration(forKey: channel) ?? configuration
         let connection = try await Self.open(target, sentinel: sentinel, on: eventLoopGroup.any(), scripts: []) { push in
             // ["message", channel, payload]
             guard let parts = push.elements, parts.count == 3, parts[0].string == "message", let payload = parts[2].string else { return }
@@ -146,6 +146,11 @@ public final class RedisClient: Service {
             throw error
         }
         return connection
+    }
+
+    /// With a Cluster, reads the slot map again soon (a subscription's node was lost: it may have failed over).
+    func refreshClusterMap() {
+        cluster?.refreshSoon()
     }
 
     /// Whether the client is backing off after a failed connection attempt.

@@ -47,12 +47,19 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         self.prefix = prefix
         // In a Cluster every key carries the prefix as its hash tag, so that all of them live in one slot and each
         // script stays one atomic step (see the README's "The Redis store" for what that costs).
-        self.keys = RedisKeySpace(prefix: client.configuration.isCluster ? "{\(prefix)}" : prefix)
+        self.keys = RedisKeySpace(prefix: client.configuration.isCluster ? "{\(Self.hashTag(prefix))}" : prefix)
         self.historyWindow = historyWindow
         let blockCache = RedisBlockCache(capacity: rememberBlocks ? 10_000 : 0)
         self.blockCache = blockCache
         invalidations = RedisBlockInvalidations(client: client, channel: keys.channel, cache: blockCache)
         client.preload(RedisScripts.all)
+    }
+
+    /// The prefix as a hash tag: without braces (they would end the tag early), and never empty (an empty tag is
+    /// no tag, and every key would hash on its own). `DEFENDER_CACHE_PREFIX` is checked for both already.
+    package static func hashTag(_ prefix: String) -> String {
+        let tag = prefix.filter { $0 != "{" && $0 != "}" }
+        return tag.isEmpty ? "defender" : tag
     }
 
     package func knownLockout(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) -> Lockout? {

@@ -49,8 +49,10 @@ final class RedisBlockInvalidations: Service {
                 await watch(connection, openedAt: changes)
                 cache.setListening(false)
                 await connection.close()
+                client.refreshClusterMap()
             } catch {
                 cache.setListening(false)
+                client.refreshClusterMap()
                 // Redis cannot be reached: known blocks are believed until they end (the outage rule). A refusal
                 // of this connection alone (an ACL without the channel) is no outage.
                 if let error = error as? RedisError, error.code == .connectionFailed || error.code == .timeout { cache.setOutage(true) }
