@@ -6,22 +6,36 @@ import Foundation
 public final class TestRedisCluster: Sendable {
     /// The primaries.
     public let nodes: [RedisServer]
+    /// With TLS: the PEM file of the certificate the nodes present (and the CA that signed it).
+    public let certificate: String?
 
     /// Starts `primaries` servers, creates the cluster and waits until every node reports `cluster_state:ok`.
-    public init(primaries: Int = 3) async throws {
+    /// - Parameters:
+    ///   - primaries: how many nodes.
+    ///   - tls: a certificate and its key (PEM files): the nodes then listen with TLS only, clients and cluster bus.
+    public init(primaries: Int = 3, tls: (certificate: String, key: String)? = nil) async throws {
+        let tlsArguments = tls.map {
+            ["--tls-cert-file", $0.certificate, "--tls-key-file", $0.key, "--tls-ca-cert-file", $0.certificate, "--tls-auth-clients", "no",
+             "--tls-cluster", "yes"]
+        } ?? []
         let nodes = try (0..<primaries).map { _ in
-            try RedisServer(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"])
+            try RedisServer(
+                ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] + tlsArguments,
+                tlsPort: tls != nil)
         }
         self.nodes = nodes
+        certificate = tls?.certificate
+        let cliTLS = tls.map { ["--tls", "--cacert", $0.certificate] } ?? []
         do {
             let create = try await ServerProcess.run(
-                try Self.cli(), ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "0", "--cluster-yes"],
+                try Self.cli(),
+                cliTLS + ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "0", "--cluster-yes"],
                 environment: [:])
             guard create.status == 0 else { throw DefenderError(.storeUnavailable, "redis-cli --cluster create failed: \(create.output)") }
             for node in nodes {
                 var ready = false
                 for _ in 0..<100 where !ready {
-                    ready = try await ServerProcess.run(try Self.cli(), ["-p", String(node.port), "CLUSTER", "INFO"], environment: [:])
+                    ready = try await ServerProcess.run(try Self.cli(), cliTLS + ["-p", String(node.port), "CLUSTER", "INFO"], environment: [:])
                         .output.contains("cluster_state:ok")
                     if !ready { try await Task.sleep(for: .milliseconds(100)) }
                 }
@@ -33,9 +47,12 @@ public final class TestRedisCluster: Sendable {
         }
     }
 
-    /// `redis-cluster://127.0.0.1:P` with the nodes at `seeds` (indexes) as seeds.
+    /// `redis-cluster://127.0.0.1:P` with the nodes at `seeds` (indexes) as seeds; with TLS
+    /// `rediss-cluster://…?ssl_ca_certs=…&ssl_server_name=localhost`.
     public func url(seeds: [Int] = [0]) -> String {
-        "redis-cluster://" + seeds.map { "127.0.0.1:\(nodes[$0].port)" }.joined(separator: ",")
+        let hosts = seeds.map { "127.0.0.1:\(nodes[$0].port)" }.joined(separator: ",")
+        guard let certificate else { return "redis-cluster://" + hosts }
+        return "rediss-cluster://\(hosts)?ssl_ca_certs=\(certificate)&ssl_server_name=localhost"
     }
 
     /// Stops every node.

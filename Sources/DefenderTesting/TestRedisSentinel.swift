@@ -17,33 +17,45 @@ public final class TestRedisSentinel: Sendable {
     public let password: String?
     /// The Sentinels' own password.
     public let sentinelPassword: String?
+    /// With TLS: the certificate every server and Sentinel presents (and the CA that signed it).
+    public let certificate: String?
 
     /// Starts the servers and Sentinels, and waits until the group can fail over.
     /// - Parameters:
     ///   - masterName: the name the Sentinels monitor the primary under.
     ///   - password: the servers' password (`requirepass`, and `masterauth` for the replica), if any.
     ///   - sentinelPassword: the Sentinels' own password (`requirepass` in their configuration), if any.
-    public init(masterName: String = "defender-test", password: String? = nil, sentinelPassword: String? = nil) async throws {
+    ///   - tls: a certificate and its key (PEM files): every server and Sentinel then listens with TLS only, and
+    ///     replication and the Sentinels' links use TLS too.
+    public init(
+        masterName: String = "defender-test", password: String? = nil, sentinelPassword: String? = nil,
+        tls: (certificate: String, key: String)? = nil
+    ) async throws {
         self.masterName = masterName
         self.password = password
         self.sentinelPassword = sentinelPassword
-        let auth = password.map { ["--requirepass", $0, "--masterauth", $0] } ?? []
-        let primary = try RedisServer(auth)
-        let replica = try RedisServer(auth + ["--replicaof", "127.0.0.1", String(primary.port)])
+        certificate = tls?.certificate
+        let cliTLS = tls.map { ["--tls", "--cacert", $0.certificate] } ?? []
+        let auth = (password.map { ["--requirepass", $0, "--masterauth", $0] } ?? []) + (tls.map {
+            ["--tls-cert-file", $0.certificate, "--tls-key-file", $0.key, "--tls-ca-cert-file", $0.certificate, "--tls-auth-clients", "no",
+             "--tls-replication", "yes"]
+        } ?? [])
+        let primary = try RedisServer(auth, tlsPort: tls != nil)
+        let replica = try RedisServer(auth + ["--replicaof", "127.0.0.1", String(primary.port)], tlsPort: tls != nil)
         self.primary = primary
         self.replica = replica
         var started: [RedisServer] = []
         do {
             try await Self.wait("the replica to sync") {
-                try await Self.cli(replica.port, ["INFO", "replication"], password: password).contains("master_link_status:up")
+                try await Self.cli(replica.port, cliTLS + ["INFO", "replication"], password: password).contains("master_link_status:up")
             }
             for _ in 0..<3 {
                 started.append(try RedisServer.sentinel(
-                    monitoring: primary.port, masterName: masterName, serverPassword: password, ownPassword: sentinelPassword))
+                    monitoring: primary.port, masterName: masterName, serverPassword: password, ownPassword: sentinelPassword, tls: tls))
             }
             for sentinel in started {
                 try await Self.wait("the Sentinels to find each other") {
-                    try await Self.cli(sentinel.port, ["SENTINEL", "sentinels", masterName], password: sentinelPassword)
+                    try await Self.cli(sentinel.port, cliTLS + ["SENTINEL", "sentinels", masterName], password: sentinelPassword)
                         .components(separatedBy: "runid").count - 1 == 2
                 }
             }
@@ -54,9 +66,12 @@ public final class TestRedisSentinel: Sendable {
         sentinels = started
     }
 
-    /// `redis-sentinel://127.0.0.1:S1,127.0.0.1:S2,127.0.0.1:S3/0?master=NAME`.
+    /// `redis-sentinel://127.0.0.1:S1,127.0.0.1:S2,127.0.0.1:S3/0?master=NAME`; with TLS `rediss-sentinel://…` with
+    /// `ssl_ca_certs` and `ssl_server_name=localhost`.
     public var url: String {
-        "redis-sentinel://" + sentinels.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") + "/0?master=\(masterName)"
+        let hosts = sentinels.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
+        guard let certificate else { return "redis-sentinel://\(hosts)/0?master=\(masterName)" }
+        return "rediss-sentinel://\(hosts)/0?master=\(masterName)&ssl_ca_certs=\(certificate)&ssl_server_name=localhost"
     }
 
     /// Stops every server.
@@ -67,7 +82,9 @@ public final class TestRedisSentinel: Sendable {
     /// Waits (up to 20 s) until the replica is the primary the Sentinels name.
     public func waitForPromotion() async throws {
         try await Self.wait("the replica to be promoted") {
-            try await Self.cli(sentinels[0].port, ["SENTINEL", "get-master-addr-by-name", masterName], password: sentinelPassword)
+            try await Self.cli(
+                sentinels[0].port, (certificate.map { ["--tls", "--cacert", $0] } ?? []) + ["SENTINEL", "get-master-addr-by-name", masterName],
+                password: sentinelPassword)
                 .contains(String(replica.port))
         }
     }

@@ -20,13 +20,26 @@ public final class RedisServer: @unchecked Sendable {
     /// Starts a Sentinel (`redis-server sentinel.conf --sentinel`) that monitors the primary on `primaryPort` under
     /// `masterName`, with a quorum of 2 and short timeouts (down after 1 s), so that a failover takes seconds.
     /// `serverPassword` is the monitored servers' (`sentinel auth-pass`), `ownPassword` the Sentinel's own.
+    /// With `tls` (a certificate and its key), the Sentinel listens with TLS only and reaches the servers with TLS.
     public static func sentinel(
-        monitoring primaryPort: Int, masterName: String = "defender-test", serverPassword: String? = nil, ownPassword: String? = nil
+        monitoring primaryPort: Int, masterName: String = "defender-test", serverPassword: String? = nil, ownPassword: String? = nil,
+        tls: (certificate: String, key: String)? = nil
     ) throws -> RedisServer {
         try RedisServer(fixedPort: nil) { port, directory in
             let file = directory.appendingPathComponent("sentinel-\(port).conf")
+            let listen = tls.map {
+                """
+                port 0
+                tls-port \(port)
+                tls-cert-file \($0.certificate)
+                tls-key-file \($0.key)
+                tls-ca-cert-file \($0.certificate)
+                tls-auth-clients no
+                tls-replication yes
+                """
+            } ?? "port \(port)"
             let text = """
-                port \(port)
+                \(listen)
                 bind 127.0.0.1
                 dir \(directory.path)
                 sentinel monitor \(masterName) 127.0.0.1 \(primaryPort) 2

@@ -51,6 +51,29 @@ import Testing
         #expect(error?.message.hasPrefix("CROSSSLOT") == true)
     }
 
+    /// `rediss-cluster://`: every node with TLS only (clients and the cluster bus), the throw-away CA trusted by URL.
+    @Test func overTLS() async throws {
+        guard RedisServer.isAvailable else { return }
+        let certificates = try TestCertificates()
+        let cluster = try await TestRedisCluster(tls: (certificates.certificate, certificates.key))
+        defer { cluster.stop() }
+        let client = RedisClient(configuration: try RedisConfiguration(url: cluster.url(seeds: [1])))
+        defer { Task { await client.shutdown() } }
+        let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client, prefix: "tls"))
+        let steps = (0..<4).map { _ in LoginStep("10.8.9.1", "mallory", expect: .failure) }
+        #expect(try await engine.run(steps) == [.failure, .failure, .failure, .lockedOut])
+        #expect(client.clusterPrimaries == 3)
+        // The system roots do not know the CA: no node can be reached.
+        let untrusted = RedisClient(configuration: try RedisConfiguration(url: "rediss-cluster://127.0.0.1:\(cluster.nodes[0].port)"))
+        defer { Task { await untrusted.shutdown() } }
+        await #expect(throws: RedisError.self) { _ = try await untrusted.send(["PING"]) }
+        // A plain URL for TLS-only nodes says what to fix.
+        let plain = RedisClient(configuration: try RedisConfiguration(url: "redis-cluster://127.0.0.1:\(cluster.nodes[0].port)"))
+        defer { Task { await plain.shutdown() } }
+        let error = await #expect(throws: RedisError.self) { _ = try await plain.send(["PING"]) }
+        #expect(error?.message.contains("rediss://") == true, "\(String(describing: error))")
+    }
+
     @Test func parsesClusterURLs() throws {
         let config = try RedisConfiguration(url: "rediss-cluster://:pw@10.0.0.1:7000,10.0.0.2?ssl_cert_reqs=none")
         #expect(config.topology == .cluster(seeds: [.tcp(host: "10.0.0.1", port: 7000), .tcp(host: "10.0.0.2", port: 6379)]))

@@ -108,6 +108,21 @@ import Testing
         #expect(error?.isUnavailable == true && error?.message.contains("pw") == false, "\(String(describing: error))")
     }
 
+    /// `rediss-sentinel://`: Sentinels and servers with TLS only; the Sentinels, the primary and the `ROLE` check all
+    /// over TLS, with the throw-away CA trusted by URL.
+    @Test func overTLS() async throws {
+        guard RedisServer.isAvailable else { return }
+        let certificates = try TestCertificates()
+        let group = try await TestRedisSentinel(tls: (certificates.certificate, certificates.key))
+        defer { group.stop() }
+        let client = RedisClient(configuration: try RedisConfiguration(url: group.url))
+        defer { Task { await client.shutdown() } }
+        let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client, prefix: "tls"))
+        let steps = (0..<4).map { _ in LoginStep("10.1.3.1", "mallory", expect: .failure) }
+        #expect(try await engine.run(steps) == [.failure, .failure, .failure, .lockedOut])
+        #expect(client.primary == .tcp(host: "127.0.0.1", port: group.primary.port))
+    }
+
     /// A primary that Sentinel still names but that is a replica by now is refused by the handshake's `ROLE`.
     @Test func refusesAReplicaNamedAsThePrimary() async throws {
         guard RedisServer.isAvailable else { return }

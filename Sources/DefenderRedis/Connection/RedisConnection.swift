@@ -105,8 +105,12 @@ import NIOSSL
                 break
             case .failure(let error):
                 let step = command[0] == "AUTH" ? "AUTH" : command.prefix(2).joined(separator: " ")
-                let detail = (error as? RedisError)?.prefix ?? "error"
-                throw RedisError(.handshakeFailed, "\(step) was refused by \(configuration) (\(detail))")
+                guard let redisError = error as? RedisError, let reply = redisError.prefix else {
+                    // No reply at all: the server hung up. A TLS-only port does that to a plain connection.
+                    let hint = configuration.tls == nil ? "; a TLS-only server needs rediss://" : ""
+                    throw RedisError(.connectionFailed, "\(configuration) closed the connection during \(step)\(hint)")
+                }
+                throw RedisError(.handshakeFailed, "\(step) was refused by \(configuration) (\(reply))")
             case .success(let value) where command == ["ROLE"]:
                 let role = value.elements?.first?.string ?? "unknown"
                 guard role == "master" else {
