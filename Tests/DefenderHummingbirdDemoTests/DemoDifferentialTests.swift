@@ -180,6 +180,64 @@ import Testing
         }
     }
 
+    /// Every mode and list of the settings answers alike: AND mode, disabled dimensions, escalation, permanent
+    /// lockouts, allow and deny lists, spraying, dry run. Each runs the same sequence of logins from a few
+    /// addresses and names on both.
+    @Test(arguments: [
+        ["DEFENDER_LOCK_OUT_BY_IP_AND_USERNAME": "true"],
+        ["DEFENDER_DISABLE_IP_LOCKOUT": "true"],
+        ["DEFENDER_DISABLE_USERNAME_LOCKOUT": "true"],
+        ["DEFENDER_LOCKOUT_COOLOFF_TIME": "0"],
+        ["DEFENDER_LOCKOUT_COOLOFF_TIME": "60,300,0", "DEFENDER_SUCCESS_RESET": "all"],
+        ["DEFENDER_IP_ALLOWLIST": "203.0.113.0/24", "DEFENDER_USERNAME_DENYLIST": "root"],
+        ["DEFENDER_IP_DENYLIST": "198.51.100.7/32,2001:db8::/32"],
+        ["DEFENDER_SPRAY_USERNAME_LIMIT": "2"],
+        ["DEFENDER_DRY_RUN": "true"],
+    ])
+    func settingsAnswerAlike(_ settings: [String: String]) async throws {
+        try await withBothDemos(settings.merging(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { $1 }) { vapor, hummingbird in
+            var random = SplitMix64(seed: 0x5E77_1265)
+            let names = ["alice", "bob", "root", "carol"]
+            let passwords = ["secret1", "wrong", "rootpw1"]
+            let addresses = ["203.0.113.1", "198.51.100.7", "192.0.2.4", "2001:db8::9"]
+            var probes: [Probe] = []
+            for _ in 0..<60 {
+                let name = names[Int(random.next() % UInt64(names.count))]
+                let password = passwords[Int(random.next() % UInt64(passwords.count))]
+                let forwarded = [("X-Forwarded-For", addresses[Int(random.next() % UInt64(addresses.count))])]
+                switch random.next() % 3 {
+                case 0: probes.append(.form("/login", [("username", name), ("password", password)], headers: forwarded))
+                case 1: probes.append(.json("/api/login", #"{"username":"\#(name)","password":"\#(password)"}"#, headers: forwarded))
+                default: probes.append(.basic("/api/me", "\(name):\(password)", headers: forwarded))
+                }
+            }
+            try await expectSameAnswers(probes, vapor, hummingbird)
+        }
+    }
+
+    /// A Redis that cannot be reached, under each failure policy: the same answers, health and 503s on both.
+    @Test(arguments: ["fallback", "open", "closed"])
+    func redisOutageAnswersAlike(_ policy: String) async throws {
+        let env = [
+            "DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "redis://127.0.0.1:1/0?connect_timeout=0.2",
+            "DEFENDER_STORE_FAILURE_POLICY": policy,
+        ]
+        try await withBothDemos(env) { vapor, hummingbird in
+            var probes: [Probe] = []
+            for attempt in 1...4 { probes.append(.form("/login", [("username", "alice"), ("password", "no\(attempt)")])) }
+            probes += [
+                .form("/login", [("username", "alice"), ("password", "secret1")]),
+                .json("/api/login", #"{"username":"alice","password":"secret1"}"#),
+                .basic("/api/me", "alice:secret1"),
+                Probe(path: "/healthz"),
+                .basic("/admin/defender/api/blocks", "root:rootpw1"),
+            ]
+            try await expectSameAnswers(probes, vapor, hummingbird)
+            let health = try await vapor.send(Probe(path: "/healthz"))
+            #expect(health.status == (policy == "closed" ? 503 : 200) && health.body.contains(#""status":"degraded""#), "\(health.body)")
+        }
+    }
+
     /// The admin as an admin: the page escapes what users typed, and its forms and JSON API refuse a session
     /// request without the CSRF token, on both.
     @Test func adminEscapesAndChecksCSRFAlike() async throws {
