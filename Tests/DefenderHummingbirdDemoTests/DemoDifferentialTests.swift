@@ -196,21 +196,9 @@ import Testing
     ])
     func settingsAnswerAlike(_ settings: [String: String]) async throws {
         try await withBothDemos(settings.merging(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { $1 }) { vapor, hummingbird in
-            var random = SplitMix64(seed: 0x5E77_1265)
-            let names = ["alice", "bob", "root", "carol"]
-            let passwords = ["secret1", "wrong", "rootpw1"]
-            let addresses = ["203.0.113.1", "198.51.100.7", "192.0.2.4", "2001:db8::9"]
-            var probes: [Probe] = []
-            for _ in 0..<60 {
-                let name = names[Int(random.next() % UInt64(names.count))]
-                let password = passwords[Int(random.next() % UInt64(passwords.count))]
-                let forwarded = [("X-Forwarded-For", addresses[Int(random.next() % UInt64(addresses.count))])]
-                switch random.next() % 3 {
-                case 0: probes.append(.form("/login", [("username", name), ("password", password)], headers: forwarded))
-                case 1: probes.append(.json("/api/login", #"{"username":"\#(name)","password":"\#(password)"}"#, headers: forwarded))
-                default: probes.append(.basic("/api/me", "\(name):\(password)", headers: forwarded))
-                }
-            }
+            let probes = Self.randomLogins(
+                seed: 0x5E77_1265, count: 60, names: ["alice", "bob", "root", "carol"], passwords: ["secret1", "wrong", "rootpw1"],
+                addresses: ["203.0.113.1", "198.51.100.7", "192.0.2.4", "2001:db8::9"], shapes: 3)
             try await expectSameAnswers(probes, vapor, hummingbird)
         }
     }
@@ -285,24 +273,30 @@ import Testing
     /// count, lock and answer alike at every step.
     @Test func randomSequencesAnswerAlike() async throws {
         try await withBothDemos(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { vapor, hummingbird in
-            var random = SplitMix64(seed: 0xDEF_E2DE2)
-            let names = ["alice", "Alice", "bob", "root", ""]
-            let passwords = ["secret1", "wrong", "rootpw1", ""]
-            let addresses = ["203.0.113.1", "203.0.113.2", "198.51.100.7", "2001:db8::1"]
-            var probes: [Probe] = []
-            for _ in 0..<120 {
-                let name = names[Int(random.next() % UInt64(names.count))]
-                let password = passwords[Int(random.next() % UInt64(passwords.count))]
-                let forwarded = [("X-Forwarded-For", addresses[Int(random.next() % UInt64(addresses.count))])]
-                switch random.next() % 5 {
-                case 0: probes.append(.form("/login", [("username", name), ("password", password)], headers: forwarded))
-                case 1: probes.append(.json("/api/login", #"{"username":"\#(name)","password":"\#(password)"}"#, headers: forwarded))
-                case 2: probes.append(.basic("/api/me", "\(name):\(password)", headers: forwarded))
-                case 3: probes.append(.form("/password-reset", [("username", name)], headers: forwarded))
-                default: probes.append(Probe(path: "/login", headers: forwarded))
-                }
-            }
+            let probes = Self.randomLogins(
+                seed: 0xDEF_E2DE2, count: 120, names: ["alice", "Alice", "bob", "root", ""], passwords: ["secret1", "wrong", "rootpw1", ""],
+                addresses: ["203.0.113.1", "203.0.113.2", "198.51.100.7", "2001:db8::1"], shapes: 5)
             try await expectSameAnswers(probes, vapor, hummingbird)
         }
+    }
+
+    /// `count` seeded logins from `addresses` (as `X-Forwarded-For`) with `names` and `passwords`, in the first
+    /// `shapes` of: form, JSON, Basic, password reset, the login page.
+    static func randomLogins(seed: UInt64, count: Int, names: [String], passwords: [String], addresses: [String], shapes: UInt64) -> [Probe] {
+        var random = SplitMix64(seed: seed)
+        var probes: [Probe] = []
+        for _ in 0..<count {
+            let name = names[Int(random.next() % UInt64(names.count))]
+            let password = passwords[Int(random.next() % UInt64(passwords.count))]
+            let forwarded = [("X-Forwarded-For", addresses[Int(random.next() % UInt64(addresses.count))])]
+            switch random.next() % shapes {
+            case 0: probes.append(.form("/login", [("username", name), ("password", password)], headers: forwarded))
+            case 1: probes.append(.json("/api/login", #"{"username":"\#(name)","password":"\#(password)"}"#, headers: forwarded))
+            case 2: probes.append(.basic("/api/me", "\(name):\(password)", headers: forwarded))
+            case 3: probes.append(.form("/password-reset", [("username", name)], headers: forwarded))
+            default: probes.append(Probe(path: "/login", headers: forwarded))
+            }
+        }
+        return probes
     }
 }

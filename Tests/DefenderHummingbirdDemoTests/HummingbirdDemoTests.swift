@@ -115,6 +115,15 @@ import Testing
         // The attack from one address, spread over both instances; the admin from another.
         let attacker = [("X-Forwarded-For", "203.0.113.66")]
         try await withBothDemos(env) { vapor, hummingbird in
+            // Both instances listen for lifted blocks (their services run): two subscribers on the store's channel.
+            let port = try #require(URLComponents(string: url)?.port)
+            var subscribers = 0
+            for _ in 0..<50 where subscribers < 2 {
+                let reply = try await TestRedisSentinel.cli(port, ["PUBSUB", "NUMSUB", "\(env["DEFENDER_CACHE_PREFIX"]!):blocks"])
+                subscribers = Int(reply.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+                if subscribers < 2 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(subscribers == 2)
             for attempt in 1...2 {
                 #expect(try await vapor.send(.form("/login", [("username", "alice"), ("password", "no\(attempt)")], headers: attacker)).status == 401)
             }

@@ -130,6 +130,9 @@ func withBothDemos(
     do {
         try await DemoApp.configure(vapor, environment: env)
         for (name, password, admin) in users { try await DemoApp.createUser(vapor, name: name, password: password, admin: admin) }
+        // Booted as `serve` boots it, so that Defender's services run (event delivery, the block cache's listener,
+        // the Redis client's failover watch): without it the Vapor side ran with none of them.
+        try await vapor.asyncBoot()
         try await vapor.server.start(address: .hostname("127.0.0.1", port: 0))
         let vaporPort = try #require(vapor.http.server.shared.localAddress?.port)
         try await withServedHummingbird(env.merging(hummingbirdOnly) { $1 }, users: users) { _, site in

@@ -90,13 +90,7 @@ import Testing
         let cluster = try await TestRedisCluster()
         defer { cluster.stop() }
         let nodes = cluster.nodes
-        func command(_ port: Int, _ arguments: [String]) async throws -> RESPValue {
-            var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
-            configuration.clientName = "cluster-test"
-            let connection = try await RedisConnection.connect(to: configuration)
-            defer { Task { await connection.close() } }
-            return try await connection.send(arguments)
-        }
+        func command(_ port: Int, _ arguments: [String]) async throws -> RESPValue { try await serverCommand(port, arguments) }
         // As deployed: the outage policy around the store (a script that keeps meeting TRYAGAIN while its slot is
         // half migrated is an outage), and the blocks each instance has seen.
         func engine(seed: Int) throws -> (Defender, RedisClient) {

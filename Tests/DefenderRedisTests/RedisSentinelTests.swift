@@ -10,13 +10,7 @@ import Testing
 /// and a failover made by killing the primary.
 @Suite(.serialized) struct RedisSentinelTests {
     /// A command to one server, outside the client under test.
-    func command(_ port: Int, _ arguments: [String]) async throws -> RESPValue {
-        var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
-        configuration.clientName = "sentinel-test"
-        let connection = try await RedisConnection.connect(to: configuration)
-        defer { Task { await connection.close() } }
-        return try await connection.send(arguments)
-    }
+    func command(_ port: Int, _ arguments: [String]) async throws -> RESPValue { try await serverCommand(port, arguments) }
 
     func info(_ port: Int, _ section: String) async throws -> String {
         try await command(port, ["INFO", section]).string ?? ""
