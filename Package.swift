@@ -233,28 +233,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "DefenderHummingbirdDemoTests",
+            // Both demos' contract tests: each runs against the Vapor and the Hummingbird demo.
+            name: "DefenderDemoTests",
             dependencies: [
-                "DefenderHummingbirdDemoApp", "DefenderDemoApp", "DefenderDemoSupport", "DefenderTesting", "DefenderCore", "DefenderFluent",
-                "DefenderHummingbird", "DefenderRedis",
+                "DefenderDemoApp", "DefenderHummingbirdDemoApp", "DefenderDemoSupport", "DefenderFluent", "DefenderTesting",
+                "DefenderCore", "DefenderHummingbird", "DefenderRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Vapor", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "DefenderDemoTests",
-            dependencies: [
-                "DefenderDemoApp", "DefenderFluent", "DefenderTesting",
-                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
-                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "VaporTesting", package: "vapor"),
             ],

@@ -92,9 +92,17 @@ public final class FluentAccessLog: AccessAttemptLog, AccessAttemptHistory, Serv
         }
     }
 
-    /// Stops queueing (later rows are written inline) and returns once every queued row is written.
+    /// Stops queueing (later rows are written inline) and returns once every queued row is written. For an app
+    /// that does not run the log as a service; one that does lets graceful shutdown do this (a service that
+    /// returns early ends a `ServiceGroup`).
     public func shutdown() async {
         finishQueueing()
+        await flush()
+    }
+
+    /// Returns once every row queued before the call is written (by this task, or by the writer that holds them),
+    /// and goes on queueing: for a reader that must see the rows, such as an admin page or a test.
+    public func flush() async {
         await drain()
         // Rows another task is writing now: wait for the writer to say so, instead of polling.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -76,11 +76,13 @@ public final class ServerProcess: @unchecked Sendable {
         throw lastError!
     }
 
-    /// SIGTERM, then the exit status (SIGKILL after ten seconds: -1).
+    /// Sends `signal` (SIGTERM by default; SIGINT is what Ctrl-C sends), then returns the exit status (SIGKILL
+    /// after ten seconds: -1).
+    /// - Parameter signal: the signal that asks the server to stop.
     @discardableResult
-    public func stop() -> Int32 {
+    public func stop(signal: Int32 = SIGTERM) -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
+        kill(process.processIdentifier, signal)
         for _ in 0..<1000 where process.isRunning { usleep(10_000) }
         guard !process.isRunning else {
             kill(process.processIdentifier, SIGKILL)

@@ -12,10 +12,10 @@ import VaporTesting
 @Suite struct DemoAdminBasePathTests {
     @Test func everyLinkAndFormWorksUnderAnotherPath() async throws {
         try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
-            try await DemoApp.createUser(demo.app, name: "root", password: "rootpw", admin: true)
+            try await demo.createUser("root", "rootpw", admin: true)
             DefenderAdmin(blockPageSize: 1, authorize: DemoApp.adminAccess)
                 .register(on: demo.app.grouped(User.sessionAuthenticator()).grouped("ops"), at: "guard")
-            let engine = try demo.app.defender.engine()
+            let engine = try demo.engine()
             try await engine.block(username: "victim1")
             try await engine.block(username: "victim2")
             // Anonymous: sent to the login with the way back.
@@ -31,7 +31,7 @@ import VaporTesting
             }
             #expect(page.text.contains("href=\"/ops/guard?"), "the paging link does not follow the path")
             let token = page.text.range(of: "<meta name=\"csrf-token\" content=\"").map { String(page.text[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
-            func form(_ path: String, _ body: String) async throws -> TestingHTTPResponse {
+            func form(_ path: String, _ body: String) async throws -> DemoResponse {
                 try await demo.post(path, body: body + "&csrf=\(token)", contentType: "application/x-www-form-urlencoded", headers: cookie)
             }
             let blocked = try await form("/ops/guard/block", "kind=username&value=mallory&seconds=60")

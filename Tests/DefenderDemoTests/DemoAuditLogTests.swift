@@ -12,9 +12,9 @@ import VaporTesting
 
 /// The audit log (`defender_access_attempts`) through the demo, on SQLite and on a real PostgreSQL.
 @Suite(.serialized) struct DemoAuditLogTests {
-    func rows(_ app: Application) async throws -> [AccessAttempt] {
-        await (app.defender.accessLog as? FluentAccessLog)?.shutdown()
-        return try await AccessAttempt.query(on: app.db).sort(\.$id).all()
+    func rows(_ demo: Demo) async throws -> [AccessAttempt] {
+        await demo.flushAuditLog()
+        return try await AccessAttempt.query(on: demo.database).sort(\.$id).all()
     }
 
     func scenario(_ demo: Demo) async throws {
@@ -39,34 +39,34 @@ import VaporTesting
         #expect(rows.allSatisfy { abs($0.attemptTime.timeIntervalSinceNow) < 60 })
     }
 
-    @Test func rowsOnSQLite() async throws {
-        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func rowsOnSQLite(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
             try await scenario(demo)
-            check(try await rows(demo.app))
+            check(try await rows(demo))
         }
     }
 
-    @Test func rowsOnPostgreSQL() async throws {
+    @Test(arguments: DemoFramework.allCases) func rowsOnPostgreSQL(_ framework: DemoFramework) async throws {
         try await withFreshPostgres { url in
-            try await withDemo(["DATABASE_URL": url, "DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+            try await withDemo(["DATABASE_URL": url, "DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
                 try await scenario(demo)
-                check(try await rows(demo.app))
+                check(try await rows(demo))
             }
         }
     }
 
     /// Cleanup and the admin's attempt queries on PostgreSQL too.
-    @Test func cleanupAndAdminQueriesOnPostgreSQL() async throws {
+    @Test(arguments: DemoFramework.allCases) func cleanupAndAdminQueriesOnPostgreSQL(_ framework: DemoFramework) async throws {
         try await withFreshPostgres { url in
-            try await withDemo(["DATABASE_URL": url, "DEFENDER_USE_CELERY": "false"]) { (demo) async throws in
-                try await DemoApp.createUser(demo.app, name: "root", password: "rootpw", admin: true)
+            try await withDemo(["DATABASE_URL": url, "DEFENDER_USE_CELERY": "false"], on: framework) { (demo) async throws in
+                try await demo.createUser("root", "rootpw", admin: true)
                 let old = Date().addingTimeInterval(-86_400 * 2)
                 for index in 0..<12 {
                     try await AccessAttempt(AccessAttemptRecord(
                         attemptTime: index < 7 ? old : Date(), username: "p\(index)", ipAddress: "2001:db8::\(index)", userAgent: "",
-                        httpAccept: "", pathInfo: "/login", loginValid: index.isMultiple(of: 3))).create(on: demo.app.db)
+                        httpAccept: "", pathInfo: "/login", loginValid: index.isMultiple(of: 3))).create(on: demo.database)
                 }
-                #expect(try await AccessAttempt.deleteOlder(than: Date().addingTimeInterval(-86_400), batchSize: 3, on: demo.app.db) == 7)
+                #expect(try await AccessAttempt.deleteOlder(than: Date().addingTimeInterval(-86_400), batchSize: 3, on: demo.database) == 7)
                 let auth: HTTPHeaders = ["Authorization": "Basic " + Data("root:rootpw".utf8).base64EncodedString()]
                 let response = try await demo.send(.GET, "/admin/defender/api/attempts?ip=2001:db8::9&valid=true", headers: auth)
                 let rows = try JSONDecoder().decode(AttemptsPage.self, from: Data(response.body.readableBytesView)).attempts
@@ -76,41 +76,47 @@ import VaporTesting
         }
     }
 
-    @Test func inlineModeWritesBeforeAnswering() async throws {
-        try await withDemo(["DEFENDER_USE_CELERY": "false"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func inlineModeWritesBeforeAnswering(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_USE_CELERY": "false"], on: framework) { (demo) async throws in
             try await demo.login("alice", "wrong")
-            #expect(try await AccessAttempt.query(on: demo.app.db).count() == 1)
+            #expect(try await AccessAttempt.query(on: demo.database).count() == 1)
         }
     }
 
-    @Test func storeAccessAttemptsOffLogsNothing() async throws {
-        try await withDemo(["DEFENDER_STORE_ACCESS_ATTEMPTS": "false"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func storeAccessAttemptsOffLogsNothing(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_STORE_ACCESS_ATTEMPTS": "false"], on: framework) { (demo) async throws in
             try await demo.login("alice", "wrong")
             try await demo.login("alice", "secret1")
-            #expect(try await rows(demo.app).isEmpty)
+            #expect(try await rows(demo).isEmpty)
         }
     }
 
-    /// A full queue writes inline instead of dropping; shutdown writes what is queued.
-    @Test func backpressureNeverDropsRows() async throws {
-        try await withDemo { (demo) async throws in
-            let app = demo.app
-            let log = FluentAccessLog(database: { app.db }, inBackground: true, capacity: 3, batchSize: 2)
+    /// A full queue writes inline instead of dropping; flush and shutdown write what is queued.
+    @Test(arguments: DemoFramework.allCases) func backpressureNeverDropsRows(_ framework: DemoFramework) async throws {
+        try await withDemo(on: framework) { (demo) async throws in
+            let database = demo.database
+            let log = FluentAccessLog(database: { database }, inBackground: true, capacity: 3, batchSize: 2)
             let record = AccessAttemptRecord(
                 attemptTime: Date(), username: "x", ipAddress: "192.0.2.1", userAgent: "", httpAccept: "", pathInfo: "/login", loginValid: false)
             for _ in 0..<10 { await log.record(record) }  // no writer running: 3 queued, 7 inline
             #expect(log.pending == 3)
-            #expect(try await AccessAttempt.query(on: app.db).count() == 7)
+            #expect(try await AccessAttempt.query(on: database).count() == 7)
+            await log.flush()  // writes the queue and goes on queueing
+            #expect(try await AccessAttempt.query(on: database).count() == 10 && log.pending == 0)
+            await log.record(record)
+            #expect(log.pending == 1)
             await log.shutdown()
-            #expect(try await AccessAttempt.query(on: app.db).count() == 10)
+            #expect(try await AccessAttempt.query(on: database).count() == 11)
             await log.record(record)  // after shutdown: inline
-            #expect(try await AccessAttempt.query(on: app.db).count() == 11)
+            #expect(try await AccessAttempt.query(on: database).count() == 12)
         }
     }
 
-    /// 500 logins against a real `defender-demo serve`, then SIGTERM: exactly 500 rows, none lost.
-    @Test func fiveHundredLoginsThenSIGTERM() async throws {
-        guard let executable = DemoProcess.executable() else { return }
+    /// 500 logins against a real `defender-demo serve` (or `defender-demo-hummingbird serve`), then SIGTERM or
+    /// SIGINT: exit status 0 and exactly 500 rows, none lost.
+    @Test(arguments: DemoFramework.allCases, [SIGTERM, SIGINT])
+    func fiveHundredLoginsThenASignal(_ framework: DemoFramework, signal: Int32) async throws {
+        guard let executable = framework.executable() else { return }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-audit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -129,7 +135,7 @@ import VaporTesting
             })
         }
         #expect(statuses.count(of: 302) == 250 && statuses.count(of: 401) == 250)
-        #expect(demo.stop() == 0)
+        #expect(demo.stop(signal: signal) == 0)
         try await withApp { (app) async throws in
             app.databases.use(.sqlite(.file(file)), as: .sqlite)
             #expect(try await AccessAttempt.query(on: app.db).count() == 500)
@@ -137,38 +143,4 @@ import VaporTesting
             #expect(try await AccessAttempt.query(on: app.db).filter(\.$username == "alice").count() == 250)
         }
     }
-}
-
-/// Runs `body` with the URL of a new, empty PostgreSQL database on the server `scripts/test` started
-/// (`DEFENDER_TEST_DATABASE_URL`), dropped afterwards. Without one the test is skipped, except under CI.
-func withFreshPostgres(_ body: (String) async throws -> Void) async throws {
-    guard let base = ProcessInfo.processInfo.environment["DEFENDER_TEST_DATABASE_URL"] else {
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
-            Issue.record("DEFENDER_TEST_DATABASE_URL is required when CI=true; run the tests with scripts/test")
-        }
-        return
-    }
-    let name = "defender_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-    func admin(_ sql: String) async throws {
-        try await withApp { (app) async throws in
-            app.databases.use(try .postgres(url: base), as: .psql)
-            try await (app.db as? any SQLDatabase)?.raw(SQLQueryString(sql)).run()
-        }
-    }
-    do {
-        try await admin("CREATE DATABASE \(name)")
-    } catch {
-        Issue.record("could not create a test database: \(String(reflecting: error))")
-        return
-    }
-    guard let slash = base.lastIndex(of: "/") else { return }
-    let url = base[..<slash] + "/" + name
-    do {
-        try await body(url)
-    } catch {
-        try? await admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-        Issue.record("\(String(reflecting: error))")
-        return
-    }
-    try await admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
 }

@@ -13,8 +13,8 @@ import VaporTesting
 /// `defender-demo defender cleanup | blocks | block | unblock`, run as real processes.
 @Suite(.serialized) struct DemoCommandTests {
     /// A fresh SQLite file with the demo's tables (and a user), and the environment to reach it.
-    func withDemoFiles(_ extra: [String: String] = [:], _ test: (URL, [String: String], String) async throws -> Void) async throws {
-        guard let executable = DemoProcess.executable() else { return }
+    func withDemoFiles(_ framework: DemoFramework, _ extra: [String: String] = [:], _ test: (URL, [String: String], String) async throws -> Void) async throws {
+        guard let executable = framework.executable() else { return }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-cmd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -25,8 +25,8 @@ import VaporTesting
         try await test(executable, env, file)
     }
 
-    @Test func memoryStoreCommandsExplainWhereTheStateIs() async throws {
-        try await withDemoFiles { (executable, env, _) async throws in
+    @Test(arguments: DemoFramework.allCases) func memoryStoreCommandsExplainWhereTheStateIs(_ framework: DemoFramework) async throws {
+        try await withDemoFiles(framework) { (executable, env, _) async throws in
             for arguments in [["defender", "blocks"], ["defender", "block", "--ip", "192.0.2.1"], ["defender", "unblock", "--username", "x"]] {
                 let (status, output) = try await DemoProcess.run(executable, arguments, environment: env)
                 #expect(status != 0, "\(arguments)")
@@ -35,11 +35,11 @@ import VaporTesting
         }
     }
 
-    @Test func blockUnblockAndListThroughRedisWithWebhookEvents() async throws {
+    @Test(arguments: DemoFramework.allCases) func blockUnblockAndListThroughRedisWithWebhookEvents(_ framework: DemoFramework) async throws {
         guard let url = SharedRedis.url else { return }
         try await withWebhookReceiver { (hook, received) async throws in
             let env = ["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": "cmd-\(UUID().uuidString)", "DEFENDER_NOTIFY_WEBHOOK_URL": hook]
-            try await withDemoFiles(env) { (executable, env, _) async throws in
+            try await withDemoFiles(framework, env) { (executable, env, _) async throws in
                 func run(_ arguments: String...) async throws -> (Int32, String) { try await DemoProcess.run(executable, ["defender"] + arguments, environment: env) }
                 var (status, output) = try await run("block", "--ip", "2001:db8::5", "--seconds", "120")
                 #expect(status == 0 && output.contains("Blocked ip 2001:db8::/64 for 120 seconds."), "\(output)")
@@ -68,18 +68,18 @@ import VaporTesting
     }
 
     /// A webhook that cannot be reached: logins and lockouts go on as before (it runs in the event task).
-    @Test func failingWebhookNeverAffectsLogins() async throws {
-        try await withDemo(["DEFENDER_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:1/hook", "DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func failingWebhookNeverAffectsLogins(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:1/hook", "DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
             for _ in 0..<3 { #expect(try await demo.login("alice", "wrong", forwardedFor: "203.0.113.1").status == .unauthorized) }
             #expect(try await demo.login("alice", "wrong", forwardedFor: "203.0.113.1").status == .forbidden)  // fires ipBlocked, usernameBlocked
-            try await DemoApp.createUser(demo.app, name: "bob", password: "pw", admin: false)
+            try await demo.createUser("bob", "pw", admin: false)
             #expect(try await demo.login("bob", "pw", forwardedFor: "198.51.100.1").status == .found)
         }
         #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment(["DEFENDER_NOTIFY_WEBHOOK_URL": "ftp://x"]) }
     }
 
-    @Test func cleanupDeletesExactlyTheExpiredRows() async throws {
-        try await withDemoFiles(["DEFENDER_ACCESS_ATTEMPT_EXPIRATION": "24"]) { (executable, env, file) async throws in
+    @Test(arguments: DemoFramework.allCases) func cleanupDeletesExactlyTheExpiredRows(_ framework: DemoFramework) async throws {
+        try await withDemoFiles(framework, ["DEFENDER_ACCESS_ATTEMPT_EXPIRATION": "24"]) { (executable, env, file) async throws in
             let now = Date()
             try await withApp { (app) async throws in
                 app.databases.use(.sqlite(.file(file)), as: .sqlite)
@@ -98,16 +98,16 @@ import VaporTesting
         }
     }
 
-    @Test func deleteOlderWorksInBatches() async throws {
-        try await withDemo { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func deleteOlderWorksInBatches(_ framework: DemoFramework) async throws {
+        try await withDemo(on: framework) { (demo) async throws in
             let old = Date().addingTimeInterval(-86_400 * 3)
             for index in 0..<23 {
                 try await AccessAttempt(AccessAttemptRecord(
                     attemptTime: index < 17 ? old : Date(), username: "b\(index)", ipAddress: "192.0.2.1", userAgent: "", httpAccept: "",
-                    pathInfo: "/login", loginValid: false)).create(on: demo.app.db)
+                    pathInfo: "/login", loginValid: false)).create(on: demo.database)
             }
-            #expect(try await AccessAttempt.deleteOlder(than: Date().addingTimeInterval(-86_400), batchSize: 5, on: demo.app.db) == 17)
-            #expect(try await AccessAttempt.query(on: demo.app.db).count() == 6)
+            #expect(try await AccessAttempt.deleteOlder(than: Date().addingTimeInterval(-86_400), batchSize: 5, on: demo.database) == 17)
+            #expect(try await AccessAttempt.query(on: demo.database).count() == 6)
         }
     }
 }

@@ -13,19 +13,19 @@ import VaporTesting
 @Suite(.serialized) struct DemoDenylistTests {
     static let admin: HTTPHeaders = ["Authorization": "Basic " + Data("root:rootpw".utf8).base64EncodedString()]
 
-    func withAdminDemo(_ test: (Demo) async throws -> Void) async throws {
-        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
-            try await DemoApp.createUser(demo.app, name: "root", password: "rootpw", admin: true)
+    func withAdminDemo(_ framework: DemoFramework, _ test: (Demo) async throws -> Void) async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
+            try await demo.createUser("root", "rootpw", admin: true)
             try await test(demo)
         }
     }
 
-    func json(_ demo: Demo, _ path: String, _ body: String, headers: HTTPHeaders = Self.admin) async throws -> TestingHTTPResponse {
+    func json(_ demo: Demo, _ path: String, _ body: String, headers: HTTPHeaders = Self.admin) async throws -> DemoResponse {
         try await demo.post(path, body: body, contentType: "application/json", forwardedFor: "192.0.2.200", headers: headers)
     }
 
-    @Test func adminAPIManagesTheListAndItAppliesAtOnce() async throws {
-        try await withAdminDemo { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func adminAPIManagesTheListAndItAppliesAtOnce(_ framework: DemoFramework) async throws {
+        try await withAdminDemo(framework) { (demo) async throws in
             #expect(try await demo.login("alice", "secret1", forwardedFor: "203.0.113.5").status == .found)
             #expect(try await json(demo, "/admin/defender/api/denylist", #"{"network": "203.0.113.0/24", "note": "<b>proxies</b>"}"#).status == .noContent)
             #expect(try await json(demo, "/admin/defender/api/denylist", #"{"network": "2001:db8:bad::1/48"}"#).status == .noContent)
@@ -56,9 +56,9 @@ import VaporTesting
     }
 
     /// The same range added by 20 requests at once: every request succeeds, one row is stored.
-    @Test func concurrentAddsStoreOneRow() async throws {
-        try await withAdminDemo { (demo) async throws in
-            let operations = try demo.app.defender.operations()
+    @Test(arguments: DemoFramework.allCases) func concurrentAddsStoreOneRow(_ framework: DemoFramework) async throws {
+        try await withAdminDemo(framework) { (demo) async throws in
+            let operations = try demo.operations()
             let results = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<20 {
                     group.addTask { try await operations.deny(index % 2 == 0 ? "192.0.2.0/24" : "192.0.2.77/24", note: "race").added }
@@ -71,14 +71,14 @@ import VaporTesting
         }
     }
 
-    @Test func pageFormsNeedTheCSRFToken() async throws {
-        try await withAdminDemo { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func pageFormsNeedTheCSRFToken(_ framework: DemoFramework) async throws {
+        try await withAdminDemo(framework) { (demo) async throws in
             let signIn = try await demo.login("root", "rootpw", forwardedFor: "192.0.2.200")
             let session: HTTPHeaders = ["Cookie": "defender-demo-session=\(signIn.headers.setCookie?["defender-demo-session"]?.string ?? "")"]
             let page = try await demo.send(.GET, "/admin/defender", forwardedFor: "192.0.2.200", headers: session)
             let token = page.text.range(of: "<meta name=\"csrf-token\" content=\"").map { String(page.text[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
             #expect(!token.isEmpty)
-            func form(_ path: String, _ body: String) async throws -> TestingHTTPResponse {
+            func form(_ path: String, _ body: String) async throws -> DemoResponse {
                 try await demo.post(path, body: body, contentType: "application/x-www-form-urlencoded", forwardedFor: "192.0.2.200", headers: session)
             }
             #expect(try await form("/admin/defender/denylist/add", "value=198.51.100.0%2F24").status == .forbidden)  // no token
@@ -95,8 +95,8 @@ import VaporTesting
 
     /// `defender deny` writes the table from a separate process; a server started afterwards (a restart) with
     /// the memory store refuses the range, and picks up `defender undeny` while it runs.
-    @Test func commandsAndRestarts() async throws {
-        guard let executable = DemoProcess.executable() else { return }
+    @Test(arguments: DemoFramework.allCases) func commandsAndRestarts(_ framework: DemoFramework) async throws {
+        guard let executable = framework.executable() else { return }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-deny-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -10,27 +10,27 @@ import VaporTesting
 /// Every credential entry point of the demo: the form, JSON, HTTP Basic and password reset — each locks at the
 /// same attempt, and a lock earned on one holds on all.
 @Suite struct DemoEntryPointTests {
-    func basic(_ demo: Demo, _ credentials: String?, raw: String? = nil, forwardedFor: String? = nil) async throws -> TestingHTTPResponse {
+    func basic(_ demo: Demo, _ credentials: String?, raw: String? = nil, forwardedFor: String? = nil) async throws -> DemoResponse {
         var headers = HTTPHeaders()
         if let credentials { headers.add(name: .authorization, value: "Basic " + Data(credentials.utf8).base64EncodedString()) }
         if let raw { headers.add(name: .authorization, value: raw) }
         return try await demo.send(.GET, "/api/me", forwardedFor: forwardedFor, headers: headers)
     }
 
-    func reset(_ demo: Demo, _ username: String, forwardedFor: String? = nil) async throws -> TestingHTTPResponse {
+    func reset(_ demo: Demo, _ username: String, forwardedFor: String? = nil) async throws -> DemoResponse {
         try await demo.post("/password-reset", body: "username=" + demo.formEncode(username), contentType: "application/x-www-form-urlencoded", forwardedFor: forwardedFor)
     }
 
     func failures(_ demo: Demo, ip: String? = nil, username: String? = nil) async throws -> Int {
-        let engine = try demo.app.defender.engine()
+        let engine = try demo.engine()
         let key = try ip.map { try engine.ipKey($0) } ?? engine.usernameKey(username ?? "")
         return try await engine.store.state(of: key).failures
     }
 
     // MARK: HTTP Basic
 
-    @Test func basicAuthentication() async throws {
-        try await withDemo { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func basicAuthentication(_ framework: DemoFramework) async throws {
+        try await withDemo(on: framework) { (demo) async throws in
             let challenge = try await basic(demo, nil)
             #expect(challenge.status == .unauthorized)
             #expect(challenge.headers.first(name: .wwwAuthenticate) == "Basic realm=\"Defender demo\", charset=\"UTF-8\"")
@@ -51,8 +51,8 @@ import VaporTesting
         }
     }
 
-    @Test func malformedAuthorizationHeaders() async throws {
-        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_LOGIN_FAILURE_LIMIT": "100"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func malformedAuthorizationHeaders(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_LOGIN_FAILURE_LIMIT": "100"], on: framework) { (demo) async throws in
             // (header, status, counted against the IP, username counted)
             let cases: [(String, HTTPStatus, Bool, String?)] = [
                 ("alice:secret1", .unauthorized, false, nil),  // no scheme: not a Basic attempt
@@ -65,7 +65,8 @@ import VaporTesting
                 ("Basic a b c", .unauthorized, true, nil),
                 ("Basic " + String(repeating: "A", count: 100_000), .badRequest, false, nil),
             ]
-            for (index, (header, status, countsIP, username)) in cases.enumerated() {
+            // The Hummingbird demo is served: over a socket the 100 kB header never reaches it (hugeAuthorizationOverASocket).
+            for (index, (header, status, countsIP, username)) in cases.enumerated() where framework == .vapor || header.count < 50_000 {
                 let ip = "198.51.100.\(index)"
                 let response = try await basic(demo, nil, raw: header, forwardedFor: ip)
                 #expect(response.status == status, "\(header.prefix(40))")
@@ -80,10 +81,10 @@ import VaporTesting
         }
     }
 
-    /// Over a real socket a 100 kB header never reaches the handler: Vapor's HTTP parser (80 kB header limit) closes
-    /// the connection without an answer. Never a 5xx, never a password check.
-    @Test func hugeAuthorizationOverASocket() async throws {
-        try await withServedDemo { (_, base) async throws in
+    /// Over a real socket a 100 kB header never reaches the handler: SwiftNIO's HTTP parser (80 kB header limit,
+    /// under both frameworks) closes the connection without an answer. Never a 5xx, never a password check.
+    @Test(arguments: DemoFramework.allCases) func hugeAuthorizationOverASocket(_ framework: DemoFramework) async throws {
+        try await withServedDemo(on: framework) { (_, base) async throws in
             var configuration = HTTPClient.Configuration()
             configuration.timeout.read = .seconds(10)
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -101,8 +102,8 @@ import VaporTesting
 
     // MARK: Password reset
 
-    @Test func passwordResetDoesNotRevealAccounts() async throws {
-        try await withDemo { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func passwordResetDoesNotRevealAccounts(_ framework: DemoFramework) async throws {
+        try await withDemo(on: framework) { (demo) async throws in
             let form = try await demo.send(.GET, "/password-reset")
             #expect(form.status == .ok && form.text.contains("name=\"username\""))
             let known = try await reset(demo, "alice", forwardedFor: nil)
@@ -111,12 +112,12 @@ import VaporTesting
             #expect(known.text == unknown.text)
             #expect(known.headers.contentType == unknown.headers.contentType)
             try await Task.sleep(for: .milliseconds(50))
-            #expect(await demo.app.passwordResetOutbox.recipients == ["alice"])
+            #expect(await demo.passwordResetRecipients == ["alice"])
         }
     }
 
-    @Test func passwordResetLocksAtTheSameAttemptAsLogin() async throws {
-        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func passwordResetLocksAtTheSameAttemptAsLogin(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
             // Per username, from different IPs.
             for attempt in 1...3 { #expect(try await reset(demo, "alice", forwardedFor: "203.0.113.\(attempt)").status == .ok) }
             let locked = try await reset(demo, "alice", forwardedFor: "203.0.113.4")
@@ -134,8 +135,8 @@ import VaporTesting
 
     /// 200 requests for an existing and 200 for an unknown account, interleaved: the medians are printed for
     /// the record (timing is not asserted: see the README's benchmarks policy).
-    @Test func passwordResetTiming() async throws {
-        try await withDemo(["DEFENDER_LOGIN_FAILURE_LIMIT": "100000"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func passwordResetTiming(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_LOGIN_FAILURE_LIMIT": "100000"], on: framework) { (demo) async throws in
             var known: [Duration] = []
             var unknown: [Duration] = []
             for index in 0..<400 {
@@ -153,15 +154,15 @@ import VaporTesting
 
     // MARK: Shared locks
 
-    @Test func aLockOnOneEntryPointHoldsOnAll() async throws {
-        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_DISABLE_IP_LOCKOUT": "true"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func aLockOnOneEntryPointHoldsOnAll(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_DISABLE_IP_LOCKOUT": "true"], on: framework) { (demo) async throws in
             // Earned on the form, by username.
             for attempt in 1...4 { _ = try await demo.login("alice", "wrong", forwardedFor: "203.0.113.\(attempt)") }
             #expect(try await basic(demo, "alice:secret1", forwardedFor: "198.51.100.1").status == .forbidden)
             #expect(try await demo.apiLogin("alice", "secret1", forwardedFor: "198.51.100.2").status == .forbidden)
             #expect(try await reset(demo, "alice", forwardedFor: "198.51.100.3").status == .forbidden)
         }
-        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_DISABLE_IP_LOCKOUT": "true"]) { (demo) async throws in
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_DISABLE_IP_LOCKOUT": "true"], on: framework) { (demo) async throws in
             // Earned on Basic: the form refuses too; failures mixed across entry points add up.
             _ = try await basic(demo, "alice:wrong", forwardedFor: "203.0.113.1")
             _ = try await demo.apiLogin("alice", "wrong", forwardedFor: "203.0.113.2")

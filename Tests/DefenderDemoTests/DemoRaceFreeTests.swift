@@ -18,7 +18,7 @@ import VaporTesting
             let statuses = try await HTTPStorm.run((0..<100).map { .login(base, "alice", "wrong", from: "203.0.113.\($0)") })
             #expect(statuses.count(of: 401) == 3 && statuses.count(of: 403) == 97, "\(statuses.histogram)")
             // Every password check that failed was counted: exactly the 4 the rules allow.
-            let engine = try demo.app.defender.engine()
+            let engine = try demo.engine()
             #expect(try await engine.store.state(of: engine.usernameKey("alice")).failures == 4)
             #expect(try await demo.login("alice", "secret1", forwardedFor: "192.0.2.1").status == .forbidden)
         }
@@ -31,7 +31,7 @@ import VaporTesting
             let clock = demo.clock
             demo.app.defender.use(.init { _, config in CheckThenRecordStore(MemoryAttemptStore(capacity: config.memoryMaxEntries, clock: clock)) })
             let statuses = try await HTTPStorm.run((0..<100).map { .login(base, "alice", "wrong", from: "203.0.113.\($0)") })
-            let engine = try demo.app.defender.engine()
+            let engine = try demo.engine()
             let checks = try await engine.store.state(of: engine.usernameKey("alice")).failures
             // The statuses look the same (every failure past the limit is answered with the lockout), but every
             // one of these was a password check.
@@ -49,7 +49,7 @@ import VaporTesting
         try await withServedDemo(env) { (demo, base) async throws in
             let statuses = try await HTTPStorm.run((0..<100).map { .login(base, "alice", "wrong", from: "203.0.113.\($0)") })
             #expect(statuses.count(of: 401) == 3 && statuses.count(of: 403) == 97, "\(statuses.histogram)")
-            let engine = try demo.app.defender.engine()
+            let engine = try demo.engine()
             #expect(try await engine.store.state(of: engine.usernameKey("alice")).failures == 4)
         }
     }
@@ -102,7 +102,7 @@ import VaporTesting
             for index in 0..<5 {
                 try await HTTPStorm.sendAndHangUp(port: port, path: "/login", body: "username=alice&password=wrong\(index)", forwardedFor: "203.0.113.77")
             }
-            let engine = try demo.app.defender.engine()
+            let engine = try demo.engine()
             let store = try #require(engine.store as? MemoryAttemptStore)
             let ip = try engine.ipKey("203.0.113.77")
             var settled = false
@@ -120,10 +120,11 @@ import VaporTesting
 
 /// Runs `test` against the demo served on a free loopback port (`base` is `http://127.0.0.1:PORT`).
 func withServedDemo(
-    _ environment: [String: String] = [:], users: [(String, String)] = [("alice", "secret1")],
+    _ environment: [String: String] = [:], users: [(String, String)] = [("alice", "secret1")], on framework: DemoFramework = .vapor,
     _ test: (Demo, String) async throws -> Void
 ) async throws {
-    try await withDemo(environment, users: users) { (demo) async throws in
+    try await withDemo(environment, users: users, on: framework) { (demo) async throws in
+        if case .hummingbird(_, let site) = demo.side { return try await test(demo, site.base) }  // served already
         try await demo.app.server.start(address: .hostname("127.0.0.1", port: 0))
         do {
             let port = try #require(demo.app.http.server.shared.localAddress?.port)
@@ -201,4 +202,11 @@ typealias DemoProcess = ServerProcess
 extension ServerProcess {
     /// `defender-demo`, built next to the tests.
     static func executable() -> URL? { executable(named: "defender-demo") }
+}
+
+extension DemoFramework {
+    /// The demo's executable (`defender-demo` or `defender-demo-hummingbird`), built next to the tests.
+    func executable() -> URL? {
+        ServerProcess.executable(named: self == .vapor ? "defender-demo" : "defender-demo-hummingbird")
+    }
 }

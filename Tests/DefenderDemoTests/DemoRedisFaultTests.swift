@@ -48,13 +48,13 @@ import VaporTesting
         }, lift: { admin, prefix in _ = try await admin.send(["DEL", "\(prefix):inflight:ip:127.0.0.1"]) }),
     ]
 
-    @Test(arguments: 0..<faults.count) func faultIsAnOutageNotA500(_ index: Int) async throws {
+    @Test(arguments: DemoFramework.allCases, 0..<faults.count) func faultIsAnOutageNotA500(_ framework: DemoFramework, _ index: Int) async throws {
         guard RedisServer.isAvailable else { return }
         let fault = Self.faults[index]
         let server = try RedisServer(["--busy-reply-threshold", "100"])
         defer { server.stop() }
         let prefix = "fault-\(index)"
-        try await withDemo(Self.environment(server.port, prefix)) { (demo) async throws in
+        try await withDemo(Self.environment(server.port, prefix), on: framework) { (demo) async throws in
             let admin = try await RedisConnection.connect(to: try RedisConfiguration(url: server.url))
             #expect(try await demo.login("alice", "wrong").status == .unauthorized)
             try await fault.induce(admin, prefix)
@@ -65,11 +65,11 @@ import VaporTesting
         }
     }
 
-    @Test func busyScript() async throws {
+    @Test(arguments: DemoFramework.allCases) func busyScript(_ framework: DemoFramework) async throws {
         guard RedisServer.isAvailable else { return }
         let server = try RedisServer(["--busy-reply-threshold", "50"])
         defer { server.stop() }
-        try await withDemo(Self.environment(server.port, "busy")) { (demo) async throws in
+        try await withDemo(Self.environment(server.port, "busy"), on: framework) { (demo) async throws in
             let configuration = try RedisConfiguration(url: server.url + "?command_timeout=30")
             let looping = try await RedisConnection.connect(to: configuration)
             let killer = try await RedisConnection.connect(to: configuration)
@@ -86,7 +86,7 @@ import VaporTesting
         }
     }
 
-    @Test func loadingDataSet() async throws {
+    @Test(arguments: DemoFramework.allCases) func loadingDataSet(_ framework: DemoFramework) async throws {
         guard RedisServer.isAvailable else { return }
         // A data set large enough, and loaded slowly enough, that the server answers LOADING for a while.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-loading-\(UUID().uuidString)")
@@ -105,7 +105,7 @@ import VaporTesting
         let configuration = try RedisConfiguration(url: server.url)
         let loading = await (try? RedisConnection.connect(to: configuration).send(["SET", "probe", "1"])) == nil
         #expect(loading, "the server finished loading before the test could see it")
-        try await withDemo(Self.environment(server.port, "loading")) { (demo) async throws in
+        try await withDemo(Self.environment(server.port, "loading"), on: framework) { (demo) async throws in
             try await Self.expectProtectedAndDegraded(demo, username: "loadvictim", "LOADING")
             try await Self.expectRecovery(demo, "LOADING", seconds: 120)
         }
@@ -143,7 +143,7 @@ import VaporTesting
             if !back { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(back, "\(label): still degraded after \(seconds) s")
-        let engine = try demo.app.defender.engine()
+        let engine = try demo.engine()
         let redis = try #require((engine.store as? FallbackAttemptStore)?.primary)
         #expect(try await redis.state(of: engine.usernameKey("recovery")).failures >= 1, "\(label)")
     }

@@ -56,8 +56,8 @@ import VaporTesting
     }
 
     /// Guessing alice's password from many addresses with shapes the old reader missed still counts against alice.
-    @Test func guessesInAnyShapeCountForTheAccount() async throws {
-        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func guessesInAnyShapeCountForTheAccount(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
             for (number, shape) in Self.shapes.enumerated() where number < 3 {
                 let body = shape.body.replacingOccurrences(of: "secret1", with: "guess\(number)")
                 let status = try await demo.post("/api/login", body: body, contentType: shape.contentType, forwardedFor: "203.0.113.\(number)").status
@@ -69,8 +69,8 @@ import VaporTesting
     }
 
     /// An undecodable body names nobody: counted against the IP, never checked, a 400 until the IP is locked.
-    @Test func unreadableBodiesCountAgainstTheAddress() async throws {
-        try await withDemo { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func unreadableBodiesCountAgainstTheAddress(_ framework: DemoFramework) async throws {
+        try await withDemo(on: framework) { (demo) async throws in
             for _ in 0..<3 { #expect(try await demo.post("/api/login", body: "{not json", contentType: "application/json").status == .badRequest) }
             #expect(try await demo.post("/api/login", body: "{not json", contentType: "application/json").status == .forbidden)
             #expect(try await demo.apiLogin("alice", "secret1").status == .forbidden)
@@ -79,12 +79,12 @@ import VaporTesting
 
     // MARK: Sessions
 
-    func cookie(_ response: TestingHTTPResponse) -> String? { response.headers.setCookie?["defender-demo-session"]?.string }
+    func cookie(_ response: DemoResponse) -> String? { response.headers.setCookie?["defender-demo-session"]?.string }
 
     /// Session fixation: an attacker obtains a session id the server accepts, or invents one, and plants it in the
     /// victim's browser; once the victim logs in with it, that id is not a logged-in session.
-    @Test func loginRotatesTheSessionID() async throws {
-        try await withDemo { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func loginRotatesTheSessionID(_ framework: DemoFramework) async throws {
+        try await withDemo(on: framework) { (demo) async throws in
             // An id the server issued (the attacker's own login, say), planted in the victim's browser.
             let first = try await demo.login("alice", "secret1")
             let planted = try #require(cookie(first))
@@ -105,8 +105,8 @@ import VaporTesting
         }
     }
 
-    @Test func sessionCookieFlags() async throws {
-        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func sessionCookieFlags(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
             let plain = try #require(try await demo.login("alice", "secret1").headers.setCookie?["defender-demo-session"])
             #expect(plain.isHTTPOnly && plain.sameSite == .lax && !plain.isSecure)
             // Behind a trusted proxy that terminated TLS: Secure.
@@ -116,15 +116,15 @@ import VaporTesting
             #expect(try #require(forwarded.headers.setCookie?["defender-demo-session"]).isSecure)
         }
         // Not behind a proxy: the header is a client's claim, ignored.
-        try await withDemo { (demo) async throws in
+        try await withDemo(on: framework) { (demo) async throws in
             let spoofed = try await demo.login("alice", "secret1", headers: ["X-Forwarded-Proto": "https"])
             #expect(try #require(spoofed.headers.setCookie?["defender-demo-session"]).isSecure == false)
         }
     }
 
     /// Login CSRF: a page on another site cannot post the login, reset or logout forms.
-    @Test func crossSiteFormPostsAreRefused() async throws {
-        try await withDemo { (demo) async throws in
+    @Test(arguments: DemoFramework.allCases) func crossSiteFormPostsAreRefused(_ framework: DemoFramework) async throws {
+        try await withDemo(on: framework) { (demo) async throws in
             for headers: HTTPHeaders in [
                 ["Sec-Fetch-Site": "cross-site"], ["Origin": "https://evil.example", "Host": "127.0.0.1:8080"], ["Origin": "null"],
             ] {
@@ -134,7 +134,7 @@ import VaporTesting
                 #expect(try await demo.send(.POST, "/logout", headers: headers).status == .forbidden)
             }
             // Refused before Defender: nothing was counted.
-            #expect(try await demo.app.defender.engine().store.state(of: demo.app.defender.engine().usernameKey("alice")).failures == 0)
+            #expect(try await demo.engine().store.state(of: demo.engine().usernameKey("alice")).failures == 0)
             for headers: HTTPHeaders in [
                 ["Sec-Fetch-Site": "same-origin"], ["Origin": "http://127.0.0.1:8080", "Host": "127.0.0.1:8080"], [:],
             ] {
@@ -145,11 +145,11 @@ import VaporTesting
 
     // MARK: Public JSON
 
-    @Test func permanentBlocksShowSecondsLeftAsNull() async throws {
-        try await withDemo { (demo) async throws in
-            try await DemoApp.createUser(demo.app, name: "root", password: "rootpw", admin: true)
-            try await demo.app.defender.engine().block(username: "eve")
-            try await demo.app.defender.engine().block(ip: "192.0.2.9")
+    @Test(arguments: DemoFramework.allCases) func permanentBlocksShowSecondsLeftAsNull(_ framework: DemoFramework) async throws {
+        try await withDemo(on: framework) { (demo) async throws in
+            try await demo.createUser("root", "rootpw", admin: true)
+            try await demo.engine().block(username: "eve")
+            try await demo.engine().block(ip: "192.0.2.9")
             let basic = "Basic " + Data("root:rootpw".utf8).base64EncodedString()
             let blocks = try await demo.send(.GET, "/admin/defender/api/blocks", headers: ["Authorization": basic])
             #expect(blocks.text.contains(#""secondsLeft":null"#), "\(blocks.text)")

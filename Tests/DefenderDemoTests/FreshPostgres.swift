@@ -15,7 +15,7 @@ func withFreshPostgres(_ body: (String) async throws -> Void) async throws {
         }
         return
     }
-    let name = "defender_hb_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    let name = "defender_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     func admin(_ sql: String) async throws {
         let databases = Databases(threadPool: NIOThreadPool.singleton, on: MultiThreadedEventLoopGroup.singleton)
         defer { Task { await databases.shutdownAsync() } }

@@ -99,18 +99,24 @@ final class Site: @unchecked Sendable {
     }
 
     func send(_ probe: Probe) async throws -> Answer {
-        var request = HTTPClientRequest(url: base + probe.path)
-        request.method = probe.method
-        for (name, value) in probe.headers { request.headers.add(name: name, value: value) }
-        if probe.withSession, let session { request.headers.add(name: "Cookie", value: "\(DemoSessionCookie.name)=\(session)") }
-        if let body = probe.body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 22)
+        var headers = HTTPHeaders(probe.headers)
+        if probe.withSession, let session { headers.add(name: "Cookie", value: "\(DemoSessionCookie.name)=\(session)") }
+        let (response, bytes) = try await exchange(probe.method, probe.path, headers: headers, body: probe.body.map { ByteBuffer(string: $0) })
         for cookie in response.headers["set-cookie"] where cookie.hasPrefix(DemoSessionCookie.name + "=") {
             let value = cookie.dropFirst(DemoSessionCookie.name.count + 1).prefix { $0 != ";" }
             session = value.isEmpty ? nil : String(value)
         }
         return Answer(response, body: bytes, sessionCookie: DemoSessionCookie.name)
+    }
+
+    /// One request, as it is: the answer's head and whole body.
+    func exchange(_ method: NIOHTTP1.HTTPMethod, _ path: String, headers: HTTPHeaders, body: ByteBuffer?) async throws -> (HTTPClientResponse, ByteBuffer) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers = headers
+        if let body { request.body = .bytes(body) }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        return (response, try await response.body.collect(upTo: 1 << 22))
     }
 }
 
