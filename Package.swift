@@ -125,7 +125,10 @@ let package = Package(
         ),
         .target(
             name: "DefenderTesting",
-            dependencies: ["DefenderCore"],
+            dependencies: [
+                "DefenderCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -215,6 +218,7 @@ let package = Package(
             dependencies: [
                 "DefenderVapor", "DefenderTesting",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -222,6 +226,7 @@ let package = Package(
             name: "DefenderHummingbirdTests",
             dependencies: [
                 "DefenderHummingbird", "DefenderTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),

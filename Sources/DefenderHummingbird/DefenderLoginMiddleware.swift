@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Protects the login routes of an app without touching their handlers (django-defender's
 /// `FailedLoginMiddleware`): requests to the given paths run through
-/// `HummingbirdDefender/watchLogin(_:context:outcome:format:maxBodySize:_:)`. The body is collected once, within
+/// `HummingbirdDefender/watchLogin(_:context:usernameFrom:outcome:format:maxBodySize:_:)`. The body is collected once, within
 /// `maxBodySize`, and the handler gets it with `context.defender.username` set: the username Defender counted.
 ///
 /// ```swift
@@ -16,6 +16,7 @@ public struct DefenderLoginMiddleware<Context: DefenderRequestContext>: RouterMi
     /// The protected routes, as registered (`/login`, `/users/{name}/login`).
     public let paths: Set<String>
     let defender: HummingbirdDefender
+    let usernameSource: UsernameSource?
     let outcome: LoginOutcome
     let format: LockoutResponseFormat
     let maxBodySize: Int?
@@ -23,14 +24,17 @@ public struct DefenderLoginMiddleware<Context: DefenderRequestContext>: RouterMi
     /// - Parameters:
     ///   - defender: Defender.
     ///   - paths: route paths such as `/login`.
+    ///   - usernameFrom: where these routes' requests carry the username; by default
+    ///     `DefenderConfiguration/usernameSource`.
     ///   - outcome: how to tell a failed login from a successful one (default: a redirect is a success).
     ///   - format: the lockout response's format.
     ///   - maxBodySize: the largest body read; by default the context's `maxUploadSize`.
     public init(
-        _ defender: HummingbirdDefender, paths: [String], outcome: LoginOutcome = .redirectMeansSuccess,
+        _ defender: HummingbirdDefender, paths: [String], usernameFrom: UsernameSource? = nil, outcome: LoginOutcome = .redirectMeansSuccess,
         format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil
     ) {
         self.defender = defender
+        self.usernameSource = usernameFrom
         self.paths = Set(paths.map(Self.normalize))
         self.outcome = outcome
         self.format = format
@@ -40,7 +44,8 @@ public struct DefenderLoginMiddleware<Context: DefenderRequestContext>: RouterMi
     /// Protects a request to one of ``paths``; passes any other through untouched.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let path = context.endpointPath, paths.contains(Self.normalize(path)) else { return try await next(request, context) }
-        return try await defender.watchLogin(request, context: context, outcome: outcome, format: format, maxBodySize: maxBodySize, next)
+        return try await defender.watchLogin(
+            request, context: context, usernameFrom: usernameSource, outcome: outcome, format: format, maxBodySize: maxBodySize, next)
     }
 
     /// `/login`, whatever the slashes (Hummingbird writes a parameter as `{name}`; `:name` is read the same way).

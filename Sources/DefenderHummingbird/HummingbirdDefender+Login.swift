@@ -12,9 +12,15 @@ extension HummingbirdDefender {
     ///
     /// The handler gets the request with its body collected and the context with `defender.username` set: check
     /// the password of that username.
+    ///
+    /// A login that succeeds with no username read means the route reads it from the wrong place: it is
+    /// reported (a warning naming the route, `defender_logins_without_username_total`), never silently counted
+    /// by address alone — give such a route its `usernameFrom`, or `.ipOnly` when that is intended.
     /// - Parameters:
     ///   - request: the request.
     ///   - context: its context.
+    ///   - usernameFrom: where this route's requests carry the username (`.formField`, `.pathParameter("name")`,
+    ///     `.ipOnly`); by default `DefenderConfiguration/usernameSource`.
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the lockout response's format.
     ///   - maxBodySize: the largest body read; by default the context's `maxUploadSize`.
@@ -22,15 +28,16 @@ extension HummingbirdDefender {
     /// - Throws: `DefenderError` (`503` with `Retry-After: 1`) when admission waits too long; `413` for a larger
     ///   body; whatever the handler throws.
     public func watchLogin<Context: DefenderRequestContext>(
-        _ request: Request, context: Context, outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
-        maxBodySize: Int? = nil, _ handler: (Request, Context) async throws -> Response
+        _ request: Request, context: Context, usernameFrom source: UsernameSource? = nil, outcome: LoginOutcome = .redirectMeansSuccess,
+        format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil, _ handler: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var request = request
         var context = context
-        let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize)
+        let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize, from: source)
+        let resolved = source ?? engine.configuration.usernameSource
         return try await protect(
             request, context: context, username: username, counted: LoginProtection.isAttempt(method: request.method.rawValue),
-            classify: outcome.classify, format: format, handler)
+            expecting: resolved.readsUsername ? resolved.description : nil, classify: outcome.classify, format: format, handler)
     }
 
     /// Runs a login handler under protection with the credentials decoded once by Defender, with the context's
@@ -88,7 +95,9 @@ extension HummingbirdDefender {
         let name = username(decoded)
         context.defender.username = name
         context.defender.usernameRead = true
-        return try await protect(request, context: context, username: name, counted: true, classify: outcome.classify, format: format) { _, _ in
+        return try await protect(
+            request, context: context, username: name, counted: true, expecting: "\(Credentials.self)", classify: outcome.classify, format: format
+        ) { _, _ in
             try await handler(decoded)
         }
     }
@@ -112,15 +121,16 @@ extension HummingbirdDefender {
     ///   - context: its context.
     ///   - format: the lockout response's format.
     ///   - maxBodySize: the largest body read; by default the context's `maxUploadSize`.
+    ///   - usernameFrom: where this route's requests carry the username; by default the app's.
     ///   - handler: gets the username Defender read (`nil` when none) and answers the same way whether or not the
     ///     account exists.
     public func watchPasswordReset<Context: DefenderRequestContext>(
         _ request: Request, context: Context, format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil,
-        _ handler: (String?) async throws -> Response
+        usernameFrom source: UsernameSource? = nil, _ handler: (String?) async throws -> Response
     ) async throws -> Response {
         var request = request
         var context = context
-        let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize)
+        let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize, from: source)
         let lockout = LoginProtection.isAttempt(method: request.method.rawValue)
             ? try await throttle(request, context: &context, username: username)
             : try await engine.lockout(ip: client(request, context: &context), username: username)
@@ -130,7 +140,7 @@ extension HummingbirdDefender {
 
     /// The protection shared by the wrappers and the middleware.
     func protect<Context: DefenderRequestContext>(
-        _ request: Request, context: Context, username: String?, counted: Bool, classify: (Response) -> LoginVerdict,
+        _ request: Request, context: Context, username: String?, counted: Bool, expecting source: String?, classify: (Response) -> LoginVerdict,
         format: LockoutResponseFormat, _ handler: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
@@ -138,7 +148,8 @@ extension HummingbirdDefender {
         let handlerContext = context
         do {
             let result = try await LoginProtection.protect(
-                engine: engine, client: client, username: username, counted: counted, context: { attemptContext(request) },
+                engine: engine, client: client, username: username, counted: counted,
+                expecting: source.map { (context.endpointPath ?? "(unrouted)", $0) }, context: { attemptContext(request) },
                 handler: { try await handler(request, handlerContext) }, classify: classify,
                 isFailure: { ($0 as? any HTTPResponseError)?.status == .unauthorized })
             switch result {

@@ -31,15 +31,26 @@ extension HummingbirdDefender {
         }
     }
 
-    /// The username of a login request: a path parameter, or the body field
+    /// The username of a login request, read once, from `source` (by default
+    /// `DefenderConfiguration/usernameSource`): a path parameter, or the body field
     /// `DefenderConfiguration/usernameFormField` read with the context's own request decoder (the reading a
     /// handler's `request.decode(as:context:)` gives). Collects the body first, up to `maxBodySize`.
+    /// - Parameters:
+    ///   - request: the request; its body is collected.
+    ///   - context: its context; the username is kept in `context.defender`.
+    ///   - maxBodySize: the largest body read; by default the context's `maxUploadSize`.
+    ///   - source: where this route's requests carry the username; by default the app's.
     /// - Throws: `413` (Hummingbird's answer to `NIOTooManyBytesError`) for a larger body.
-    public func username<Context: DefenderRequestContext>(_ request: inout Request, context: inout Context, maxBodySize: Int? = nil) async throws -> String? {
+    public func username<Context: DefenderRequestContext>(
+        _ request: inout Request, context: inout Context, maxBodySize: Int? = nil, from source: UsernameSource? = nil
+    ) async throws -> String? {
         if context.defender.usernameRead { return context.defender.username }
         let configuration = engine.configuration
+        let source = source ?? configuration.usernameSource
         let username: String?
-        if let parameter = configuration.usernameSource.parameter {
+        if !source.readsUsername {
+            username = nil
+        } else if let parameter = source.parameter {
             username = context.parameters.get(parameter)
         } else {
             _ = try await request.collectBody(upTo: maxBodySize ?? context.maxUploadSize)

@@ -1,7 +1,7 @@
 import Vapor
 
 /// Protects the login routes of an existing app without touching their handlers (django-defender's
-/// `FailedLoginMiddleware`): requests to the given paths run through ``DefenderRequest/watchLogin(outcome:format:_:)``.
+/// `FailedLoginMiddleware`): requests to the given paths run through ``DefenderRequest/watchLogin(usernameFrom:outcome:format:_:)``.
 ///
 /// ```swift
 /// app.middleware.use(DefenderLoginMiddleware(paths: ["/login", "/admin/login"]))
@@ -15,16 +15,23 @@ public struct DefenderLoginMiddleware: AsyncMiddleware {
     /// router accepts — repeated or trailing slashes, another case when routing ignores case — is protected).
     public let paths: Set<String>
     let lowercasedPaths: Set<String>
+    let usernameSource: UsernameSource?
     let outcome: LoginOutcome
     let format: LockoutResponseFormat
 
     /// - Parameters:
     ///   - paths: URL paths such as `/login`.
+    ///   - usernameFrom: where these routes' requests carry the username; by default the app's extractor or
+    ///     `DefenderConfiguration/usernameSource`.
     ///   - outcome: how to tell a failed login from a successful one (default: a redirect is a success).
     ///   - format: the lockout response's format.
-    public init(paths: [String], outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic) {
+    public init(
+        paths: [String], usernameFrom: UsernameSource? = nil, outcome: LoginOutcome = .redirectMeansSuccess,
+        format: LockoutResponseFormat = .automatic
+    ) {
         self.paths = Set(paths.map(Self.normalize))
         self.lowercasedPaths = Set(self.paths.map { $0.lowercased() })
+        self.usernameSource = usernameFrom
         self.outcome = outcome
         self.format = format
     }
@@ -36,7 +43,9 @@ public struct DefenderLoginMiddleware: AsyncMiddleware {
         guard let route = request.route,
             (caseInsensitive ? lowercasedPaths : paths).contains(Self.path(of: route, caseInsensitive: caseInsensitive))
         else { return try await next.respond(to: request) }
-        return try await request.defender.watchLogin(outcome: outcome, format: format) { _ in try await next.respond(to: request) }
+        return try await request.defender.watchLogin(usernameFrom: usernameSource, outcome: outcome, format: format) { _ in
+            try await next.respond(to: request)
+        }
     }
 
     static func normalize(_ path: String) -> String {

@@ -1,7 +1,7 @@
 import DefenderHTTP
 import Vapor
 
-/// How ``DefenderRequest/watchLogin(outcome:format:_:)`` tells a failed login from a successful one.
+/// How ``DefenderRequest/watchLogin(usernameFrom:outcome:format:_:)`` tells a failed login from a successful one.
 public struct LoginOutcome: Sendable {
     /// The verdict on one response (`LoginVerdict`, shared by every integration).
     public typealias Verdict = LoginVerdict

@@ -18,7 +18,7 @@ extension DefenderRequest {
     /// no username: it is counted against the client IP as a failed login, the handler is not called,
     /// and the answer is `400 Bad Request` (problem+json for JSON clients), or the lockout response once the
     /// IP is over its limit. Every method is a counted attempt (the handler is handed credentials to check, so a
-    /// `GET` or `HEAD` of the route is one too); everything else is as `watchLogin(outcome:format:_:)`.
+    /// `GET` or `HEAD` of the route is one too); everything else is as `watchLogin(usernameFrom:outcome:format:_:)`.
     ///
     /// ```swift
     /// struct LoginForm: Content { var username: String; var password: String }
@@ -38,7 +38,7 @@ extension DefenderRequest {
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the format of the lockout and `400` responses.
     ///   - handler: the login handler; it receives the decoded credentials.
-    /// - Throws: as `watchLogin(outcome:format:_:)`; `413` when the body is over the routes' maximum size.
+    /// - Throws: as `watchLogin(usernameFrom:outcome:format:_:)`; `413` when the body is over the routes' maximum size.
     public func watchLogin<Credentials: Decodable & Sendable>(
         _ credentials: Credentials.Type, username: KeyPath<Credentials, String>,
         outcome: LoginOutcome = .redirectMeansSuccess, format: LockoutResponseFormat = .automatic,
@@ -67,9 +67,12 @@ extension DefenderRequest {
             if let lockout = try await throttle(username: .some(nil)) { return try await lockoutResponse(lockout, format: format) }
             return unreadableCredentials(format: format)
         }
-        cacheUsername(username(credentials))
+        let name = username(credentials)
+        cacheUsername(name)
         // Every method counts: a handler handed credentials checks them (a GET or HEAD route is no exception).
-        return try await watch(countingEveryMethod: true, outcome: outcome, format: format) { _ in try await handler(credentials) }
+        return try await watch(
+            countingEveryMethod: true, username: name, expecting: "\(Credentials.self)", outcome: outcome, format: format
+        ) { _ in try await handler(credentials) }
     }
 
     /// The request body decoded as `Credentials` with the app's content decoder for its media type, or `nil`

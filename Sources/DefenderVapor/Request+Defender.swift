@@ -60,16 +60,21 @@ public struct DefenderRequest: Sendable {
         return client
     }
 
-    /// The submitted username, read once per request: from the app's extractor, a path parameter, or the body
-    /// field `DefenderConfiguration/usernameFormField` read with the app's own content decoder for the
-    /// request's media type (the reading `req.content.decode` gives). A body that does not decode, a missing
-    /// field and a value that is not a string give `nil`: no username, only the IP is counted.
-    public func username() async throws -> String? {
+    /// The submitted username, read once per request: from the route's `source` when it gives one, else the
+    /// app's extractor, else `DefenderConfiguration/usernameSource` — a path parameter, or the body field
+    /// `DefenderConfiguration/usernameFormField` read with the app's own content decoder for the request's media
+    /// type (the reading `req.content.decode` gives). A body that does not decode, a missing field and a value
+    /// that is not a string give `nil`: no username, only the IP is counted.
+    /// - Parameter source: where this route's requests carry the username; by default the app's.
+    public func username(from source: UsernameSource? = nil) async throws -> String? {
         let state = self.state
         if let cached = state.withLockedValue({ $0.username }) { return cached }
         let app = request.application.defender
         let username: String?
-        if let extractor = app.usernameExtractor {
+        if let source {
+            let engine = try engine()
+            username = source.readsUsername ? try await readUsername(source, field: engine.configuration.usernameFormField) : nil
+        } else if let extractor = app.usernameExtractor {
             username = try await extractor(request)
         } else {
             // The engine is a class: read the two settings through it, without copying the configuration.
@@ -115,18 +120,40 @@ public struct DefenderRequest: Sendable {
     /// that throws a `401` `AbortError` counts as a failure; other thrown errors, cancellation and responses
     /// classified `LoginVerdict.notCounted` give the slot back uncounted. Other methods are only
     /// checked for a lock, never counted.
+    ///
+    /// A login that succeeds with no username read means the route reads it from the wrong place: it is
+    /// reported (a warning naming the route, `defender_logins_without_username_total`), never silently counted
+    /// by address alone — give such a route its `usernameFrom`, or `.ipOnly` when that is intended.
     /// - Parameters:
+    ///   - usernameFrom: where this route's requests carry the username (`.formField`, `.pathParameter("name")`,
+    ///     `.ipOnly`); by default the app's extractor or `DefenderConfiguration/usernameSource`.
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the lockout response's format.
     ///   - handler: the login handler; it receives the submitted username.
     /// - Throws: `503 Service Unavailable` with `Retry-After: 1` when the wait for checks in flight exceeds
     ///   `DefenderConfiguration/admissionTimeout`; whatever the handler throws.
     public func watchLogin(
+        usernameFrom source: UsernameSource? = nil,
         outcome: LoginOutcome = .redirectMeansSuccess,
         format: LockoutResponseFormat = .automatic,
         _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
-        try await watch(countingEveryMethod: false, outcome: outcome, format: format, handler)
+        let username = try await username(from: source)
+        return try await watch(countingEveryMethod: false, username: username, expecting: sourceDescription(source), outcome: outcome, format: format, handler)
+    }
+
+    /// How the username of this request is read, for the report of a route that reads none (`nil` for
+    /// `UsernameSource/ipOnly`: none is expected).
+    func sourceDescription(_ source: UsernameSource?) -> String? {
+        if let source { return source.readsUsername ? source.description : nil }
+        if request.application.defender.usernameExtractor != nil { return "usernameExtractor" }
+        guard let configured = try? engine().configuration.usernameSource else { return nil }
+        return configured.readsUsername ? configured.description : nil
+    }
+
+    /// The route as registered (`/users/:name/login`): a label a client cannot choose.
+    var routeLabel: String {
+        request.route.map { DefenderLoginMiddleware.path(of: $0, caseInsensitive: false) } ?? "(unrouted)"
     }
 
     /// Whether a request with this method is a login attempt, counted; `GET`, `HEAD` and `OPTIONS` (the login
@@ -136,16 +163,15 @@ public struct DefenderRequest: Sendable {
     /// `watchLogin`: with `countingEveryMethod` (the credentials API, whose handler is handed credentials to
     /// check), every method is a counted attempt.
     func watch(
-        countingEveryMethod: Bool, outcome: LoginOutcome, format: LockoutResponseFormat,
+        countingEveryMethod: Bool, username: String?, expecting source: String?, outcome: LoginOutcome, format: LockoutResponseFormat,
         _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
         let engine = try engine()
-        let username = try await username()
         let request = self.request
         do {
             let result = try await LoginProtection.protect(
                 engine: engine, client: client(), username: username, counted: countingEveryMethod || Self.isAttempt(request.method),
-                context: { context }, handler: { try await handler(username) }, classify: outcome.classify,
+                expecting: source.map { (routeLabel, $0) }, context: { context }, handler: { try await handler(username) }, classify: outcome.classify,
                 isFailure: { ($0 as? any AbortError)?.status == .unauthorized })
             switch result {
             case .locked(let lockout):
@@ -164,7 +190,7 @@ public struct DefenderRequest: Sendable {
     }
 
     /// Records the outcome of a login checked elsewhere (django-defender's `check_request`). The password was
-    /// checked before this call, so nothing is reserved: prefer `watchLogin(outcome:format:_:)`, which
+    /// checked before this call, so nothing is reserved: prefer `watchLogin(usernameFrom:outcome:format:_:)`, which
     /// admits before the check.
     /// - Returns: the lockout when the request is locked, or when this failure crossed a limit.
     @discardableResult
@@ -200,10 +226,15 @@ public struct DefenderRequest: Sendable {
     /// submitted username whether or not the account exists, and over the limit gets the lockout response; other
     /// methods are only checked for a lock. The handler should answer the same way for every username, so that
     /// it does not tell which accounts exist.
+    /// - Parameters:
+    ///   - usernameFrom: where this route's requests carry the username; by default the app's.
+    ///   - format: the lockout response's format.
+    ///   - handler: gets the username Defender read (`nil` when none).
     public func watchPasswordReset(
-        format: LockoutResponseFormat = .automatic, _ handler: @Sendable (String?) async throws -> Response
+        usernameFrom source: UsernameSource? = nil, format: LockoutResponseFormat = .automatic,
+        _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
-        let username = try await username()
+        let username = try await username(from: source)
         let lockout = Self.isAttempt(request.method)
             ? try await throttle(username: username) : try await engine().lockout(ip: client(), username: username)
         if let lockout { return try await lockoutResponse(lockout, format: format) }

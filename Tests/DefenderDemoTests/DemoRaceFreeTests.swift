@@ -86,10 +86,13 @@ import VaporTesting
         #expect(first.stop() == 0 && second.stop() == 0)
     }
 
-    /// An office behind one address: 40 people log in at once with the default IP limit; all get in.
-    @Test func fortyUsersFromOneIPAllGetIn() async throws {
+    /// An office behind one address: 40 people log in at once with the default IP limit; all get in. (They are
+    /// admitted three at a time, each waiting for the checks before it: the wait's bound is raised, since beside
+    /// the whole suite thirteen rounds of bcrypt can outlast the default 10 s, and the bound is not what this tests.)
+    @Test(arguments: DemoFramework.allCases) func fortyUsersFromOneIPAllGetIn(_ framework: DemoFramework) async throws {
         let users = (0..<40).map { ("staff\($0)", "pw-\($0)") }
-        try await withServedDemo(Self.proxied, users: users) { (_, base) async throws in
+        let env = Self.proxied.merging(["DEFENDER_ADMISSION_TIMEOUT_MS": "60000"]) { $1 }
+        try await withServedDemo(env, users: users, on: framework) { (_, base) async throws in
             let statuses = try await HTTPStorm.run(users.map { .login(base, $0.0, $0.1, from: "198.51.100.10") })
             #expect(statuses.count(of: 302) == 40, "\(statuses.histogram)")
         }

@@ -93,15 +93,6 @@ import Testing
         #expect(first.stop() == 0 && second.stop() == 0)
     }
 
-    /// An office behind one address: 40 people log in at once with the default IP limit; all get in.
-    @Test func fortyUsersFromOneIPAllGetIn() async throws {
-        let users = (0..<40).map { ("staff\($0)", "pw-\($0)", false) }
-        try await withServedHummingbird(Self.proxied, users: users) { _, site in
-            let statuses = try await Self.storm(users.map { (site, $0.0, $0.1, "198.51.100.10") })
-            #expect(statuses.allSatisfy { $0 == 302 }, "\(statuses)")
-        }
-    }
-
     /// A client that sends a wrong password and hangs up at once: the attempt is still counted and its slot given
     /// back.
     @Test func clientDisconnectReleasesTheSlot() async throws {

@@ -64,10 +64,9 @@ func jsonLogin(_ app: Application) {
 
 // README: path
 func pathLogin(_ app: Application) {
-    // DEFENDER_GET_USERNAME_FROM_REQUEST_PATH=path:name
-    app.defender.configuration.usernameSource = .pathParameter("name")
+    // The source belongs to the route: the app's other logins keep reading their form.
     app.post("users", ":name", "login") { req async throws -> Response in
-        try await req.defender.watchLogin(outcome: .status(.unauthorized)) { username in
+        try await req.defender.watchLogin(usernameFrom: .pathParameter("name"), outcome: .status(.unauthorized)) { username in
             let valid = try await checkPassword(username: username, password: req.defender.formField("password") ?? "", on: req)
             return Response(status: valid ? .ok : .unauthorized)
         }

@@ -59,6 +59,13 @@ public struct UsernameSource: Hashable, Sendable, CustomStringConvertible {
     public static let jsonField = UsernameSource("json")
     /// A route path parameter, such as `:username` in `/users/:username/login`.
     public static func pathParameter(_ name: String) -> UsernameSource { UsernameSource("path", parameter: name) }
+    /// No username, on purpose: the route counts its client's address alone (a login by one-time code, say). A
+    /// route whose source reads nothing by mistake is reported instead (see ``Defender``'s
+    /// `defender_logins_without_username_total`); this one is not.
+    public static let ipOnly = UsernameSource("none")
+
+    /// Whether this source reads a username at all (every one but ``ipOnly``).
+    public var readsUsername: Bool { self != .ipOnly }
 
     /// Parses the environment form; django-defender's default dotted path means ``formField``.
     public init?(setting: String) {

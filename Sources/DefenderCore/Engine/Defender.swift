@@ -1,5 +1,6 @@
 import CoreMetrics
 import Logging
+import Synchronization
 import Tracing
 
 /// The brute-force protection engine: checks logins before the password check and records their outcome.
@@ -37,6 +38,9 @@ public final class Defender: Sendable {
     /// Where the spans `defender.check`, `defender.record_failure` and `defender.record_success` go (children of
     /// the task's current span, such as Vapor's request span); `nil` when tracing is off.
     let tracer: (any Tracer)?
+    /// The routes already reported for a login that succeeded with no username read (see
+    /// `reportLoginWithoutUsername(route:source:)`): one warning each, at most 64 routes.
+    let routesWithoutUsername = Mutex<Set<String>>([])
 
     /// Creates an engine.
     /// - Parameters:

@@ -8,7 +8,7 @@ import Metrics
 /// `MetricsSystem` (a no-op until bootstrapped).
 public struct DefenderMetrics: Sendable {
     let success, failure, refused, denied, admissionTimeout: Counter
-    let allowlisted, dryRunLockouts, admissionWaits: Counter
+    let allowlisted, dryRunLockouts, admissionWaits, successWithoutUsername: Counter
     let lockoutIP, lockoutUsername, lockoutSpray: Counter
     let admissionWait: Timer
     let storeAdmit, storeRecordFailure, storeRecordSuccess, storeCheck: Timer
@@ -42,6 +42,7 @@ public struct DefenderMetrics: Sendable {
         allowlisted = Counter(label: "defender_allowlisted_total", factory: factory)
         dryRunLockouts = Counter(label: "defender_dry_run_lockouts_total", factory: factory)
         admissionWaits = Counter(label: "defender_admission_waits_total", factory: factory)
+        successWithoutUsername = Counter(label: "defender_logins_without_username_total", factory: factory)
         lockoutIP = lockouts("ip")
         lockoutUsername = lockouts("username")
         lockoutSpray = lockouts("spray")
