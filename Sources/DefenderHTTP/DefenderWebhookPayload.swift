@@ -16,8 +16,8 @@ public struct DefenderWebhookPayload: Codable, Sendable, Equatable {
 
     /// The body for `event`, or `nil` when the event is not posted (unblocks are only logged).
     public init?(_ event: DefenderEvent, time: Date = Date()) {
-        guard event.kind == .ipBlocked || event.kind == .usernameBlocked else { return nil }
-        self.event = event.kind.description
+        guard event.isBlock else { return nil }
+        self.event = event.name
         kind = event.key.kind.rawValue
         key = event.key.value
         self.time = time

@@ -19,7 +19,7 @@ extension HummingbirdDefender {
     /// - Parameters:
     ///   - request: the request.
     ///   - context: its context.
-    ///   - usernameFrom: where this route's requests carry the username (`.formField`, `.pathParameter("name")`,
+    ///   - source: where this route's requests carry the username (`.formField`, `.pathParameter("name")`,
     ///     `.ipOnly`); by default `DefenderConfiguration/usernameSource`.
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the lockout response's format.
@@ -121,7 +121,7 @@ extension HummingbirdDefender {
     ///   - context: its context.
     ///   - format: the lockout response's format.
     ///   - maxBodySize: the largest body read; by default the context's `maxUploadSize`.
-    ///   - usernameFrom: where this route's requests carry the username; by default the app's.
+    ///   - source: where this route's requests carry the username; by default the app's.
     ///   - handler: gets the username Defender read (`nil` when none) and answers the same way whether or not the
     ///     account exists.
     public func watchPasswordReset<Context: DefenderRequestContext>(

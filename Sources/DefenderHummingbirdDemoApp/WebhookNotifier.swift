@@ -17,8 +17,9 @@ struct WebhookNotifier: Sendable {
     func register(on defender: HummingbirdDefender, logger: Logger) {
         let url = url
         let timeout = timeout
+        let redacted = defender.engine.configuration.redactLogs
         defender.events.on { event in
-            logger.notice("defender: \(event.kind) \(event.key.value)")
+            logger.notice("defender: \(event.description(redacted: redacted))")
             guard let payload = DefenderWebhookPayload(event) else { return }
             do {
                 var request = HTTPClientRequest(url: url)

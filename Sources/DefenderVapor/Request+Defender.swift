@@ -125,7 +125,7 @@ public struct DefenderRequest: Sendable {
     /// reported (a warning naming the route, `defender_logins_without_username_total`), never silently counted
     /// by address alone — give such a route its `usernameFrom`, or `.ipOnly` when that is intended.
     /// - Parameters:
-    ///   - usernameFrom: where this route's requests carry the username (`.formField`, `.pathParameter("name")`,
+    ///   - source: where this route's requests carry the username (`.formField`, `.pathParameter("name")`,
     ///     `.ipOnly`); by default the app's extractor or `DefenderConfiguration/usernameSource`.
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the lockout response's format.
@@ -227,7 +227,7 @@ public struct DefenderRequest: Sendable {
     /// methods are only checked for a lock. The handler should answer the same way for every username, so that
     /// it does not tell which accounts exist.
     /// - Parameters:
-    ///   - usernameFrom: where this route's requests carry the username; by default the app's.
+    ///   - source: where this route's requests carry the username; by default the app's.
     ///   - format: the lockout response's format.
     ///   - handler: gets the username Defender read (`nil` when none).
     public func watchPasswordReset(

@@ -29,8 +29,9 @@ public struct DefenderWebhookNotifier: Sendable {
         let logger = app.logger
         let url = url
         let timeout = timeout
+        let redacted = app.defender.configuration.redactLogs
         app.defender.events.on { event in
-            logger.notice("defender: \(event.kind) \(event.key.value)")
+            logger.notice("defender: \(event.description(redacted: redacted))")
             guard let payload = Payload(event) else { return }
             do {
                 let response = try await client.post(url) { request in

@@ -170,9 +170,27 @@ import Testing
 
 /// Events: once per transition, delivered off the login path.
 @Suite struct EventTests {
+    /// The README's handler shape: a switch over the cases with their values. Descriptions redact by default.
+    @Test func eventsAreAnEnumWithTheirValues() {
+        func react(_ event: DefenderEvent) -> String {
+            switch event {
+            case .ipBlocked(let ip): "drop \(ip)"
+            case .usernameBlocked(let username): "warn \(username)"
+            case .ipUnblocked, .usernameUnblocked: "nothing"
+            }
+        }
+        let key = DefenderKey(kind: .ip, normalizedValue: "2001:db8::/64")
+        let event = DefenderEvent(key: key, blocked: true)
+        #expect(event == .ipBlocked("2001:db8::/64") && react(event) == "drop 2001:db8::/64")
+        #expect(event.key == key && event.isBlock && event.name == "ipBlocked")
+        #expect(react(DefenderEvent(key: DefenderKey(kind: .username, normalizedValue: "eve"), blocked: true)) == "warn eve")
+        #expect(!DefenderEvent(key: key, blocked: false).isBlock)
+        #expect("\(event)" == "ipBlocked ********" && event.description(redacted: false) == "ipBlocked 2001:db8::/64")
+    }
+
     actor Collector {
         var events: [String] = []
-        func add(_ event: DefenderEvent) { events.append(event.description) }
+        func add(_ event: DefenderEvent) { events.append(event.description(redacted: false)) }
     }
 
     // Ported: SignalTest #58–#63 (and #63's intent, which the original tested with the wrong call).

@@ -140,7 +140,7 @@ import VaporTesting
     @Test(arguments: DemoFramework.allCases) func ipv6AndEventsThroughEveryPath(_ framework: DemoFramework) async throws {
         try await withAdminDemo(framework) { (demo) async throws in
             let events = Mutex<[String]>([])
-            try demo.events.on { event in events.withLock { $0.append(event.description) } }
+            try demo.events.on { event in events.withLock { $0.append(event.description(redacted: false)) } }
             let admin = basic("root", "rootpw")
             #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"2001:db8:0:0:1::7\"}", headers: admin).status == .noContent)
             #expect(try await json(demo, "/admin/defender/api/block", "{\"ip\":\"2001:db8::1\",\"seconds\":30}", headers: admin).status == .noContent)  // same /64: no event

@@ -58,6 +58,9 @@ struct Answer: Equatable, CustomStringConvertible {
             case "set-cookie": headers.append("set-cookie: " + Self.cookieShape(value))
             // Counted down by the second: the two sites may be a second apart.
             case "retry-after": headers.append("retry-after: \(Int(value).map { _ in "N" } ?? value)")
+            // The seconds to the window's end, counted down like Retry-After; the quotas and policy are compared.
+            case "ratelimit":
+                headers.append("ratelimit: " + value.replacingOccurrences(of: #";t=\d+"#, with: ";t=N", options: .regularExpression))
             case "content-length": continue  // the body is compared
             default: headers.append("\(name): \(value)")
             }

@@ -108,6 +108,25 @@ func middlewareMode(_ app: Application) {
 }
 // END README
 
+// README: events
+/// Your own reaction to blocks; here a firewall that holds the addresses it drops.
+actor Firewall {
+    private(set) var dropped: Set<String> = []
+    func drop(_ ip: String) { dropped.insert(ip) }
+    func allow(_ ip: String) { dropped.remove(ip) }
+}
+
+func watchEvents(_ app: Application, firewall: Firewall) {
+    app.defender.events.on { event in
+        switch event {
+        case .ipBlocked(let ip): await firewall.drop(ip)  // "203.0.113.7", or an IPv6 group "2001:db8::/64"
+        case .ipUnblocked(let ip): await firewall.allow(ip)
+        case .usernameBlocked, .usernameUnblocked: app.logger.notice("\(event)")  // "usernameBlocked ********"
+        }
+    }
+}
+// END README
+
 @Suite struct ReadmeEntryPointsTests {
     func withExamples(_ configure: @escaping (Application) -> Void, _ test: (Application) async throws -> Void) async throws {
         try await withApp { (app) async throws in
@@ -202,6 +221,28 @@ func middlewareMode(_ app: Application) {
         }
     }
 
+    /// The events example: a lockout drops the address, an unblock allows it again. (The bus runs with the app:
+    /// booted here as `serve` boots it.)
+    @Test func eventsFlow() async throws {
+        let firewall = Firewall()
+        try await withExamples({ app in
+            watchEvents(app, firewall: firewall)
+            app.post("login") { req in try await req.defender.watchLogin { _ in Response(status: .unauthorized) } }
+        }) { (app) async throws in
+            try await app.asyncBoot()
+            for _ in 0..<4 { _ = try await post(app, "/login", "username=alice&password=x") }
+            var dropped: Set<String> = []
+            for _ in 0..<200 where dropped.isEmpty {
+                dropped = await firewall.dropped
+                if dropped.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(dropped == ["127.0.0.1"])
+            try await app.defender.engine().unblock(ip: "127.0.0.1")
+            for _ in 0..<200 where !(await firewall.dropped.isEmpty) { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(await firewall.dropped.isEmpty)
+        }
+    }
+
     @Test func readmeQuotesEveryExample() throws {
         let here = URL(fileURLWithPath: #filePath)
         let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -221,7 +262,7 @@ func middlewareMode(_ app: Application) {
                 current?.append(String(line))
             }
         }
-        #expect(blocks.count == 8)
+        #expect(blocks.count == 9)
         // And the quick start.
         let quickStart = try String(contentsOf: here.deletingLastPathComponent().appendingPathComponent("ReadmeQuickStartTests.swift"), encoding: .utf8)
         if let start = quickStart.range(of: "// MARK: README quick start (keep in sync with README.md)\n\n"),

@@ -2,38 +2,71 @@ import ServiceLifecycle
 import Synchronization
 
 /// django-defender's signals: a key became blocked or unblocked. Fired once per transition.
-public struct DefenderEvent: Sendable, Hashable, CustomStringConvertible {
-    /// Which transition.
-    public struct Kind: Hashable, Sendable, CustomStringConvertible {
-        public let description: String
-        private init(_ name: String) { description = name }
-        /// `ip_block`.
-        public static let ipBlocked = Kind("ipBlocked")
-        /// `ip_unblock`.
-        public static let ipUnblocked = Kind("ipUnblocked")
-        /// `username_block`.
-        public static let usernameBlocked = Kind("usernameBlocked")
-        /// `username_unblock`.
-        public static let usernameUnblocked = Kind("usernameUnblocked")
-    }
-
-    /// The transition.
-    public let kind: Kind
-    /// The key concerned.
-    public let key: DefenderKey
+///
+/// ```swift
+/// app.defender.events.on { event in
+///     switch event {
+///     case .ipBlocked(let ip): await firewall.drop(ip)  // "203.0.113.7", or an IPv6 group "2001:db8::/64"
+///     case .usernameBlocked(let username): await mailer.warn(username)
+///     case .ipUnblocked, .usernameUnblocked: break
+///     }
+/// }
+/// ```
+///
+/// Its `description` redacts the address or username (`ipBlocked ********`), so that an event written to a log
+/// never leaks one; ``description(redacted:)`` follows `DEFENDER_LOG_REDACT` as Defender's own log lines do.
+public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
+    /// A client address (an IPv6 client's group, such as `2001:db8::/64`) was blocked (`ip_block`).
+    case ipBlocked(String)
+    /// A client address was unblocked (`ip_unblock`).
+    case ipUnblocked(String)
+    /// A username (normalised) was blocked (`username_block`).
+    case usernameBlocked(String)
+    /// A username was unblocked (`username_unblock`).
+    case usernameUnblocked(String)
 
     /// Creates the event for `key` becoming blocked or unblocked.
     public init(key: DefenderKey, blocked: Bool) {
-        self.key = key
         switch (key.kind, blocked) {
-        case (.ip, true): kind = .ipBlocked
-        case (.ip, false): kind = .ipUnblocked
-        case (.username, true): kind = .usernameBlocked
-        case (.username, false): kind = .usernameUnblocked
+        case (.ip, true): self = .ipBlocked(key.value)
+        case (.ip, false): self = .ipUnblocked(key.value)
+        case (.username, true): self = .usernameBlocked(key.value)
+        case (.username, false): self = .usernameUnblocked(key.value)
         }
     }
 
-    public var description: String { "\(kind) \(key.value)" }
+    /// The key concerned.
+    public var key: DefenderKey {
+        switch self {
+        case .ipBlocked(let value), .ipUnblocked(let value): DefenderKey(kind: .ip, normalizedValue: value)
+        case .usernameBlocked(let value), .usernameUnblocked(let value): DefenderKey(kind: .username, normalizedValue: value)
+        }
+    }
+
+    /// Whether the key became blocked (else unblocked).
+    public var isBlock: Bool {
+        switch self {
+        case .ipBlocked, .usernameBlocked: true
+        case .ipUnblocked, .usernameUnblocked: false
+        }
+    }
+
+    /// The signal's name: `ipBlocked`, `ipUnblocked`, `usernameBlocked` or `usernameUnblocked`.
+    public var name: String {
+        switch self {
+        case .ipBlocked: "ipBlocked"
+        case .ipUnblocked: "ipUnblocked"
+        case .usernameBlocked: "usernameBlocked"
+        case .usernameUnblocked: "usernameUnblocked"
+        }
+    }
+
+    /// `ipBlocked ********`: the name, with the address or username redacted.
+    public var description: String { description(redacted: true) }
+
+    /// The name and the address or username, or `********` in its place.
+    /// - Parameter redacted: whether to hide the value (pass `DefenderConfiguration/redactLogs`).
+    public func description(redacted: Bool) -> String { "\(name) \(redacted ? "********" : key.value)" }
 }
 
 /// Delivers ``DefenderEvent``s to async handlers off the login path.

@@ -64,6 +64,11 @@ public final class DefenderRuntime: Sendable {
         self.history = accessLog as? any AccessAttemptHistory
         self.storeServices = store.services
         self.accessLogService = configuration.storeAccessAttempts ? accessLog as? any Service : nil
+        if configuration.storeAccessAttempts && accessLog == nil {
+            // A setting that does nothing must not do so silently: it is on by default, as in django-defender.
+            logger.warning(
+                "DEFENDER_STORE_ACCESS_ATTEMPTS is on (the default) but no audit log is configured, so attempts are written nowhere: give Defender an access log (DefenderFluent's FluentAccessLog), or set DEFENDER_STORE_ACCESS_ATTEMPTS=false")
+        }
         var background: [any Service] = [events]
         if let path = configuration.ipDenylistFile {
             let watcher = DenylistFileWatcher(path: path, interval: configuration.ipDenylistReloadInterval, logger: logger)
