@@ -219,6 +219,9 @@ let package = Package(
                 "DefenderVapor", "DefenderTesting",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                // The README's password check reads its users with Fluent, as a Vapor app does.
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -131,6 +131,7 @@ func watchEvents(_ app: Application, firewall: Firewall) {
     func withExamples(_ configure: @escaping (Application) -> Void, _ test: (Application) async throws -> Void) async throws {
         try await withApp { (app) async throws in
             app.logger.logLevel = .warning
+            try await prepareUsers(app)
             configure(app)
             try await test(app)
         }

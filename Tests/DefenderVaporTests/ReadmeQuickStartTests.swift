@@ -1,5 +1,7 @@
 // The README's quick start, compiled and run here so that it cannot rot.
 import DefenderVapor
+import Fluent
+import FluentSQLiteDriver
 import NIOCore
 import Testing
 import Vapor
@@ -30,16 +32,55 @@ func configure(_ app: Application) async throws {
     }
 }
 
+/// A user of the app, with a bcrypt hash of the password (Fluent; the table is the app's own).
+final class User: Model, @unchecked Sendable {
+    static let schema = "users"
+    @ID(key: .id) var id: UUID?
+    @Field(key: "username") var username: String
+    @Field(key: "password_hash") var passwordHash: String
+    init() {}
+}
+
+/// The password check: the user's stored hash, verified off the event loop (`req.password.async`). An unknown
+/// user is checked against a hash of no one's password, so that the answer takes as long and does not tell
+/// which accounts exist.
+func checkPassword(username: String?, password: String, on req: Request) async throws -> Bool {
+    var user: User?
+    if let username { user = try await User.query(on: req.db).filter(\.$username == username).first() }
+    let verified = try await req.password.async.verify(password, created: user?.passwordHash ?? unknownUserHash)
+    return verified && user != nil
+}
+
+/// A bcrypt hash of a password no user has, made once.
+let unknownUserHash = try! Bcrypt.hash("a password no user has")
 // MARK: End of the README quick start
 
-/// Stands in for the app's own password check.
-func checkPassword(username: String?, password: String, on req: Request) async throws -> Bool {
-    username == "alice" && password == "secret"
+/// The examples' users table with `alice`/`secret` (cost 4: a test need not be slow).
+func prepareUsers(_ app: Application) async throws {
+    app.databases.use(.sqlite(.memory), as: .sqlite)
+    app.migrations.add(CreateUsers())
+    try await app.autoMigrate()
+    let alice = User()
+    alice.username = "alice"
+    alice.passwordHash = try Bcrypt.hash("secret", cost: 4)
+    try await alice.create(on: app.db)
+}
+
+struct CreateUsers: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(User.schema).id().field("username", .string, .required).unique(on: "username")
+            .field("password_hash", .string, .required).create()
+    }
+
+    func revert(on database: any Database) async throws { try await database.schema(User.schema).delete() }
 }
 
 @Suite struct ReadmeQuickStartTests {
     @Test func quickStartProtectsTheLogin() async throws {
-        try await withApp(configure: configure) { (app) async throws in
+        try await withApp(configure: { app in
+            try await prepareUsers(app)
+            try await configure(app)
+        }) { (app) async throws in
             func login(_ password: String) async throws -> HTTPStatus {
                 try await app.testing().sendRequest(
                     .POST, "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"],
