@@ -216,7 +216,8 @@ let package = Package(
         .testTarget(
             name: "DefenderVaporTests",
             dependencies: [
-                "DefenderVapor", "DefenderTesting",
+                // DefenderRedis: the combined README app runs on Redis, as the quick start says to add it.
+                "DefenderVapor", "DefenderTesting", "DefenderRedis",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 // The README's password check reads its users with Fluent, as a Vapor app does.

@@ -37,6 +37,15 @@ public enum DemoApp {
             database: { app.db }, inBackground: settings.defender.writeAttemptsInBackground, logger: app.logger))
         // defender_denylist: the admin's and `defender deny`'s ranges
         app.defender.useStoredDenylist(FluentDenylist(database: { app.db }))
+        // This app's own registry, served at GET /metrics (the process-wide MetricsSystem is left alone).
+        let registry = PrometheusCollectorRegistry()
+        app.defender.metricsFactory = PrometheusMetricsFactory(registry: registry)
+        app.storage[MetricsRegistryKey.self] = registry
+        // DEFENDER_STORE=memory|redis, DEFENDER_REDIS_URL: the Redis store comes from DefenderRedis.
+        app.defender.use(.automatic(RedisStoreFactory(eventLoopGroup: app.eventLoopGroup)))
+        // Built before the database is touched: a bad setting (an unreadable deny-list file) stops start-up
+        // with its one line, before any migration runs.
+        _ = try app.defender.engine()
         if case .sqliteFile = settings.database, let sql = app.db as? any SQLDatabase {
             // Write-ahead logging: readers no longer block writers, and concurrent writers (sessions, the audit
             // log) stop spinning in SQLite's busy handler — a profile of the load test found ~30 % of the CPU there.
@@ -61,13 +70,6 @@ public enum DemoApp {
         } else {
             app.passwords.use(.bcrypt(cost: settings.bcryptCost))
         }
-        // This app's own registry, served at GET /metrics (the process-wide MetricsSystem is left alone).
-        let registry = PrometheusCollectorRegistry()
-        app.defender.metricsFactory = PrometheusMetricsFactory(registry: registry)
-        app.storage[MetricsRegistryKey.self] = registry
-        // DEFENDER_STORE=memory|redis, DEFENDER_REDIS_URL: the Redis store comes from DefenderRedis.
-        app.defender.use(.automatic(RedisStoreFactory(eventLoopGroup: app.eventLoopGroup)))
-        _ = try app.defender.engine()
 
         // Unknown usernames are checked against this hash, so they cost the same time as known ones.
         let cost = settings.bcryptCost

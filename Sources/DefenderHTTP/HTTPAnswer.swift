@@ -92,6 +92,16 @@ package struct HTTPAnswer: Sendable {
         return problem(status: 401, detail: detail, fields: fields)
     }
 
+    /// `401` for a wrong username or password: problem+json for a JSON client, else a small page. Answered, not
+    /// thrown, so that no framework logs a wrong password as an error.
+    package static func failedLogin(json: Bool, detail: String) -> HTTPAnswer {
+        var fields = HTTPFields()
+        fields[.cacheControl] = "no-store"
+        return json
+            ? problem(status: 401, detail: detail, fields: fields)
+            : page(status: 401, title: "Login failed", paragraphs: [detail], fields: fields)
+    }
+
     /// `400` for a login whose credentials cannot be read: nobody can be checked from it.
     package static func unreadableCredentials(json: Bool) -> HTTPAnswer {
         let detail = "The login request could not be read: send the username and password in the form or JSON the site expects."

@@ -84,6 +84,17 @@ extension HummingbirdDefender {
         }
     }
 
+    /// The answer to a wrong username or password, in the route's format: `401` with problem+json for a JSON
+    /// client (or `format: .json`), else a small HTML page; `Cache-Control: no-store`. Returned from a
+    /// `watchLogin` handler it counts as a failed login, like any `401`, without an error being thrown and logged.
+    /// - Parameters:
+    ///   - request: the login request.
+    ///   - detail: what the person reads (the same for an unknown user and a wrong password).
+    ///   - format: the answer's format; by default from the request (`Accept`, a JSON body).
+    public func failedLogin(_ request: Request, detail: String = "Invalid username or password.", format: LockoutResponseFormat = .automatic) -> Response {
+        Response(HTTPAnswer.failedLogin(json: isJSON(request, format), detail: detail))
+    }
+
     /// Whether a response in `format` is problem+json for this request.
     func isJSON(_ request: Request, _ format: LockoutResponseFormat) -> Bool {
         format.isJSON(accept: request.headers[values: .accept], contentType: request.headers[.contentType])

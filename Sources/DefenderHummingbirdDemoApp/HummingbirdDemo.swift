@@ -61,6 +61,14 @@ public struct HummingbirdDemo: Sendable {
             }
         }
         let db = { @Sendable in database(databases, logger) }
+        // Built before the database is touched: a bad setting (an unreadable deny-list file) stops start-up with its
+        // one line, before any migration runs.
+        let registry = PrometheusCollectorRegistry()
+        let defender = try HummingbirdDefender(
+            configuration: settings.defender, stores: [RedisStoreFactory()],
+            accessLog: FluentAccessLog(database: db, inBackground: settings.defender.writeAttemptsInBackground, logger: logger),
+            storedDenylist: FluentDenylist(database: db), metrics: DefenderMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            logger: logger)
         if case .sqliteFile = settings.database, let sql = db() as? any SQLDatabase {
             // Write-ahead logging, as in the Vapor demo: readers no longer block writers.
             try await sql.raw("PRAGMA journal_mode=WAL").run()
@@ -71,12 +79,6 @@ public struct HummingbirdDemo: Sendable {
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()
 
-        let registry = PrometheusCollectorRegistry()
-        let defender = try HummingbirdDefender(
-            configuration: settings.defender, stores: [RedisStoreFactory()],
-            accessLog: FluentAccessLog(database: db, inBackground: settings.defender.writeAttemptsInBackground, logger: logger),
-            storedDenylist: FluentDenylist(database: db), metrics: DefenderMetrics(factory: PrometheusMetricsFactory(registry: registry)),
-            logger: logger)
         await defender.runtime.loadStoredDenylist()
         if let webhook = settings.webhookURL { WebhookNotifier(url: webhook).register(on: defender, logger: logger) }
         let cost = settings.bcryptCost

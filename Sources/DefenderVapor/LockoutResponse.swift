@@ -26,6 +26,21 @@ extension DefenderRequest {
         }
     }
 
+    /// The answer to a wrong username or password, in the route's format: `401` with problem+json for a JSON
+    /// client (or `format: .json`), else a small HTML page; `Cache-Control: no-store`. Returned from a
+    /// `watchLogin` handler it counts as a failed login, like any `401`, and — unlike a thrown `Abort` — no error
+    /// middleware answers `{"error":true,…}` or logs a wrong password as a warning.
+    ///
+    /// ```swift
+    /// guard valid else { return req.defender.failedLogin() }
+    /// ```
+    /// - Parameters:
+    ///   - detail: what the person reads (the same for an unknown user and a wrong password).
+    ///   - format: the answer's format; by default from the request (`Accept`, a JSON body).
+    public func failedLogin(detail: String = "Invalid username or password.", format: LockoutResponseFormat = .automatic) -> Response {
+        Response(HTTPAnswer.failedLogin(json: isJSON(format), detail: detail))
+    }
+
     /// Whether a response in `format` is problem+json for this client.
     func isJSON(_ format: LockoutResponseFormat) -> Bool {
         format.isJSON(accept: request.headers[.accept], contentType: request.headers.first(name: .contentType))

@@ -54,7 +54,7 @@ func jsonLogin(_ app: Application) {
         // counted against the IP.
         try await req.defender.watchLogin(Credentials.self, username: \.username, outcome: .status(.unauthorized), format: .json) { credentials in
             guard try await checkPassword(username: credentials.username, password: credentials.password, on: req) else {
-                throw Abort(.unauthorized)  // counted; the lockout answer is application/problem+json
+                return req.defender.failedLogin(format: .json)  // a 401, counted; problem+json like the lockout
             }
             return Response(status: .ok)
         }
@@ -174,6 +174,11 @@ func watchEvents(_ app: Application, firewall: Firewall) {
             }, failure: .unauthorized, success: .ok)
             let locked = try await post(app, "/api/login", "{\"username\":\"alice\",\"password\":\"x\"}", json: true)
             #expect(locked.headers.contentType?.subType == "problem+json")
+            // A failure answers in the same format, not Vapor's {"error":true}.
+            try await app.defender.engine().unblock(username: "alice")
+            try await app.defender.engine().unblock(ip: "127.0.0.1")
+            let failed = try await post(app, "/api/login", "{\"username\":\"alice\",\"password\":\"x\"}", json: true)
+            #expect(failed.status == .unauthorized && failed.headers.contentType?.subType == "problem+json")
         }
     }
 
