@@ -4,6 +4,19 @@ import NIOCore
 import Testing
 
 @Suite struct RESPCodecTests {
+    /// Every sample and its decoded twin are equal and hash alike (values are cached and compared in sets), and
+    /// distinct samples stay distinct in a set.
+    @Test func equalValuesHashAlike() throws {
+        for (wire, value) in Self.samples {
+            let decoded = try #require(try decodeAll(Array(wire.utf8)).first, "\(wire)")
+            #expect(decoded == value && decoded.hashValue == value.hashValue, "\(wire)")
+        }
+        let distinct = Self.samples.map(\.1).reduce(into: [RESPValue]()) { unique, value in
+            if !unique.contains(value) { unique.append(value) }
+        }
+        #expect(Set(distinct).count == distinct.count)
+    }
+
     static let samples: [(String, RESPValue)] = [
         ("+OK\r\n", .simpleString("OK")),
         ("-ERR unknown command\r\n", .error("ERR unknown command")),
