@@ -108,6 +108,17 @@ func middlewareMode(_ app: Application) {
 }
 // END README
 
+// README: typed-configuration
+func typedConfiguration(_ app: Application) throws {
+    var config = try DefenderConfiguration.fromEnvironment()  // every DEFENDER_* variable over the defaults
+    config.loginFailureLimit = 5
+    config.cooloffTime = .seconds(600)
+    config.behindReverseProxy = true
+    config.rateLimitHeaders = true
+    app.defender.configuration = config  // validated when the engine is built: a bad value stops start-up
+}
+// END README
+
 // README: events
 /// Your own reaction to blocks; here a firewall that holds the addresses it drops.
 actor Firewall {
@@ -249,6 +260,15 @@ func watchEvents(_ app: Application, firewall: Firewall) {
         }
     }
 
+    /// The typed configuration: the values set in code are the engine's (over the environment's).
+    @Test func typedConfigurationFlow() async throws {
+        try await withExamples({ app in try? typedConfiguration(app) }) { (app) async throws in
+            let configuration = try app.defender.engine().configuration
+            #expect(configuration.loginFailureLimit == 5 && configuration.cooloffTime == .seconds(600))
+            #expect(configuration.behindReverseProxy && configuration.rateLimitHeaders)
+        }
+    }
+
     @Test func readmeQuotesEveryExample() throws {
         let here = URL(fileURLWithPath: #filePath)
         let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -268,7 +288,7 @@ func watchEvents(_ app: Application, firewall: Firewall) {
                 current?.append(String(line))
             }
         }
-        #expect(blocks.count == 9)
+        #expect(blocks.count == 10)
         // And the quick start.
         let quickStart = try String(contentsOf: here.deletingLastPathComponent().appendingPathComponent("ReadmeQuickStartTests.swift"), encoding: .utf8)
         if let start = quickStart.range(of: "// MARK: README quick start (keep in sync with README.md)\n\n"),
