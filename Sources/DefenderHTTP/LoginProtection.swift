@@ -90,7 +90,8 @@ package enum LoginProtection {
     ///   - counted: whether this request is a login attempt (else it is only checked for a lock).
     ///   - expecting: the route (as registered) and where it reads the username, when it reads one: a success with
     ///     no username is then reported (`Defender/reportLoginWithoutUsername(route:source:)`); `nil` for a route
-    ///     that counts addresses only on purpose (`UsernameSource/ipOnly`).
+    ///     that counts addresses only on purpose (`UsernameSource/ipOnly`). Called only for such a success, so
+    ///     that no login pays for building the labels.
     ///   - context: the audit details, read only for an admitted attempt when there is an audit log.
     ///   - handler: checks the password of `username` and answers.
     ///   - classify: judges the handler's answer.
@@ -98,7 +99,7 @@ package enum LoginProtection {
     /// - Throws: `CountedFailure` for a thrown failure that did not cross a limit; any other error the handler
     ///   threw (its slot released); `DefenderError` from admission (timeout, store refusal).
     package static func protect<Response: Sendable>(
-        engine: Defender, client: ClientAddress, username: String?, counted: Bool, expecting: (route: String, source: String)?,
+        engine: Defender, client: ClientAddress, username: String?, counted: Bool, expecting: () -> (route: String, source: String)?,
         context: () -> AttemptContext, handler: () async throws -> Response, classify: (Response) -> LoginVerdict, isFailure: (any Error) -> Bool
     ) async throws -> Result<Response> {
         guard counted else {
@@ -133,7 +134,7 @@ package enum LoginProtection {
             if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, result: result, hasUsername: hasUsername) }
         case .success:
             try await engine.recordSuccess(attempt)
-            if username == nil, let expecting { engine.reportLoginWithoutUsername(route: expecting.route, source: expecting.source) }
+            if username == nil, let expected = expecting() { engine.reportLoginWithoutUsername(route: expected.route, source: expected.source) }
             if config.rateLimitHeaders { RateLimitFields.addPolicy(to: &fields, config, hasUsername: hasUsername) }
         case .notCounted:
             try await engine.release(attempt)

@@ -91,7 +91,7 @@ public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthR
             // Every method counts: a Basic request carries credentials to check.
             let result = try await LoginProtection.protect(
                 engine: defender.engine, client: client, username: username, counted: true,
-                expecting: (context.endpointPath ?? "(unrouted)", "Authorization: Basic"), context: { defender.attemptContext(request) }, handler: { try await verify(username, password, checking) },
+                expecting: { [route = context.endpointPath] in (route ?? "(unrouted)", "Authorization: Basic") }, context: { defender.attemptContext(request) }, handler: { try await verify(username, password, checking) },
                 classify: { $0 == nil ? .failure : .success }, isFailure: { _ in false })
             switch result {
             case .locked(let lockout): return defender.lockoutResponse(lockout, request: request, format: .json)

@@ -37,7 +37,7 @@ extension HummingbirdDefender {
         let resolved = source ?? engine.configuration.usernameSource
         return try await protect(
             request, context: context, username: username, counted: LoginProtection.isAttempt(method: request.method.rawValue),
-            expecting: resolved.readsUsername ? resolved.description : nil, classify: outcome.classify, format: format, handler)
+            expecting: { resolved.readsUsername ? resolved.description : nil }, classify: outcome.classify, format: format, handler)
     }
 
     /// Runs a login handler under protection with the credentials decoded once by Defender, with the context's
@@ -96,7 +96,7 @@ extension HummingbirdDefender {
         context.defender.username = name
         context.defender.usernameRead = true
         return try await protect(
-            request, context: context, username: name, counted: true, expecting: "\(Credentials.self)", classify: outcome.classify, format: format
+            request, context: context, username: name, counted: true, expecting: { "\(Credentials.self)" }, classify: outcome.classify, format: format
         ) { _, _ in
             try await handler(decoded)
         }
@@ -140,7 +140,7 @@ extension HummingbirdDefender {
 
     /// The protection shared by the wrappers and the middleware.
     func protect<Context: DefenderRequestContext>(
-        _ request: Request, context: Context, username: String?, counted: Bool, expecting source: String?, classify: (Response) -> LoginVerdict,
+        _ request: Request, context: Context, username: String?, counted: Bool, expecting source: () -> String?, classify: (Response) -> LoginVerdict,
         format: LockoutResponseFormat, _ handler: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
@@ -149,7 +149,7 @@ extension HummingbirdDefender {
         do {
             let result = try await LoginProtection.protect(
                 engine: engine, client: client, username: username, counted: counted,
-                expecting: source.map { (context.endpointPath ?? "(unrouted)", $0) }, context: { attemptContext(request) },
+                expecting: { source().map { (context.endpointPath ?? "(unrouted)", $0) } }, context: { attemptContext(request) },
                 handler: { try await handler(request, handlerContext) }, classify: classify,
                 isFailure: { ($0 as? any HTTPResponseError)?.status == .unauthorized })
             switch result {

@@ -58,7 +58,7 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
             // Every method counts: a Basic request carries credentials to check.
             let result = try await LoginProtection.protect(
                 engine: request.defender.engine(), client: request.defender.client(), username: username, counted: true,
-                expecting: (request.defender.routeLabel, "Authorization: Basic"), context: { request.defender.context }, handler: { try await verify(username, password, request) },
+                expecting: { (request.defender.routeLabel, "Authorization: Basic") }, context: { request.defender.context }, handler: { try await verify(username, password, request) },
                 classify: { $0 ? .success : .failure }, isFailure: { _ in false })
             switch result {
             case .locked(let lockout): return try await request.defender.lockoutResponse(lockout, format: .json)

@@ -71,7 +71,7 @@ extension DefenderRequest {
         cacheUsername(name)
         // Every method counts: a handler handed credentials checks them (a GET or HEAD route is no exception).
         return try await watch(
-            countingEveryMethod: true, username: name, expecting: "\(Credentials.self)", outcome: outcome, format: format
+            countingEveryMethod: true, username: name, expecting: { "\(Credentials.self)" }, outcome: outcome, format: format
         ) { _ in try await handler(credentials) }
     }
 

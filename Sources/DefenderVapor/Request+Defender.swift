@@ -139,7 +139,7 @@ public struct DefenderRequest: Sendable {
         _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
         let username = try await username(from: source)
-        return try await watch(countingEveryMethod: false, username: username, expecting: sourceDescription(source), outcome: outcome, format: format, handler)
+        return try await watch(countingEveryMethod: false, username: username, expecting: { sourceDescription(source) }, outcome: outcome, format: format, handler)
     }
 
     /// How the username of this request is read, for the report of a route that reads none (`nil` for
@@ -163,7 +163,7 @@ public struct DefenderRequest: Sendable {
     /// `watchLogin`: with `countingEveryMethod` (the credentials API, whose handler is handed credentials to
     /// check), every method is a counted attempt.
     func watch(
-        countingEveryMethod: Bool, username: String?, expecting source: String?, outcome: LoginOutcome, format: LockoutResponseFormat,
+        countingEveryMethod: Bool, username: String?, expecting source: () -> String?, outcome: LoginOutcome, format: LockoutResponseFormat,
         _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
         let engine = try engine()
@@ -171,7 +171,7 @@ public struct DefenderRequest: Sendable {
         do {
             let result = try await LoginProtection.protect(
                 engine: engine, client: client(), username: username, counted: countingEveryMethod || Self.isAttempt(request.method),
-                expecting: source.map { (routeLabel, $0) }, context: { context }, handler: { try await handler(username) }, classify: outcome.classify,
+                expecting: { source().map { (routeLabel, $0) } }, context: { context }, handler: { try await handler(username) }, classify: outcome.classify,
                 isFailure: { ($0 as? any AbortError)?.status == .unauthorized })
             switch result {
             case .locked(let lockout):

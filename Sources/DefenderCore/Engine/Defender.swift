@@ -35,11 +35,9 @@ public final class Defender: Sendable {
     /// Where lockouts, deny-list refusals and dry-run verdicts are logged (addresses and usernames redacted
     /// unless ``DefenderConfiguration/redactLogs`` is off).
     public let logger: Logger
-    /// Where the spans `defender.check`, `defender.record_failure` and `defender.record_success` go (children of
-    /// the task's current span, such as Vapor's request span); `nil` when tracing is off.
+    /// Where the `defender.*` spans go (children of the task's current span); `nil` when tracing is off.
     let tracer: (any Tracer)?
-    /// The routes already reported for a login that succeeded with no username read (see
-    /// `reportLoginWithoutUsername(route:source:)`): one warning each, at most 64 routes.
+    /// The routes reported by `reportLoginWithoutUsername(route:source:)`: one warning each, 64 routes at most.
     let routesWithoutUsername = Mutex<Set<String>>([])
 
     /// Creates an engine.

@@ -14,13 +14,13 @@ import Synchronization
 public final class RedisClient: Service {
     /// The connection settings (the password is never printed).
     public let configuration: RedisConfiguration
-    private let eventLoopGroup: any EventLoopGroup
+    let eventLoopGroup: any EventLoopGroup
     private let state = Mutex(PoolState())
     /// With a `redis-sentinel://` configuration: where the primary is.
-    private let sentinel: SentinelLocator?
+    let sentinel: SentinelLocator?
     /// With a `redis-cluster://` configuration: the slot map and a client per node.
     private let cluster: ClusterRouter?
-    private let primaryChangeCount = Atomic<Int>(0)
+    let primaryChangeCount = Atomic<Int>(0)
 
     private struct PoolState {
         var slots: [Slot] = []
@@ -170,31 +170,8 @@ public final class RedisClient: Service {
         await shutdown()
     }
 
-    private func followFailovers(_ sentinel: SentinelLocator) async {
-        let eventLoop = eventLoopGroup.any()
-        while !Task.isCancelled {
-            let subscription = try? await sentinel.subscribe(on: eventLoop) { [weak self] endpoint in self?.follow(endpoint) }
-            repeat {
-                do { try await Task.sleep(for: sentinel.settings.checkInterval) } catch { break }
-                if let found = try? await sentinel.ask(on: eventLoop) { follow(found) }
-            } while subscription?.isActive == true && !Task.isCancelled
-            await subscription?.close()
-        }
-    }
-
-    /// Uses `endpoint` as the primary from now on; connections to another server are closed (and subscriptions
-    /// told to move, through ``primaryChanges``).
-    private func follow(_ endpoint: RedisConfiguration.Endpoint) {
-        guard let sentinel, sentinel.adopt(endpoint) else { return }
-        primaryChangeCount.add(1, ordering: .relaxed)
-        Task { await dropConnections() }
-    }
-
-    /// How many times the primary has changed (with Sentinel): a subscription opened before a change is moved.
-    @_spi(Internals) public var primaryChanges: Int { primaryChangeCount.load(ordering: .relaxed) }
-
     /// Closes the pool's connections (new ones are opened on next use, at once: no back-off).
-    private func dropConnections() async {
+    func dropConnections() async {
         let slots = state.withLock { state in
             defer {
                 state.slots = []
