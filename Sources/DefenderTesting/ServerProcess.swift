@@ -56,15 +56,15 @@ public final class ServerProcess: @unchecked Sendable {
     public init(_ executable: URL, environment: [String: String]) throws {
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let port = Int.random(in: 20_000...60_000)
+            let port = LoopbackPort.fresh()
             let process = Process()
             process.executableURL = executable
             process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            if RedisServer.waitForPort(port, process: process) {
+            try process.runWithStopSignalsUnblocked()
+            if LoopbackPort.waitUntilListening(port, process: process) {
                 self.process = process
                 self.port = port
                 return

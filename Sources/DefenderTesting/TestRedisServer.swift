@@ -61,14 +61,14 @@ public final class RedisServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let port = fixedPort ?? Int.random(in: 20_000...60_000)
+            let port = fixedPort ?? LoopbackPort.fresh()
             let process = Process()
             process.executableURL = try Self.executable()
             process.arguments = try arguments(port, directory)
             process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            if Self.waitForPort(port, process: process) {
+            try process.runWithStopSignalsUnblocked()
+            if LoopbackPort.waitUntilListening(port, process: process) {
                 self.port = port
                 self.process = process
                 return
@@ -79,22 +79,42 @@ public final class RedisServer: @unchecked Sendable {
         throw lastError!
     }
 
-    /// Stops the server by its PID. (`waitUntilExit` would block a thread of the concurrency pool.)
-    public func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            for _ in 0..<200 where process.isRunning { usleep(10_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    /// Stops the server by its PID: SIGTERM, then SIGKILL after two seconds. (`waitUntilExit` would block a
+    /// thread of the concurrency pool.)
+    /// - Returns: whether it was running and stopped on SIGTERM, gracefully.
+    @discardableResult
+    public func stop() -> Bool {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        guard !hasExited else { return false }
+        kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<200 where !hasExited { usleep(10_000) }
+        guard hasExited else {
+            kill(process.processIdentifier, SIGKILL)
+            return false
         }
-        try? FileManager.default.removeItem(at: directory)
+        return true
     }
 
     /// Kills the server at once (SIGKILL): a crash, no shutdown, nothing saved.
     public func crash() {
-        if process.isRunning {
+        if !hasExited {
             kill(process.processIdentifier, SIGKILL)
-            for _ in 0..<200 where process.isRunning { usleep(10_000) }
+            for _ in 0..<200 where !hasExited { usleep(10_000) }
         }
+    }
+
+    /// Whether the server has exited. Foundation's `isRunning` turns false only once its monitor has reaped
+    /// the child, which on Linux lags by seconds (every stop took the whole two-second wait); a zombie
+    /// (state `Z` in `/proc/PID/stat`) has already closed its sockets and files.
+    private var hasExited: Bool {
+        guard process.isRunning else { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8) else {
+            return FileManager.default.fileExists(atPath: "/proc/self")  // with /proc, no entry means gone
+        }
+        // "PID (command) STATE …": the state follows the last ')'.
+        guard let end = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: end)...].first { $0 != " " }
+        return state == "Z" || state == "X"
     }
 
     deinit { stop() }
@@ -114,25 +134,6 @@ public final class RedisServer: @unchecked Sendable {
         if (try? executable()) != nil { return true }
         if ProcessInfo.processInfo.environment["CI"] == "true" {
             Issue.record("redis-server is required when CI=true; run the tests with scripts/test")
-        }
-        return false
-    }
-
-    /// Waits up to five seconds for `port` on 127.0.0.1 to accept connections while `process` runs.
-    public static func waitForPort(_ port: Int, process: Process) -> Bool {
-        for _ in 0..<100 {
-            guard process.isRunning else { return false }
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            close(fd)
-            if connected == 0 { return true }
-            usleep(50_000)
         }
         return false
     }
