@@ -8,7 +8,8 @@ public struct DefenderHealth: Sendable, Equatable {
     public var store: String
     /// Whether logins are refused now (`closed` policy during an outage): answer 503.
     public var refusingLogins: Bool
-    /// With Redis behind Sentinel or as a Cluster: `sentinel` or `cluster` (`nil` for memory and a standalone Redis).
+    /// With Redis behind Sentinel or as a Cluster: `sentinel` or `cluster`; `external` on an app's own client
+    /// (`RedisScriptExecutor`), whose topology is its own; `nil` for memory and a standalone Redis.
     public var topology: String?
     /// With Sentinel: the primary in use, `host:port` (`nil` while none is known).
     public var primary: String?

@@ -176,7 +176,7 @@ import Testing
         let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: server.port))
         defer { Task { await client.shutdown() } }
         let received = Mutex<[String]>([])
-        let subscription = try await client.subscribe(to: "chan") { message in received.withLock { $0.append(message) } }
+        let subscription = try await client.openSubscription(to: "chan") { message in received.withLock { $0.append(message) } }
         let publisher = try await RedisConnection.connect(to: RedisConfiguration(host: "127.0.0.1", port: server.port))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { for index in 0..<300 { _ = try await publisher.send(["PUBLISH", "chan", "m\(index)"]) } }
@@ -205,7 +205,7 @@ import Testing
         #expect(try await engine.unblock(username: "mallory"))
         #expect(try await engine.unblock(ip: "10.6.0.1"))
         #expect(try await engine.login(ip: "10.6.0.1", username: "mallory", correctPassword: true) == .success)
-        let error = await #expect(throws: RedisError.self) { _ = try await client.subscribe(to: "acl:blocks") { _ in } }
+        let error = await #expect(throws: RedisError.self) { _ = try await client.openSubscription(to: "acl:blocks") { _ in } }
         #expect(error?.prefix == "NOPERM")
     }
 }

@@ -1,7 +1,7 @@
 /// Where a shared store keeps its data, for health reports: the Redis store says standalone, Sentinel (and which
 /// server is the primary now) or Cluster (and how many primaries serve slots).
 package struct StoreTopology: Sendable, Equatable {
-    /// `standalone`, `sentinel` or `cluster`.
+    /// `standalone`, `sentinel`, `cluster`, or `external` (an app's own Redis client).
     package var kind: String
     /// With Sentinel: the primary in use (`host:port`), `nil` while none is known.
     package var primary: String?

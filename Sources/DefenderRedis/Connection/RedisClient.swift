@@ -132,7 +132,7 @@ public final class RedisClient: Service {
 
     /// Opens a connection of its own (to the primary, with Sentinel; to any node of a Cluster) subscribed to `channel`; each message's payload
     /// goes to `onMessage`, on the connection's event loop. The caller closes it.
-    @_spi(Internals) public func subscribe(to channel: String, onMessage: @escaping @Sendable (String) -> Void) async throws -> RedisConnection {
+    @_spi(Internals) public func openSubscription(to channel: String, onMessage: @escaping @Sendable (String) -> Void) async throws -> RedisConnection {
         let target = try await cluster?.nodeConfiguration(forKey: channel) ?? configuration
         let connection = try await Self.open(target, sentinel: sentinel, on: eventLoopGroup.any(), scripts: []) { push in
             // ["message", channel, payload]

@@ -22,8 +22,8 @@ import Synchronization
 /// to be blocked is refused with no round trip; lifted and manual blocks are announced on the channel `P:blocks`,
 /// which ``invalidations`` (a `Service`) listens to. See `RedisBlockCache` for how long an entry is believed.
 public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporting {
-    /// The client the store talks through.
-    public let client: RedisClient
+    /// The client the store talks through: ours (``RedisClient``) or an app's own (``RedisScriptExecutor``).
+    public let client: any RedisScriptExecutor
     /// The key prefix.
     public let prefix: String
     /// How far back lockouts count when reported (`DefenderConfiguration/accessAttemptExpiration`).
@@ -37,22 +37,23 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
 
     /// Creates a store.
     /// - Parameters:
-    ///   - client: a Redis client (shared by the whole app).
+    ///   - client: a Redis client (shared by the whole app): a ``RedisClient``, or the app's own client behind
+    ///     ``RedisScriptExecutor``.
     ///   - prefix: `DefenderConfiguration/cachePrefix`.
     ///   - historyWindow: `DefenderConfiguration/accessAttemptExpiration`.
     ///   - rememberBlocks: whether blocks seen are remembered by this instance and refused without a round trip
     ///     (see `RedisBlockCache`); off, every request asks Redis.
-    public init(client: RedisClient, prefix: String = "defender", historyWindow: Duration = .seconds(24 * 3600), rememberBlocks: Bool = true) {
+    public init(client: any RedisScriptExecutor, prefix: String = "defender", historyWindow: Duration = .seconds(24 * 3600), rememberBlocks: Bool = true) {
         self.client = client
         self.prefix = prefix
         // In a Cluster every key carries the prefix as its hash tag, so that all of them live in one slot and each
         // script stays one atomic step (see the README's "The Redis store" for what that costs).
-        self.keys = RedisKeySpace(prefix: client.configuration.isCluster ? "{\(Self.hashTag(prefix))}" : prefix)
+        self.keys = RedisKeySpace(prefix: client.isCluster ? "{\(Self.hashTag(prefix))}" : prefix)
         self.historyWindow = historyWindow
         let blockCache = RedisBlockCache(capacity: rememberBlocks ? 10_000 : 0)
         self.blockCache = blockCache
         invalidations = RedisBlockInvalidations(client: client, channel: keys.channel, cache: blockCache)
-        client.preload(RedisScripts.all)
+        client.load(RedisScripts.all)
     }
 
     /// The prefix as a hash tag: without braces (they would end the tag early), and never empty (an empty tag is
@@ -71,7 +72,8 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
     }
 
     package var topology: StoreTopology {
-        switch client.configuration.topology {
+        guard let client = client as? RedisClient else { return StoreTopology(kind: "external") }
+        return switch client.configuration.topology {
         case .standalone: StoreTopology(kind: "standalone")
         case .sentinel: StoreTopology(kind: "sentinel", primary: client.primary?.hostPort)
         case .cluster: StoreTopology(kind: "cluster", primaries: client.clusterPrimaries)
@@ -98,7 +100,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
             ip: (keys.key(.blocked, ip), keys.key(.failed, ip), keys.key(.inflight, ip), keys.key(.spray, ip)),
             user: username.map { (keys.key(.blocked, $0), keys.key(.failed, $0), keys.key(.inflight, $0)) },
             reservation: reservation.id, policy: encoded(policy))
-        let reply: RESPValue
+        let reply: RedisReply
         do {
             reply = try await run(call)
         } catch let error as DefenderError where error.code == .storeUnavailable {
@@ -220,10 +222,10 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
 
     // MARK: Helpers
 
-    private func run(_ call: some ScriptCall) async throws -> RESPValue {
+    private func run(_ call: some ScriptCall) async throws -> RedisReply {
         let (keys, arguments) = call.encoded
         do {
-            let reply = try await client.run(type(of: call).script, keys: keys, arguments: arguments)
+            let reply = try await client.evaluate(type(of: call).script, keys: keys, arguments: arguments)
             blockCache.setOutage(false)
             return reply
         } catch let error as RedisError {
@@ -231,6 +233,13 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
             // (WRONGTYPE, a script error). Both go through the failure policy; neither reaches a login as a 500.
             if error.isUnavailable { blockCache.setOutage(true) }
             throw DefenderError(error.isUnavailable ? .storeUnavailable : .storeFault, error.description, underlying: error)
+        } catch let error as DefenderError {
+            throw error
+        } catch {
+            // An app's own client threw an error of its own kind: we cannot tell what the server meant, so it is an
+            // outage, and the failure policy decides. Only its type is named: its text may hold a URL with a password.
+            blockCache.setOutage(true)
+            throw DefenderError(.storeUnavailable, "the Redis client failed with \(type(of: error))", underlying: error)
         }
     }
 
@@ -250,7 +259,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
 
     /// The lockout a script decided; the blocks it saw are remembered in the block cache, unless a block was lifted
     /// meanwhile (`stamp`, the cache's generation before the script was sent): the answer may predate the lift.
-    private func lockout(from reply: RESPValue, ip: DefenderKey, username: DefenderKey?, stamp: Int) throws -> Lockout? {
+    private func lockout(from reply: RedisReply, ip: DefenderKey, username: DefenderKey?, stamp: Int) throws -> Lockout? {
         let values = try integers(reply, count: 8)
         guard values[0] == 1 else { return nil }
         var seen: [ActiveBlock] = []
@@ -265,12 +274,12 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         return Lockout(keys: keys, retryAfter: values[1] < 0 ? nil : .milliseconds(values[1]))
     }
 
-    private func integers(_ reply: RESPValue, count: Int) throws -> [Int64] {
+    private func integers(_ reply: RedisReply, count: Int) throws -> [Int64] {
         guard let values = reply.elements?.compactMap(\.int), values.count >= count else { throw malformed(reply) }
         return values
     }
 
-    private func malformed(_ reply: RESPValue) -> DefenderError {
+    private func malformed(_ reply: RedisReply) -> DefenderError {
         DefenderError(.storeFault, "unexpected reply from a Defender script: \(String(describing: reply).prefix(120))")
     }
 }

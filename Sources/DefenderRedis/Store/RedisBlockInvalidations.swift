@@ -6,9 +6,11 @@ import ServiceLifecycle
 ///
 /// While subscribed, cached blocks are believed until they end; when the connection is lost they are believed only
 /// for the cache's short staleness, and every (re)subscription starts from an empty cache, as messages may have been
-/// missed in between. With Sentinel the subscription follows the primary like the client's other connections.
+/// missed in between. With Sentinel the subscription follows the primary like the client's other connections. A
+/// client that does not subscribe (``RedisScriptExecutor/subscribe(to:onMessage:)`` returns `nil`) leaves the cache
+/// to believe its blocks for one second only.
 final class RedisBlockInvalidations: Service {
-    let client: RedisClient
+    let client: any RedisScriptExecutor
     let channel: String
     let cache: RedisBlockCache
     /// The first pause between two subscription attempts (doubling to 5 s).
@@ -17,7 +19,7 @@ final class RedisBlockInvalidations: Service {
     let pingInterval: Duration
 
     init(
-        client: RedisClient, channel: String, cache: RedisBlockCache, retryDelay: Duration = .milliseconds(250),
+        client: any RedisScriptExecutor, channel: String, cache: RedisBlockCache, retryDelay: Duration = .milliseconds(250),
         pingInterval: Duration = .seconds(2)
     ) {
         self.client = client
@@ -38,21 +40,24 @@ final class RedisBlockInvalidations: Service {
         var delay = retryDelay
         while !Task.isCancelled {
             do {
-                let changes = client.primaryChanges
-                let connection = try await client.subscribe(to: channel) { message in
+                let subscription = try await client.subscribe(to: channel) { message in
                     if let key = RedisBlockCache.key(fromMessage: message) { cache.forget(key) }
+                }
+                guard let subscription else {
+                    // This client cannot subscribe: cached blocks are believed for the cache's short staleness.
+                    cache.setListening(false)
+                    try? await Task.sleep(for: .seconds(1_000_000_000))
+                    return
                 }
                 cache.forgetAll()
                 cache.setOutage(false)
                 cache.setListening(true)
                 delay = retryDelay
-                await watch(connection, openedAt: changes)
+                await watch(subscription)
                 cache.setListening(false)
-                await connection.close()
-                client.refreshClusterMap()
+                await subscription.close()
             } catch {
                 cache.setListening(false)
-                client.refreshClusterMap()
                 // Redis cannot be reached: known blocks are believed until they end (the outage rule). A refusal
                 // of this connection alone (an ACL without the channel) is no outage.
                 if let error = error as? RedisError, error.code == .connectionFailed || error.code == .timeout { cache.setOutage(true) }
@@ -64,12 +69,11 @@ final class RedisBlockInvalidations: Service {
 
     /// Returns when the subscription is lost: closed, silent (a `PING` unanswered within the command timeout: a
     /// half-open socket would otherwise look alive for hours), or on a server that is no longer the primary.
-    private func watch(_ connection: RedisConnection, openedAt changes: Int) async {
-        while connection.isActive, !Task.isCancelled {
+    private func watch(_ subscription: any RedisSubscription) async {
+        while !Task.isCancelled {
             do {
                 try await Task.sleep(for: pingInterval)
-                guard client.primaryChanges == changes else { return }
-                _ = try await connection.send(["PING"])
+                try await subscription.check()
             } catch {
                 return
             }
