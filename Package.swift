@@ -1,10 +1,19 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
+
+/// The external products a target may use only when a package trait is on. A consumer names the traits it needs
+/// (`.package(url: …, from: …, traits: ["Vapor"])`) and SwiftPM then neither resolves nor builds the packages
+/// that only other traits use: a Vapor app does not fetch Hummingbird, Fluent, PostgreSQL or Prometheus. The
+/// default traits turn everything on, so that this package's own `swift run defender-demo serve` and
+/// `scripts/test` need no flags (and a consumer that names no traits gets every integration, as before 0.2.0).
+func product(_ name: String, _ package: String, trait: String) -> Target.Dependency {
+    .product(name: name, package: package, condition: .when(traits: [trait]))
+}
 
 let package = Package(
     name: "defender",
@@ -19,6 +28,17 @@ let package = Package(
         .library(name: "DefenderTesting", targets: ["DefenderTesting"]),
         .executable(name: "defender-demo", targets: ["defender-demo"]),
         .executable(name: "defender-demo-hummingbird", targets: ["defender-demo-hummingbird"]),
+    ],
+    traits: [
+        .trait(name: "Vapor", description: "DefenderVapor: the Vapor integration."),
+        .trait(name: "Hummingbird", description: "DefenderHummingbird: the Hummingbird integration."),
+        .trait(name: "Fluent", description: "DefenderFluent: the audit log in a Fluent database."),
+        .trait(
+            name: "Demos",
+            description: "The two demos (SQLite, PostgreSQL, Prometheus, a command line); turns on every integration.",
+            enabledTraits: ["Vapor", "Hummingbird", "Fluent"]
+        ),
+        .default(enabledTraits: ["Demos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -82,11 +102,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One tiny target per trait, that each gated target depends on: it is compiled first and, when its trait is
+        // off, stops the build with a message naming the trait to turn on (instead of "no such module 'Vapor'").
+        .target(name: "DefenderVaporTraitCheck", path: "Sources/TraitChecks/Vapor"),
+        .target(name: "DefenderHummingbirdTraitCheck", path: "Sources/TraitChecks/Hummingbird"),
+        .target(name: "DefenderFluentTraitCheck", path: "Sources/TraitChecks/Fluent"),
+        .target(name: "DefenderDemosTraitCheck", path: "Sources/TraitChecks/Demos"),
         .target(
             name: "DefenderVapor",
             dependencies: [
-                "DefenderCore", "DefenderHTTP",
-                .product(name: "Vapor", package: "vapor"),
+                "DefenderCore", "DefenderHTTP", "DefenderVaporTraitCheck",
+                product("Vapor", "vapor", trait: "Vapor"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -99,11 +125,11 @@ let package = Package(
         .target(
             name: "DefenderHummingbird",
             dependencies: [
-                "DefenderCore", "DefenderHTTP",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
-                .product(name: "HummingbirdBasicAuth", package: "hummingbird-auth"),
-                .product(name: "MultipartKit", package: "multipart-kit"),
+                "DefenderCore", "DefenderHTTP", "DefenderHummingbirdTraitCheck",
+                product("Hummingbird", "hummingbird", trait: "Hummingbird"),
+                product("HummingbirdAuth", "hummingbird-auth", trait: "Hummingbird"),
+                product("HummingbirdBasicAuth", "hummingbird-auth", trait: "Hummingbird"),
+                product("MultipartKit", "multipart-kit", trait: "Hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -115,9 +141,9 @@ let package = Package(
         .target(
             name: "DefenderFluent",
             dependencies: [
-                "DefenderCore",
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "FluentSQL", package: "fluent-kit"),
+                "DefenderCore", "DefenderFluentTraitCheck",
+                product("FluentKit", "fluent-kit", trait: "Fluent"),
+                product("FluentSQL", "fluent-kit", trait: "Fluent"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -134,8 +160,8 @@ let package = Package(
         .target(
             name: "DefenderDemoSupport",
             dependencies: [
-                "DefenderCore", "DefenderHTTP",
-                .product(name: "FluentKit", package: "fluent-kit"),
+                "DefenderCore", "DefenderHTTP", "DefenderDemosTraitCheck",
+                product("FluentKit", "fluent-kit", trait: "Demos"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -146,14 +172,14 @@ let package = Package(
             name: "DefenderHummingbirdDemoApp",
             dependencies: [
                 "DefenderDemoSupport", "DefenderHummingbird", "DefenderRedis", "DefenderFluent",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
-                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                product("Hummingbird", "hummingbird", trait: "Demos"),
+                product("HummingbirdAuth", "hummingbird-auth", trait: "Demos"),
+                product("HummingbirdBcrypt", "hummingbird-auth", trait: "Demos"),
+                product("FluentKit", "fluent-kit", trait: "Demos"),
+                product("FluentSQLiteDriver", "fluent-sqlite-driver", trait: "Demos"),
+                product("FluentPostgresDriver", "fluent-postgres-driver", trait: "Demos"),
+                product("Prometheus", "swift-prometheus", trait: "Demos"),
+                product("AsyncHTTPClient", "async-http-client", trait: "Demos"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,8 +190,8 @@ let package = Package(
             name: "defender-demo-hummingbird",
             dependencies: [
                 "DefenderHummingbirdDemoApp", "DefenderDemoSupport", "DefenderHummingbird",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                product("ArgumentParser", "swift-argument-parser", trait: "Demos"),
+                product("Hummingbird", "hummingbird", trait: "Demos"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -173,19 +199,19 @@ let package = Package(
             name: "DefenderDemoApp",
             dependencies: [
                 "DefenderDemoSupport", "DefenderVapor", "DefenderHTTP", "DefenderRedis", "DefenderFluent",
-                .product(name: "Vapor", package: "vapor"),
-                .product(name: "Fluent", package: "fluent"),
-                .product(name: "FluentSQL", package: "fluent-kit"),
-                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
-                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                product("Vapor", "vapor", trait: "Demos"),
+                product("Fluent", "fluent", trait: "Demos"),
+                product("FluentSQL", "fluent-kit", trait: "Demos"),
+                product("FluentSQLiteDriver", "fluent-sqlite-driver", trait: "Demos"),
+                product("FluentPostgresDriver", "fluent-postgres-driver", trait: "Demos"),
+                product("Prometheus", "swift-prometheus", trait: "Demos"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "defender-demo",
-            dependencies: ["DefenderDemoApp", "DefenderVapor", .product(name: "Vapor", package: "vapor")],
+            dependencies: ["DefenderDemoApp", "DefenderVapor", product("Vapor", "vapor", trait: "Demos")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
