@@ -25,9 +25,11 @@ enum LoopbackPort {
         }
     }
 
-    /// Waits up to five seconds until `process` listens on `port` of 127.0.0.1.
+    /// Waits up to twenty seconds until `process` listens on `port` of 127.0.0.1.
     static func waitUntilListening(_ port: Int, process: Process) -> Bool {
-        for _ in 0..<100 {
+        // On two cores busy with a whole suite a server has taken over 5 s to listen; one that exits (its port
+        // taken) ends the wait at once.
+        for _ in 0..<400 {
             guard process.isRunning else { return false }
             if accepts(port), listens(process.processIdentifier, on: port) { return true }
             usleep(50_000)

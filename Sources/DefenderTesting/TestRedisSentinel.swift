@@ -98,8 +98,11 @@ public final class TestRedisSentinel: Sendable {
         ).output
     }
 
+    /// Polls `condition` every 100 ms for up to a minute. Sentinels find each other through hello messages sent
+    /// every 2 s; on a test machine busy with a whole suite that took over 20 s once, so the wait is generous (it
+    /// ends as soon as the condition holds).
     static func wait(_ what: String, _ condition: () async throws -> Bool) async throws {
-        for _ in 0..<200 {
+        for _ in 0..<600 {
             if (try? await condition()) == true { return }
             try await Task.sleep(for: .milliseconds(100))
         }

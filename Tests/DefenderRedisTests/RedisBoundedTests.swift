@@ -39,6 +39,8 @@ import Testing
         config.lockoutCooloffTimes = [.seconds(1)]
         config.attemptCooloffTime = .seconds(1)
         config.accessAttemptExpiration = .seconds(2)
+        // The long window describes failures for as long as it lasts: a short one, so that it lapses in the test too.
+        config.longWindow = .seconds(2)
         let engine = Defender(configuration: config, store: RedisAttemptStore(client: client, prefix: prefix, historyWindow: .seconds(2)))
         let addresses = 3000
         try await withThrowingTaskGroup(of: Void.self) { group in

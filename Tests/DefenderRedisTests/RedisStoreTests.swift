@@ -25,6 +25,12 @@ import Testing
         try await Self.contract(url: url).runBeyond()
     }
 
+    /// The long window in the Lua scripts: slow guessing, many addresses, a forgetful user, a storm.
+    @Test func longWindowContract() async throws {
+        guard let url = SharedRedis.url else { return }
+        try await Self.contract(url: url).runLongWindow()
+    }
+
     @Test func admissionContract() async throws {
         guard let url = SharedRedis.url else { return }
         try await Self.contract(url: url).runAdmission()
@@ -84,7 +90,7 @@ import Testing
             "\(prefix):failed:ip:10.1.1.1", "\(prefix):failed:username:ttl", "\(prefix):blocked:ip:10.1.1.1",
             "\(prefix):blocked:username:ttl", "\(prefix):history:ip:10.1.1.1", "\(prefix):history:username:ttl",
             "\(prefix):failed:pair:10.1.1.1|ttl", "\(prefix):index:ip", "\(prefix):index:username",
-            "\(prefix):expiry:ip", "\(prefix):expiry:username",
+            "\(prefix):expiry:ip", "\(prefix):expiry:username", "\(prefix):long:ip:10.1.1.1", "\(prefix):long:username:ttl",
         ])
         for key in keys {
             let ttl = try await client.send(["PTTL", key]).int ?? -2

@@ -31,12 +31,12 @@ struct ScriptCallTests {
     /// empty slot that the prologue turns into `nil`, never a value.
     @Test func absenceIsSentAsAbsence() throws {
         let policy = EncodedPolicy(LockoutPolicy(DefenderConfiguration()))
-        let keys = OutcomeKeys(failed: "f", blocked: "b", history: "h", index: "i", expiry: "e", inflight: "n", member: "10.0.0.1")
-        let anonymous = RecordFailureCall(ip: keys, spray: "s", user: nil, pair: nil, reservation: nil, jitterMS: 0, policy: policy).encoded
-        #expect(anonymous.keys == ["f", "b", "h", "i", "e", "n", "s"])
+        let keys = OutcomeKeys(failed: "f", blocked: "b", history: "h", index: "i", expiry: "e", inflight: "n", long: "l", member: "10.0.0.1")
+        let anonymous = RecordFailureCall(ip: keys, spray: "s", user: nil, pair: nil, reservation: nil, jitterMS: 0, nonce: "1", policy: policy).encoded
+        #expect(anonymous.keys == ["f", "b", "h", "i", "e", "n", "s", "l"])
         #expect(!anonymous.keys.contains(""))
-        let withUser = RecordFailureCall(ip: keys, spray: "s", user: keys, pair: "p", reservation: "00ff", jitterMS: 0, policy: policy).encoded
-        #expect(withUser.keys.count == 14)
+        let withUser = RecordFailureCall(ip: keys, spray: "s", user: keys, pair: "p", reservation: "00ff", jitterMS: 0, nonce: "1", policy: policy).encoded
+        #expect(withUser.keys.count == 16)
         #expect(withUser.arguments.count == anonymous.arguments.count)
         #expect(anonymous.arguments.contains("") && withUser.arguments.contains("=00ff"))
         #expect(RecordFailureCall.prologue.contains("local has_user = failed_user ~= nil"))

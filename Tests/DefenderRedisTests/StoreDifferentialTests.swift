@@ -37,7 +37,8 @@ import Testing
                 let fromRedis = try await run.apply(operation, to: run.redis)
                 run.trace.append("\(operation) → \(fromMemory)")
                 compared += 1
-                guard fromMemory == fromRedis || (rememberBlocks && Self.cachedRefusal(fromRedis, agreesWith: fromMemory)) else {
+                let blocked = rememberBlocks ? try await run.blockedKeys(operation) : []
+                guard fromMemory == fromRedis || (rememberBlocks && Self.cachedRefusal(fromRedis, agreesWith: fromMemory, blocked: blocked)) else {
                     Issue.record("""
                         sequence \(sequence), step \(step): memory \(fromMemory), Redis \(fromRedis)
                         policy: \(policy)
@@ -52,8 +53,10 @@ import Testing
     }
 
     /// `locked([k1, k2] retry=Ns)` (after an optional `locked ` for admissions) from the cache against the exact
-    /// answer: the same decision, keys a subset, retry no later.
-    static func cachedRefusal(_ cached: String, agreesWith exact: String) -> Bool {
+    /// answer: the same decision, retry no later, and keys that are blocked: those the exact answer names, or others
+    /// of the request's that are blocked too (`blocked`). The exact answer names only manual blocks when there is
+    /// one, while the cache may know only the automatic block beside it (it never learns an operator's block).
+    static func cachedRefusal(_ cached: String, agreesWith exact: String, blocked: Set<String>) -> Bool {
         func parse(_ answer: String) -> (head: String, keys: Set<String>, retry: Int?)? {
             guard let open = answer.range(of: "locked(["), let close = answer.range(of: "] retry="),
                 let end = answer[close.upperBound...].firstIndex(of: ")")
@@ -63,7 +66,7 @@ import Testing
             return (String(answer[..<open.lowerBound]), keys, retryText == "forever" ? nil : Int(retryText.dropLast()))
         }
         guard let cached = parse(cached), let exact = parse(exact), cached.head == exact.head else { return false }
-        guard cached.keys.isSubset(of: exact.keys) else { return false }
+        guard cached.keys.isSubset(of: exact.keys.union(blocked)) else { return false }
         guard let exactRetry = exact.retry else { return true }
         return cached.retry.map { $0 <= exactRetry } ?? false
     }
@@ -86,6 +89,9 @@ import Testing
         configuration.sprayUsernameLimit = [0, 0, 1, 2][Int.random(in: 0..<4, using: &random)]
         configuration.sprayWindow = .seconds(3_000)
         configuration.reservationTTL = .seconds(9_000)
+        // The long window: off, or a limit a short sequence reaches (it is never below a counter's limit, 1 to 3).
+        configuration.longWindowFailureLimit = [0, 1, 2, 4][Int.random(in: 0..<4, using: &random)]
+        configuration.longWindow = .seconds(7_000)
         return LockoutPolicy(configuration)
     }
 }
@@ -159,6 +165,18 @@ private struct Run {
         }
     }
 
+    /// The keys of a check's or an admission's request that the memory store (the exact answer) holds blocked.
+    func blockedKeys(_ operation: Operation) async throws -> Set<String> {
+        let keys: [DefenderKey?]
+        switch operation {
+        case .check(let ip, let username), .admit(let ip, let username, _): keys = [ip, username]
+        default: return []
+        }
+        var blocked: Set<String> = []
+        for case let key? in keys where try await memory.state(of: key).block != nil { blocked.insert(key.description) }
+        return blocked
+    }
+
     /// Keeps the bookkeeping of reservations in step with what both stores did.
     mutating func settle(_ operation: Operation, _ outcome: String) {
         switch operation {
@@ -184,7 +202,7 @@ private struct Run {
             }
         case .fail(let ip, let username, let reservation):
             let result = try await store.recordFailure(ip: ip, username: username, reservation: reservation, policy: policy)
-            return "\(Self.describe(result.lockout)) new=\(result.newlyBlocked) ip=\(result.ipFailures) user=\(result.usernameFailures)"
+            return "\(Self.describe(result.lockout)) new=\(result.newlyBlocked) long=\(result.longWindowBlocked) ip=\(result.ipFailures) user=\(result.usernameFailures)"
         case .succeed(let ip, let username, let reservation):
             return "unblocked \(try await store.recordSuccess(ip: ip, username: username, reservation: reservation, policy: policy))"
         case .release(let ip, let username, let reservation):

@@ -90,6 +90,8 @@ extension DefenderConfiguration {
         if let value = try reader.seconds("DEFENDER_IP_DENYLIST_RELOAD_INTERVAL") { config.ipDenylistReloadInterval = value }
         if let value = try reader.count("DEFENDER_SPRAY_USERNAME_LIMIT") { config.sprayUsernameLimit = value }
         if let value = try reader.seconds("DEFENDER_SPRAY_WINDOW") { config.sprayWindow = value }
+        if let value = try reader.count("DEFENDER_LONG_WINDOW_FAILURE_LIMIT") { config.longWindowFailureLimit = value }
+        if let value = try reader.seconds("DEFENDER_LONG_WINDOW") { config.longWindow = value }
         config.lockoutCooloffMax = try reader.seconds("DEFENDER_LOCKOUT_COOLOFF_MAX")
         if let value = try reader.seconds("DEFENDER_LOCKOUT_JITTER") { config.lockoutJitter = value }
         if let value = try reader.bool("DEFENDER_RATELIMIT_HEADERS") { config.rateLimitHeaders = value }

@@ -110,6 +110,14 @@ public struct DefenderConfiguration: Sendable, Equatable {
     public var sprayUsernameLimit: Int = 0
     /// `DEFENDER_SPRAY_WINDOW`: how long a failed username is remembered for ``sprayUsernameLimit``.
     public var sprayWindow: Duration = .seconds(3600)
+    /// `DEFENDER_LONG_WINDOW_FAILURE_LIMIT`: failures an IP or a username may have within ``longWindow`` before it
+    /// is locked, however slowly they come; zero: off. The counters of ``loginFailureLimit`` forget a key
+    /// ``attemptCooloffTime`` after its last failure, so an attacker who guesses three times every five minutes
+    /// never reaches them (864 guesses a day per account); this limit locks him within the day (the README's
+    /// "Security model" gives the numbers), while a user who mistypes a few times a day never reaches it.
+    public var longWindowFailureLimit: Int = 30
+    /// `DEFENDER_LONG_WINDOW`: how far back ``longWindowFailureLimit`` counts failures (a sliding window, exact).
+    public var longWindow: Duration = .seconds(86400)
     /// `DEFENDER_LOCKOUT_COOLOFF_MAX`: the longest automatic block; longer cool-offs, and permanent (`0`)
     /// ones, are cut to it. `nil`: no cap.
     public var lockoutCooloffMax: Duration? = nil
@@ -220,6 +228,14 @@ public struct DefenderConfiguration: Sendable, Equatable {
         if sprayWindow < .seconds(1) || sprayWindow > Self.maximumDuration {
             throw fail("DEFENDER_SPRAY_WINDOW", "must be a whole number of seconds from 1 to \(Self.maximumDuration.components.seconds)")
         }
+        if !(0...Self.maximumLongWindowLimit).contains(longWindowFailureLimit) {
+            throw fail(
+                "DEFENDER_LONG_WINDOW_FAILURE_LIMIT",
+                "must be a whole number from 0 (off) to \(Self.maximumLongWindowLimit) (each key keeps that many failure times)")
+        }
+        if longWindow < .seconds(1) || longWindow > .seconds(366 * 86400) {
+            throw fail("DEFENDER_LONG_WINDOW", "must be a whole number of seconds from 1 to \(366 * 86400) (a year)")
+        }
         if let lockoutCooloffMax, lockoutCooloffMax < .seconds(1) || lockoutCooloffMax > Self.maximumDuration {
             throw fail("DEFENDER_LOCKOUT_COOLOFF_MAX", "must be a whole number of seconds from 1 to \(Self.maximumDuration.components.seconds), or unset for no cap")
         }
@@ -243,6 +259,8 @@ public struct DefenderConfiguration: Sendable, Equatable {
 
     /// The largest limit or entry count accepted.
     public static let maximumCount = 1_000_000_000
+    /// The largest ``longWindowFailureLimit``: each key keeps up to one more failure time than the limit.
+    public static let maximumLongWindowLimit = 10_000
     /// The longest duration accepted (ten years).
     public static let maximumDuration = Duration.seconds(10 * 366 * 24 * 3600)
 }

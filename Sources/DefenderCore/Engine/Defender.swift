@@ -245,11 +245,11 @@ public final class Defender: Sendable {
         }
         for key in result.newlyBlocked {
             events.emit(DefenderEvent(key: key, blocked: true))
-            let spray = key.kind == .ip && policy.sprayLimit > 0 && (policy.disableIPLockout || result.ipFailures <= policy.ipLimit)
-            (spray ? metrics.lockoutSpray : key.kind == .ip ? metrics.lockoutIP : metrics.lockoutUsername).increment()
+            let (kind, counter) = metrics.lockout(of: key, in: result, policy: policy)
+            counter.increment()
             logger.notice(
                 "blocked after failed logins",
-                metadata: ["kind": spray ? "spray" : .string(key.kind.rawValue), "key": shown(key.value), "dry_run": "\(configuration.dryRun)"])
+                metadata: ["kind": "\(kind)", "key": shown(key.value), "dry_run": "\(configuration.dryRun)"])
         }
         await accessLog?.record(AccessAttemptRecord(attempt, valid: false))
         if result.lockout != nil, configuration.dryRun {

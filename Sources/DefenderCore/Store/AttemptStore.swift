@@ -119,6 +119,13 @@ public struct LockoutPolicy: Sendable, Hashable {
     public private(set) var sprayLimit: Int
     /// How long a failed username counts for ``sprayLimit``.
     public private(set) var sprayWindow: Duration
+    /// Failures an IP may have within ``longWindow`` before it is blocked; zero: off. Never below ``ipLimit``, so
+    /// that the long window never locks sooner than the counter would within one cool-off.
+    public private(set) var longWindowIPLimit: Int
+    /// The same for a username; never below ``usernameLimit``.
+    public private(set) var longWindowUsernameLimit: Int
+    /// How far back the long-window limits count (``DefenderConfiguration/longWindow``).
+    public private(set) var longWindow: Duration
 
     /// The rules of a configuration.
     public init(_ configuration: DefenderConfiguration) {
@@ -137,6 +144,10 @@ public struct LockoutPolicy: Sendable, Hashable {
         lockoutJitter = configuration.lockoutJitter
         sprayLimit = configuration.sprayUsernameLimit
         sprayWindow = configuration.sprayWindow
+        let long = configuration.longWindowFailureLimit
+        longWindowIPLimit = long > 0 ? max(long, configuration.ipFailureLimit) : 0
+        longWindowUsernameLimit = long > 0 ? max(long, configuration.usernameFailureLimit) : 0
+        longWindow = configuration.longWindow
         historyWindow = configuration.accessAttemptExpiration
         successReset = configuration.successReset
         reservationTTL = configuration.reservationTTL
@@ -144,6 +155,9 @@ public struct LockoutPolicy: Sendable, Hashable {
 
     /// The limit of a key's kind.
     public func limit(of kind: DefenderKey.Kind) -> Int { kind == .ip ? ipLimit : usernameLimit }
+
+    /// The long-window limit of a key's kind; zero: off.
+    public func longWindowLimit(of kind: DefenderKey.Kind) -> Int { kind == .ip ? longWindowIPLimit : longWindowUsernameLimit }
 
     /// Whether a key with `failures` live failures and `inFlight` admitted checks may be blocked by the time
     /// those checks are recorded (all of them failures: the worst case).
@@ -222,13 +236,17 @@ public struct FailureResult: Sendable, Hashable {
     public var ipFailures: Int
     /// The username's counter after this failure (0 without a username).
     public var usernameFailures: Int
+    /// The keys of ``newlyBlocked`` that the long window blocked (their counter was within its limit), so that
+    /// metrics and logs tell a slow attack from a fast one.
+    public var longWindowBlocked: [DefenderKey]
 
     /// A result; `newlyBlocked` is put in the canonical order (IP first).
-    public init(lockout: Lockout?, newlyBlocked: [DefenderKey], ipFailures: Int, usernameFailures: Int) {
+    public init(lockout: Lockout?, newlyBlocked: [DefenderKey], ipFailures: Int, usernameFailures: Int, longWindowBlocked: [DefenderKey] = []) {
         self.lockout = lockout
         self.newlyBlocked = newlyBlocked.filter { $0.kind == .ip } + newlyBlocked.filter { $0.kind == .username }
         self.ipFailures = ipFailures
         self.usernameFailures = usernameFailures
+        self.longWindowBlocked = longWindowBlocked.filter { $0.kind == .ip } + longWindowBlocked.filter { $0.kind == .username }
     }
 }
 

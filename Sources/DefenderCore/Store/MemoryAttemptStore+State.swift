@@ -32,6 +32,13 @@ struct Block {
     func isActive(at now: Duration) -> Bool { expires.map { $0 > now } ?? true }
 }
 
+/// A failure within the long window.
+struct LongFailure {
+    let at: Duration
+    /// For an IP's failure, the username that failed (so that ``SuccessReset/own`` can forgive its own).
+    let username: String?
+}
+
 struct Entry {
     var failures = 0
     /// When the counter lapses; `nil`: never.
@@ -43,6 +50,10 @@ struct Entry {
     /// For an IP: the distinct usernames that failed from it, with when each stops counting (at most
     /// ``LockoutPolicy/sprayLimit`` + 1 of them).
     var sprayed: [String: Duration] = [:]
+    /// Failures within the long window, oldest first: at most the long-window limit + 1 of them, enough to see
+    /// the limit crossed (exact, not an estimate).
+    var longFailures: [LongFailure] = []
+    var longWindow: Duration = .zero
     /// Which insertion of this key the entry is, to tell live places in the eviction queue from stale ones.
     var generation: UInt64 = 0
 
@@ -60,6 +71,19 @@ struct Entry {
         lockouts.count { now - $0 < historyWindow }
     }
 
+    /// Failures within the long window.
+    func longFailureCount(at now: Duration) -> Int {
+        longFailures.count { now - $0.at < longWindow }
+    }
+
+    /// Adds a failure to the long window, forgetting those that left it and all but the newest `limit` + 1.
+    mutating func countLongFailure(at now: Duration, username: String?, window: Duration, limit: Int) {
+        longWindow = window
+        longFailures.removeAll { now - $0.at >= window }
+        longFailures.append(LongFailure(at: now, username: username))
+        if longFailures.count > limit + 1 { longFailures.removeFirst(longFailures.count - limit - 1) }
+    }
+
     /// When nothing in the entry is alive any more; `nil`: never (a permanent block or a counter without TTL).
     var expires: Duration? {
         var latest = Duration.zero
@@ -73,6 +97,7 @@ struct Entry {
         }
         if let last = lockouts.last { latest = max(latest, last + historyWindow) }
         if let newest = sprayed.values.max() { latest = max(latest, newest) }
+        if let last = longFailures.last { latest = max(latest, last.at + longWindow) }
         return latest
     }
 
@@ -142,17 +167,23 @@ struct State {
         slots[key] = list.isEmpty ? nil : list
     }
 
-    /// Counts one failure on `key`, blocking it when it passes `limit`.
+    /// Counts one failure on `key`, blocking it when it passes `limit` or its long-window limit. `username` is
+    /// the username that failed, when `key` is its IP.
     mutating func fail(
-        _ key: DefenderKey, limit: Int, policy: LockoutPolicy, now: Duration, capacity: Int,
-        newlyBlocked: inout [DefenderKey]
+        _ key: DefenderKey, username: DefenderKey? = nil, limit: Int, policy: LockoutPolicy, now: Duration, capacity: Int,
+        newlyBlocked: inout [DefenderKey], longWindowBlocked: inout [DefenderKey]
     ) -> (failures: Int, crossed: Bool, block: Block?) {
         let storeKey = StoreKey(key)
         var entry = entries[storeKey] ?? Entry()
         entry.historyWindow = policy.historyWindow
         entry.failures = entry.liveFailures(at: now) + 1
         entry.failuresExpire = policy.attemptCooloff > .zero ? now + policy.attemptCooloff : nil
-        let crossed = entry.failures > limit
+        let longLimit = policy.longWindowLimit(of: key.kind)
+        if longLimit > 0 {
+            entry.countLongFailure(at: now, username: username?.value, window: policy.longWindow, limit: longLimit)
+        }
+        let counterCrossed = entry.failures > limit
+        let crossed = counterCrossed || (longLimit > 0 && entry.longFailures.count > longLimit)
         if crossed {
             entry.lockouts.removeAll { now - $0 >= policy.historyWindow }
             if let active = entry.activeBlock(at: now) {
@@ -165,6 +196,7 @@ struct State {
             } else {
                 entry.lockOut(policy: policy, now: now, spray: false)
                 newlyBlocked.append(key)
+                if !counterCrossed { longWindowBlocked.append(key) }
             }
         }
         store(entry, at: storeKey, now: now, capacity: capacity)
@@ -219,12 +251,12 @@ struct State {
         store(entry, at: key, now: now, capacity: capacity)
     }
 
-    /// Takes this username's failures from this IP off the IP's counter.
+    /// Takes this username's failures from this IP off the IP's counter and out of its long window.
     mutating func forgivePairFailures(ip: DefenderKey, username: DefenderKey, now: Duration) {
-        guard let pair = entries.removeValue(forKey: StoreKey(pairOf: ip, username)) else { return }
-        let own = pair.liveFailures(at: now)
-        guard own > 0, var entry = entries[StoreKey(ip)] else { return }
-        entry.failures = max(0, entry.liveFailures(at: now) - own)
+        let own = entries.removeValue(forKey: StoreKey(pairOf: ip, username))?.liveFailures(at: now) ?? 0
+        guard var entry = entries[StoreKey(ip)] else { return }
+        if own > 0 { entry.failures = max(0, entry.liveFailures(at: now) - own) }
+        entry.longFailures.removeAll { $0.username == username.value }
         entries[StoreKey(ip)] = entry
     }
 
@@ -237,6 +269,7 @@ struct State {
         entry.failures = 0
         entry.failuresExpire = nil
         entry.block = nil
+        entry.longFailures = []
         if forgetSpraying { entry.sprayed = [:] }
         if entry.lockoutCount(at: now) == 0 && entry.sprayed.isEmpty {
             entries.removeValue(forKey: storeKey)

@@ -50,7 +50,11 @@ public final class MemoryAttemptStore: AttemptStore {
             func mayBeBlocked(_ key: DefenderKey, _ entry: Entry?, _ block: Block?) -> Bool {
                 if block != nil { return true }
                 let inFlight = state.inFlight(StoreKey(key), now: now)
-                return policy.mayBeBlocked(failures: entry?.liveFailures(at: now) ?? 0, inFlight: inFlight, limit: policy.limit(of: key.kind))
+                if policy.mayBeBlocked(failures: entry?.liveFailures(at: now) ?? 0, inFlight: inFlight, limit: policy.limit(of: key.kind)) {
+                    return true
+                }
+                let longLimit = policy.longWindowLimit(of: key.kind)
+                return longLimit > 0 && policy.mayBeBlocked(failures: entry?.longFailureCount(at: now) ?? 0, inFlight: inFlight, limit: longLimit)
             }
             let ipMay = ipCounts && mayBeBlocked(ip, ipEntry, ipBlock)
             let userMay = userCounts && username.map { mayBeBlocked($0, userEntry, userBlock) } ?? false
@@ -83,6 +87,7 @@ public final class MemoryAttemptStore: AttemptStore {
         return state.withLock { state in
             state.release(ip: ip, username: username, reservation: reservation)
             var newlyBlocked: [DefenderKey] = []
+            var longWindowBlocked: [DefenderKey] = []
             var ipCrossed = false
             var userCrossed = false
             var ipFailures = 0
@@ -90,10 +95,14 @@ public final class MemoryAttemptStore: AttemptStore {
             var ipBlock: Block?
             var userBlock: Block?
             if !policy.disableIPLockout {
-                (ipFailures, ipCrossed, ipBlock) = state.fail(ip, limit: policy.ipLimit, policy: policy, now: now, capacity: capacity, newlyBlocked: &newlyBlocked)
+                (ipFailures, ipCrossed, ipBlock) = state.fail(
+                    ip, username: username, limit: policy.ipLimit, policy: policy, now: now, capacity: capacity,
+                    newlyBlocked: &newlyBlocked, longWindowBlocked: &longWindowBlocked)
             }
             if let username, !policy.disableUsernameLockout {
-                (userFailures, userCrossed, userBlock) = state.fail(username, limit: policy.usernameLimit, policy: policy, now: now, capacity: capacity, newlyBlocked: &newlyBlocked)
+                (userFailures, userCrossed, userBlock) = state.fail(
+                    username, limit: policy.usernameLimit, policy: policy, now: now, capacity: capacity,
+                    newlyBlocked: &newlyBlocked, longWindowBlocked: &longWindowBlocked)
                 if policy.successReset == .own, !policy.disableIPLockout {
                     state.countPairFailure(ip: ip, username: username, policy: policy, now: now, capacity: capacity)
                 }
@@ -102,7 +111,9 @@ public final class MemoryAttemptStore: AttemptStore {
                 let sprayBlock = state.sprayFailure(ip: ip, username: username, policy: policy, now: now, capacity: capacity, newlyBlocked: &newlyBlocked)
             {
                 let lockout = Self.lockout(ip: (ip, sprayBlock), username: (username, nil), policy: policy, now: now)
-                return FailureResult(lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures)
+                return FailureResult(
+                    lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures,
+                    longWindowBlocked: longWindowBlocked)
             }
             var lockout: Lockout?
             if policy.isLocked(ipBlocked: ipCrossed, usernameBlocked: userCrossed) {
@@ -110,7 +121,9 @@ public final class MemoryAttemptStore: AttemptStore {
                     ip: (ip, ipCrossed ? ipBlock : nil), username: (username, userCrossed ? userBlock : nil),
                     policy: policy, now: now)
             }
-            return FailureResult(lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures)
+            return FailureResult(
+                    lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures,
+                    longWindowBlocked: longWindowBlocked)
         }
     }
 

@@ -16,6 +16,9 @@ struct EncodedPolicy: Sendable {
     let sprayLimit: String
     let sprayWindowMS: String
     let cooloffsMS: String
+    let longIPLimit: String
+    let longUsernameLimit: String
+    let longWindowMS: String
 
     init(_ policy: LockoutPolicy) {
         disableIP = policy.disableIPLockout
@@ -31,6 +34,9 @@ struct EncodedPolicy: Sendable {
         sprayLimit = String(policy.sprayLimit)
         sprayWindowMS = String(max(1, policy.sprayWindow.milliseconds))
         cooloffsMS = policy.lockoutCooloffs.map { String($0.milliseconds) }.joined(separator: ",")
+        longIPLimit = String(policy.longWindowIPLimit)
+        longUsernameLimit = String(policy.longWindowUsernameLimit)
+        longWindowMS = String(max(1, policy.longWindow.milliseconds))
     }
 }
 

@@ -16,6 +16,7 @@ import Synchronization
 /// | `P:index:ip`, `P:index:username` | sorted set of blocked keys (scores 0), for paging by name | the longest member's block; none while it lists a permanent block |
 /// | `P:expiry:ip`, `P:expiry:username` | the same members, scored by when their block lapses; each write drops lapsed ones | as the index |
 /// | `P:spray:ip:K` | sorted set of usernames that failed from the IP, scored by when they stop counting | `DEFENDER_SPRAY_WINDOW` |
+/// | `P:long:ip:K`, `P:long:username:K` | sorted set of failure times (ms) within the long window, the newest `DEFENDER_LONG_WINDOW_FAILURE_LIMIT` + 1 at most | `DEFENDER_LONG_WINDOW` from the newest |
 /// | `P:inflight:ip:K`, `P:inflight:username:K` | sorted set of admission slots (reservation id, scored by expiry) | `DEFENDER_RESERVATION_TTL` from the newest slot |
 ///
 /// Blocks its scripts report are remembered by this instance (a bounded local cache), so a request for a key known
@@ -97,8 +98,8 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return .locked(known) }
         let stamp = blockCache.generation
         let call = AdmitCall(
-            ip: (keys.key(.blocked, ip), keys.key(.failed, ip), keys.key(.inflight, ip), keys.key(.spray, ip)),
-            user: username.map { (keys.key(.blocked, $0), keys.key(.failed, $0), keys.key(.inflight, $0)) },
+            ip: (keys.key(.blocked, ip), keys.key(.failed, ip), keys.key(.inflight, ip), keys.key(.spray, ip), keys.key(.long, ip)),
+            user: username.map { (keys.key(.blocked, $0), keys.key(.failed, $0), keys.key(.inflight, $0), keys.key(.long, $0)) },
             reservation: reservation.id, policy: encoded(policy))
         let reply: RedisReply
         do {
@@ -131,15 +132,18 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         let stamp = blockCache.generation
         let call = RecordFailureCall(
             ip: outcomeKeys(ip), spray: keys.key(.spray, ip), user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
-            reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, policy: encoded(policy))
+            reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, nonce: Reservation().id, policy: encoded(policy))
         let reply = try await run(call)
-        let values = try integers(reply, count: 12)
+        let values = try integers(reply, count: 14)
         var newly: [DefenderKey] = []
+        var byLongWindow: [DefenderKey] = []
         if values[10] == 1 { newly.append(ip) }
         if values[11] == 1, let username { newly.append(username) }
+        if values[12] == 1 { byLongWindow.append(ip) }
+        if values[13] == 1, let username { byLongWindow.append(username) }
         return FailureResult(
             lockout: try lockout(from: reply, ip: ip, username: username, stamp: stamp), newlyBlocked: newly,
-            ipFailures: Int(values[8]), usernameFailures: Int(values[9]))
+            ipFailures: Int(values[8]), usernameFailures: Int(values[9]), longWindowBlocked: byLongWindow)
     }
 
     public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
@@ -169,7 +173,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
     public func unblock(_ key: DefenderKey) async throws -> Bool {
         let call = UnblockCall(
             failed: keys.key(.failed, key), blocked: keys.key(.blocked, key), spray: keys.key(.spray, key),
-            index: keys.index(key.kind), expiry: keys.expiry(key.kind), member: key.value,
+            long: keys.key(.long, key), index: keys.index(key.kind), expiry: keys.expiry(key.kind), member: key.value,
             channel: keys.channel, note: RedisBlockCache.message(for: key))
         // Forgotten here at once, whether or not Redis can be reached: an operator's unblock is never undone by
         // this instance's cache.
@@ -215,7 +219,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
 
     /// Every key name the store may touch for a request from `ip` for `username` (for tests of the key layout).
     @_spi(Internals) public func keyNames(ip: DefenderKey, username: DefenderKey) -> [String] {
-        let records: [RedisKeySpace.Record] = [.failed, .blocked, .history, .inflight, .spray]
+        let records: [RedisKeySpace.Record] = [.failed, .blocked, .history, .inflight, .spray, .long]
         return records.flatMap { [keys.key($0, ip), keys.key($0, username)] }
             + [keys.index(.ip), keys.index(.username), keys.expiry(.ip), keys.expiry(.username), keys.pair(ip, username)]
     }
@@ -246,7 +250,8 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
     private func outcomeKeys(_ key: DefenderKey) -> OutcomeKeys {
         OutcomeKeys(
             failed: keys.key(.failed, key), blocked: keys.key(.blocked, key), history: keys.key(.history, key),
-            index: keys.index(key.kind), expiry: keys.expiry(key.kind), inflight: keys.key(.inflight, key), member: key.value)
+            index: keys.index(key.kind), expiry: keys.expiry(key.kind), inflight: keys.key(.inflight, key),
+            long: keys.key(.long, key), member: key.value)
     }
 
     /// The policy's constant arguments, formatted once: the engine passes the same policy to every call.

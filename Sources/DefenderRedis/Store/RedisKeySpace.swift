@@ -15,6 +15,8 @@ struct RedisKeySpace: Sendable {
         case inflight
         /// Usernames that failed from an IP (password spraying).
         case spray
+        /// Failure times within the long window (`DEFENDER_LONG_WINDOW`).
+        case long
     }
 
     let prefix: String

@@ -6,13 +6,16 @@ struct OutcomeKeys: Sendable {
     var index: String
     var expiry: String
     var inflight: String
+    /// Failure times within the long window: a sorted set scored by time (ms), members `TIME:NONCE` for a username
+    /// and `TIME:NONCE:USERNAME` for an IP (so that `SuccessReset/own` can take out a username's own).
+    var long: String
     /// The index member: the key's value.
     var member: String
 }
 
 /// Counts a failed login, blocks whatever crossed its limit (counters, then password spraying), and releases the
 /// reservation. Returns `decide`'s eight values (the lockout and the blocks seen), then { ip_failures,
-/// user_failures, ip_newly, user_newly }.
+/// user_failures, ip_newly, user_newly, ip_by_long_window, user_by_long_window }.
 struct RecordFailureCall: ScriptCall {
     var ip: OutcomeKeys
     var spray: String
@@ -21,16 +24,18 @@ struct RecordFailureCall: ScriptCall {
     var pair: String?
     var reservation: String?
     var jitterMS: Int64
+    /// Makes this failure's long-window members unique (two failures may share a millisecond).
+    var nonce: String
     var policy: EncodedPolicy
 
     static let fields: [ScriptField<Self>] = [
         .key("failed_ip") { $0.ip.failed }, .key("blocked_ip") { $0.ip.blocked }, .key("history_ip") { $0.ip.history },
         .key("index_ip") { $0.ip.index }, .key("expiry_ip") { $0.ip.expiry }, .key("inflight_ip") { $0.ip.inflight },
-        .key("spray_ip") { $0.spray },
+        .key("spray_ip") { $0.spray }, .key("long_ip") { $0.ip.long },
         .usernameKey("failed_user") { $0.user?.failed }, .usernameKey("blocked_user") { $0.user?.blocked },
         .usernameKey("history_user") { $0.user?.history }, .usernameKey("index_user") { $0.user?.index },
         .usernameKey("expiry_user") { $0.user?.expiry }, .usernameKey("inflight_user") { $0.user?.inflight },
-        .usernameKey("pair") { $0.pair },
+        .usernameKey("pair") { $0.pair }, .usernameKey("long_user") { $0.user?.long },
         .encodedNumber("ip_limit") { $0.policy.ipLimit }, .encodedNumber("user_limit") { $0.policy.usernameLimit },
         .encodedNumber("attempt_ms") { $0.policy.attemptCooloffMS }, .encodedNumber("history_ms") { $0.policy.historyMS },
         .flag("dis_ip") { $0.policy.disableIP }, .flag("dis_user") { $0.policy.disableUsername },
@@ -39,6 +44,8 @@ struct RecordFailureCall: ScriptCall {
         .optionalText("reservation") { $0.reservation }, .number("jitter") { $0.jitterMS },
         .encodedNumber("spray_limit") { $0.policy.sprayLimit }, .encodedNumber("spray_window") { $0.policy.sprayWindowMS },
         .numbers("cooloffs") { $0.policy.cooloffsMS },
+        .encodedNumber("long_ip_limit") { $0.policy.longIPLimit }, .encodedNumber("long_user_limit") { $0.policy.longUsernameLimit },
+        .encodedNumber("long_ms") { $0.policy.longWindowMS }, .text("nonce") { $0.nonce },
     ]
 
     static let script = makeScript(.writes, body: """
@@ -76,10 +83,21 @@ struct RecordFailureCall: ScriptCall {
           if attempt_ms > 0 then redis.call('PEXPIRE', key, attempt_ms) else redis.call('PERSIST', key) end
           return n
         end
-        -- Returns failures, crossed, newly blocked.
-        local function fail(failed, blocked, history, index, expiry, member, limit)
+        -- Adds this failure to a long window; returns how many it holds (the newest long_limit + 1 at most).
+        local function count_long(long, long_limit, tail)
+          if long_limit <= 0 then return 0 end
+          redis.call('ZREMRANGEBYSCORE', long, '-inf', now - long_ms)
+          redis.call('ZADD', long, now, now .. ':' .. nonce .. tail)
+          redis.call('ZREMRANGEBYRANK', long, 0, -(long_limit + 2))
+          redis.call('PEXPIRE', long, long_ms)
+          return redis.call('ZCARD', long)
+        end
+        -- Returns failures, crossed, newly blocked, newly blocked by the long window alone.
+        local function fail(failed, blocked, history, index, expiry, member, limit, long, long_limit, tail)
           local n = count(failed)
-          if n <= limit then return n, false, false end
+          local in_long_window = count_long(long, long_limit, tail)
+          local by_long = n <= limit
+          if by_long and in_long_window <= long_limit then return n, false, false, false end
           redis.call('ZREMRANGEBYSCORE', history, '-inf', now - history_ms)
           local existing = redis.call('GET', blocked)
           local lockouts = redis.call('ZCARD', history)
@@ -91,14 +109,18 @@ struct RecordFailureCall: ScriptCall {
             newly = true
           end
           remember(blocked, history, index, expiry, member)
-          return n, true, newly
+          return n, true, newly, newly and by_long
         end
-        local ip_n, user_n, ip_x, user_x, ip_new, user_new = 0, 0, false, false, false, false
+        local ip_n, user_n, ip_x, user_x, ip_new, user_new, ip_long, user_long = 0, 0, false, false, false, false, false, false
         if not dis_ip then
-          ip_n, ip_x, ip_new = fail(failed_ip, blocked_ip, history_ip, index_ip, expiry_ip, ip_member, ip_limit)
+          local tail = ''
+          if has_user then tail = ':' .. user_member end
+          ip_n, ip_x, ip_new, ip_long = fail(failed_ip, blocked_ip, history_ip, index_ip, expiry_ip, ip_member, ip_limit,
+            long_ip, long_ip_limit, tail)
         end
         if has_user and not dis_user then
-          user_n, user_x, user_new = fail(failed_user, blocked_user, history_user, index_user, expiry_user, user_member, user_limit)
+          user_n, user_x, user_new, user_long = fail(failed_user, blocked_user, history_user, index_user, expiry_user, user_member,
+            user_limit, long_user, long_user_limit, '')
           if own_reset and not dis_ip then count(pair) end
         end
         local spray_x = false
@@ -136,6 +158,8 @@ struct RecordFailureCall: ScriptCall {
         table.insert(result, user_n)
         table.insert(result, ip_new and 1 or 0)
         table.insert(result, user_new and 1 or 0)
+        table.insert(result, ip_long and 1 or 0)
+        table.insert(result, user_long and 1 or 0)
         return result
         """)
 }
@@ -155,10 +179,11 @@ struct RecordSuccessCall: ScriptCall {
 
     static let fields: [ScriptField<Self>] = [
         .key("failed_ip") { $0.ip.failed }, .key("blocked_ip") { $0.ip.blocked }, .key("index_ip") { $0.ip.index },
-        .key("expiry_ip") { $0.ip.expiry }, .key("inflight_ip") { $0.ip.inflight },
+        .key("expiry_ip") { $0.ip.expiry }, .key("inflight_ip") { $0.ip.inflight }, .key("long_ip") { $0.ip.long },
         .usernameKey("failed_user") { $0.user?.failed }, .usernameKey("blocked_user") { $0.user?.blocked },
         .usernameKey("index_user") { $0.user?.index }, .usernameKey("expiry_user") { $0.user?.expiry },
         .usernameKey("inflight_user") { $0.user?.inflight }, .usernameKey("pair") { $0.pair },
+        .usernameKey("long_user") { $0.user?.long },
         .text("reset") { $0.policy.reset }, .flag("and_mode") { $0.policy.andMode },
         .text("ip_member") { $0.ip.member }, .optionalText("user_member") { $0.user?.member },
         .optionalText("reservation") { $0.reservation },
@@ -173,7 +198,7 @@ struct RecordSuccessCall: ScriptCall {
         end
         if has_user then
           user_un = redis.call('DEL', blocked_user)
-          redis.call('DEL', failed_user)
+          redis.call('DEL', failed_user, long_user)
           if user_un == 1 then
             index_drop(index_user, expiry_user, user_member)
             redis.pcall('PUBLISH', channel, user_note)
@@ -181,7 +206,7 @@ struct RecordSuccessCall: ScriptCall {
         end
         if reset == 'all' and not and_mode then
           ip_un = redis.call('DEL', blocked_ip)
-          redis.call('DEL', failed_ip)
+          redis.call('DEL', failed_ip, long_ip)
           if ip_un == 1 then
             index_drop(index_ip, expiry_ip, ip_member)
             redis.pcall('PUBLISH', channel, ip_note)
@@ -192,6 +217,11 @@ struct RecordSuccessCall: ScriptCall {
           if own > 0 and redis.call('EXISTS', failed_ip) == 1 then
             -- DECRBY keeps the counter's TTL; a counter at zero is removed.
             if redis.call('DECRBY', failed_ip, own) <= 0 then redis.call('DEL', failed_ip) end
+          end
+          -- This username's failures leave the IP's long window too: members are TIME:NONCE:USERNAME (neither TIME
+          -- nor NONCE holds a colon), at most the long-window limit + 1 of them.
+          for _, failure in ipairs(redis.call('ZRANGE', long_ip, 0, -1)) do
+            if string.match(failure, '^[^:]*:[^:]*:(.*)$') == user_member then redis.call('ZREM', long_ip, failure) end
           end
         end
         return { user_un, ip_un }

@@ -30,6 +30,7 @@ struct UnblockCall: ScriptCall {
     var failed: String
     var blocked: String
     var spray: String
+    var long: String
     var index: String
     var expiry: String
     var member: String
@@ -37,14 +38,14 @@ struct UnblockCall: ScriptCall {
     var note: String
 
     static let fields: [ScriptField<Self>] = [
-        .key("failed") { $0.failed }, .key("blocked") { $0.blocked }, .key("spray") { $0.spray },
+        .key("failed") { $0.failed }, .key("blocked") { $0.blocked }, .key("spray") { $0.spray }, .key("long") { $0.long },
         .key("index") { $0.index }, .key("expiry") { $0.expiry }, .text("member") { $0.member },
         .text("channel") { $0.channel }, .text("note") { $0.note },
     ]
 
     static let script = makeScript(.allowOOM, body: """
         local existed = redis.call('DEL', blocked)
-        redis.call('DEL', failed, spray)
+        redis.call('DEL', failed, spray, long)
         index_drop(index, expiry, member)
         if existed == 1 then redis.pcall('PUBLISH', channel, note) end
         return existed

@@ -46,20 +46,22 @@ struct CheckCall: ScriptCall {
 /// Returns { state (0 admitted, 1 locked, 2 busy), retry_ms, ip_included, user_included }, and when locked the four
 /// values of the blocks seen (`decide`).
 struct AdmitCall: ScriptCall {
-    var ip: (blocked: String, failed: String, inflight: String, spray: String)
-    var user: (blocked: String, failed: String, inflight: String)?
+    var ip: (blocked: String, failed: String, inflight: String, spray: String, long: String)
+    var user: (blocked: String, failed: String, inflight: String, long: String)?
     var reservation: String
     var policy: EncodedPolicy
 
     static let fields: [ScriptField<Self>] = [
         .key("blocked_ip") { $0.ip.blocked }, .key("failed_ip") { $0.ip.failed }, .key("inflight_ip") { $0.ip.inflight },
-        .key("spray_ip") { $0.ip.spray },
+        .key("spray_ip") { $0.ip.spray }, .key("long_ip") { $0.ip.long },
         .usernameKey("blocked_user") { $0.user?.blocked }, .usernameKey("failed_user") { $0.user?.failed },
-        .usernameKey("inflight_user") { $0.user?.inflight },
+        .usernameKey("inflight_user") { $0.user?.inflight }, .usernameKey("long_user") { $0.user?.long },
         .flag("dis_ip") { $0.policy.disableIP }, .flag("dis_user") { $0.policy.disableUsername }, .flag("and_mode") { $0.policy.andMode },
         .encodedNumber("ip_limit") { $0.policy.ipLimit }, .encodedNumber("user_limit") { $0.policy.usernameLimit },
         .text("reservation") { $0.reservation }, .encodedNumber("slot_ms") { $0.policy.slotMS },
         .encodedNumber("spray_limit") { $0.policy.sprayLimit },
+        .encodedNumber("long_ip_limit") { $0.policy.longIPLimit }, .encodedNumber("long_user_limit") { $0.policy.longUsernameLimit },
+        .encodedNumber("long_ms") { $0.policy.longWindowMS },
     ]
 
     static let script = makeScript(.writes, body: """
@@ -71,16 +73,19 @@ struct AdmitCall: ScriptCall {
           redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
           return redis.call('ZCARD', inflight)
         end
-        local function may_be_blocked(state, failed, inflight, limit)
+        -- Blocked, or could be by the checks in flight, all failing: by its counter or by its long window.
+        local function may_be_blocked(state, failed, inflight, limit, long, long_limit)
           if state then return true end
           local n = live(inflight)
-          return n > 0 and tonumber(redis.call('GET', failed) or '0') + n > limit
+          if n == 0 then return false end
+          if tonumber(redis.call('GET', failed) or '0') + n > limit then return true end
+          return long_limit > 0 and redis.call('ZCOUNT', long, '(' .. (now - long_ms), '+inf') + n > long_limit
         end
         local ip_counts = not dis_ip
         local user_counts = has_user and not dis_user
         local spray_counts = spray_limit > 0 and has_user
-        local ip_may = ip_counts and may_be_blocked(ip_s, failed_ip, inflight_ip, ip_limit)
-        local user_may = user_counts and may_be_blocked(user_s, failed_user, inflight_user, user_limit)
+        local ip_may = ip_counts and may_be_blocked(ip_s, failed_ip, inflight_ip, ip_limit, long_ip, long_ip_limit)
+        local user_may = user_counts and may_be_blocked(user_s, failed_user, inflight_user, user_limit, long_user, long_user_limit)
         if locked(ip_may, user_may, dis_ip, dis_user, and_mode) then return { 2, 0, 0, 0 } end
         if spray_counts then
           -- Every check in flight from this IP could add one more distinct failed username.
