@@ -25,11 +25,11 @@ enum LoopbackPort {
         }
     }
 
-    /// Waits up to twenty seconds until `process` listens on `port` of 127.0.0.1.
+    /// Waits up to five seconds until `process` listens on `port` of 127.0.0.1. It blocks its thread (it runs in
+    /// synchronous initialisers), so it stays short: a longer wait held the test pool's threads and stalled the suite.
     static func waitUntilListening(_ port: Int, process: Process) -> Bool {
-        // On two cores busy with a whole suite a server has taken over 5 s to listen; one that exits (its port
-        // taken) ends the wait at once.
-        for _ in 0..<400 {
+        // A server that exits (its port taken) ends the wait at once; the caller then tries another port.
+        for _ in 0..<100 {
             guard process.isRunning else { return false }
             if accepts(port), listens(process.processIdentifier, on: port) { return true }
             usleep(50_000)
