@@ -25,14 +25,15 @@ enum LoopbackPort {
         }
     }
 
-    /// Waits up to five seconds until `process` listens on `port` of 127.0.0.1. It blocks its thread (it runs in
-    /// synchronous initialisers), so it stays short: a longer wait held the test pool's threads and stalled the suite.
-    static func waitUntilListening(_ port: Int, process: Process) -> Bool {
+    /// Waits up to twenty seconds until `process` listens on `port` of 127.0.0.1. The wait suspends, never blocks:
+    /// a blocking wait held one of the test pool's few threads (two on a two-core machine) while a server started,
+    /// which stalled every other test's HTTP and Redis deadlines on a loaded machine.
+    static func waitUntilListening(_ port: Int, process: Process) async -> Bool {
         // A server that exits (its port taken) ends the wait at once; the caller then tries another port.
-        for _ in 0..<100 {
+        for _ in 0..<400 {
             guard process.isRunning else { return false }
             if accepts(port), listens(process.processIdentifier, on: port) { return true }
-            usleep(50_000)
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { return false }
         }
         return false
     }

@@ -53,7 +53,7 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts `serve --hostname 127.0.0.1 --port PORT` on a free port.
-    public init(_ executable: URL, environment: [String: String]) throws {
+    public init(_ executable: URL, environment: [String: String]) async throws {
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = LoopbackPort.fresh()
@@ -64,13 +64,12 @@ public final class ServerProcess: @unchecked Sendable {
             process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try process.runWithStopSignalsUnblocked()
-            if LoopbackPort.waitUntilListening(port, process: process) {
+            if await LoopbackPort.waitUntilListening(port, process: process) {
                 self.process = process
                 self.port = port
                 return
             }
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
             lastError = DefenderError(.invalidConfiguration, "\(executable.lastPathComponent) did not start on \(port)")
         }
         throw lastError!

@@ -18,10 +18,11 @@ public final class TestRedisCluster: Sendable {
             ["--tls-cert-file", $0.certificate, "--tls-key-file", $0.key, "--tls-ca-cert-file", $0.certificate, "--tls-auth-clients", "no",
              "--tls-cluster", "yes"]
         } ?? []
-        let nodes = try (0..<primaries).map { _ in
-            try RedisServer(
+        var nodes: [RedisServer] = []
+        for _ in 0..<primaries {
+            nodes.append(try await RedisServer(
                 ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] + tlsArguments,
-                tlsPort: tls != nil)
+                tlsPort: tls != nil))
         }
         self.nodes = nodes
         certificate = tls?.certificate

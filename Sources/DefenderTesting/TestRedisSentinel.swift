@@ -40,8 +40,8 @@ public final class TestRedisSentinel: Sendable {
             ["--tls-cert-file", $0.certificate, "--tls-key-file", $0.key, "--tls-ca-cert-file", $0.certificate, "--tls-auth-clients", "no",
              "--tls-replication", "yes"]
         } ?? [])
-        let primary = try RedisServer(auth, tlsPort: tls != nil)
-        let replica = try RedisServer(auth + ["--replicaof", "127.0.0.1", String(primary.port)], tlsPort: tls != nil)
+        let primary = try await RedisServer(auth, tlsPort: tls != nil)
+        let replica = try await RedisServer(auth + ["--replicaof", "127.0.0.1", String(primary.port)], tlsPort: tls != nil)
         self.primary = primary
         self.replica = replica
         var started: [RedisServer] = []
@@ -50,7 +50,7 @@ public final class TestRedisSentinel: Sendable {
                 try await Self.cli(replica.port, cliTLS + ["INFO", "replication"], password: password).contains("master_link_status:up")
             }
             for _ in 0..<3 {
-                started.append(try RedisServer.sentinel(
+                started.append(try await RedisServer.sentinel(
                     monitoring: primary.port, masterName: masterName, serverPassword: password, ownPassword: sentinelPassword, tls: tls))
             }
             for sentinel in started {

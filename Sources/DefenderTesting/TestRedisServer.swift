@@ -1,5 +1,6 @@
 import DefenderCore
 import Foundation
+import Synchronization
 import Testing
 
 /// A redis-server process of a test's own, on a free loopback port, stopped by its PID (also when dropped).
@@ -10,8 +11,8 @@ public final class RedisServer: @unchecked Sendable {
     private let process: Process
 
     /// Starts `redis-server` with extra arguments (e.g. `--requirepass x`).
-    public convenience init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) throws {
-        try self.init(fixedPort: fixedPort) { port, directory in
+    public convenience init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) async throws {
+        try await self.init(fixedPort: fixedPort) { port, directory in
             let portArguments = tlsPort ? ["--port", "0", "--tls-port", String(port)] : ["--port", String(port)]
             return portArguments + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path] + arguments
         }
@@ -24,8 +25,8 @@ public final class RedisServer: @unchecked Sendable {
     public static func sentinel(
         monitoring primaryPort: Int, masterName: String = "defender-test", serverPassword: String? = nil, ownPassword: String? = nil,
         tls: (certificate: String, key: String)? = nil
-    ) throws -> RedisServer {
-        try RedisServer(fixedPort: nil) { port, directory in
+    ) async throws -> RedisServer {
+        try await RedisServer(fixedPort: nil) { port, directory in
             let file = directory.appendingPathComponent("sentinel-\(port).conf")
             let listen = tls.map {
                 """
@@ -56,7 +57,7 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     /// Starts the server with the arguments `arguments` makes for a port and a working directory.
-    init(fixedPort: Int?, arguments: (Int, URL) throws -> [String]) throws {
+    init(fixedPort: Int?, arguments: (Int, URL) throws -> [String]) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var lastError: (any Error)?
@@ -68,7 +69,7 @@ public final class RedisServer: @unchecked Sendable {
             process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try process.runWithStopSignalsUnblocked()
-            if LoopbackPort.waitUntilListening(port, process: process) {
+            if await LoopbackPort.waitUntilListening(port, process: process) {
                 self.port = port
                 self.process = process
                 return
@@ -141,18 +142,33 @@ public final class RedisServer: @unchecked Sendable {
 
 /// The shared server of `scripts/test` (DEFENDER_TEST_REDIS_URL), or one of our own.
 public enum SharedRedis {
-    static let ownServer: RedisServer? = {
-        guard ProcessInfo.processInfo.environment["DEFENDER_TEST_REDIS_URL"] == nil else { return nil }
-        let server = try? RedisServer()
-        // A static lives until exit: stop the server then, so that no redis-server outlives the tests.
-        atexit { SharedRedis.ownServer?.stop() }
-        return server
-    }()
+    /// Our own server, started by the first test that asks (once, however many ask at the same time).
+    private static let ownServer = Mutex<Task<RedisServer?, Never>?>(nil)
 
     /// The URL to use, or `nil` (and, under CI, a recorded failure) when no Redis can be had.
     public static var url: String? {
-        if let url = ProcessInfo.processInfo.environment["DEFENDER_TEST_REDIS_URL"] { return url }
-        guard RedisServer.isAvailable else { return nil }
-        return ownServer?.url
+        get async {
+            if let url = ProcessInfo.processInfo.environment["DEFENDER_TEST_REDIS_URL"] { return url }
+            guard RedisServer.isAvailable else { return nil }
+            let start = ownServer.withLock { task in
+                if let task { return task }
+                let started = Task<RedisServer?, Never> {
+                    let server = try? await RedisServer()
+                    // It lives until exit: stop it then, so that no redis-server outlives the tests.
+                    startedServer.withLock { $0 = server }
+                    atexit { SharedRedis.stopOwnServerAtExit() }
+                    return server
+                }
+                task = started
+                return started
+            }
+            return await start.value?.url
+        }
+    }
+
+    private static let startedServer = Mutex<RedisServer?>(nil)
+
+    private static func stopOwnServerAtExit() {
+        startedServer.withLock { $0?.stop() }
     }
 }

@@ -126,7 +126,7 @@ import VaporTesting
             "DEFENDER_BEHIND_REVERSE_PROXY": "true",
         ]
         try await DemoProcess.runToEnd(executable, ["create-user", "alice", "secret1"], environment: env)
-        let demo = try DemoProcess(executable, environment: env)
+        let demo = try await DemoProcess(executable, environment: env)
         var statuses: [Int] = []
         for chunk in 0..<10 {
             statuses += try await HTTPStorm.run((0..<50).map { index in

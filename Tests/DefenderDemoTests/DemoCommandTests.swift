@@ -36,7 +36,7 @@ import VaporTesting
     }
 
     @Test(arguments: DemoFramework.allCases) func blockUnblockAndListThroughRedisWithWebhookEvents(_ framework: DemoFramework) async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         try await withWebhookReceiver { (hook, received) async throws in
             let env = ["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": "cmd-\(UUID().uuidString)", "DEFENDER_NOTIFY_WEBHOOK_URL": hook]
             try await withDemoFiles(framework, env) { (executable, env, _) async throws in

@@ -116,7 +116,7 @@ import VaporTesting
         (status, output) = try await run("denylist", "--json")
         #expect(status == 0 && output.contains("\"network\":\"203.0.113.0/24\"") && output.contains("\"note\":\"tor exits\""), "\(output)")
 
-        let server = try DemoProcess(executable, environment: env)
+        let server = try await DemoProcess(executable, environment: env)
         defer { server.stop() }
         func login(_ ip: String) async throws -> Int {
             try await HTTPStorm.run([.login(server.base, "alice", "secret1", from: ip)])[0]

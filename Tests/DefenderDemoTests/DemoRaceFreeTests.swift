@@ -41,7 +41,7 @@ import VaporTesting
     }
 
     @Test func hundredGuessesWithTheRedisStore() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         var env = Self.proxied
         env["DEFENDER_STORE"] = "redis"
         env["DEFENDER_REDIS_URL"] = url
@@ -56,7 +56,7 @@ import VaporTesting
 
     /// Two `defender-demo serve` processes sharing one Redis, 50 guesses each, all released together.
     @Test func hundredGuessesAcrossTwoProcesses() async throws {
-        guard let url = SharedRedis.url, let executable = DemoProcess.executable() else { return }
+        guard let url = await SharedRedis.url, let executable = DemoProcess.executable() else { return }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -67,8 +67,8 @@ import VaporTesting
             "DATABASE_URL": "sqlite://" + directory.appendingPathComponent("demo.sqlite").path,
         ]
         try await DemoProcess.runToEnd(executable, ["create-user", "alice", "secret1"], environment: env)
-        let first = try DemoProcess(executable, environment: env)
-        let second = try DemoProcess(executable, environment: env)
+        let first = try await DemoProcess(executable, environment: env)
+        let second = try await DemoProcess(executable, environment: env)
         var requests: [HTTPStorm.Request] = []
         for index in 0..<100 {
             requests.append(.login(index.isMultiple(of: 2) ? first.base : second.base, "alice", "wrong", from: "203.0.113.\(index)"))

@@ -51,7 +51,7 @@ import VaporTesting
     @Test(arguments: DemoFramework.allCases, 0..<faults.count) func faultIsAnOutageNotA500(_ framework: DemoFramework, _ index: Int) async throws {
         guard RedisServer.isAvailable else { return }
         let fault = Self.faults[index]
-        let server = try RedisServer(["--busy-reply-threshold", "100"])
+        let server = try await RedisServer(["--busy-reply-threshold", "100"])
         defer { server.stop() }
         let prefix = "fault-\(index)"
         try await withDemo(Self.environment(server.port, prefix), on: framework) { (demo) async throws in
@@ -67,7 +67,7 @@ import VaporTesting
 
     @Test(arguments: DemoFramework.allCases) func busyScript(_ framework: DemoFramework) async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer(["--busy-reply-threshold", "50"])
+        let server = try await RedisServer(["--busy-reply-threshold", "50"])
         defer { server.stop() }
         try await withDemo(Self.environment(server.port, "busy"), on: framework) { (demo) async throws in
             let configuration = try RedisConfiguration(url: server.url + "?command_timeout=30")
@@ -93,13 +93,13 @@ import VaporTesting
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let files = ["--dir", directory.path, "--dbfilename", "dump.rdb"]
-        let writer = try RedisServer(files + ["--enable-debug-command", "local"])
+        let writer = try await RedisServer(files + ["--enable-debug-command", "local"])
         let admin = try await RedisConnection.connect(to: try RedisConfiguration(url: writer.url))
         _ = try await admin.send(["DEBUG", "POPULATE", "100000"])
         _ = try await admin.send(["SAVE"])
         await admin.close()
         writer.stop()
-        let server = try RedisServer(files + ["--key-load-delay", "10"])
+        let server = try await RedisServer(files + ["--key-load-delay", "10"])
         defer { server.stop() }
         // While loading, even the handshake is refused (`-LOADING`).
         let configuration = try RedisConfiguration(url: server.url)

@@ -9,7 +9,7 @@ import VaporTesting
 /// The demo with `DEFENDER_STORE=redis` against a real redis-server.
 @Suite(.serialized) struct DemoRedisTests {
     @Test(arguments: DemoFramework.allCases) func lockoutThroughRedis(_ framework: DemoFramework) async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let prefix = "demo-\(UUID().uuidString)"
         try await withDemo(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": prefix], on: framework) { (demo) async throws in
             for _ in 0..<3 { #expect(try await demo.login("alice", "wrong").status == .unauthorized) }
@@ -64,7 +64,7 @@ import VaporTesting
 @Suite(.serialized) struct DemoRedisOutageTests {
     @Test(arguments: DemoFramework.allCases) func stopAndRestartRedis(_ framework: DemoFramework) async throws {
         guard RedisServer.isAvailable else { return }
-        var server = try RedisServer()
+        var server = try await RedisServer()
         let port = server.port
         try await withDemo(["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": server.url], on: framework) { (demo) async throws in
             #expect(try await demo.login("alice", "wrong").status == .unauthorized)
@@ -75,7 +75,7 @@ import VaporTesting
             }
             #expect(try await demo.login("bob", "wrong").status == .forbidden)  // protection continues from memory
             #expect(try await demo.send(.GET, "/healthz").text.contains("\"status\":\"degraded\""))
-            server = try RedisServer(fixedPort: port)
+            server = try await RedisServer(fixedPort: port)
             var back = false
             for _ in 0..<50 where !back {
                 _ = try await demo.login("carol", "wrong")

@@ -104,7 +104,7 @@ import Testing
 
     /// A Vapor and a Hummingbird instance behind one balancer, on one Redis: a lock earned on either holds on both.
     @Test func oneRedisLocksAcrossFrameworks() async throws {
-        guard let url = SharedRedis.url else {
+        guard let url = await SharedRedis.url else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("no Redis: run the tests with scripts/test") }
             return
         }

@@ -61,7 +61,7 @@ import Testing
             let again = try await Self.run(executable, ["create-user", "boss", "other"], environment: memory)
             #expect(again.status != 0, "\(again.output)")
 
-            guard let url = SharedRedis.url else {
+            guard let url = await SharedRedis.url else {
                 if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("no Redis: run the tests with scripts/test") }
                 return
             }

@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func hundredGuessesWithTheRedisStore() async throws {
-        guard let url = SharedRedis.url else {
+        guard let url = await SharedRedis.url else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("no Redis: run the tests with scripts/test") }
             return
         }
@@ -59,7 +59,7 @@ import Testing
     /// Two `defender-demo-hummingbird serve` processes on one Redis, 50 guesses each, all released together.
     @Test func hundredGuessesAcrossTwoProcesses() async throws {
         guard let executable = HummingbirdExecutableTests.executable() else { return }
-        guard let url = SharedRedis.url else {
+        guard let url = await SharedRedis.url else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("no Redis: run the tests with scripts/test") }
             return
         }
@@ -72,9 +72,9 @@ import Testing
             "DEMO_BCRYPT_COST": "4", "DATABASE_URL": "sqlite://" + directory.appendingPathComponent("demo.sqlite").path,
         ]
         #expect(try await HummingbirdExecutableTests.run(executable, ["create-user", "alice", "secret1"], environment: env).status == 0)
-        let first = try ServerProcess(executable, environment: env)
+        let first = try await ServerProcess(executable, environment: env)
         defer { first.stop() }
-        let second = try ServerProcess(executable, environment: env)
+        let second = try await ServerProcess(executable, environment: env)
         defer { second.stop() }
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow

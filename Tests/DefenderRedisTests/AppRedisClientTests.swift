@@ -76,7 +76,7 @@ struct FailingAppClient: RedisScriptExecutor {
 
     /// The whole store contract (lockouts, modes, admission) through the app's client.
     @Test func contractOverTheAppsClient() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let contract = try Self.contract(url: url, subscribes: false)
         try await contract.runAll()
         try await contract.runAdmission()
@@ -86,7 +86,7 @@ struct FailingAppClient: RedisScriptExecutor {
     /// client subscribes, and within the cache's second when it does not.
     @Test(arguments: [true, false]) func liftedBlocksReachTheOtherInstance(subscribes: Bool) async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: server.port))
         let prefix = "lift-\(subscribes)"

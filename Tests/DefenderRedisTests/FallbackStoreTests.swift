@@ -17,7 +17,7 @@ import Testing
 
     @Test func fallsBackToMemoryAndComesBack() async throws {
         guard RedisServer.isAvailable else { return }
-        var server = try RedisServer()
+        var server = try await RedisServer()
         let port = server.port
         let fallback = try store(port, policy: .fallback)
         let engine = Defender(configuration: DefenderConfiguration(), store: fallback)
@@ -29,7 +29,7 @@ import Testing
         #expect(fallback.isDegraded)
         #expect(try await engine.login(ip: "10.9.0.1", username: "o", correctPassword: true) == .refused)
         // Redis comes back on the same port: used again without a restart.
-        server = try RedisServer(fixedPort: port)
+        server = try await RedisServer(fixedPort: port)
         defer { server.stop() }
         try await Task.sleep(for: .milliseconds(250))
         var back = false

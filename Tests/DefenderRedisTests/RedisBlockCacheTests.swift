@@ -74,7 +74,7 @@ import Testing
 
     @Test func knownBlocksCostNoRoundTrip() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let instance = Instance(port: server.port, prefix: "c1")
         try await subscribed(instance, server.port)
@@ -95,7 +95,7 @@ import Testing
 
     @Test func anUnblockThroughOneInstanceReachesTheOtherWithinASecond() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let a = Instance(port: server.port, prefix: "c2")
         let b = Instance(port: server.port, prefix: "c2")
@@ -125,7 +125,7 @@ import Testing
     @Test(arguments: [StoreFailurePolicy.fallback, .open])
     func aCachedBlockHoldsThroughAnOutage(_ policy: StoreFailurePolicy) async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         do {
             let instance = Instance(port: server.port, prefix: "c3", policy: policy)
@@ -154,7 +154,7 @@ import Testing
     /// for one second at most.
     @Test func withoutASubscriptionEntriesGoStaleWithinASecond() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let instance = Instance(port: server.port, prefix: "c4", listen: false)
         try await lockOut(instance.engine, ip: "10.5.0.1", username: "mallory")
@@ -171,7 +171,7 @@ import Testing
 @Suite(.serialized) struct RedisBlockSubscriptionTests {
     @Test func publishedMessagesInterleavedWithPingsAllArrive() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: server.port))
         defer { Task { await client.shutdown() } }
@@ -191,7 +191,7 @@ import Testing
 
     @Test func anACLUserWithoutTheChannelStillUnblocks() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let admin = try await RedisConnection.connect(to: RedisConfiguration(host: "127.0.0.1", port: server.port))
         _ = try await admin.send(["ACL", "SETUSER", "app", "on", ">app-pw", "~*", "+@all", "resetchannels"])

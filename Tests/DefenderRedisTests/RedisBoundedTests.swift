@@ -24,7 +24,7 @@ import Testing
     /// An attack from thousands of addresses with short lockouts, then silence, and nobody lists the blocks: once
     /// the lockouts lapse, nothing remains that never expires, and the index has expired with its last member.
     @Test func attackFromManyAddressesLeavesNothingBehind() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         // A generous command timeout: on a loaded test machine a 1 s timeout would send writes to the memory
         // fallback, and this test is about what Redis keeps, not about outages.
         var redisConfiguration = try RedisConfiguration(url: url)
@@ -69,7 +69,7 @@ import Testing
     /// With a permanent block in the index it cannot expire; then each write drops the lapsed members, so it holds
     /// what is active and not the history of an attack.
     @Test func indexWithAPermanentBlockHoldsOnlyActiveBlocks() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let client = RedisClient(configuration: try RedisConfiguration(url: url))
         defer { Task { await client.shutdown() } }
         let prefix = "bounded-perm-\(UUID().uuidString)"
@@ -111,7 +111,7 @@ import Testing
     /// step, and no `EVAL`.
     @Test func firstLoginOnANewConnectionIsOneRoundTripPerStep() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let admin = RedisClient(configuration: try RedisConfiguration(url: server.url))
         _ = try await admin.send(["SCRIPT", "FLUSH"])

@@ -9,7 +9,7 @@ import Testing
 /// its `EVAL` retry).
 @Suite(.serialized) struct RedisInFlightCancellationTests {
     @Test func recordsCancelledInFlightStillLand() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let client = RedisClient(configuration: try RedisConfiguration(url: url))
         defer { Task { await client.shutdown() } }
         let store = RedisAttemptStore(client: client, prefix: "cancel-flight-\(UUID().uuidString)")
@@ -40,5 +40,34 @@ import Testing
         }
         #expect(failures == rounds)
         #expect(try await store.inFlight(engine.usernameKey("inflight")) == 0)
+    }
+}
+
+/// A caller that gives up while its call is out to Redis (a client hangs up, a task group ends) says nothing about
+/// the server: it must not count as an outage. It once did — a cancelled login opened the outage circuit, and for
+/// the retry interval the next requests went to this instance's memory store (a cluster test then read its blocks
+/// there and missed the ones in Redis).
+@Suite(.serialized) struct CancelledCallIsNoOutageTests {
+    @Test func aCancelledCallLeavesTheSharedStoreInUse() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let redis = RedisAttemptStore(client: RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: server.port)), prefix: "cancel")
+        let store = FallbackAttemptStore(primary: redis, fallback: MemoryAttemptStore(), policy: .fallback, retryInterval: .seconds(60))
+        let engine = Defender(configuration: DefenderConfiguration(), store: store)
+        #expect(try await engine.login(ip: "10.22.0.1", username: "blocked", correctPassword: false) == .failure)
+        try await redis.block(engine.usernameKey("blocked"), for: nil)
+        for round in 0..<6 {
+            // The server holds every command for a while, so the call is surely out when it is cancelled.
+            _ = try await serverCommand(server.port, ["CLIENT", "PAUSE", "300", "ALL"])
+            let call = Task { try await engine.login(ip: "10.22.0.\(round + 2)", username: "someone", correctPassword: round.isMultiple(of: 2)) }
+            try await Task.sleep(for: .milliseconds(20 + 10 * round))
+            call.cancel()
+            _ = await call.result
+            #expect(!store.isDegraded, "round \(round)")
+            // Still Redis: its block is seen, and the memory store behind it got nothing.
+            #expect(try await store.state(of: engine.usernameKey("blocked")).block != nil, "round \(round)")
+            #expect(try await store.fallback.blocks(of: .username, after: nil, limit: 10).blocks.isEmpty)
+        }
     }
 }

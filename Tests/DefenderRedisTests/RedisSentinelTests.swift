@@ -71,7 +71,7 @@ import Testing
         #expect(try await command(replica.port, ["GET", "\(prefix):failed:username:carol"]).string == "1")
 
         // The old primary comes back (Sentinel turns it into a replica): nothing of ours connects to it.
-        let restarted = try RedisServer(["--replicaof", "127.0.0.1", String(replica.port)], fixedPort: primary.port)
+        let restarted = try await RedisServer(["--replicaof", "127.0.0.1", String(replica.port)], fixedPort: primary.port)
         defer { restarted.stop() }
         for attempt in 0..<10 { _ = try await engine.login(ip: "10.1.1.3", username: "dave\(attempt)", correctPassword: false) }
         let clients = try await command(restarted.port, ["CLIENT", "LIST"]).string ?? ""
@@ -120,9 +120,9 @@ import Testing
     /// A primary that Sentinel still names but that is a replica by now is refused by the handshake's `ROLE`.
     @Test func refusesAReplicaNamedAsThePrimary() async throws {
         guard RedisServer.isAvailable else { return }
-        let primary = try RedisServer()
+        let primary = try await RedisServer()
         defer { primary.stop() }
-        let replica = try RedisServer(["--replicaof", "127.0.0.1", String(primary.port)])
+        let replica = try await RedisServer(["--replicaof", "127.0.0.1", String(primary.port)])
         defer { replica.stop() }
         var target = RedisConfiguration(host: "127.0.0.1", port: replica.port)
         target.connectTimeout = .milliseconds(300)

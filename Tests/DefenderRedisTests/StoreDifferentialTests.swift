@@ -18,7 +18,7 @@ import Testing
     func memoryAndRedisAgreeOnRandomSequences(rememberBlocks: Bool) async throws {
         guard RedisServer.isAvailable else { return }
         // A server of its own, so that each sequence starts from FLUSHDB without touching other suites' keys.
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let client = RedisClient(configuration: try RedisConfiguration(url: server.url))
         defer { Task { await client.shutdown() } }

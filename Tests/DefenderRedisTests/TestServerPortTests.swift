@@ -5,26 +5,30 @@ import Testing
 /// once joined a plain redis-server of a parallel test into its cluster, because a connection to the port
 /// succeeded after the new server had failed to bind it.
 @Suite struct TestServerPortTests {
-    @Test func aPortAnotherServerHoldsIsNotTakenForOurs() throws {
+    @Test func aPortAnotherServerHoldsIsNotTakenForOurs() async throws {
         guard RedisServer.isAvailable else { return }
-        let other = try RedisServer()
+        let other = try await RedisServer()
         defer { other.stop() }
         // Our server cannot bind the port; a connection to it reaches `other`, which is not ours.
-        #expect(throws: (any Error).self) { try RedisServer(["--cluster-enabled", "yes"], fixedPort: other.port) }
+        await #expect(throws: (any Error).self) { try await RedisServer(["--cluster-enabled", "yes"], fixedPort: other.port) }
     }
 
-    @Test func serversStartedTogetherGetDistinctPorts() throws {
+    @Test func serversStartedTogetherGetDistinctPorts() async throws {
         guard RedisServer.isAvailable else { return }
-        let servers = try (0..<8).map { _ in try RedisServer() }
+        // Started at the same time, as parallel tests start theirs.
+        let servers = try await withThrowingTaskGroup(of: RedisServer.self) { group in
+            for _ in 0..<8 { group.addTask { try await RedisServer() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
         defer { servers.forEach { $0.stop() } }
         #expect(Set(servers.map(\.port)).count == servers.count)
     }
 
     /// The test runner's threads block SIGTERM, and a spawned child inherits the mask: a server that ignored
     /// SIGTERM was SIGKILLed after the two-second wait, on every stop of every test.
-    @Test func aServerStopsOnSIGTERM() throws {
+    @Test func aServerStopsOnSIGTERM() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         #expect(server.stop())
     }
 }

@@ -12,7 +12,7 @@ import VaporTesting
 /// the others, and the store in use is Redis.
 @Suite struct ReadmeCombinedAppTests {
     @Test func theSnippetsCombinedWorkTogetherOnRedis() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let firewall = Firewall()
         let environment = [
             "DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": "readme-\(UUID().uuidString)",

@@ -117,6 +117,8 @@ public final class FallbackAttemptStore: AttemptStore {
         return known.knownLockout(ip: ip, username: username, policy: policy)
     }
 
+    // A call that fails because its caller was cancelled says nothing about the shared store: it is rethrown
+    // and opens no circuit (else one client that hangs up would send everyone to the fallback for a while).
     private func perform<T: Sendable>(whenOpen: T?, _ operation: (any AttemptStore) async throws -> T) async throws -> T {
         let skip = openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false }
         if !skip {
@@ -128,7 +130,7 @@ public final class FallbackAttemptStore: AttemptStore {
                     metrics?.fallback.record(0)
                 }
                 return result
-            } catch let error as DefenderError where error.code == .storeUnavailable || error.code == .storeFault {
+            } catch let error as DefenderError where (error.code == .storeUnavailable || error.code == .storeFault) && !Task.isCancelled {
                 let retryInterval = self.retryInterval
                 openUntil.withLock { $0 = ContinuousClock.now + retryInterval }
                 let wasDegraded = degraded.exchange(true, ordering: .relaxed)

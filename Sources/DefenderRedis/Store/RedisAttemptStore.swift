@@ -239,7 +239,13 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
             throw DefenderError(error.isUnavailable ? .storeUnavailable : .storeFault, error.description, underlying: error)
         } catch let error as DefenderError {
             throw error
+        } catch let error as CancellationError {
+            // The caller gave up (a client disconnected, a task group ended): the server said nothing, so this is
+            // no outage. Counted as one, it would send the next requests to the fallback store for a retry interval.
+            throw error
         } catch {
+            // A foreign client's own way of saying "cancelled" is cancellation too.
+            if Task.isCancelled { throw CancellationError() }
             // An app's own client threw an error of its own kind: we cannot tell what the server meant, so it is an
             // outage, and the failure policy decides. Only its type is named: its text may hold a URL with a password.
             blockCache.setOutage(true)
