@@ -30,9 +30,15 @@ package enum RateLimitFields {
     /// After a counted failure.
     package static func addRemaining(to headers: inout HTTPFields, _ config: DefenderConfiguration, result: FailureResult, hasUsername: Bool) {
         let window = window(config)
+        let policy = LockoutPolicy(config)
         let items = dimensions(config, hasUsername: hasUsername).map { item in
-            let used = item.name == "ip" ? result.ipFailures : result.usernameFailures
-            return "\"\(item.name)\";r=\(max(0, item.limit - used))" + (window > 0 ? ";t=\(window)" : "")
+            let isIP = item.name == "ip"
+            var remaining = item.limit - (isIP ? result.ipFailures : result.usernameFailures)
+            // The long window may lock sooner than the counter (a slow attacker's counter starts afresh every
+            // cool-off, his window does not): what is left is what is left before the first of the two limits.
+            let longLimit = policy.longWindowLimit(of: isIP ? .ip : .username)
+            if longLimit > 0 { remaining = min(remaining, longLimit - (isIP ? result.ipLongWindowFailures : result.usernameLongWindowFailures)) }
+            return "\"\(item.name)\";r=\(max(0, remaining))" + (window > 0 ? ";t=\(window)" : "")
         }
         addPolicy(to: &headers, config, hasUsername: hasUsername)
         if !items.isEmpty { headers[name] = items.joined(separator: ", ") }

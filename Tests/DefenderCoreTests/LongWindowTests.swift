@@ -55,6 +55,34 @@ import Testing
         #expect(try await engine.login(ip: "10.30.0.1", username: "sliding", correctPassword: false) == .lockedOut)
     }
 
+    /// A full memory store makes room with fresh keys (one failure each) first: an attacker who floods it with new
+    /// addresses and usernames cannot wash out the window of the account he guesses slowly. (Oldest-first
+    /// eviction once dropped that window, whose counter had lapsed, before any of the flood.)
+    @Test(arguments: [1, 2])
+    func aFloodOfFreshKeysCannotWashOutASlowAttack(failuresPerFloodKey: Int) async throws {
+        let store = MemoryAttemptStore(capacity: 200, clock: clock)
+        var config = DefenderConfiguration()
+        config.attemptCooloffTime = .seconds(1)
+        config.longWindow = .seconds(10_000)
+        config.longWindowFailureLimit = 6
+        let engine = Defender(configuration: config, store: store)
+        func slowRound() async throws -> [LoginResult] {
+            var results: [LoginResult] = []
+            for _ in 0..<2 { results.append(try await engine.login(ip: "10.31.0.1", username: "target", correctPassword: false)) }
+            clock.advance(by: .seconds(2))
+            return results
+        }
+        #expect(try await slowRound() + slowRound() == Array(repeating: .failure, count: 4))
+        for index in 0..<2_000 {
+            for _ in 0..<failuresPerFloodKey {
+                _ = try await engine.login(ip: "10.32.\(index / 250).\(index % 250)", username: "flood\(index)", correctPassword: false)
+            }
+        }
+        #expect(store.count <= 200)
+        #expect(try await slowRound() == [.failure, .failure])
+        #expect(try await engine.login(ip: "10.31.0.1", username: "target", correctPassword: false) == .lockedOut)
+    }
+
     /// The limit never locks sooner than a dimension's own counter would: raised counter limits raise it too.
     @Test func theLimitIsNeverBelowTheCounterLimits() throws {
         var config = DefenderConfiguration()
@@ -64,6 +92,10 @@ import Testing
         #expect(policy.longWindowIPLimit == 100 && policy.longWindowUsernameLimit == 30)
         config.longWindowFailureLimit = 0
         #expect(LockoutPolicy(config).longWindowIPLimit == 0 && LockoutPolicy(config).longWindowUsernameLimit == 0)
+        // A counter allowing more than a window may hold turns that dimension's window off: every window is bounded.
+        config.longWindowFailureLimit = 30
+        config.loginFailureLimitIP = DefenderConfiguration.maximumLongWindowLimit + 1
+        #expect(LockoutPolicy(config).longWindowIPLimit == 0 && LockoutPolicy(config).longWindowUsernameLimit == 30)
     }
 
     @Test func settingsFromEnvironment() throws {

@@ -12,14 +12,14 @@ import Testing
     }
 
     /// The settings for `store`; `nil` when it is Redis and there is none (`SharedRedis` fails the test under CI).
-    static func environment(_ store: Store) -> [String: String]? {
+    static func environment(_ store: Store) async -> [String: String]? {
         var env = [
             "DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_ATTEMPT_COOLOFF_TIME": "1",
             "DEFENDER_LONG_WINDOW": "30", "DEFENDER_LONG_WINDOW_FAILURE_LIMIT": "6",
         ]
         if store == .redis {
             env["DEFENDER_STORE"] = "redis"
-            guard let url = SharedRedis.url else { return nil }
+            guard let url = await SharedRedis.url else { return nil }
             env["DEFENDER_REDIS_URL"] = url
             env["DEFENDER_CACHE_PREFIX"] = "long-\(UUID().uuidString)"
         }
@@ -38,7 +38,7 @@ import Testing
     /// and then logs in, again and again from the same address, is never locked.
     @Test(arguments: DemoFramework.allCases, Store.allCases)
     func slowGuessingIsLockedAtTheLongWindowLimit(_ framework: DemoFramework, _ store: Store) async throws {
-        guard let env = Self.environment(store) else { return }
+        guard let env = await Self.environment(store) else { return }
         try await withDemo(env, users: [("alice", "secret1"), ("bob", "b0b")], on: framework) { (demo) async throws in
             for round in 0..<2 {
                 for attempt in 0..<3 {
@@ -59,6 +59,29 @@ import Testing
             let counted = DemoBeyondTests.parsePrometheus(try await demo.send(.GET, "/metrics").text)
             #expect(counted["defender_lockouts_total{kind=\"long_window\"}"] == 2)  // the address and alice
             #expect(counted["defender_lockouts_total{kind=\"ip\"}"] ?? 0 == 0 && counted["defender_lockouts_total{kind=\"username\"}"] ?? 0 == 0)
+        }
+    }
+
+    /// The `RateLimit` header counts down to whichever limit comes first. Two failures per cool-off never reach
+    /// the counter's 3, but the window's 6 comes: the 5th failure leaves 1 (the counter alone would say 2), the
+    /// 6th none, and the 7th is locked.
+    @Test(arguments: DemoFramework.allCases, Store.allCases)
+    func theRateLimitHeaderCountsDownToTheLongWindow(_ framework: DemoFramework, _ store: Store) async throws {
+        guard var env = await Self.environment(store) else { return }
+        env["DEFENDER_RATELIMIT_HEADERS"] = "true"
+        try await withDemo(env, users: [("carol", "c4rol")], on: framework) { (demo) async throws in
+            var left: [String?] = []
+            for round in 0..<3 {
+                for _ in 0..<2 { left.append(try await demo.login("carol", "wrong", forwardedFor: "192.0.2.70").headers.first(name: "RateLimit")) }
+                if round < 2 { try await Self.pastTheCooloff(demo) }
+            }
+            #expect(left == [
+                "\"ip\";r=2;t=1, \"username\";r=2;t=1", "\"ip\";r=1;t=1, \"username\";r=1;t=1",
+                "\"ip\";r=2;t=1, \"username\";r=2;t=1", "\"ip\";r=1;t=1, \"username\";r=1;t=1",
+                "\"ip\";r=1;t=1, \"username\";r=1;t=1", "\"ip\";r=0;t=1, \"username\";r=0;t=1",
+            ])
+            try await Self.pastTheCooloff(demo)
+            #expect(try await demo.login("carol", "wrong", forwardedFor: "192.0.2.70").status == .forbidden)
         }
     }
 }

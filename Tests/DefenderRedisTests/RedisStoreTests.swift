@@ -15,31 +15,52 @@ import Testing
     }
 
     @Test func contractSuite() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         try await Self.contract(url: url).runAll()
     }
 
     /// Spraying, the cool-off cap and jitter, in the Lua scripts.
     @Test func beyondContract() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         try await Self.contract(url: url).runBeyond()
     }
 
     /// The long window in the Lua scripts: slow guessing, many addresses, a forgetful user, a storm.
     @Test func longWindowContract() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         try await Self.contract(url: url).runLongWindow()
     }
 
+    /// An IP's long window never holds a username's text (it may be a password typed into the wrong field, and the
+    /// window keeps it a day): under `own` a 16-digit tag of its SHA-1, otherwise nothing of it.
+    @Test(arguments: [SuccessReset.own, .username])
+    func theIPsLongWindowKeepsNoUsername(reset: SuccessReset) async throws {
+        guard let url = await SharedRedis.url else { return }
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        defer { Task { await client.shutdown() } }
+        let store = RedisAttemptStore(client: client, prefix: "tag-\(UUID().uuidString)")
+        var config = DefenderConfiguration()
+        config.successReset = reset
+        let engine = Defender(configuration: config, store: store)
+        let secret = "Hunter2-typed-as-a-username"
+        #expect(try await engine.login(ip: "10.33.0.1", username: secret, correctPassword: false) == .failure)
+        let ip = try #require(try engine.ipKey("10.33.0.1"))
+        let longIP = try #require(store.keyNames(ip: ip, username: try engine.usernameKey(secret)).first { $0.contains(":long:") && $0.contains("10.33.0.1") })
+        let members = try #require(try await client.send(["ZRANGE", longIP, "0", "-1"]).elements?.compactMap(\.string))
+        #expect(members.count == 1)
+        #expect(!members.contains { $0.lowercased().contains(secret.lowercased()) })
+        #expect(members.allSatisfy { $0.split(separator: ":").count == (reset == .own ? 3 : 2) }, "\(members)")
+    }
+
     @Test func admissionContract() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         try await Self.contract(url: url).runAdmission()
     }
 
     /// A task cancelled between admission and its outcome still gives its slot back in Redis: the release
     /// is written before the cancelled wait for its reply gives up.
     @Test func cancelledTaskReleasesItsRedisSlot() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let client = RedisClient(configuration: try RedisConfiguration(url: url))
         defer { Task { await client.shutdown() } }
         let store = RedisAttemptStore(client: client, prefix: "cancel-\(UUID().uuidString)")
@@ -72,7 +93,7 @@ import Testing
     }
 
     @Test func keysCarryTTLsAndThePrefix() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let client = RedisClient(configuration: try RedisConfiguration(url: url))
         let prefix = "ttl-\(UUID().uuidString)"
         var config = DefenderConfiguration()
@@ -106,7 +127,7 @@ import Testing
     }
 
     @Test func survivesScriptFlush() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let client = RedisClient(configuration: try RedisConfiguration(url: url))
         let engine = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: client, prefix: "flush-\(UUID().uuidString)"))
         #expect(try await engine.login(ip: "10.2.2.2", username: "f", correctPassword: false) == .failure)
@@ -116,7 +137,7 @@ import Testing
     }
 
     @Test func sharedByTwoInstances() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let prefix = "shared-\(UUID().uuidString)"
         let first = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: RedisClient(configuration: try RedisConfiguration(url: url)), prefix: prefix))
         let second = Defender(configuration: DefenderConfiguration(), store: RedisAttemptStore(client: RedisClient(configuration: try RedisConfiguration(url: url)), prefix: prefix))
@@ -141,7 +162,7 @@ import Testing
     // Ported: test_get_redis_connection (#74).
     @Test func plainAndDatabase3() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         try await roundTrip("redis://127.0.0.1:\(server.port)/0")
         try await roundTrip("redis://127.0.0.1:\(server.port)/3")
@@ -155,7 +176,7 @@ import Testing
     // Ported: test_get_redis_connection_with_password (#75), with a password that needs percent-encoding.
     @Test func requirepass() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer(["--requirepass", "p@ss:w/rd!"])
+        let server = try await RedisServer(["--requirepass", "p@ss:w/rd!"])
         defer { server.stop() }
         try await roundTrip("redis://:p%40ss%3Aw%2Frd%21@127.0.0.1:\(server.port)/0")
         let wrong = RedisClient(configuration: try RedisConfiguration(url: "redis://:nope-secret@127.0.0.1:\(server.port)/0"))
@@ -171,7 +192,7 @@ import Testing
     // Ported: test_get_redis_connection_with_acl (#76).
     @Test func aclUser() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let admin = RedisClient(configuration: try RedisConfiguration(url: server.url))
         _ = try await admin.send(["ACL", "SETUSER", "myname", "on", ">mypass2", "~*", "+@all"])
@@ -184,7 +205,7 @@ import Testing
     @Test func tls() async throws {
         guard RedisServer.isAvailable else { return }
         let certificates = try TestCertificates()
-        let server = try RedisServer(
+        let server = try await RedisServer(
             ["--tls-cert-file", certificates.certificate, "--tls-key-file", certificates.key, "--tls-ca-cert-file", certificates.certificate,
              "--tls-auth-clients", "no"], tlsPort: true)
         defer { server.stop() }
@@ -247,7 +268,7 @@ struct TestCertificates {
 
     @Test func oneBeforeAndOneAfterThePasswordCheck() async throws {
         guard RedisServer.isAvailable else { return }
-        let server = try RedisServer()
+        let server = try await RedisServer()
         defer { server.stop() }
         let client = RedisClient(configuration: try RedisConfiguration(url: server.url))
         let observer = RedisClient(configuration: try RedisConfiguration(url: server.url))
@@ -284,7 +305,7 @@ struct TestCertificates {
 
 @Suite struct RedisCancellationTests {
     @Test func cancellingOneCommandSparesTheOthers() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         var configuration = try RedisConfiguration(url: url)
         configuration.commandTimeout = .seconds(30)  // the BLPOP below must outlive a slow, loaded machine
         let connection = try await RedisConnection.connect(to: configuration)
@@ -309,7 +330,7 @@ struct TestCertificates {
     }
 
     @Test func commandsOnAClosedConnectionFail() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         let connection = try await RedisConnection.connect(to: try RedisConfiguration(url: url))
         await connection.close()
         let error = await #expect(throws: RedisError.self) { try await connection.send(["PING"]) }
@@ -319,7 +340,7 @@ struct TestCertificates {
     }
 
     @Test func commandTimeoutFailsFastAndTheClientRecovers() async throws {
-        guard let url = SharedRedis.url else { return }
+        guard let url = await SharedRedis.url else { return }
         var configuration = try RedisConfiguration(url: url)
         configuration.commandTimeout = .milliseconds(100)
         let client = RedisClient(configuration: configuration)

@@ -14,14 +14,24 @@ public struct FailureResult: Sendable, Hashable {
     /// The keys of ``newlyBlocked`` that the long window blocked (their counter was within its limit), so that
     /// metrics and logs tell a slow attack from a fast one.
     public var longWindowBlocked: [DefenderKey]
+    /// The IP's failures within the long window after this failure (0 when the window is off), so that the
+    /// `RateLimit` header counts down to whichever limit comes first.
+    public var ipLongWindowFailures: Int
+    /// The username's failures within the long window after this failure (0 when off or without a username).
+    public var usernameLongWindowFailures: Int
 
     /// A result; `newlyBlocked` is put in the canonical order (IP first).
-    public init(lockout: Lockout?, newlyBlocked: [DefenderKey], ipFailures: Int, usernameFailures: Int, longWindowBlocked: [DefenderKey] = []) {
+    public init(
+        lockout: Lockout?, newlyBlocked: [DefenderKey], ipFailures: Int, usernameFailures: Int, longWindowBlocked: [DefenderKey] = [],
+        ipLongWindowFailures: Int = 0, usernameLongWindowFailures: Int = 0
+    ) {
         self.lockout = lockout
         self.newlyBlocked = newlyBlocked.filter { $0.kind == .ip } + newlyBlocked.filter { $0.kind == .username }
         self.ipFailures = ipFailures
         self.usernameFailures = usernameFailures
         self.longWindowBlocked = longWindowBlocked.filter { $0.kind == .ip } + longWindowBlocked.filter { $0.kind == .username }
+        self.ipLongWindowFailures = ipLongWindowFailures
+        self.usernameLongWindowFailures = usernameLongWindowFailures
     }
 }
 

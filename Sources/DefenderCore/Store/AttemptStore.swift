@@ -120,7 +120,8 @@ public struct LockoutPolicy: Sendable, Hashable {
     /// How long a failed username counts for ``sprayLimit``.
     public private(set) var sprayWindow: Duration
     /// Failures an IP may have within ``longWindow`` before it is blocked; zero: off. Never below ``ipLimit``, so
-    /// that the long window never locks sooner than the counter would within one cool-off.
+    /// that the long window never locks sooner than the counter would within one cool-off; off when ``ipLimit``
+    /// is above ``DefenderConfiguration/maximumLongWindowLimit``, so that a window stays bounded.
     public private(set) var longWindowIPLimit: Int
     /// The same for a username; never below ``usernameLimit``.
     public private(set) var longWindowUsernameLimit: Int
@@ -144,9 +145,15 @@ public struct LockoutPolicy: Sendable, Hashable {
         lockoutJitter = configuration.lockoutJitter
         sprayLimit = configuration.sprayUsernameLimit
         sprayWindow = configuration.sprayWindow
-        let long = configuration.longWindowFailureLimit
-        longWindowIPLimit = long > 0 ? max(long, configuration.ipFailureLimit) : 0
-        longWindowUsernameLimit = long > 0 ? max(long, configuration.usernameFailureLimit) : 0
+        // Never below the counter's limit; and a dimension whose counter allows more than the window's maximum
+        // gets no window (it is not after lockouts), so that a window never keeps more than that many times.
+        func longLimit(counter: Int) -> Int {
+            let long = configuration.longWindowFailureLimit
+            guard long > 0, counter <= DefenderConfiguration.maximumLongWindowLimit else { return 0 }
+            return max(long, counter)
+        }
+        longWindowIPLimit = longLimit(counter: configuration.ipFailureLimit)
+        longWindowUsernameLimit = longLimit(counter: configuration.usernameFailureLimit)
         longWindow = configuration.longWindow
         historyWindow = configuration.accessAttemptExpiration
         successReset = configuration.successReset

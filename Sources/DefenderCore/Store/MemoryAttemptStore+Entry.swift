@@ -16,8 +16,9 @@ struct Block {
 /// A failure within the long window.
 struct LongFailure {
     let at: Duration
-    /// For an IP's failure, the username that failed (so that ``SuccessReset/own`` can forgive its own).
-    let username: String?
+    /// For an IP's failure under ``SuccessReset/own``, a tag of the username that failed, so that its success can
+    /// forgive its own. A hash, not the text: a password typed into the username field must not be kept for a day.
+    let userTag: Int?
 }
 
 struct Entry {
@@ -58,10 +59,10 @@ struct Entry {
     }
 
     /// Adds a failure to the long window, forgetting those that left it and all but the newest `limit` + 1.
-    mutating func countLongFailure(at now: Duration, username: String?, window: Duration, limit: Int) {
+    mutating func countLongFailure(at now: Duration, userTag: Int?, window: Duration, limit: Int) {
         longWindow = window
         longFailures.removeAll { now - $0.at >= window }
-        longFailures.append(LongFailure(at: now, username: username))
+        longFailures.append(LongFailure(at: now, userTag: userTag))
         if longFailures.count > limit + 1 { longFailures.removeFirst(longFailures.count - limit - 1) }
     }
 
@@ -84,9 +85,19 @@ struct Entry {
 
     func isExpired(at now: Duration) -> Bool { expires.map { $0 <= now } ?? false }
 
-    /// Eviction rank: lower goes first. Counters and history before blocks, permanent blocks last.
+    /// Eviction rank: lower goes first. Single failures before evidence (a counter past one, lockout history, a
+    /// long window with more than one failure), counters and history before blocks, permanent blocks last. A
+    /// flood of fresh keys (one failure each) thus evicts its own kind first and cannot wash out the long window
+    /// of a slow attack, which is evidence gathered over a day.
+    /// How much a key has against it: its live counter, its lockouts and its failures in the long window.
+    func evidence(at now: Duration) -> Int {
+        max(liveFailures(at: now), longFailureCount(at: now)) + lockoutCount(at: now)
+    }
+
     func evictionRank(at now: Duration) -> Int {
-        guard let block = activeBlock(at: now) else { return liveFailures(at: now) <= 1 && lockouts.isEmpty ? 0 : 1 }
+        guard let block = activeBlock(at: now) else {
+            return liveFailures(at: now) <= 1 && lockouts.isEmpty && longFailureCount(at: now) <= 1 ? 0 : 1
+        }
         return block.expires == nil ? 3 : 2
     }
 }

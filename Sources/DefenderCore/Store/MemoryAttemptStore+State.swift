@@ -71,7 +71,7 @@ struct State {
     mutating func fail(
         _ key: DefenderKey, username: DefenderKey? = nil, limit: Int, policy: LockoutPolicy, now: Duration, capacity: Int,
         newlyBlocked: inout [DefenderKey], longWindowBlocked: inout [DefenderKey]
-    ) -> (failures: Int, crossed: Bool, block: Block?) {
+    ) -> (failures: Int, crossed: Bool, block: Block?, longFailures: Int) {
         let storeKey = StoreKey(key)
         var entry = entries[storeKey] ?? Entry()
         entry.historyWindow = policy.historyWindow
@@ -79,7 +79,8 @@ struct State {
         entry.failuresExpire = policy.attemptCooloff > .zero ? now + policy.attemptCooloff : nil
         let longLimit = policy.longWindowLimit(of: key.kind)
         if longLimit > 0 {
-            entry.countLongFailure(at: now, username: username?.value, window: policy.longWindow, limit: longLimit)
+            let tag = policy.successReset == .own ? username.map(Self.userTag) : nil
+            entry.countLongFailure(at: now, userTag: tag, window: policy.longWindow, limit: longLimit)
         }
         let counterCrossed = entry.failures > limit
         let crossed = counterCrossed || (longLimit > 0 && entry.longFailures.count > longLimit)
@@ -99,8 +100,11 @@ struct State {
             }
         }
         store(entry, at: storeKey, now: now, capacity: capacity)
-        return (entry.failures, crossed, entry.activeBlock(at: now))
+        return (entry.failures, crossed, entry.activeBlock(at: now), longLimit > 0 ? entry.longFailures.count : 0)
     }
+
+    /// The tag of a username in an IP's long window (this process's seeded hash: never stored outside it).
+    static func userTag(_ username: DefenderKey) -> Int { username.value.hashValue }
 
     /// Remembers that `username` failed from `ip`; blocks the IP (in every mode) when more than
     /// ``LockoutPolicy/sprayLimit`` distinct usernames failed from it within ``LockoutPolicy/sprayWindow``.
@@ -155,7 +159,8 @@ struct State {
         let own = entries.removeValue(forKey: StoreKey(pairOf: ip, username))?.liveFailures(at: now) ?? 0
         guard var entry = entries[StoreKey(ip)] else { return }
         if own > 0 { entry.failures = max(0, entry.liveFailures(at: now) - own) }
-        entry.longFailures.removeAll { $0.username == username.value }
+        let tag = Self.userTag(username)
+        entry.longFailures.removeAll { $0.userTag == tag }
         entries[StoreKey(ip)] = entry
     }
 
@@ -191,8 +196,10 @@ struct State {
         entries[key] = entry
     }
 
-    /// Frees about a tenth of the capacity, so that sweeps are rare: amortised O(1) per new key.
-    /// Expired entries go first, then counters and history oldest first, then blocks that lift soonest.
+    /// Frees about a tenth of the capacity, so that sweeps are rare: amortised O(1) per new key while fresh keys
+    /// (one failure each) can make the room. Expired entries go first, then fresh keys oldest first; only then
+    /// entries with evidence (more failures, history, a long window), least evidence and oldest first, and blocks
+    /// that lift soonest after them. So a flood of fresh keys washes out its own kind, not a slow attack's window.
     mutating func makeRoom(now: Duration, capacity: Int) {
         let target = capacity - max(1, capacity / 10)
         for key in entries.compactMap({ $0.value.isExpired(at: now) ? $0.key : nil }) { entries.removeValue(forKey: key) }
@@ -201,7 +208,7 @@ struct State {
             let place = order[head]
             head += 1
             guard let entry = entries[place.key], entry.generation == place.generation else { continue }
-            if entry.evictionRank(at: now) <= 1 {
+            if entry.evictionRank(at: now) == 0 {
                 entries.removeValue(forKey: place.key)
             } else {
                 kept.append(place)
@@ -209,9 +216,15 @@ struct State {
         }
         order.append(contentsOf: kept)
         if entries.count > target {
-            let blocks = entries.map { (key: $0.key, rank: $0.value.evictionRank(at: now), expires: $0.value.block?.expires ?? .zero) }
-            let doomed = blocks.sorted { ($0.rank, $0.expires) < ($1.rank, $1.expires) }.prefix(entries.count - target)
-            for block in doomed { entries.removeValue(forKey: block.key) }
+            let ranked = entries.map { entry in
+                let rank = entry.value.evictionRank(at: now)
+                // Within a rank: least evidence, then oldest, first; blocks: soonest to lift first.
+                let weight = rank < 2 ? entry.value.evidence(at: now) : 0
+                let age = rank < 2 ? Duration.nanoseconds(Int64(clamping: entry.value.generation)) : entry.value.block?.expires ?? .zero
+                return (key: entry.key, rank: rank, weight: weight, age: age)
+            }
+            let doomed = ranked.sorted { ($0.rank, $0.weight, $0.age) < ($1.rank, $1.weight, $1.age) }.prefix(entries.count - target)
+            for entry in doomed { entries.removeValue(forKey: entry.key) }
         }
         if head > order.count / 2 {
             order.removeFirst(head)

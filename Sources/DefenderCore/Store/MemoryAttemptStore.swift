@@ -94,13 +94,15 @@ public final class MemoryAttemptStore: AttemptStore {
             var userFailures = 0
             var ipBlock: Block?
             var userBlock: Block?
+            var ipLong = 0
+            var userLong = 0
             if !policy.disableIPLockout {
-                (ipFailures, ipCrossed, ipBlock) = state.fail(
+                (ipFailures, ipCrossed, ipBlock, ipLong) = state.fail(
                     ip, username: username, limit: policy.ipLimit, policy: policy, now: now, capacity: capacity,
                     newlyBlocked: &newlyBlocked, longWindowBlocked: &longWindowBlocked)
             }
             if let username, !policy.disableUsernameLockout {
-                (userFailures, userCrossed, userBlock) = state.fail(
+                (userFailures, userCrossed, userBlock, userLong) = state.fail(
                     username, limit: policy.usernameLimit, policy: policy, now: now, capacity: capacity,
                     newlyBlocked: &newlyBlocked, longWindowBlocked: &longWindowBlocked)
                 if policy.successReset == .own, !policy.disableIPLockout {
@@ -113,7 +115,7 @@ public final class MemoryAttemptStore: AttemptStore {
                 let lockout = Self.lockout(ip: (ip, sprayBlock), username: (username, nil), policy: policy, now: now)
                 return FailureResult(
                     lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures,
-                    longWindowBlocked: longWindowBlocked)
+                    longWindowBlocked: longWindowBlocked, ipLongWindowFailures: ipLong, usernameLongWindowFailures: userLong)
             }
             var lockout: Lockout?
             if policy.isLocked(ipBlocked: ipCrossed, usernameBlocked: userCrossed) {
@@ -123,7 +125,7 @@ public final class MemoryAttemptStore: AttemptStore {
             }
             return FailureResult(
                     lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures,
-                    longWindowBlocked: longWindowBlocked)
+                    longWindowBlocked: longWindowBlocked, ipLongWindowFailures: ipLong, usernameLongWindowFailures: userLong)
         }
     }
 

@@ -134,7 +134,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
             ip: outcomeKeys(ip), spray: keys.key(.spray, ip), user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
             reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, nonce: Reservation().id, policy: encoded(policy))
         let reply = try await run(call)
-        let values = try integers(reply, count: 14)
+        let values = try integers(reply, count: 16)
         var newly: [DefenderKey] = []
         var byLongWindow: [DefenderKey] = []
         if values[10] == 1 { newly.append(ip) }
@@ -143,7 +143,8 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         if values[13] == 1, let username { byLongWindow.append(username) }
         return FailureResult(
             lockout: try lockout(from: reply, ip: ip, username: username, stamp: stamp), newlyBlocked: newly,
-            ipFailures: Int(values[8]), usernameFailures: Int(values[9]), longWindowBlocked: byLongWindow)
+            ipFailures: Int(values[8]), usernameFailures: Int(values[9]), longWindowBlocked: byLongWindow,
+            ipLongWindowFailures: Int(values[14]), usernameLongWindowFailures: Int(values[15]))
     }
 
     public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {

@@ -6,8 +6,9 @@ struct OutcomeKeys: Sendable {
     var index: String
     var expiry: String
     var inflight: String
-    /// Failure times within the long window: a sorted set scored by time (ms), members `TIME:NONCE` for a username
-    /// and `TIME:NONCE:USERNAME` for an IP (so that `SuccessReset/own` can take out a username's own).
+    /// Failure times within the long window: a sorted set scored by time (ms), members `TIME:NONCE`, and for an IP
+    /// under `SuccessReset/own` `TIME:NONCE:TAG`, where TAG is the first 16 hex digits of the username's SHA-1 (so
+    /// that its success can take out its own; never the text, which may be a password typed in the wrong field).
     var long: String
     /// The index member: the key's value.
     var member: String
@@ -15,7 +16,8 @@ struct OutcomeKeys: Sendable {
 
 /// Counts a failed login, blocks whatever crossed its limit (counters, then password spraying), and releases the
 /// reservation. Returns `decide`'s eight values (the lockout and the blocks seen), then { ip_failures,
-/// user_failures, ip_newly, user_newly, ip_by_long_window, user_by_long_window }.
+/// user_failures, ip_newly, user_newly, ip_by_long_window, user_by_long_window, ip_long_failures,
+/// user_long_failures }.
 struct RecordFailureCall: ScriptCall {
     var ip: OutcomeKeys
     var spray: String
@@ -93,11 +95,12 @@ struct RecordFailureCall: ScriptCall {
           return redis.call('ZCARD', long)
         end
         -- Returns failures, crossed, newly blocked, newly blocked by the long window alone.
+        -- Returns failures, crossed, newly blocked, newly blocked by the long window alone, failures in the window.
         local function fail(failed, blocked, history, index, expiry, member, limit, long, long_limit, tail)
           local n = count(failed)
           local in_long_window = count_long(long, long_limit, tail)
           local by_long = n <= limit
-          if by_long and in_long_window <= long_limit then return n, false, false, false end
+          if by_long and in_long_window <= long_limit then return n, false, false, false, in_long_window end
           redis.call('ZREMRANGEBYSCORE', history, '-inf', now - history_ms)
           local existing = redis.call('GET', blocked)
           local lockouts = redis.call('ZCARD', history)
@@ -109,17 +112,18 @@ struct RecordFailureCall: ScriptCall {
             newly = true
           end
           remember(blocked, history, index, expiry, member)
-          return n, true, newly, newly and by_long
+          return n, true, newly, newly and by_long, in_long_window
         end
         local ip_n, user_n, ip_x, user_x, ip_new, user_new, ip_long, user_long = 0, 0, false, false, false, false, false, false
+        local ip_long_n, user_long_n = 0, 0
         if not dis_ip then
           local tail = ''
-          if has_user then tail = ':' .. user_member end
-          ip_n, ip_x, ip_new, ip_long = fail(failed_ip, blocked_ip, history_ip, index_ip, expiry_ip, ip_member, ip_limit,
+          if has_user and own_reset then tail = ':' .. user_tag(user_member) end
+          ip_n, ip_x, ip_new, ip_long, ip_long_n = fail(failed_ip, blocked_ip, history_ip, index_ip, expiry_ip, ip_member, ip_limit,
             long_ip, long_ip_limit, tail)
         end
         if has_user and not dis_user then
-          user_n, user_x, user_new, user_long = fail(failed_user, blocked_user, history_user, index_user, expiry_user, user_member,
+          user_n, user_x, user_new, user_long, user_long_n = fail(failed_user, blocked_user, history_user, index_user, expiry_user, user_member,
             user_limit, long_user, long_user_limit, '')
           if own_reset and not dis_ip then count(pair) end
         end
@@ -160,6 +164,8 @@ struct RecordFailureCall: ScriptCall {
         table.insert(result, user_new and 1 or 0)
         table.insert(result, ip_long and 1 or 0)
         table.insert(result, user_long and 1 or 0)
+        table.insert(result, ip_long_n)
+        table.insert(result, user_long_n)
         return result
         """)
 }
@@ -218,10 +224,11 @@ struct RecordSuccessCall: ScriptCall {
             -- DECRBY keeps the counter's TTL; a counter at zero is removed.
             if redis.call('DECRBY', failed_ip, own) <= 0 then redis.call('DEL', failed_ip) end
           end
-          -- This username's failures leave the IP's long window too: members are TIME:NONCE:USERNAME (neither TIME
-          -- nor NONCE holds a colon), at most the long-window limit + 1 of them.
+          -- This username's failures leave the IP's long window too: members are TIME:NONCE:TAG (none of the three
+          -- holds a colon), at most the long-window limit + 1 of them.
+          local tag = user_tag(user_member)
           for _, failure in ipairs(redis.call('ZRANGE', long_ip, 0, -1)) do
-            if string.match(failure, '^[^:]*:[^:]*:(.*)$') == user_member then redis.call('ZREM', long_ip, failure) end
+            if string.match(failure, '^[^:]*:[^:]*:(.*)$') == tag then redis.call('ZREM', long_ip, failure) end
           end
         end
         return { user_un, ip_un }

@@ -1,6 +1,10 @@
 extension RedisScripts {
     /// Shared helpers, prepended to every script.
     static let prelude = BlockMark.luaConstants + """
+        -- A username's tag in an IP's long window: a hash, never the text.
+        local function user_tag(username)
+          return string.sub(redis.sha1hex(username), 1, 16)
+        end
         local function now_ms()
           local t = redis.call('TIME')
           return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
