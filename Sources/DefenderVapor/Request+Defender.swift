@@ -200,7 +200,7 @@ public struct DefenderRequest: Sendable {
         let engine = try engine()
         let client = try client()
         if let lockout = try await engine.lockout(ip: client, username: name) { return lockout }
-        let attempt = LoginAttempt(ip: client, submittedUsername: name, context: context)
+        let attempt = engine.attempt(ip: client, username: name, context: context)
         if success {
             try await engine.recordSuccess(attempt)
             return nil

@@ -176,9 +176,13 @@ import Testing
             switch event {
             case .ipBlocked(let ip): "drop \(ip)"
             case .usernameBlocked(let username): "warn \(username)"
-            case .ipUnblocked, .usernameUnblocked: "nothing"
+            case .pairBlocked(let address, let username): "warn \(username) at \(address)"
+            case .ipUnblocked, .usernameUnblocked, .pairUnblocked: "nothing"
             }
         }
+        let pair = DefenderEvent(key: .pair(address: DefenderKey(kind: .ip, normalizedValue: "100.64.0.7"), username: DefenderKey.username("Bob|x")!), blocked: true)
+        #expect(pair == .pairBlocked(address: "100.64.0.7", username: "bob|x") && react(pair) == "warn bob|x at 100.64.0.7")
+        #expect(pair.key == DefenderKey(kind: .pair, normalizedValue: "100.64.0.7|bob|x") && pair.name == "pairBlocked" && pair.isBlock)
         let key = DefenderKey(kind: .ip, normalizedValue: "2001:db8::/64")
         let event = DefenderEvent(key: key, blocked: true)
         #expect(event == .ipBlocked("2001:db8::/64") && react(event) == "drop 2001:db8::/64")

@@ -52,6 +52,12 @@ import Testing
         #expect(members.allSatisfy { $0.split(separator: ":").count == (reset == .own ? 3 : 2) }, "\(members)")
     }
 
+    /// Shared ranges in the Lua scripts: pairs, the address's own block and spraying, resets, a storm.
+    @Test func sharedRangesContract() async throws {
+        guard let url = await SharedRedis.url else { return }
+        try await Self.contract(url: url).runSharedRanges()
+    }
+
     @Test func admissionContract() async throws {
         guard let url = await SharedRedis.url else { return }
         try await Self.contract(url: url).runAdmission()

@@ -87,6 +87,7 @@ import Testing
         configuration.accessAttemptExpiration = [.seconds(86_400), .zero][Int.random(in: 0..<4, using: &random) == 0 ? 1 : 0]
         configuration.successReset = SuccessReset.choices[Int.random(in: 0..<3, using: &random)]
         configuration.sprayUsernameLimit = [0, 0, 1, 2][Int.random(in: 0..<4, using: &random)]
+        configuration.sharedSprayUsernameLimit = [0, 0, 1, 2][Int.random(in: 0..<4, using: &random)]
         configuration.sprayWindow = .seconds(3_000)
         configuration.reservationTTL = .seconds(9_000)
         // The long window: off, or a limit a short sequence reaches (it is never below a counter's limit, 1 to 3).
@@ -135,9 +136,11 @@ private struct Run {
     }
 
     mutating func randomOperation(_ random: inout SplitMix64) -> Operation {
-        let ip = Self.ips[Int.random(in: 0..<Self.ips.count, using: &random)]
+        let address = Self.ips[Int.random(in: 0..<Self.ips.count, using: &random)]
         let username = Self.usernames[Int.random(in: 0..<Self.usernames.count, using: &random)]
-        let anyKey = Bool.random(using: &random) ? ip : (username ?? ip)
+        // A third of the requests with a username come from a shared address: their IP dimension is the pair.
+        let ip = username.map { Int.random(in: 0..<3, using: &random) == 0 ? .pair(address: address, username: $0) : address } ?? address
+        let anyKey = [ip, username ?? ip, address][Int.random(in: 0..<3, using: &random)]
         // Outcomes mostly settle an admitted request, as the engine does; sometimes they hold none.
         func settled() -> (DefenderKey, DefenderKey?, Reservation?) {
             guard !outstanding.isEmpty, Int.random(in: 0..<4, using: &random) > 0 else { return (ip, username, nil) }
@@ -161,7 +164,7 @@ private struct Run {
         case 77..<82: return .block(anyKey, [nil, .seconds(4_000), .seconds(7_000)][Int.random(in: 0..<3, using: &random)])
         case 82..<87: return .unblock(anyKey)
         case 87..<95: return .state(anyKey)
-        default: return .list(Bool.random(using: &random) ? .ip : .username, limit: Int.random(in: 1...3, using: &random))
+        default: return .list(DefenderKey.Kind.allCases[Int.random(in: 0..<3, using: &random)], limit: Int.random(in: 1...3, using: &random))
         }
     }
 
@@ -169,7 +172,7 @@ private struct Run {
     func blockedKeys(_ operation: Operation) async throws -> Set<String> {
         let keys: [DefenderKey?]
         switch operation {
-        case .check(let ip, let username), .admit(let ip, let username, _): keys = [ip, username]
+        case .check(let ip, let username), .admit(let ip, let username, _): keys = [ip, ip.pairAddress, username]
         default: return []
         }
         var blocked: Set<String> = []
@@ -203,6 +206,7 @@ private struct Run {
         case .fail(let ip, let username, let reservation):
             let result = try await store.recordFailure(ip: ip, username: username, reservation: reservation, policy: policy)
             return "\(Self.describe(result.lockout)) new=\(result.newlyBlocked) long=\(result.longWindowBlocked) ip=\(result.ipFailures) user=\(result.usernameFailures)"
+                + " ipLong=\(result.ipLongWindowFailures) userLong=\(result.usernameLongWindowFailures)"
         case .succeed(let ip, let username, let reservation):
             return "unblocked \(try await store.recordSuccess(ip: ip, username: username, reservation: reservation, policy: policy))"
         case .release(let ip, let username, let reservation):

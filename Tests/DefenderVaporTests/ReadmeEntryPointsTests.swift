@@ -133,6 +133,8 @@ func watchEvents(_ app: Application, firewall: Firewall) {
         case .ipBlocked(let ip): await firewall.drop(ip)  // "203.0.113.7", or an IPv6 group "2001:db8::/64"
         case .ipUnblocked(let ip): await firewall.allow(ip)
         case .usernameBlocked, .usernameUnblocked: app.logger.notice("\(event)")  // "usernameBlocked ********"
+        // A username blocked from one shared address (carrier-grade NAT): the address stays open to the others.
+        case .pairBlocked, .pairUnblocked: app.logger.notice("\(event)")  // "pairBlocked ********"
         }
     }
 }

@@ -16,7 +16,9 @@ extension DefenderConfiguration {
         "DEFENDER_IP_ALLOWLIST", "DEFENDER_IP_DENYLIST", "DEFENDER_USERNAME_ALLOWLIST", "DEFENDER_USERNAME_DENYLIST",
         "DEFENDER_IP_DENYLIST_FILE", "DEFENDER_IP_DENYLIST_RELOAD_INTERVAL", "DEFENDER_SPRAY_USERNAME_LIMIT",
         "DEFENDER_SPRAY_WINDOW", "DEFENDER_LOCKOUT_COOLOFF_MAX", "DEFENDER_LOCKOUT_JITTER", "DEFENDER_RATELIMIT_HEADERS",
-        "DEFENDER_LOG_REDACT", "DEFENDER_DRY_RUN",
+        "DEFENDER_LOG_REDACT", "DEFENDER_DRY_RUN", "DEFENDER_LONG_WINDOW_FAILURE_LIMIT", "DEFENDER_LONG_WINDOW",
+        "DEFENDER_SHARED_IP_RANGES", "DEFENDER_SHARED_IP_RANGES_FILE", "DEFENDER_SHARED_IP_RANGES_BUILTIN",
+        "DEFENDER_SHARED_SPRAY_USERNAME_LIMIT",
     ]
 
     /// Reads the configuration from `DEFENDER_*` environment variables (django-defender's names).
@@ -92,6 +94,10 @@ extension DefenderConfiguration {
         if let value = try reader.seconds("DEFENDER_SPRAY_WINDOW") { config.sprayWindow = value }
         if let value = try reader.count("DEFENDER_LONG_WINDOW_FAILURE_LIMIT") { config.longWindowFailureLimit = value }
         if let value = try reader.seconds("DEFENDER_LONG_WINDOW") { config.longWindow = value }
+        if let value = try reader.networks("DEFENDER_SHARED_IP_RANGES") { config.sharedIPRanges = value }
+        config.sharedIPRangesFile = reader.string("DEFENDER_SHARED_IP_RANGES_FILE")
+        if let value = try reader.bool("DEFENDER_SHARED_IP_RANGES_BUILTIN") { config.sharedIPRangesBuiltIn = value }
+        if let value = try reader.count("DEFENDER_SHARED_SPRAY_USERNAME_LIMIT") { config.sharedSprayUsernameLimit = value }
         config.lockoutCooloffMax = try reader.seconds("DEFENDER_LOCKOUT_COOLOFF_MAX")
         if let value = try reader.seconds("DEFENDER_LOCKOUT_JITTER") { config.lockoutJitter = value }
         if let value = try reader.bool("DEFENDER_RATELIMIT_HEADERS") { config.rateLimitHeaders = value }

@@ -118,6 +118,33 @@ public struct DefenderConfiguration: Sendable, Equatable {
     public var longWindowFailureLimit: Int = 30
     /// `DEFENDER_LONG_WINDOW`: how far back ``longWindowFailureLimit`` counts failures (a sliding window, exact).
     public var longWindow: Duration = .seconds(86400)
+    /// `DEFENDER_SHARED_IP_RANGES`: addresses and CIDR ranges that many users share (carrier-grade NAT, a
+    /// corporate proxy, a campus or hotel network). For a client there, the IP dimension counts the pair of its
+    /// address and the username instead of the address: an attacker behind it locks the usernames he attacks (and
+    /// his pairs), never the address everyone else logs in from. The username dimension, the long window, deny
+    /// lists, an operator's block of the address and ``sharedSprayUsernameLimit`` still apply.
+    public var sharedIPRanges: [IPNetwork] = []
+    /// `DEFENDER_SHARED_IP_RANGES_FILE`: more shared ranges, one a line (`#` comments), loaded at start and
+    /// reloaded when the file changes (checked every ``ipDenylistReloadInterval``, like the deny-list file).
+    public var sharedIPRangesFile: String? = nil
+    /// `DEFENDER_SHARED_IP_RANGES_BUILTIN`: add the well-known shared ranges, ``builtInSharedIPRanges``
+    /// (carrier-grade NAT, RFC 6598). On by default: an address there is shared by design.
+    public var sharedIPRangesBuiltIn: Bool = true
+    /// `DEFENDER_SHARED_SPRAY_USERNAME_LIMIT`: a shared address that fails on more than this many distinct
+    /// usernames within ``sprayWindow`` is blocked as a whole (``sprayUsernameLimit`` for shared addresses, which
+    /// many honest users share, so set it well above what they mistype); zero: off, the default.
+    public var sharedSprayUsernameLimit: Int = 0
+
+    /// The shared ranges that come with Defender: `100.64.0.0/10`, the carrier-grade NAT space (RFC 6598), whose
+    /// addresses are by definition shared by a carrier's subscribers. A server sees them when it runs inside such
+    /// a network or behind a proxy that forwards them.
+    public static let builtInSharedIPRanges: [IPNetwork] = [IPNetwork("100.64.0.0/10")!]
+
+    /// The shared ranges in force from the settings: ``sharedIPRanges`` and, unless turned off, the built-in ones.
+    public var effectiveSharedIPRanges: [IPNetwork] {
+        (sharedIPRangesBuiltIn ? Self.builtInSharedIPRanges : []) + sharedIPRanges
+    }
+
     /// `DEFENDER_LOCKOUT_COOLOFF_MAX`: the longest automatic block; longer cool-offs, and permanent (`0`)
     /// ones, are cut to it. `nil`: no cap.
     public var lockoutCooloffMax: Duration? = nil
@@ -227,6 +254,10 @@ public struct DefenderConfiguration: Sendable, Equatable {
         }
         if sprayWindow < .seconds(1) || sprayWindow > Self.maximumDuration {
             throw fail("DEFENDER_SPRAY_WINDOW", "must be a whole number of seconds from 1 to \(Self.maximumDuration.components.seconds)")
+        }
+        if let sharedIPRangesFile, sharedIPRangesFile.isEmpty { throw fail("DEFENDER_SHARED_IP_RANGES_FILE", "must not be empty when set") }
+        if !(0...Self.maximumCount).contains(sharedSprayUsernameLimit) {
+            throw fail("DEFENDER_SHARED_SPRAY_USERNAME_LIMIT", "must be a whole number from 0 (off) to \(Self.maximumCount)")
         }
         if !(0...Self.maximumLongWindowLimit).contains(longWindowFailureLimit) {
             throw fail(

@@ -30,14 +30,15 @@ public final class Defender: Sendable {
     public let accessLog: (any AccessAttemptLog)?
     /// The allow and deny lists.
     public let accessLists: AccessLists
+    /// The shared ranges, whose clients are counted by (address, username) pair.
+    public let sharedRanges: SharedAddressRanges
     /// What the engine counts.
     public let metrics: DefenderMetrics
-    /// Where lockouts, deny-list refusals and dry-run verdicts are logged (addresses and usernames redacted
-    /// unless ``DefenderConfiguration/redactLogs`` is off).
+    /// Where lockouts, refusals and dry-run verdicts are logged (redacted unless ``DefenderConfiguration/redactLogs`` is off).
     public let logger: Logger
-    /// Where the `defender.*` spans go (children of the task's current span); `nil` when tracing is off.
+    /// Where the `defender.*` spans go (children of the task's current span); `nil`: tracing is off.
     let tracer: (any Tracer)?
-    /// The routes reported by `reportLoginWithoutUsername(route:source:)`: one warning each, 64 routes at most.
+    /// The routes `reportLoginWithoutUsername(route:source:)` reported: one warning each, 64 at most.
     let routesWithoutUsername = Mutex<Set<String>>([])
 
     /// Creates an engine.
@@ -45,12 +46,10 @@ public final class Defender: Sendable {
     ///   - configuration: validated settings.
     ///   - store: the store; by default an in-memory store of ``DefenderConfiguration/memoryMaxEntries``.
     ///   - events: the bus that delivers block and unblock events.
-    ///   - accessLog: receives every recorded attempt; ignored when ``DefenderConfiguration/storeAccessAttempts``
-    ///     is off.
+    ///   - accessLog: receives every recorded attempt (unless ``DefenderConfiguration/storeAccessAttempts`` is off).
     ///   - metrics: the metrics to record; by default through the process-wide `MetricsSystem`.
     ///   - logger: Defender's log lines.
-    ///   - tracer: where spans go; by default the process-wide `InstrumentationSystem.tracer` (no spans until a
-    ///     tracer is bootstrapped, at no cost).
+    ///   - tracer: where spans go; by default `InstrumentationSystem.tracer` (no spans until one is bootstrapped).
     public init(
         configuration: DefenderConfiguration, store: (any AttemptStore)? = nil, events: DefenderEventBus = DefenderEventBus(),
         accessLog: (any AccessAttemptLog)? = nil, metrics: DefenderMetrics = DefenderMetrics(),
@@ -63,6 +62,7 @@ public final class Defender: Sendable {
         self.resolver = ClientIPResolver(configuration: configuration)
         self.accessLog = configuration.storeAccessAttempts ? accessLog : nil
         self.accessLists = AccessLists(configuration: configuration)
+        self.sharedRanges = SharedAddressRanges(configuration: configuration)
         self.metrics = metrics
         self.logger = logger
         let chosen = tracer ?? InstrumentationSystem.tracer
@@ -121,7 +121,7 @@ public final class Defender: Sendable {
     }
 
     private func admit(ip: ClientAddress, username: String?, context: AttemptContext?) async throws -> Check {
-        var attempt = LoginAttempt(ip: ip, submittedUsername: username, context: context)
+        var attempt = self.attempt(ip: ip, username: username, context: context)
         switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
         case .denied:
             return .locked(denied(attempt))
@@ -177,7 +177,7 @@ public final class Defender: Sendable {
 
     /// Whether a login is locked now, without reserving anything (django-defender's `is_already_locked`).
     public func lockout(ip: ClientAddress, username: String?) async throws -> Lockout? {
-        let attempt = LoginAttempt(ip: ip, submittedUsername: username)
+        let attempt = self.attempt(ip: ip, username: username)
         switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
         case .denied: return denied(attempt)
         case .allowed: return nil
@@ -197,7 +197,7 @@ public final class Defender: Sendable {
     private func denied(_ attempt: LoginAttempt) -> Lockout {
         metrics.denied.increment()
         logger.info("login refused: deny-listed address or username", metadata: metadata(attempt))
-        return Lockout(keys: [attempt.ipKey] + (attempt.usernameKey.map { [$0] } ?? []), retryAfter: nil, reason: .denylisted)
+        return Lockout(keys: [.ip(attempt.ip)] + (attempt.usernameKey.map { [$0] } ?? []), retryAfter: nil, reason: .denylisted)
     }
 
     private func wouldLock(_ attempt: LoginAttempt) {
@@ -207,7 +207,7 @@ public final class Defender: Sendable {
 
     /// Log metadata for an attempt, redacted unless ``DefenderConfiguration/redactLogs`` is off.
     func metadata(_ attempt: LoginAttempt) -> Logger.Metadata {
-        ["ip": shown(attempt.ipKey.value), "username": shown(attempt.usernameKey?.value ?? "")]
+        ["ip": shown(attempt.ip.key), "username": shown(attempt.usernameKey?.value ?? "")]
     }
 
     /// A value for a log line: `********` when logs are redacted.
@@ -245,7 +245,7 @@ public final class Defender: Sendable {
         }
         for key in result.newlyBlocked {
             events.emit(DefenderEvent(key: key, blocked: true))
-            let (kind, counter) = metrics.lockout(of: key, in: result, policy: policy)
+            let (kind, counter) = metrics.lockout(of: key, in: result, policy: policy, ipKey: attempt.ipKey)
             counter.increment()
             logger.notice(
                 "blocked after failed logins",

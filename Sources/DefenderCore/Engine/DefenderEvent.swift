@@ -8,7 +8,8 @@ import Synchronization
 ///     switch event {
 ///     case .ipBlocked(let ip): await firewall.drop(ip)  // "203.0.113.7", or an IPv6 group "2001:db8::/64"
 ///     case .usernameBlocked(let username): await mailer.warn(username)
-///     case .ipUnblocked, .usernameUnblocked: break
+///     case .pairBlocked(let address, let username): print("\(username) from the shared \(address)")
+///     case .ipUnblocked, .usernameUnblocked, .pairUnblocked: break
 ///     }
 /// }
 /// ```
@@ -24,6 +25,11 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
     case usernameBlocked(String)
     /// A username was unblocked (`username_unblock`).
     case usernameUnblocked(String)
+    /// A username was blocked from one shared address (`DEFENDER_SHARED_IP_RANGES`): the pair that stands for
+    /// the address there, which itself stays open to everyone else behind it.
+    case pairBlocked(address: String, username: String)
+    /// A shared address's pair was unblocked.
+    case pairUnblocked(address: String, username: String)
 
     /// Creates the event for `key` becoming blocked or unblocked.
     public init(key: DefenderKey, blocked: Bool) {
@@ -32,6 +38,10 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
         case (.ip, false): self = .ipUnblocked(key.value)
         case (.username, true): self = .usernameBlocked(key.value)
         case (.username, false): self = .usernameUnblocked(key.value)
+        case (.pair, let blocked):
+            let address = key.pairAddress?.value ?? ""
+            let username = String(key.value.dropFirst(address.count + 1))
+            self = blocked ? .pairBlocked(address: address, username: username) : .pairUnblocked(address: address, username: username)
         }
     }
 
@@ -40,24 +50,29 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .ipBlocked(let value), .ipUnblocked(let value): DefenderKey(kind: .ip, normalizedValue: value)
         case .usernameBlocked(let value), .usernameUnblocked(let value): DefenderKey(kind: .username, normalizedValue: value)
+        case .pairBlocked(let address, let username), .pairUnblocked(let address, let username):
+            DefenderKey(kind: .pair, normalizedValue: address + "|" + username)
         }
     }
 
     /// Whether the key became blocked (else unblocked).
     public var isBlock: Bool {
         switch self {
-        case .ipBlocked, .usernameBlocked: true
-        case .ipUnblocked, .usernameUnblocked: false
+        case .ipBlocked, .usernameBlocked, .pairBlocked: true
+        case .ipUnblocked, .usernameUnblocked, .pairUnblocked: false
         }
     }
 
-    /// The signal's name: `ipBlocked`, `ipUnblocked`, `usernameBlocked` or `usernameUnblocked`.
+    /// The signal's name: `ipBlocked`, `ipUnblocked`, `usernameBlocked`, `usernameUnblocked`, `pairBlocked` or
+    /// `pairUnblocked`.
     public var name: String {
         switch self {
         case .ipBlocked: "ipBlocked"
         case .ipUnblocked: "ipUnblocked"
         case .usernameBlocked: "usernameBlocked"
         case .usernameUnblocked: "usernameUnblocked"
+        case .pairBlocked: "pairBlocked"
+        case .pairUnblocked: "pairUnblocked"
         }
     }
 

@@ -1,13 +1,18 @@
 import Crypto
 
-/// What is counted and blocked: a client IP (or IPv6 group) or a normalised username.
+/// What is counted and blocked: a client IP (or IPv6 group), a normalised username, or — for a client in a shared
+/// range — the pair of the two.
 public struct DefenderKey: Hashable, Sendable, CustomStringConvertible {
-    /// The two dimensions django-defender counts.
+    /// The two dimensions django-defender counts, and the pair that stands for the IP of a shared address.
     public enum Kind: String, Hashable, Sendable, CaseIterable {
         /// A client address, or an IPv6 prefix group.
         case ip
         /// A normalised username.
         case username
+        /// A client address in a shared range (`DEFENDER_SHARED_IP_RANGES`) with one username: the IP dimension of
+        /// such a client, so that an attacker behind a carrier-grade NAT locks the usernames he attacks from there,
+        /// never the address that thousands of others share. Its value is `ADDRESS|USERNAME`.
+        case pair
     }
 
     /// The dimension.
@@ -24,6 +29,18 @@ public struct DefenderKey: Hashable, Sendable, CustomStringConvertible {
     /// The key of a client address.
     public static func ip(_ client: ClientAddress) -> DefenderKey {
         DefenderKey(kind: .ip, normalizedValue: client.key)
+    }
+
+    /// The pair key of a shared address and a username: `ADDRESS|USERNAME` (an address never holds a `|`).
+    public static func pair(address: DefenderKey, username: DefenderKey) -> DefenderKey {
+        DefenderKey(kind: .pair, normalizedValue: address.value + "|" + username.value)
+    }
+
+    /// For a pair key, the address it stands for (an operator's block of that address still refuses it, and
+    /// spraying from the address is counted on it); `nil` for other keys.
+    public var pairAddress: DefenderKey? {
+        guard kind == .pair, let bar = value.firstIndex(of: "|") else { return nil }
+        return DefenderKey(kind: .ip, normalizedValue: String(value[..<bar]))
     }
 
     /// The key of a submitted username, or `nil` when it is empty (empty usernames are never counted).
@@ -71,7 +88,7 @@ public struct DefenderKey: Hashable, Sendable, CustomStringConvertible {
         } ?? nil
     }
 
-    /// `ip:VALUE` or `username:VALUE`.
+    /// `ip:VALUE`, `username:VALUE` or `pair:ADDRESS|USERNAME`.
     public var description: String { "\(kind.rawValue):\(value)" }
 }
 

@@ -9,7 +9,7 @@ import Metrics
 public struct DefenderMetrics: Sendable {
     let success, failure, refused, denied, admissionTimeout: Counter
     let allowlisted, dryRunLockouts, admissionWaits, successWithoutUsername: Counter
-    let lockoutIP, lockoutUsername, lockoutSpray, lockoutLongWindow: Counter
+    let lockoutIP, lockoutUsername, lockoutSpray, lockoutLongWindow, lockoutPair: Counter
     let admissionWait: Timer
     let storeAdmit, storeRecordFailure, storeRecordSuccess, storeCheck: Timer
     /// `defender_store_errors_total`: store calls that failed (the fallback store counts its shared store's).
@@ -47,6 +47,7 @@ public struct DefenderMetrics: Sendable {
         lockoutUsername = lockouts("username")
         lockoutSpray = lockouts("spray")
         lockoutLongWindow = lockouts("long_window")
+        lockoutPair = lockouts("pair")
         admissionWait = Timer(label: "defender_admission_wait_duration_seconds", factory: factory)
         storeAdmit = store("admit")
         storeRecordFailure = store("record_failure")
@@ -86,13 +87,18 @@ public struct DefenderMetrics: Sendable {
 
 extension DefenderMetrics {
     /// Why a key of `result` became blocked, for the log line and `defender_lockouts_total{kind}`: the long window
-    /// (its counter was within its limit), password spraying (an IP whose counter was within its limit, or that
-    /// does not count), or its counter (`ip`, `username`).
-    func lockout(of key: DefenderKey, in result: FailureResult, policy: LockoutPolicy) -> (kind: String, counter: Counter) {
+    /// (its counter was within its limit), a shared address's pair (`pair`), password spraying (an address blocked
+    /// while the request counted a pair, or an IP whose counter was within its limit, or that does not count), or
+    /// its counter (`ip`, `username`).
+    func lockout(of key: DefenderKey, in result: FailureResult, policy: LockoutPolicy, ipKey: DefenderKey) -> (kind: String, counter: Counter) {
         if result.longWindowBlocked.contains(key) { return ("long_window", lockoutLongWindow) }
-        if key.kind == .ip, policy.sprayLimit > 0, policy.disableIPLockout || result.ipFailures <= policy.ipLimit {
-            return ("spray", lockoutSpray)
+        switch key.kind {
+        case .pair: return ("pair", lockoutPair)
+        case .username: return ("username", lockoutUsername)
+        case .ip:
+            if ipKey.kind == .pair { return ("spray", lockoutSpray) }
+            if policy.sprayLimit > 0, policy.disableIPLockout || result.ipFailures <= policy.ipLimit { return ("spray", lockoutSpray) }
+            return ("ip", lockoutIP)
         }
-        return key.kind == .ip ? ("ip", lockoutIP) : ("username", lockoutUsername)
     }
 }

@@ -4,8 +4,9 @@ public struct LoginAttempt: Sendable, Hashable {
     public let ip: ClientAddress
     /// The username as submitted (for the audit log), cut to 255 characters.
     public let submittedUsername: String?
-    /// The IP key.
-    public let ipKey: DefenderKey
+    /// The IP dimension's key: the client's address key, or, for a client in a shared range with a username, the
+    /// pair of the two (``Defender/attempt(ip:username:context:)`` decides).
+    public internal(set) var ipKey: DefenderKey
     /// The username key; `nil` for an empty username, which is never counted.
     public let usernameKey: DefenderKey?
     /// The in-flight slots this attempt holds, from ``Defender/check(ip:username:context:)``; `nil` when it holds none.
@@ -15,7 +16,8 @@ public struct LoginAttempt: Sendable, Hashable {
     /// Whether the allow list exempts it: its outcome is logged, never counted.
     public internal(set) var isExempt = false
 
-    /// Creates an attempt, normalising the username.
+    /// Creates an attempt, normalising the username; its IP dimension is the address. Prefer
+    /// ``Defender/attempt(ip:username:context:)``, which applies the shared ranges.
     public init(ip: ClientAddress, submittedUsername: String?, context: AttemptContext? = nil) {
         self.ip = ip
         self.context = context

@@ -21,30 +21,33 @@ extension LockoutPolicy {
     /// The lockout for the blocks of a request's IP and username, or `nil` when they do not lock it.
     ///
     /// Manual and spraying blocks lock in every mode; automatic ones as the mode says (AND mode needs both, a
-    /// disabled dimension never locks). The Redis scripts' `decide` is this rule's Lua twin; the store
-    /// differential test runs both on the same sequences.
+    /// disabled dimension never locks). The lockout names every block that locks the request, and lifts when the
+    /// request is free again: after the last of them, except that in AND mode two automatic blocks stop locking when
+    /// either lifts. (An operator's short block beside a permanent automatic one is no promise of a retry: it
+    /// once named only the manual block and its time, and a client that came back then was refused again.) The
+    /// Redis scripts' `decide` is this rule's Lua twin; the store differential test runs both on the same sequences.
     package func lockout(ip: ActiveBlock?, username: ActiveBlock?) -> Lockout? {
-        let manual = [ip, username].compactMap { $0 }.filter(\.locksInEveryMode)
-        if !manual.isEmpty { return Lockout(keys: manual.map(\.key), retryAfter: Self.latest(manual)) }
+        let everyMode = [ip, username].compactMap { $0 }.filter(\.locksInEveryMode)
         let ipBlocked = ip != nil && !disableIPLockout
         let userBlocked = username != nil && !disableUsernameLockout
-        guard isLocked(ipBlocked: ipBlocked, usernameBlocked: userBlocked) else { return nil }
-        var applying: [ActiveBlock] = []
-        if ipBlocked, let ip { applying.append(ip) }
-        if userBlocked, let username { applying.append(username) }
-        // In AND mode the request is free again as soon as either block lifts; otherwise when the last does.
-        let bothRequired = lockOutByIPAndUsername && !disableIPLockout && !disableUsernameLockout
-        let retry = bothRequired ? applying.compactMap(\.remaining).min() : Self.latest(applying)
-        return Lockout(keys: applying.map(\.key), retryAfter: retry)
-    }
-
-    private static func latest(_ blocks: [ActiveBlock]) -> Duration? {
-        var result = Duration.zero
-        for block in blocks {
-            guard let remaining = block.remaining else { return nil }
-            result = max(result, remaining)
+        let modeLocks = isLocked(ipBlocked: ipBlocked, usernameBlocked: userBlocked)
+        var automatic: [ActiveBlock] = []
+        if modeLocks {
+            if ipBlocked, let ip, !ip.locksInEveryMode { automatic.append(ip) }
+            if userBlocked, let username, !username.locksInEveryMode { automatic.append(username) }
         }
-        return result
+        guard !everyMode.isEmpty || !automatic.isEmpty else { return nil }
+        // When each part stops locking (`nil`: never by itself): every-mode blocks when they lift; the mode's part in
+        // AND mode as soon as either dimension's block lifts, otherwise when the last automatic one does.
+        var lifts: [Duration?] = everyMode.map(\.remaining)
+        if modeLocks, let ip, let username, lockOutByIPAndUsername, !disableIPLockout, !disableUsernameLockout {
+            lifts.append([ip.remaining, username.remaining].compactMap { $0 }.min())
+        } else {
+            lifts += automatic.map(\.remaining)
+        }
+        let retry = lifts.contains { $0 == nil } ? nil : lifts.compactMap { $0 }.max()
+        let keys = everyMode.map(\.key) + automatic.map(\.key)
+        return Lockout(keys: keys.filter { $0.kind != .username } + keys.filter { $0.kind == .username }, retryAfter: retry)
     }
 }
 

@@ -4,8 +4,9 @@
 public struct FailureResult: Sendable, Hashable {
     /// Set when this failure locked the request: it gets the lockout response instead of the failure.
     public var lockout: Lockout?
-    /// Keys that became blocked (for ``DefenderEvent``s): the IP first, then the username, whatever order a store
-    /// found them in, so that every store reports (and emits events) alike.
+    /// Keys that became blocked (for ``DefenderEvent``s): the IP side first (the IP, or a shared address's pair, or
+    /// the shared address itself when it sprayed), then the username, whatever order a store found them in, so
+    /// that every store reports (and emits events) alike.
     public var newlyBlocked: [DefenderKey]
     /// The counters after this failure.
     public var ipFailures: Int
@@ -26,10 +27,10 @@ public struct FailureResult: Sendable, Hashable {
         ipLongWindowFailures: Int = 0, usernameLongWindowFailures: Int = 0
     ) {
         self.lockout = lockout
-        self.newlyBlocked = newlyBlocked.filter { $0.kind == .ip } + newlyBlocked.filter { $0.kind == .username }
+        self.newlyBlocked = newlyBlocked.filter { $0.kind != .username } + newlyBlocked.filter { $0.kind == .username }
         self.ipFailures = ipFailures
         self.usernameFailures = usernameFailures
-        self.longWindowBlocked = longWindowBlocked.filter { $0.kind == .ip } + longWindowBlocked.filter { $0.kind == .username }
+        self.longWindowBlocked = longWindowBlocked.filter { $0.kind != .username } + longWindowBlocked.filter { $0.kind == .username }
         self.ipLongWindowFailures = ipLongWindowFailures
         self.usernameLongWindowFailures = usernameLongWindowFailures
     }

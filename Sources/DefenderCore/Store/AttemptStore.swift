@@ -1,5 +1,10 @@
 /// Where failures, blocks and lockout history live.
 ///
+/// The `ip` of a call is the request's IP dimension: the client's address key, or, for a client in a shared range,
+/// a ``DefenderKey/Kind/pair`` key. A pair counts with the IP limits; beside it, the shared address itself
+/// (``DefenderKey/pairAddress``) still refuses the request while it is blocked (an operator's block, spraying), and
+/// distinct usernames failing from it count for spraying with ``LockoutPolicy/sharedSprayLimit``.
+///
 /// Each call is one atomic step (one critical section in memory, one script in Redis), and applies the
 /// sequential rules of django-defender given by ``LockoutPolicy``, so that the engine never reads and then
 /// writes in two steps.
@@ -119,6 +124,9 @@ public struct LockoutPolicy: Sendable, Hashable {
     public private(set) var sprayLimit: Int
     /// How long a failed username counts for ``sprayLimit``.
     public private(set) var sprayWindow: Duration
+    /// Distinct failed usernames a shared address may have within ``sprayWindow`` before the address is blocked;
+    /// zero: off (``DefenderConfiguration/sharedSprayUsernameLimit``).
+    public private(set) var sharedSprayLimit: Int
     /// Failures an IP may have within ``longWindow`` before it is blocked; zero: off. Never below ``ipLimit``, so
     /// that the long window never locks sooner than the counter would within one cool-off; off when ``ipLimit``
     /// is above ``DefenderConfiguration/maximumLongWindowLimit``, so that a window stays bounded.
@@ -145,6 +153,7 @@ public struct LockoutPolicy: Sendable, Hashable {
         lockoutJitter = configuration.lockoutJitter
         sprayLimit = configuration.sprayUsernameLimit
         sprayWindow = configuration.sprayWindow
+        sharedSprayLimit = configuration.sharedSprayUsernameLimit
         // Never below the counter's limit; and a dimension whose counter allows more than the window's maximum
         // gets no window (it is not after lockouts), so that a window never keeps more than that many times.
         func longLimit(counter: Int) -> Int {
@@ -160,11 +169,14 @@ public struct LockoutPolicy: Sendable, Hashable {
         reservationTTL = configuration.reservationTTL
     }
 
-    /// The limit of a key's kind.
-    public func limit(of kind: DefenderKey.Kind) -> Int { kind == .ip ? ipLimit : usernameLimit }
+    /// The limit of a key's kind (a pair counts as the IP it stands for).
+    public func limit(of kind: DefenderKey.Kind) -> Int { kind == .username ? usernameLimit : ipLimit }
 
     /// The long-window limit of a key's kind; zero: off.
-    public func longWindowLimit(of kind: DefenderKey.Kind) -> Int { kind == .ip ? longWindowIPLimit : longWindowUsernameLimit }
+    public func longWindowLimit(of kind: DefenderKey.Kind) -> Int { kind == .username ? longWindowUsernameLimit : longWindowIPLimit }
+
+    /// The spraying limit for requests whose IP dimension is `ip`: a shared address has its own.
+    public func sprayLimit(for ip: DefenderKey) -> Int { ip.kind == .pair ? sharedSprayLimit : sprayLimit }
 
     /// Whether a key with `failures` live failures and `inFlight` admitted checks may be blocked by the time
     /// those checks are recorded (all of them failures: the worst case).

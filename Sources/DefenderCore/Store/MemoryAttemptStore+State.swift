@@ -1,8 +1,16 @@
-/// A key in the memory store: an IP, a username, or an IP–username pair (for ``SuccessReset/own``).
+/// A key in the memory store: an IP, a username, or an (address, username) pair — a shared address's IP dimension,
+/// and for any other address the count of one username's failures from it (``SuccessReset/own``). The two are
+/// one record, as in Redis (`P:failed:pair:ADDRESS|USERNAME`): both count that username's failures from there.
 struct StoreKey: Hashable {
     enum Kind: UInt8 {
         case ip, username, pair
-        init(_ kind: DefenderKey.Kind) { self = kind == .ip ? .ip : .username }
+        init(_ kind: DefenderKey.Kind) {
+            switch kind {
+            case .ip: self = .ip
+            case .username: self = .username
+            case .pair: self = .pair
+            }
+        }
     }
 
     let kind: Kind
@@ -13,10 +21,6 @@ struct StoreKey: Hashable {
         value = key.value
     }
 
-    init(pairOf ip: DefenderKey, _ username: DefenderKey) {
-        kind = .pair
-        value = ip.value + "\u{0}" + username.value
-    }
 }
 
 /// An admitted check in flight.
@@ -57,6 +61,7 @@ struct State {
     mutating func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?) {
         guard let reservation else { return }
         release(StoreKey(ip), id: reservation.value)
+        if let address = ip.pairAddress { release(StoreKey(address), id: reservation.value) }
         if let username { release(StoreKey(username), id: reservation.value) }
     }
 
@@ -106,11 +111,11 @@ struct State {
     /// The tag of a username in an IP's long window (this process's seeded hash: never stored outside it).
     static func userTag(_ username: DefenderKey) -> Int { username.value.hashValue }
 
-    /// Remembers that `username` failed from `ip`; blocks the IP (in every mode) when more than
-    /// ``LockoutPolicy/sprayLimit`` distinct usernames failed from it within ``LockoutPolicy/sprayWindow``.
-    /// - Returns: the IP's block when this failure set it.
+    /// Remembers that `username` failed from `ip` (an address); blocks it (in every mode) when more than `limit`
+    /// distinct usernames failed from it within ``LockoutPolicy/sprayWindow``.
+    /// - Returns: the address's block when this failure set it.
     mutating func sprayFailure(
-        ip: DefenderKey, username: DefenderKey, policy: LockoutPolicy, now: Duration, capacity: Int,
+        ip: DefenderKey, username: DefenderKey, limit: Int, policy: LockoutPolicy, now: Duration, capacity: Int,
         newlyBlocked: inout [DefenderKey]
     ) -> Block? {
         let storeKey = StoreKey(ip)
@@ -119,9 +124,9 @@ struct State {
         entry.sprayed = entry.sprayed.filter { $0.value > now }
         entry.sprayed[username.value] = now + policy.sprayWindow
         var result: Block?
-        if entry.sprayed.count > policy.sprayLimit {
+        if entry.sprayed.count > limit {
             // Keep the newest limit + 1: enough to see the next distinct username cross again.
-            while entry.sprayed.count > policy.sprayLimit + 1, let oldest = entry.sprayed.min(by: { $0.value < $1.value }) {
+            while entry.sprayed.count > limit + 1, let oldest = entry.sprayed.min(by: { $0.value < $1.value }) {
                 entry.sprayed.removeValue(forKey: oldest.key)
             }
             if let active = entry.activeBlock(at: now) {
@@ -147,7 +152,7 @@ struct State {
     }
 
     mutating func countPairFailure(ip: DefenderKey, username: DefenderKey, policy: LockoutPolicy, now: Duration, capacity: Int) {
-        let key = StoreKey(pairOf: ip, username)
+        let key = StoreKey(.pair(address: ip, username: username))
         var entry = entries[key] ?? Entry()
         entry.failures = entry.liveFailures(at: now) + 1
         entry.failuresExpire = policy.attemptCooloff > .zero ? now + policy.attemptCooloff : nil
@@ -156,7 +161,19 @@ struct State {
 
     /// Takes this username's failures from this IP off the IP's counter and out of its long window.
     mutating func forgivePairFailures(ip: DefenderKey, username: DefenderKey, now: Duration) {
-        let own = entries.removeValue(forKey: StoreKey(pairOf: ip, username))?.liveFailures(at: now) ?? 0
+        // The pair's counter goes (as Redis deletes `P:failed:pair:…`); whatever else the record holds stays.
+        let ownKey = StoreKey(.pair(address: ip, username: username))
+        var own = 0
+        if var pair = entries[ownKey] {
+            own = pair.liveFailures(at: now)
+            pair.failures = 0
+            pair.failuresExpire = nil
+            if pair.block == nil, pair.lockouts.isEmpty, pair.longFailures.isEmpty, pair.sprayed.isEmpty {
+                entries.removeValue(forKey: ownKey)
+            } else {
+                entries[ownKey] = pair
+            }
+        }
         guard var entry = entries[StoreKey(ip)] else { return }
         if own > 0 { entry.failures = max(0, entry.liveFailures(at: now) - own) }
         let tag = Self.userTag(username)

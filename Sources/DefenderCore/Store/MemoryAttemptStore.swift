@@ -28,9 +28,8 @@ public final class MemoryAttemptStore: AttemptStore {
     public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
         let now = clock.now()
         return state.withLock { state in
-            let ipBlock = state.entries[StoreKey(ip)]?.activeBlock(at: now)
             let userBlock = username.flatMap { state.entries[StoreKey($0)]?.activeBlock(at: now) }
-            return Self.lockout(ip: (ip, ipBlock), username: (username, userBlock), policy: policy, now: now)
+            return Self.lockout(ip: Self.ipSide(state, ip, now: now), username: (username, userBlock), policy: policy, now: now)
         }
     }
 
@@ -39,14 +38,18 @@ public final class MemoryAttemptStore: AttemptStore {
         return state.withLock { state in
             let ipEntry = state.entries[StoreKey(ip)]
             let userEntry = username.flatMap { state.entries[StoreKey($0)] }
-            let ipBlock = ipEntry?.activeBlock(at: now)
+            let ipSide = Self.ipSide(state, ip, now: now)
+            let ipBlock = ipSide.1
             let userBlock = userEntry?.activeBlock(at: now)
-            if let lockout = Self.lockout(ip: (ip, ipBlock), username: (username, userBlock), policy: policy, now: now) {
+            if let lockout = Self.lockout(ip: ipSide, username: (username, userBlock), policy: policy, now: now) {
                 return .locked(lockout)
             }
             let ipCounts = !policy.disableIPLockout
             let userCounts = username != nil && !policy.disableUsernameLockout
-            let sprayCounts = policy.sprayLimit > 0 && username != nil
+            // Spraying is counted on the address: a shared address's pair stands for it only in the IP dimension.
+            let sprayKey = ip.pairAddress ?? ip
+            let sprayLimit = policy.sprayLimit(for: ip)
+            let sprayCounts = sprayLimit > 0 && username != nil
             func mayBeBlocked(_ key: DefenderKey, _ entry: Entry?, _ block: Block?) -> Bool {
                 if block != nil { return true }
                 let inFlight = state.inFlight(StoreKey(key), now: now)
@@ -59,14 +62,15 @@ public final class MemoryAttemptStore: AttemptStore {
             let ipMay = ipCounts && mayBeBlocked(ip, ipEntry, ipBlock)
             let userMay = userCounts && username.map { mayBeBlocked($0, userEntry, userBlock) } ?? false
             if policy.isLocked(ipBlocked: ipMay, usernameBlocked: userMay) { return .busy }
-            // Spraying: every check in flight from this IP could add one more distinct username.
+            // Spraying: every check in flight from this address could add one more distinct username.
             if sprayCounts,
-                policy.mayBeBlocked(failures: state.sprayCount(ip, now: now), inFlight: state.inFlight(StoreKey(ip), now: now), limit: policy.sprayLimit)
+                policy.mayBeBlocked(failures: state.sprayCount(sprayKey, now: now), inFlight: state.inFlight(StoreKey(sprayKey), now: now), limit: sprayLimit)
             {
                 return .busy
             }
             let expires = now + policy.reservationTTL
-            if ipCounts || sprayCounts { state.reserve(StoreKey(ip), id: reservation.value, expires: expires, now: now) }
+            if ipCounts || (sprayCounts && sprayKey == ip) { state.reserve(StoreKey(ip), id: reservation.value, expires: expires, now: now) }
+            if sprayCounts && sprayKey != ip { state.reserve(StoreKey(sprayKey), id: reservation.value, expires: expires, now: now) }
             if userCounts, let username { state.reserve(StoreKey(username), id: reservation.value, expires: expires, now: now) }
             return .admitted
         }
@@ -97,22 +101,26 @@ public final class MemoryAttemptStore: AttemptStore {
             var ipLong = 0
             var userLong = 0
             if !policy.disableIPLockout {
+                // A pair's window needs no username tags: all its failures are the one username's.
                 (ipFailures, ipCrossed, ipBlock, ipLong) = state.fail(
-                    ip, username: username, limit: policy.ipLimit, policy: policy, now: now, capacity: capacity,
+                    ip, username: ip.kind == .pair ? nil : username, limit: policy.ipLimit, policy: policy, now: now, capacity: capacity,
                     newlyBlocked: &newlyBlocked, longWindowBlocked: &longWindowBlocked)
             }
             if let username, !policy.disableUsernameLockout {
                 (userFailures, userCrossed, userBlock, userLong) = state.fail(
                     username, limit: policy.usernameLimit, policy: policy, now: now, capacity: capacity,
                     newlyBlocked: &newlyBlocked, longWindowBlocked: &longWindowBlocked)
-                if policy.successReset == .own, !policy.disableIPLockout {
+                if policy.successReset == .own, !policy.disableIPLockout, ip.kind != .pair {
                     state.countPairFailure(ip: ip, username: username, policy: policy, now: now, capacity: capacity)
                 }
             }
-            if let username, policy.sprayLimit > 0,
-                let sprayBlock = state.sprayFailure(ip: ip, username: username, policy: policy, now: now, capacity: capacity, newlyBlocked: &newlyBlocked)
+            let sprayKey = ip.pairAddress ?? ip
+            if let username, policy.sprayLimit(for: ip) > 0,
+                let sprayBlock = state.sprayFailure(
+                    ip: sprayKey, username: username, limit: policy.sprayLimit(for: ip), policy: policy, now: now, capacity: capacity,
+                    newlyBlocked: &newlyBlocked)
             {
-                let lockout = Self.lockout(ip: (ip, sprayBlock), username: (username, nil), policy: policy, now: now)
+                let lockout = Self.lockout(ip: (sprayKey, sprayBlock), username: (username, nil), policy: policy, now: now)
                 return FailureResult(
                     lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures,
                     longWindowBlocked: longWindowBlocked, ipLongWindowFailures: ipLong, usernameLongWindowFailures: userLong)
@@ -138,6 +146,9 @@ public final class MemoryAttemptStore: AttemptStore {
             switch policy.successReset {
             case .all where !policy.lockOutByIPAndUsername:
                 // A success never forgives spraying, whatever the reset mode.
+                if state.clear(ip, now: now, forgetSpraying: false) { unblocked.append(ip) }
+            case .own where ip.kind == .pair:
+                // A shared address's pair holds only this username's failures: its success forgives them all.
                 if state.clear(ip, now: now, forgetSpraying: false) { unblocked.append(ip) }
             case .own:
                 if let username { state.forgivePairFailures(ip: ip, username: username, now: now) }
@@ -194,6 +205,13 @@ public final class MemoryAttemptStore: AttemptStore {
             }
             return KeyState(failures: entry.liveFailures(at: now), block: block, lockoutCount: count)
         }
+    }
+
+    /// The IP side of a request and its block: a shared address's own block (an operator's, spraying) refuses
+    /// before its pair's; otherwise the IP dimension's key (the address, or the pair) and its block.
+    private static func ipSide(_ state: State, _ ip: DefenderKey, now: Duration) -> (DefenderKey, Block?) {
+        if let address = ip.pairAddress, let block = state.entries[StoreKey(address)]?.activeBlock(at: now) { return (address, block) }
+        return (ip, state.entries[StoreKey(ip)]?.activeBlock(at: now))
     }
 
     /// The lockout for the blocks that apply (the one rule, `LockoutPolicy.lockout(ip:username:)`).

@@ -7,8 +7,8 @@ extension AdminHandler {
     /// `GET {base}`: the page.
     func page(_ request: AdminRequest, admin: String, csrfToken: CSRFToken) async throws -> HTTPAnswer {
         var sections: [AdminPageModel.BlockSection] = []
-        for kind in [DefenderKey.Kind.ip, .username] {
-            let cursorName = kind == .ip ? "ips_after" : "usernames_after"
+        for kind in DefenderKey.Kind.allCases {
+            let cursorName = "\(Self.plural(kind))_after"
             let page = try await operations.engine.store.blocks(of: kind, after: request.query(cursorName), limit: blockPageSize)
             let rows = page.blocks.map { block in
                 AdminPageModel.BlockRow(
@@ -16,7 +16,7 @@ extension AdminHandler {
                     kind: block.isManual ? "manual" : "automatic", lockouts: block.lockoutCount)
             }
             sections.append(AdminPageModel.BlockSection(
-                title: kind == .ip ? "IPs" : "usernames", column: kind == .ip ? "IP" : "Username", rows: rows, hasRows: !rows.isEmpty,
+                title: Self.title(kind), column: Self.column(kind), rows: rows, hasRows: !rows.isEmpty,
                 more: page.nextCursor.map { AdminPage.link(request, [cursorName: $0]) }))
         }
         let valid = request.query("valid") ?? ""
@@ -39,6 +39,30 @@ extension AdminHandler {
         var answer = AdminPage.html(templates.admin.render(model))
         answer.fields[.cacheControl] = "no-store"
         return answer
+    }
+
+    static func plural(_ kind: DefenderKey.Kind) -> String {
+        switch kind {
+        case .ip: "ips"
+        case .username: "usernames"
+        case .pair: "pairs"
+        }
+    }
+
+    static func title(_ kind: DefenderKey.Kind) -> String {
+        switch kind {
+        case .ip: "IPs"
+        case .username: "usernames"
+        case .pair: "shared-address pairs (a username locked at one shared address, which stays open to the others)"
+        }
+    }
+
+    static func column(_ kind: DefenderKey.Kind) -> String {
+        switch kind {
+        case .ip: "IP"
+        case .username: "Username"
+        case .pair: "Address|username"
+        }
     }
 
     /// The deny-list part of the page; `nil` when the app keeps no stored deny list.
@@ -70,9 +94,8 @@ extension AdminHandler {
         do {
             switch request.route {
             case .blockForm, .unblockForm:
-                let kind = field("kind")
-                guard let key = try operations.key(ip: kind == "ip" ? value : nil, username: kind == "username" ? value : nil) else {
-                    throw DefenderError(.invalidKey, "give exactly one of ip or username")
+                guard let key = try operations.key(kind: field("kind"), value: value) else {
+                    throw DefenderError(.invalidKey, "the kind must be ip, username or pair")
                 }
                 if request.route == .blockForm {
                     try await operations.block(key, seconds: field("seconds").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })

@@ -86,10 +86,12 @@ package struct AdminHandler: Sendable {
             case .apiBlock, .apiUnblock:
                 let block = request.route == .apiBlock
                 guard let body = try? JSONDecoder().decode(KeyBody.self, from: Data(request.body)) else {
-                    return .problem(status: 400, detail: "Send {\"ip\": …} or {\"username\": …}" + (block ? ", with an optional \"seconds\"." : "."))
+                    return .problem(
+                        status: 400,
+                        detail: block ? "Send {\"ip\": …} or {\"username\": …}, with an optional \"seconds\"." : "Send {\"ip\": …}, {\"username\": …} or both (a shared address's pair).")
                 }
-                guard let key = try operations.key(ip: body.ip, username: body.username) else {
-                    return .problem(status: 400, detail: "give exactly one of ip or username")
+                guard let key = try operations.key(ip: body.ip, username: body.username, pairs: !block) else {
+                    return .problem(status: 400, detail: block ? "give exactly one of ip or username" : "give ip, username, or both (a shared address's pair)")
                 }
                 if block { try await operations.block(key, seconds: body.seconds) } else { _ = try await operations.unblock(key) }
                 return HTTPAnswer(status: 204)

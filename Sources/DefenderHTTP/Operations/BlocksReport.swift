@@ -60,15 +60,59 @@ public struct BlocksReport: Codable, Equatable, Sendable {
         }
     }
 
+    /// A username blocked at one shared address (`DEFENDER_SHARED_IP_RANGES`).
+    public struct PairBlock: Codable, Equatable, Sendable {
+        /// The shared address (or IPv6 group).
+        public var ip: String
+        /// The normalised username.
+        public var username: String
+        /// `nil`: permanent.
+        public var secondsLeft: Int?
+        /// Whether an operator set it.
+        public var manual: Bool
+        /// Automatic lockouts within `ACCESS_ATTEMPT_EXPIRATION`.
+        public var lockouts: Int
+
+        /// A row of the report.
+        public init(ip: String, username: String, secondsLeft: Int?, manual: Bool, lockouts: Int) {
+            self.ip = ip
+            self.username = username
+            self.secondsLeft = secondsLeft
+            self.manual = manual
+            self.lockouts = lockouts
+        }
+
+        /// `secondsLeft` is written as `null` when permanent, never left out (DESIGN §5).
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(ip, forKey: .ip)
+            try container.encode(username, forKey: .username)
+            try container.encode(secondsLeft, forKey: .secondsLeft)
+            try container.encode(manual, forKey: .manual)
+            try container.encode(lockouts, forKey: .lockouts)
+        }
+    }
+
     /// Blocked IPs, by address.
     public var ips: [IPBlock]
     /// Blocked usernames, by name.
     public var usernames: [UsernameBlock]
+    /// Usernames blocked at a shared address, by address and name (beside DESIGN §5's two lists; absent in the
+    /// JSON of older releases, so it decodes as empty).
+    public var pairs: [PairBlock]
 
     /// A report.
-    public init(ips: [IPBlock], usernames: [UsernameBlock]) {
+    public init(ips: [IPBlock], usernames: [UsernameBlock], pairs: [PairBlock] = []) {
         self.ips = ips
         self.usernames = usernames
+        self.pairs = pairs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        ips = try container.decode([IPBlock].self, forKey: .ips)
+        usernames = try container.decode([UsernameBlock].self, forKey: .usernames)
+        pairs = try container.decodeIfPresent([PairBlock].self, forKey: .pairs) ?? []
     }
 
     /// Every active block of the engine's store, read page by page.
@@ -77,6 +121,12 @@ public struct BlocksReport: Codable, Equatable, Sendable {
             ips: try await engine.allBlocks(of: .ip).map { IPBlock(ip: $0.key.value, secondsLeft: $0.secondsLeft, manual: $0.isManual, lockouts: $0.lockoutCount) },
             usernames: try await engine.allBlocks(of: .username).map {
                 UsernameBlock(username: $0.key.value, secondsLeft: $0.secondsLeft, manual: $0.isManual, lockouts: $0.lockoutCount)
+            },
+            pairs: try await engine.allBlocks(of: .pair).map { block in
+                let address = block.key.pairAddress?.value ?? ""
+                return PairBlock(
+                    ip: address, username: String(block.key.value.dropFirst(address.count + 1)), secondsLeft: block.secondsLeft,
+                    manual: block.isManual, lockouts: block.lockoutCount)
             })
     }
 }

@@ -22,12 +22,28 @@ package struct DefenderOperations: Sendable {
         self.applyDenylist = applyDenylist
     }
 
-    /// The key named by exactly one of `ip` and `username` (blank values count as absent); `nil` for none or both.
+    /// The key named by `ip` or by `username`, or, where `pairs` are accepted (unblocking), by both: a shared
+    /// address's pair. Blank values count as absent; `nil` for none, or both where pairs are not accepted (an
+    /// operator blocks an address or a username; pairs are locked by failures only).
     /// - Throws: `DefenderError` with `DefenderError/Code/invalidKey` for a value that is not a key.
-    package func key(ip: String?, username: String?) throws -> DefenderKey? {
+    package func key(ip: String?, username: String?, pairs: Bool = false) throws -> DefenderKey? {
         switch (ip.flatMap(Self.nonBlank), username.flatMap(Self.nonBlank)) {
         case (let ip?, nil): return try engine.ipKey(ip)
         case (nil, let username?): return try engine.usernameKey(username)
+        case (let ip?, let username?) where pairs: return .pair(address: try engine.ipKey(ip), username: try engine.usernameKey(username))
+        default: return nil
+        }
+    }
+
+    /// The key an admin form names: its `kind` (`ip`, `username`, or `pair` with the value `ADDRESS|USERNAME`, as
+    /// the page lists pairs) and value.
+    package func key(kind: String?, value: String) throws -> DefenderKey? {
+        switch kind {
+        case "ip": return try key(ip: value, username: nil)
+        case "username": return try key(ip: nil, username: value)
+        case "pair":
+            guard let bar = value.firstIndex(of: "|") else { throw DefenderError(.invalidKey, "a pair is ADDRESS|USERNAME") }
+            return try key(ip: String(value[..<bar]), username: String(value[value.index(after: bar)...]), pairs: true)
         default: return nil
         }
     }

@@ -32,9 +32,9 @@ package struct OperatorCommands: Sendable {
         return operations.engine
     }
 
-    func key(ip: String?, username: String?) throws -> DefenderKey {
-        guard let key = try operations.key(ip: ip, username: username) else {
-            throw DefenderCommandError("give exactly one of --ip ADDRESS or --username NAME")
+    func key(ip: String?, username: String?, pairs: Bool = false) throws -> DefenderKey {
+        guard let key = try operations.key(ip: ip, username: username, pairs: pairs) else {
+            throw DefenderCommandError("give exactly one of --ip ADDRESS or --username NAME" + (pairs ? " (or both: a shared address's pair)" : ""))
         }
         return key
     }
@@ -58,6 +58,10 @@ package struct OperatorCommands: Sendable {
         for block in report.usernames {
             lines.append("  \(block.username)  \(left(block.secondsLeft))\(block.manual ? "  (manual)" : "")  lockouts: \(block.lockouts)")
         }
+        lines.append("Blocked shared-address pairs: \(report.pairs.count)")
+        for block in report.pairs {
+            lines.append("  \(block.username) at \(block.ip)  \(left(block.secondsLeft))\(block.manual ? "  (manual)" : "")  lockouts: \(block.lockouts)")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -70,10 +74,10 @@ package struct OperatorCommands: Sendable {
         return "Blocked \(key.kind.rawValue) \(key.value) \(seconds.map { "for \($0) seconds" } ?? "until unblocked")."
     }
 
-    /// `defender unblock --ip X | --username Y`.
+    /// `defender unblock --ip X | --username Y`, or both for a shared address's pair.
     package func unblock(ip: String?, username: String?) async throws -> String {
         _ = try sharedEngine()
-        let key = try key(ip: ip, username: username)
+        let key = try key(ip: ip, username: username, pairs: true)
         return try await operations.unblock(key) ? "Unblocked \(key.kind.rawValue) \(key.value)." : "\(key.kind.rawValue) \(key.value) was not blocked."
     }
 

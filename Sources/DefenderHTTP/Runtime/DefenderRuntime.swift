@@ -71,11 +71,22 @@ public final class DefenderRuntime: Sendable {
         }
         var background: [any Service] = [events]
         if let path = configuration.ipDenylistFile {
-            let watcher = DenylistFileWatcher(path: path, interval: configuration.ipDenylistReloadInterval, logger: logger)
+            let watcher = RangeFileWatcher(
+                path: path, setting: "DEFENDER_IP_DENYLIST_FILE", name: "deny-list file", interval: configuration.ipDenylistReloadInterval, logger: logger)
             try watcher.loadAtBoot()
             engine.accessLists.replaceFileDenylist(watcher.set)
             background.append(DefenderPoller(name: "deny-list file reload", interval: configuration.ipDenylistReloadInterval, logger: logger) {
                 await watcher.reload { engine.accessLists.replaceFileDenylist($0) }
+            })
+        }
+        if let path = configuration.sharedIPRangesFile {
+            let watcher = RangeFileWatcher(
+                path: path, setting: "DEFENDER_SHARED_IP_RANGES_FILE", name: "shared-ranges file", interval: configuration.ipDenylistReloadInterval,
+                logger: logger)
+            try watcher.loadAtBoot()
+            engine.sharedRanges.replaceFileRanges(watcher.set)
+            background.append(DefenderPoller(name: "shared-ranges file reload", interval: configuration.ipDenylistReloadInterval, logger: logger) {
+                await watcher.reload { engine.sharedRanges.replaceFileRanges($0) }
             })
         }
         self.backgroundServices = background

@@ -13,7 +13,6 @@ struct EncodedPolicy: Sendable {
     let reset: String
     let ownReset: Bool
     let slotMS: String
-    let sprayLimit: String
     let sprayWindowMS: String
     let cooloffsMS: String
     let longIPLimit: String
@@ -31,7 +30,6 @@ struct EncodedPolicy: Sendable {
         reset = policy.successReset.description
         ownReset = policy.successReset == .own
         slotMS = String(max(1, policy.reservationTTL.milliseconds))
-        sprayLimit = String(policy.sprayLimit)
         sprayWindowMS = String(max(1, policy.sprayWindow.milliseconds))
         cooloffsMS = policy.lockoutCooloffs.map { String($0.milliseconds) }.joined(separator: ",")
         longIPLimit = String(policy.longWindowIPLimit)

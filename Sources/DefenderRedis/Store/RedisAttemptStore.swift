@@ -84,9 +84,12 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
     public func check(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) async throws -> Lockout? {
         if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return known }
         let stamp = blockCache.generation
-        let call = CheckCall(blockedIP: keys.key(.blocked, ip), blockedUser: username.map { keys.key(.blocked, $0) }, policy: encoded(policy))
+        let call = CheckCall(
+            blockedIP: keys.key(.blocked, ip), blockedAddress: keys.key(.blocked, ip.pairAddress ?? ip), blockedUser: username.map { keys.key(.blocked, $0) },
+            policy: encoded(policy))
         do {
-            return try lockout(from: try await run(call), ip: ip, username: username, stamp: stamp)
+            let reply = try await run(call)
+            return try lockout(from: reply, ip: ipSide(ip, reply, at: 8), username: username, stamp: stamp)
         } catch let error as DefenderError where error.code == .storeUnavailable {
             // Redis just became unreachable: the blocks known here are believed until they end from now on.
             if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return known }
@@ -97,8 +100,10 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
     public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
         if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return .locked(known) }
         let stamp = blockCache.generation
+        let address = ip.pairAddress ?? ip
         let call = AdmitCall(
-            ip: (keys.key(.blocked, ip), keys.key(.failed, ip), keys.key(.inflight, ip), keys.key(.spray, ip), keys.key(.long, ip)),
+            ip: (keys.key(.blocked, ip), keys.key(.failed, ip), keys.key(.inflight, ip), keys.key(.long, ip)),
+            address: (keys.key(.blocked, address), keys.key(.inflight, address), keys.key(.spray, address)), sprayLimit: policy.sprayLimit(for: ip),
             user: username.map { (keys.key(.blocked, $0), keys.key(.failed, $0), keys.key(.inflight, $0), keys.key(.long, $0)) },
             reservation: reservation.id, policy: encoded(policy))
         let reply: RedisReply
@@ -113,14 +118,15 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         case 0: return .admitted
         case 2: return .busy
         default:
-            guard let lockout = try lockout(from: reply, ip: ip, username: username, stamp: stamp) else { throw malformed(reply) }
+            guard let lockout = try lockout(from: reply, ip: ipSide(ip, reply, at: 8), username: username, stamp: stamp) else { throw malformed(reply) }
             return .locked(lockout)
         }
     }
 
     public func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws {
         _ = try await run(ReleaseCall(
-            inflightIP: keys.key(.inflight, ip), inflightUser: username.map { keys.key(.inflight, $0) }, reservation: reservation.id))
+            inflightIP: keys.key(.inflight, ip), inflightAddress: keys.key(.inflight, ip.pairAddress ?? ip),
+            inflightUser: username.map { keys.key(.inflight, $0) }, reservation: reservation.id))
     }
 
     /// The number of admission slots in flight on `key`, expired ones excluded (for tests and operators).
@@ -130,26 +136,30 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
 
     public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
         let stamp = blockCache.generation
+        let address = ip.pairAddress ?? ip
         let call = RecordFailureCall(
-            ip: outcomeKeys(ip), spray: keys.key(.spray, ip), user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
+            ip: outcomeKeys(ip), address: outcomeKeys(address), spray: keys.key(.spray, address), sprayLimit: policy.sprayLimit(for: ip),
+            isPair: ip.kind == .pair, user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
             reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, nonce: Reservation().id, policy: encoded(policy))
         let reply = try await run(call)
-        let values = try integers(reply, count: 16)
+        let values = try integers(reply, count: 18)
         var newly: [DefenderKey] = []
         var byLongWindow: [DefenderKey] = []
         if values[10] == 1 { newly.append(ip) }
+        if values[16] == 1 { newly.append(address) }
         if values[11] == 1, let username { newly.append(username) }
         if values[12] == 1 { byLongWindow.append(ip) }
         if values[13] == 1, let username { byLongWindow.append(username) }
         return FailureResult(
-            lockout: try lockout(from: reply, ip: ip, username: username, stamp: stamp), newlyBlocked: newly,
+            lockout: try lockout(from: reply, ip: values[17] == 1 ? address : ip, username: username, stamp: stamp), newlyBlocked: newly,
             ipFailures: Int(values[8]), usernameFailures: Int(values[9]), longWindowBlocked: byLongWindow,
             ipLongWindowFailures: Int(values[14]), usernameLongWindowFailures: Int(values[15]))
     }
 
     public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {
         let call = RecordSuccessCall(
-            ip: outcomeKeys(ip), user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
+            ip: outcomeKeys(ip), inflightAddress: keys.key(.inflight, ip.pairAddress ?? ip), isPair: ip.kind == .pair,
+            user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
             reservation: reservation?.id, policy: encoded(policy),
             channel: keys.channel, ipNote: RedisBlockCache.message(for: ip), userNote: username.map(RedisBlockCache.message(for:)))
         let values = try integers(try await run(call), count: 2)
@@ -267,31 +277,5 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         let encoded = EncodedPolicy(policy)
         encodedPolicy.withLock { $0 = (policy, encoded) }
         return encoded
-    }
-
-    /// The lockout a script decided; the blocks it saw are remembered in the block cache, unless a block was lifted
-    /// meanwhile (`stamp`, the cache's generation before the script was sent): the answer may predate the lift.
-    private func lockout(from reply: RedisReply, ip: DefenderKey, username: DefenderKey?, stamp: Int) throws -> Lockout? {
-        let values = try integers(reply, count: 8)
-        guard values[0] == 1 else { return nil }
-        var seen: [ActiveBlock] = []
-        for (key, ttl, everyMode) in [(ip, values[4], values[5]), (username, values[6], values[7])] {
-            guard let key, ttl != -2 else { continue }
-            seen.append(ActiveBlock(key: key, locksInEveryMode: everyMode == 1, remaining: ttl < 0 ? nil : .milliseconds(ttl)))
-        }
-        blockCache.learn(seen, since: stamp)
-        var keys: [DefenderKey] = []
-        if values[2] == 1 { keys.append(ip) }
-        if values[3] == 1, let username { keys.append(username) }
-        return Lockout(keys: keys, retryAfter: values[1] < 0 ? nil : .milliseconds(values[1]))
-    }
-
-    private func integers(_ reply: RedisReply, count: Int) throws -> [Int64] {
-        guard let values = reply.elements?.compactMap(\.int), values.count >= count else { throw malformed(reply) }
-        return values
-    }
-
-    private func malformed(_ reply: RedisReply) -> DefenderError {
-        DefenderError(.storeFault, "unexpected reply from a Defender script: \(String(describing: reply).prefix(120))")
     }
 }

@@ -58,7 +58,8 @@ final class RedisBlockCache: Sendable {
                 if let age, now - entry.learnt > age { return nil }
                 return ActiveBlock(key: key, locksInEveryMode: entry.locksInEveryMode, remaining: entry.ends.map { now.duration(to: $0) })
             }
-            return (active(ip), active(username))
+            // A shared address's own block refuses its pairs, before the pair's own (as the scripts' `ip_side`).
+            return (active(ip.pairAddress) ?? active(ip), active(username))
         }
         guard ipBlock != nil || userBlock != nil else { return nil }
         return policy.lockout(ip: ipBlock, username: userBlock)

@@ -17,10 +17,18 @@ struct OutcomeKeys: Sendable {
 /// Counts a failed login, blocks whatever crossed its limit (counters, then password spraying), and releases the
 /// reservation. Returns `decide`'s eight values (the lockout and the blocks seen), then { ip_failures,
 /// user_failures, ip_newly, user_newly, ip_by_long_window, user_by_long_window, ip_long_failures,
-/// user_long_failures }.
+/// user_long_failures, address_newly, lockout_is_the_address's }.
+///
+/// Spraying is counted on `address`: a shared address's own keys when `ip` is its pair, else the IP's own (the same
+/// keys as `ip`).
 struct RecordFailureCall: ScriptCall {
     var ip: OutcomeKeys
+    var address: OutcomeKeys
     var spray: String
+    /// The spraying limit for this client (a shared address has its own).
+    var sprayLimit: Int
+    /// Whether `ip` is a shared address's pair (its failures are all one username's: no `own` counter).
+    var isPair: Bool
     var user: OutcomeKeys?
     /// This username's failures from this IP (`SuccessReset/own`).
     var pair: String?
@@ -33,7 +41,9 @@ struct RecordFailureCall: ScriptCall {
     static let fields: [ScriptField<Self>] = [
         .key("failed_ip") { $0.ip.failed }, .key("blocked_ip") { $0.ip.blocked }, .key("history_ip") { $0.ip.history },
         .key("index_ip") { $0.ip.index }, .key("expiry_ip") { $0.ip.expiry }, .key("inflight_ip") { $0.ip.inflight },
-        .key("spray_ip") { $0.spray }, .key("long_ip") { $0.ip.long },
+        .key("spray_addr") { $0.spray }, .key("long_ip") { $0.ip.long },
+        .key("blocked_addr") { $0.address.blocked }, .key("history_addr") { $0.address.history },
+        .key("index_addr") { $0.address.index }, .key("expiry_addr") { $0.address.expiry }, .key("inflight_addr") { $0.address.inflight },
         .usernameKey("failed_user") { $0.user?.failed }, .usernameKey("blocked_user") { $0.user?.blocked },
         .usernameKey("history_user") { $0.user?.history }, .usernameKey("index_user") { $0.user?.index },
         .usernameKey("expiry_user") { $0.user?.expiry }, .usernameKey("inflight_user") { $0.user?.inflight },
@@ -43,8 +53,9 @@ struct RecordFailureCall: ScriptCall {
         .flag("dis_ip") { $0.policy.disableIP }, .flag("dis_user") { $0.policy.disableUsername },
         .flag("own_reset") { $0.policy.ownReset }, .flag("and_mode") { $0.policy.andMode },
         .text("ip_member") { $0.ip.member }, .optionalText("user_member") { $0.user?.member },
+        .text("addr_member") { $0.address.member }, .flag("is_pair") { $0.isPair },
         .optionalText("reservation") { $0.reservation }, .number("jitter") { $0.jitterMS },
-        .encodedNumber("spray_limit") { $0.policy.sprayLimit }, .encodedNumber("spray_window") { $0.policy.sprayWindowMS },
+        .number("spray_limit") { Int64($0.sprayLimit) }, .encodedNumber("spray_window") { $0.policy.sprayWindowMS },
         .numbers("cooloffs") { $0.policy.cooloffsMS },
         .encodedNumber("long_ip_limit") { $0.policy.longIPLimit }, .encodedNumber("long_user_limit") { $0.policy.longUsernameLimit },
         .encodedNumber("long_ms") { $0.policy.longWindowMS }, .text("nonce") { $0.nonce },
@@ -53,6 +64,7 @@ struct RecordFailureCall: ScriptCall {
     static let script = makeScript(.writes, body: """
         if reservation then
           redis.call('ZREM', inflight_ip, reservation)
+          if inflight_addr ~= inflight_ip then redis.call('ZREM', inflight_addr, reservation) end
           if has_user then redis.call('ZREM', inflight_user, reservation) end
         end
         local now = now_ms()
@@ -118,40 +130,43 @@ struct RecordFailureCall: ScriptCall {
         local ip_long_n, user_long_n = 0, 0
         if not dis_ip then
           local tail = ''
-          if has_user and own_reset then tail = ':' .. user_tag(user_member) end
+          if has_user and own_reset and not is_pair then tail = ':' .. user_tag(user_member) end
           ip_n, ip_x, ip_new, ip_long, ip_long_n = fail(failed_ip, blocked_ip, history_ip, index_ip, expiry_ip, ip_member, ip_limit,
             long_ip, long_ip_limit, tail)
         end
         if has_user and not dis_user then
           user_n, user_x, user_new, user_long, user_long_n = fail(failed_user, blocked_user, history_user, index_user, expiry_user, user_member,
             user_limit, long_user, long_user_limit, '')
-          if own_reset and not dis_ip then count(pair) end
+          if own_reset and not dis_ip and not is_pair then count(pair) end
         end
-        local spray_x = false
+        -- Spraying, on the address (for a pair: the shared address itself, which it then blocks as a whole).
+        local spray_x, addr_new = false, false
         if spray_limit > 0 and has_user then
-          redis.call('ZREMRANGEBYSCORE', spray_ip, '-inf', now)
-          redis.call('ZADD', spray_ip, now + spray_window, user_member)
-          redis.call('PEXPIRE', spray_ip, spray_window)
-          if redis.call('ZCARD', spray_ip) > spray_limit then
+          redis.call('ZREMRANGEBYSCORE', spray_addr, '-inf', now)
+          redis.call('ZADD', spray_addr, now + spray_window, user_member)
+          redis.call('PEXPIRE', spray_addr, spray_window)
+          if redis.call('ZCARD', spray_addr) > spray_limit then
             -- Keep the newest limit + 1: enough to see the next distinct username cross again.
-            redis.call('ZREMRANGEBYRANK', spray_ip, 0, -(spray_limit + 2))
-            local existing = redis.call('GET', blocked_ip)
+            redis.call('ZREMRANGEBYRANK', spray_addr, 0, -(spray_limit + 2))
+            local existing = redis.call('GET', blocked_addr)
             if existing == AUTOMATIC then
               -- Blocked by its counter already: from now on it locks in every mode.
-              redis.call('SET', blocked_ip, SPRAY, 'KEEPTTL')
+              redis.call('SET', blocked_addr, SPRAY, 'KEEPTTL')
               spray_x = true
             elseif not existing then
-              redis.call('ZREMRANGEBYSCORE', history_ip, '-inf', now - history_ms)
-              lock_out(blocked_ip, history_ip, redis.call('ZCARD', history_ip), SPRAY, SPRAY)
-              remember(blocked_ip, history_ip, index_ip, expiry_ip, ip_member)
-              ip_new = true
+              redis.call('ZREMRANGEBYSCORE', history_addr, '-inf', now - history_ms)
+              lock_out(blocked_addr, history_addr, redis.call('ZCARD', history_addr), SPRAY, SPRAY)
+              remember(blocked_addr, history_addr, index_addr, expiry_addr, addr_member)
+              if is_pair then addr_new = true else ip_new = true end
               spray_x = true
             end
           end
         end
         local result = { 0, 0, 0, 0, -2, 0, -2, 0 }
+        local from_addr = 0
         if spray_x then
-          result = decide(block_state(blocked_ip), nil, dis_ip, dis_user, and_mode)
+          result = decide(block_state(blocked_addr), nil, dis_ip, dis_user, and_mode)
+          if is_pair then from_addr = 1 end
         elseif locked(ip_x, user_x, dis_ip, dis_user, and_mode) then
           local ip_b, user_b = nil, nil
           if ip_x then ip_b = block_state(blocked_ip) end
@@ -166,6 +181,8 @@ struct RecordFailureCall: ScriptCall {
         table.insert(result, user_long and 1 or 0)
         table.insert(result, ip_long_n)
         table.insert(result, user_long_n)
+        table.insert(result, addr_new and 1 or 0)
+        table.insert(result, from_addr)
         return result
         """)
 }
@@ -174,6 +191,11 @@ struct RecordFailureCall: ScriptCall {
 /// Returns { user_unblocked, ip_unblocked }.
 struct RecordSuccessCall: ScriptCall {
     var ip: OutcomeKeys
+    /// A shared address's slots (spraying), else the IP's.
+    var inflightAddress: String
+    /// Whether `ip` is a shared address's pair: under `own` its success clears it whole (all its failures are the
+    /// username's).
+    var isPair: Bool
     var user: OutcomeKeys?
     var pair: String?
     var reservation: String?
@@ -186,6 +208,7 @@ struct RecordSuccessCall: ScriptCall {
     static let fields: [ScriptField<Self>] = [
         .key("failed_ip") { $0.ip.failed }, .key("blocked_ip") { $0.ip.blocked }, .key("index_ip") { $0.ip.index },
         .key("expiry_ip") { $0.ip.expiry }, .key("inflight_ip") { $0.ip.inflight }, .key("long_ip") { $0.ip.long },
+        .key("inflight_addr") { $0.inflightAddress }, .flag("is_pair") { $0.isPair },
         .usernameKey("failed_user") { $0.user?.failed }, .usernameKey("blocked_user") { $0.user?.blocked },
         .usernameKey("index_user") { $0.user?.index }, .usernameKey("expiry_user") { $0.user?.expiry },
         .usernameKey("inflight_user") { $0.user?.inflight }, .usernameKey("pair") { $0.pair },
@@ -200,6 +223,7 @@ struct RecordSuccessCall: ScriptCall {
         local user_un, ip_un = 0, 0
         if reservation then
           redis.call('ZREM', inflight_ip, reservation)
+          if inflight_addr ~= inflight_ip then redis.call('ZREM', inflight_addr, reservation) end
           if has_user then redis.call('ZREM', inflight_user, reservation) end
         end
         if has_user then
@@ -210,7 +234,7 @@ struct RecordSuccessCall: ScriptCall {
             redis.pcall('PUBLISH', channel, user_note)
           end
         end
-        if reset == 'all' and not and_mode then
+        if (reset == 'all' and not and_mode) or (reset == 'own' and is_pair) then
           ip_un = redis.call('DEL', blocked_ip)
           redis.call('DEL', failed_ip, long_ip)
           if ip_un == 1 then

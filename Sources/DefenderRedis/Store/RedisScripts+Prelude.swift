@@ -15,27 +15,21 @@ extension RedisScripts {
           if not v then return nil end
           return { v, redis.call('PTTL', key) }
         end
+        -- The IP side of a request: a shared address's own block (an operator's, spraying) refuses before its pair's
+        -- (`blocked_addr` is `blocked_ip` for any other client). Returns the block and 1 when it is the address's.
+        local function ip_side(blocked_ip, blocked_addr)
+          if blocked_addr ~= blocked_ip then
+            local a = block_state(blocked_addr)
+            if a then return a, 1 end
+          end
+          return block_state(blocked_ip), 0
+        end
         local function locked(ip_blocked, user_blocked, dis_ip, dis_user, and_mode)
           if dis_ip and dis_user then return false end
           if dis_ip then return user_blocked end
           if dis_user then return ip_blocked end
           if and_mode then return ip_blocked and user_blocked end
           return ip_blocked or user_blocked
-        end
-        -- Retry time of the blocks that lock: -1 = permanent. `earliest` for AND mode.
-        local function retry(list, earliest)
-          local result = nil
-          for _, b in ipairs(list) do
-            local ttl = b[2]
-            if ttl < 0 then ttl = -1 end
-            if result == nil then result = ttl
-            elseif earliest then
-              if result == -1 or (ttl ~= -1 and ttl < result) then result = ttl end
-            else
-              if ttl == -1 or result == -1 then result = -1 elseif ttl > result then result = ttl end
-            end
-          end
-          return result
         end
         -- The block index: `index` (scores 0, paged by name) and `expiry` (the same members scored by when their
         -- block lapses, +inf when permanent). Each write drops lapsed members (a bounded batch) and keeps both
@@ -83,24 +77,38 @@ extension RedisScripts {
           return ttl, 1
         end
         -- { locked, retry_ms, ip_included, user_included, ip_ttl, ip_every_mode, user_ttl, user_every_mode }: the
-        -- last four describe the blocks seen, so that each instance can remember them (`RedisBlockCache`).
+        -- last four describe the blocks seen, so that each instance can remember them (`RedisBlockCache`). The rule
+        -- of `LockoutPolicy.lockout(ip:username:)`: every block that locks is named, and the retry is when the request
+        -- is free again (every-mode blocks lifted, and the mode's part: in AND mode either dimension's block lifted,
+        -- otherwise the last automatic one); -1 = never by itself.
         local function decide(ip, user, dis_ip, dis_user, and_mode)
           local ip_ttl, ip_every = block_detail(ip)
           local user_ttl, user_every = block_detail(user)
-          local manual = {}
-          local m_ip, m_user = 0, 0
-          if ip and ip[1] ~= AUTOMATIC then table.insert(manual, ip); m_ip = 1 end
-          if user and user[1] ~= AUTOMATIC then table.insert(manual, user); m_user = 1 end
-          if #manual > 0 then return { 1, retry(manual, false), m_ip, m_user, ip_ttl, ip_every, user_ttl, user_every } end
           local ip_b = ip ~= nil and not dis_ip
           local user_b = user ~= nil and not dis_user
-          if not locked(ip_b, user_b, dis_ip, dis_user, and_mode) then return { 0, 0, 0, 0, -2, 0, -2, 0 } end
-          local applying = {}
+          local mode = locked(ip_b, user_b, dis_ip, dis_user, and_mode)
           local f_ip, f_user = 0, 0
-          if ip_b then table.insert(applying, ip); f_ip = 1 end
-          if user_b then table.insert(applying, user); f_user = 1 end
-          local both = and_mode and not dis_ip and not dis_user
-          return { 1, retry(applying, both), f_ip, f_user, ip_ttl, ip_every, user_ttl, user_every }
+          local lifts = {}
+          if ip_every == 1 then f_ip = 1; table.insert(lifts, ip_ttl) end
+          if user_every == 1 then f_user = 1; table.insert(lifts, user_ttl) end
+          if mode then
+            if ip_b and ip_every == 0 then f_ip = 1 end
+            if user_b and user_every == 0 then f_user = 1 end
+            if and_mode and not dis_ip and not dis_user then
+              local first = ip_ttl
+              if ip_ttl == -1 or (user_ttl ~= -1 and user_ttl < ip_ttl) then first = user_ttl end
+              table.insert(lifts, first)
+            else
+              if ip_b and ip_every == 0 then table.insert(lifts, ip_ttl) end
+              if user_b and user_every == 0 then table.insert(lifts, user_ttl) end
+            end
+          end
+          if f_ip == 0 and f_user == 0 then return { 0, 0, 0, 0, -2, 0, -2, 0 } end
+          local retry = 0
+          for _, t in ipairs(lifts) do
+            if t == -1 or retry == -1 then retry = -1 elseif t > retry then retry = t end
+          end
+          return { 1, retry, f_ip, f_user, ip_ttl, ip_every, user_ttl, user_every }
         end
 
         """

@@ -24,19 +24,24 @@ enum RedisScripts {
 }
 
 /// Whether a request is locked now. Returns `decide`'s eight values: { locked, retry_ms, ip_included, user_included,
-/// ip_ttl, ip_every_mode, user_ttl, user_every_mode }.
+/// ip_ttl, ip_every_mode, user_ttl, user_every_mode }, then whether the IP side's block is the shared address's.
 struct CheckCall: ScriptCall {
     var blockedIP: String
+    /// The shared address's block key for a pair, else `blockedIP`.
+    var blockedAddress: String
     var blockedUser: String?
     var policy: EncodedPolicy
 
     static let fields: [ScriptField<Self>] = [
-        .key("blocked_ip") { $0.blockedIP }, .usernameKey("blocked_user") { $0.blockedUser },
+        .key("blocked_ip") { $0.blockedIP }, .key("blocked_addr") { $0.blockedAddress }, .usernameKey("blocked_user") { $0.blockedUser },
         .flag("dis_ip") { $0.policy.disableIP }, .flag("dis_user") { $0.policy.disableUsername }, .flag("and_mode") { $0.policy.andMode },
     ]
 
     static let script = makeScript(.noWrites, body: """
-        return decide(block_state(blocked_ip), block_state(blocked_user), dis_ip, dis_user, and_mode)
+        local ip_s, from_addr = ip_side(blocked_ip, blocked_addr)
+        local d = decide(ip_s, block_state(blocked_user), dis_ip, dis_user, and_mode)
+        table.insert(d, from_addr)
+        return d
         """)
 }
 
@@ -44,30 +49,41 @@ struct CheckCall: ScriptCall {
 /// each key that can lock. Slots are members of `P:inflight:…` sorted sets scored by their expiry (server time), so
 /// a dead instance's slots lapse; the set itself expires with its newest slot.
 /// Returns { state (0 admitted, 1 locked, 2 busy), retry_ms, ip_included, user_included }, and when locked the four
-/// values of the blocks seen (`decide`).
+/// values of the blocks seen (`decide`) and whether the IP side's block is the shared address's.
+///
+/// For a shared address's pair, the `addr` keys are the address's: its block refuses, and spraying is counted (and
+/// its slots held) there; for any other client they are the IP's own.
 struct AdmitCall: ScriptCall {
-    var ip: (blocked: String, failed: String, inflight: String, spray: String, long: String)
+    var ip: (blocked: String, failed: String, inflight: String, long: String)
+    var address: (blocked: String, inflight: String, spray: String)
+    /// The spraying limit for this client (a shared address has its own).
+    var sprayLimit: Int
     var user: (blocked: String, failed: String, inflight: String, long: String)?
     var reservation: String
     var policy: EncodedPolicy
 
     static let fields: [ScriptField<Self>] = [
         .key("blocked_ip") { $0.ip.blocked }, .key("failed_ip") { $0.ip.failed }, .key("inflight_ip") { $0.ip.inflight },
-        .key("spray_ip") { $0.ip.spray }, .key("long_ip") { $0.ip.long },
+        .key("long_ip") { $0.ip.long }, .key("blocked_addr") { $0.address.blocked }, .key("inflight_addr") { $0.address.inflight },
+        .key("spray_addr") { $0.address.spray },
         .usernameKey("blocked_user") { $0.user?.blocked }, .usernameKey("failed_user") { $0.user?.failed },
         .usernameKey("inflight_user") { $0.user?.inflight }, .usernameKey("long_user") { $0.user?.long },
         .flag("dis_ip") { $0.policy.disableIP }, .flag("dis_user") { $0.policy.disableUsername }, .flag("and_mode") { $0.policy.andMode },
         .encodedNumber("ip_limit") { $0.policy.ipLimit }, .encodedNumber("user_limit") { $0.policy.usernameLimit },
         .text("reservation") { $0.reservation }, .encodedNumber("slot_ms") { $0.policy.slotMS },
-        .encodedNumber("spray_limit") { $0.policy.sprayLimit },
+        .number("spray_limit") { Int64($0.sprayLimit) },
         .encodedNumber("long_ip_limit") { $0.policy.longIPLimit }, .encodedNumber("long_user_limit") { $0.policy.longUsernameLimit },
         .encodedNumber("long_ms") { $0.policy.longWindowMS },
     ]
 
     static let script = makeScript(.writes, body: """
-        local ip_s, user_s = block_state(blocked_ip), block_state(blocked_user)
+        local ip_s, from_addr = ip_side(blocked_ip, blocked_addr)
+        local user_s = block_state(blocked_user)
         local d = decide(ip_s, user_s, dis_ip, dis_user, and_mode)
-        if d[1] == 1 then return d end
+        if d[1] == 1 then
+          table.insert(d, from_addr)
+          return d
+        end
         local now = now_ms()
         local function live(inflight)
           redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
@@ -88,13 +104,17 @@ struct AdmitCall: ScriptCall {
         local user_may = user_counts and may_be_blocked(user_s, failed_user, inflight_user, user_limit, long_user, long_user_limit)
         if locked(ip_may, user_may, dis_ip, dis_user, and_mode) then return { 2, 0, 0, 0 } end
         if spray_counts then
-          -- Every check in flight from this IP could add one more distinct failed username.
-          local n = live(inflight_ip)
-          if n > 0 and redis.call('ZCOUNT', spray_ip, '(' .. now, '+inf') + n > spray_limit then return { 2, 0, 0, 0 } end
+          -- Every check in flight from this address could add one more distinct failed username.
+          local n = live(inflight_addr)
+          if n > 0 and redis.call('ZCOUNT', spray_addr, '(' .. now, '+inf') + n > spray_limit then return { 2, 0, 0, 0 } end
         end
-        if ip_counts or spray_counts then
+        if ip_counts or (spray_counts and inflight_addr == inflight_ip) then
           redis.call('ZADD', inflight_ip, now + slot_ms, reservation)
           redis.call('PEXPIRE', inflight_ip, slot_ms)
+        end
+        if spray_counts and inflight_addr ~= inflight_ip then
+          redis.call('ZADD', inflight_addr, now + slot_ms, reservation)
+          redis.call('PEXPIRE', inflight_addr, slot_ms)
         end
         if user_counts then
           redis.call('ZADD', inflight_user, now + slot_ms, reservation)
@@ -118,16 +138,19 @@ struct InFlightCall: ScriptCall {
 /// Gives back an admitted request's slots.
 struct ReleaseCall: ScriptCall {
     var inflightIP: String
+    /// A shared address's slots (spraying), else `inflightIP`.
+    var inflightAddress: String
     var inflightUser: String?
     var reservation: String
 
     static let fields: [ScriptField<Self>] = [
-        .key("inflight_ip") { $0.inflightIP }, .usernameKey("inflight_user") { $0.inflightUser },
+        .key("inflight_ip") { $0.inflightIP }, .key("inflight_addr") { $0.inflightAddress }, .usernameKey("inflight_user") { $0.inflightUser },
         .text("reservation") { $0.reservation },
     ]
 
     static let script = makeScript(.allowOOM, body: """
         redis.call('ZREM', inflight_ip, reservation)
+        if inflight_addr ~= inflight_ip then redis.call('ZREM', inflight_addr, reservation) end
         if has_user then redis.call('ZREM', inflight_user, reservation) end
         return 1
         """)

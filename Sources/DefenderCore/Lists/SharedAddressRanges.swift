@@ -1,0 +1,42 @@
+import Synchronization
+
+/// The shared ranges in force (`DEFENDER_SHARED_IP_RANGES`, the built-in carrier-grade NAT range, and the file of
+/// `DEFENDER_SHARED_IP_RANGES_FILE`, which can be swapped while the server runs): addresses that many users share,
+/// whose IP dimension counts (address, username) pairs instead of the address.
+public final class SharedAddressRanges: Sendable {
+    struct Ranges: Sendable {
+        var configured: IPNetworkSet
+        var file = IPNetworkSet()
+
+        var isEmpty: Bool { configured.isEmpty && file.isEmpty }
+    }
+
+    private let ranges: Mutex<Ranges>
+    private let empty = Atomic<Bool>(true)
+
+    /// The ranges of the settings (``DefenderConfiguration/effectiveSharedIPRanges``); the file is loaded apart.
+    public init(configuration: DefenderConfiguration) {
+        let ranges = Ranges(configured: IPNetworkSet(configuration.effectiveSharedIPRanges))
+        self.ranges = Mutex(ranges)
+        empty.store(ranges.isEmpty, ordering: .relaxed)
+    }
+
+    /// Whether `address` (a client's own address, not its IPv6 group) is in a shared range.
+    public func contains(_ address: IPAddress) -> Bool {
+        // With the built-in range turned off and none configured: one atomic load, no lock.
+        if empty.load(ordering: .relaxed) { return false }
+        return ranges.withLock { $0.configured.contains(address) || $0.file.contains(address) }
+    }
+
+    /// Replaces the ranges read from ``DefenderConfiguration/sharedIPRangesFile``.
+    public func replaceFileRanges(_ set: IPNetworkSet) {
+        let isEmpty = ranges.withLock { ranges in
+            ranges.file = set
+            return ranges.isEmpty
+        }
+        empty.store(isEmpty, ordering: .relaxed)
+    }
+
+    /// How many ranges the file contributed.
+    public var fileRangeCount: Int { ranges.withLock { $0.file.count } }
+}
