@@ -46,8 +46,14 @@ package enum RateLimitFields {
 
     /// On a lockout: nothing left on the keys that lock, until the lock lifts.
     package static func addLocked(to headers: inout HTTPFields, _ config: DefenderConfiguration, lockout: Lockout) {
-        let items = lockout.keys.map { key in
-            "\"\(key.kind.rawValue)\";r=0" + (lockout.retryAfterSeconds.map { ";t=\($0)" } ?? "")
+        // A shared address's pair is its IP dimension: the policy names it `ip` (and names each dimension once).
+        var names: [String] = []
+        for key in lockout.keys {
+            let name = key.kind == .username ? "username" : "ip"
+            if !names.contains(name) { names.append(name) }
+        }
+        let items = names.map { name in
+            "\"\(name)\";r=0" + (lockout.retryAfterSeconds.map { ";t=\($0)" } ?? "")
         }
         addPolicy(to: &headers, config, hasUsername: lockout.keys.contains { $0.kind == .username })
         if !items.isEmpty { headers[name] = items.joined(separator: ", ") }

@@ -18,9 +18,9 @@ struct WebhookNotifier: Sendable {
         let url = url
         let timeout = timeout
         let redacted = defender.engine.configuration.redactLogs
-        defender.events.on { event in
+        defender.events.on(detailed: { event, cause in
             logger.notice("defender: \(event.description(redacted: redacted))")
-            guard let payload = DefenderWebhookPayload(event) else { return }
+            guard let payload = DefenderWebhookPayload(event, cause: cause) else { return }
             do {
                 var request = HTTPClientRequest(url: url)
                 request.method = .POST
@@ -31,6 +31,6 @@ struct WebhookNotifier: Sendable {
             } catch {
                 logger.warning("defender webhook failed: \(error)")
             }
-        }
+        })
     }
 }

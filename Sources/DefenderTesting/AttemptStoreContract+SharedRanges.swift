@@ -10,6 +10,7 @@ extension AttemptStoreContract {
         try await anOperatorsBlockOfASharedAddressStillRefusesIt()
         try await sprayingFromASharedAddressBlocksItAtItsOwnLimit()
         try await aSuccessClearsItsPair()
+        try await loginsWithoutAUsernameNeverLockTheSharedAddressForOthers()
         try await concurrentGuessesOnAPairGetNoExtraChecks()
     }
 
@@ -77,6 +78,12 @@ extension AttemptStoreContract {
         let result = try await engine.recordFailureDetails(attempt)
         #expect(result.newlyBlocked.map(\.description) == ["ip:100.64.4.1"])
         #expect(result.lockout?.keys.map(\.description) == ["ip:100.64.4.1"])
+        // The same failure blocking the username too: the lockout names both (its Retry-After is the later).
+        let crossing = try await defender { $0.sharedSprayUsernameLimit = 1 }
+        _ = try await crossing.login(ip: "100.64.4.2", username: "first", correctPassword: false)
+        for index in 0..<3 { _ = try await crossing.login(ip: "198.51.100.\(index + 10)", username: "both", correctPassword: false) }
+        let twice = try await crossing.recordFailureDetails(crossing.attempt(ip: crossing.resolver.client(IPAddress("100.64.4.2")!), username: "both"))
+        #expect(twice.lockout?.keys.map(\.description) == ["ip:100.64.4.2", "username:both"])
         #expect(try await engine.login(ip: "100.64.4.1", username: "member", correctPassword: true) == .refused)
         #expect(try await engine.allBlocks(of: .ip).map(\.key.value) == ["100.64.4.1"])
     }
@@ -103,5 +110,18 @@ extension AttemptStoreContract {
         let (results, checks) = try await Self.storm(engine: engine, count: 20) { _ in ("100.64.6.1", "stormed-pair", false) }
         #expect(checks == 4, "\(results)")
         #expect(results[.failure] == 3 && results[.lockedOut] == 1 && results[.refused] == 16, "\(results)")
+    }
+
+    /// Logins without a username from a shared address have no pair: they count on the address, and the 4th locks
+    /// the address for such logins only; its automatic block never refuses a pair, so nobody there can lock the
+    /// address for the others by leaving the username out. (Only an operator's or a spraying block does.)
+    public func loginsWithoutAUsernameNeverLockTheSharedAddressForOthers() async throws {
+        let engine = try await defender()
+        var anonymous: [LoginResult] = []
+        for _ in 0..<5 { anonymous.append(try await engine.login(ip: "100.64.7.1", username: nil, correctPassword: false)) }
+        #expect(anonymous == [.failure, .failure, .failure, .lockedOut, .refused])
+        #expect(try await engine.allBlocks(of: .ip).map(\.key.value) == ["100.64.7.1"])
+        #expect(try await engine.login(ip: "100.64.7.1", username: "member", correctPassword: true) == .success)
+        for _ in 0..<3 { #expect(try await engine.login(ip: "100.64.7.1", username: "other", correctPassword: false) == .failure) }
     }
 }

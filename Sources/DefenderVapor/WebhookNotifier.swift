@@ -30,9 +30,9 @@ public struct DefenderWebhookNotifier: Sendable {
         let url = url
         let timeout = timeout
         let redacted = app.defender.configuration.redactLogs
-        app.defender.events.on { event in
+        app.defender.events.on(detailed: { event, cause in
             logger.notice("defender: \(event.description(redacted: redacted))")
-            guard let payload = Payload(event) else { return }
+            guard let payload = Payload(event, cause: cause) else { return }
             do {
                 let response = try await client.post(url) { request in
                     try request.content.encode(payload, as: .json)
@@ -42,6 +42,6 @@ public struct DefenderWebhookNotifier: Sendable {
             } catch {
                 logger.warning("defender webhook failed: \(error)")
             }
-        }
+        })
     }
 }

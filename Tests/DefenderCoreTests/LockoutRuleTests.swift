@@ -48,4 +48,18 @@ import Testing
         let manual = policy(disableIP: true).lockout(ip: block(ip, manual: true, 300), username: block(user, manual: false, 60))
         #expect(manual?.keys == [ip, user] && manual?.retryAfter == .seconds(300))
     }
+
+    /// A shared address's every-mode block refuses its pairs beside the pair's own block: both are named, and the
+    /// request is free when the later lifts (an operator's minute-long block of the address is no promise while the
+    /// pair is blocked for a day). A pair's manual block locks in AND mode whatever the username.
+    @Test func aSharedAddressBlockSitsBesideThePairs() {
+        let address = ip
+        let pair = DefenderKey.pair(address: address, username: user)
+        let both = policy().lockout(ip: block(pair, manual: false, 86_400), username: nil, address: block(address, manual: true, 60))
+        #expect(both?.keys == [address, pair] && both?.retryAfter == .seconds(86_400))
+        let alone = policy().lockout(ip: nil, username: block(user, manual: false, 30), address: block(address, manual: true, 60))
+        #expect(alone?.keys == [address, user] && alone?.retryAfter == .seconds(60))
+        let manualPair = policy(and: true).lockout(ip: block(pair, manual: true, 100), username: nil)
+        #expect(manualPair?.keys == [pair] && manualPair?.retryAfter == .seconds(100))
+    }
 }

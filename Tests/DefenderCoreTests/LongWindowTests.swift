@@ -83,6 +83,38 @@ import Testing
         #expect(try await engine.login(ip: "10.31.0.1", username: "target", correctPassword: false) == .lockedOut)
     }
 
+    actor Causes {
+        var seen: [String] = []
+        func add(_ event: DefenderEvent, _ cause: DefenderEvent.Cause?) { seen.append("\(event.name) \(cause?.rawValue ?? "-")") }
+    }
+
+    /// A detailed event handler tells a slow attack from a fast one: the long window's blocks come with the cause
+    /// `long_window`, a counter's with `counter`, an operator's with `manual`, unblocks with none.
+    @Test func eventsSayWhyAKeyWasBlocked() async throws {
+        let bus = DefenderEventBus()
+        let causes = Causes()
+        bus.on(detailed: { await causes.add($0, $1) })
+        let runner = Task { await bus.run() }
+        var config = DefenderConfiguration()
+        config.attemptCooloffTime = .seconds(1)
+        config.longWindow = .seconds(1_000)
+        config.longWindowFailureLimit = 4
+        let engine = Defender(configuration: config, store: MemoryAttemptStore(clock: clock), events: bus)
+        for _ in 0..<2 {
+            for _ in 0..<2 { _ = try await engine.login(ip: "10.34.0.1", username: "slow", correctPassword: false) }
+            clock.advance(by: .seconds(2))
+        }
+        _ = try await engine.login(ip: "10.34.0.2", username: "slow", correctPassword: false)  // the username's 5th
+        for _ in 0..<4 { _ = try await engine.login(ip: "10.34.0.3", username: "fast", correctPassword: false) }
+        try await engine.block(ip: "10.34.0.9")
+        try await engine.unblock(ip: "10.34.0.9")
+        bus.finish()
+        await runner.value
+        #expect(await causes.seen == [
+            "usernameBlocked long_window", "ipBlocked counter", "usernameBlocked counter", "ipBlocked manual", "ipUnblocked -",
+        ])
+    }
+
     /// The limit never locks sooner than a dimension's own counter would: raised counter limits raise it too.
     @Test func theLimitIsNeverBelowTheCounterLimits() throws {
         var config = DefenderConfiguration()

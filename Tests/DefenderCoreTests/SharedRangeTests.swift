@@ -45,6 +45,10 @@ import Testing
         #expect(v6.ipKey == DefenderKey(kind: .pair, normalizedValue: "2001:db8:1:2::/64|eve|admin"))
         #expect(v6.ipKey.pairAddress == DefenderKey(kind: .ip, normalizedValue: "2001:db8:1:2::/64"))
         #expect(DefenderKey(kind: .ip, normalizedValue: "10.0.0.1").pairAddress == nil)
+        // A username that starts with a combining mark joins the `|` into one character: the split is by bytes.
+        let marked = engine.attempt(ip: engine.resolver.client(IPAddress("2001:db8::9")!), username: "\u{301}eve|x")
+        #expect(marked.ipKey.pairAddress?.value == "2001:db8::/64" && marked.ipKey.pairUsername == "\u{301}eve|x")
+        #expect(DefenderEvent(key: marked.ipKey, blocked: true) == .pairBlocked(address: "2001:db8::/64", username: "\u{301}eve|x"))
         let policy = LockoutPolicy(DefenderConfiguration())
         #expect(policy.limit(of: .pair) == policy.ipLimit && policy.longWindowLimit(of: .pair) == policy.longWindowIPLimit)
     }
@@ -58,7 +62,7 @@ import Testing
         #expect(config.sharedIPRangesFile == "/etc/defender/shared.txt" && !config.sharedIPRangesBuiltIn && config.sharedSprayUsernameLimit == 50)
         #expect(config.effectiveSharedIPRanges == config.sharedIPRanges)
         let defaults = DefenderConfiguration()
-        #expect(defaults.effectiveSharedIPRanges == [IPNetwork("100.64.0.0/10")!] && defaults.sharedSprayUsernameLimit == 0)
+        #expect(defaults.effectiveSharedIPRanges == [IPNetwork("100.64.0.0/10")!] && defaults.sharedSprayUsernameLimit == 100)
     }
 
     @Test(arguments: [

@@ -63,7 +63,7 @@ import VaporTesting
                 #expect(status != 0 && output.contains("is not an IP address"), "\(output)")
             }
             // Each transition fired once, from the command processes, and blocks reached the webhook.
-            #expect(received.events.withLock { $0 } == ["ipBlocked ip 2001:db8::/64", "usernameBlocked username eve"])
+            #expect(received.events.withLock { $0 } == ["ipBlocked ip 2001:db8::/64 manual", "usernameBlocked username eve manual"])
         }
     }
 
@@ -119,7 +119,7 @@ func withWebhookReceiver(_ body: (String, WebhookLog) async throws -> Void) asyn
         app.logger.logLevel = .warning
         app.post("hook") { req async throws -> HTTPStatus in
             let payload = try req.content.decode(DefenderWebhookNotifier.Payload.self)
-            received.events.withLock { $0.append("\(payload.event) \(payload.kind) \(payload.key)") }
+            received.events.withLock { $0.append("\(payload.event) \(payload.kind) \(payload.key) \(payload.cause ?? "-")") }
             return .noContent
         }
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))

@@ -172,13 +172,13 @@ import Testing
 
     /// `DEFENDER_NOTIFY_WEBHOOK_URL`: each block is POSTed as JSON, from the event task (Vapor's body).
     @Test func blocksReachTheWebhook() async throws {
-        struct Payload: Decodable { var event: String; var kind: String; var key: String; var time: String }
+        struct Payload: Decodable { var event: String; var kind: String; var key: String; var time: String; var cause: String? }
         let received = Mutex<[String]>([])
         let router = Router()
         router.post("hook") { request, context -> HTTPResponse.Status in
             let payload = try await request.decode(as: Payload.self, context: context)
             #expect(request.headers[.contentType] == "application/json; charset=utf-8" && ISO8601DateFormatter().date(from: payload.time) != nil)
-            received.withLock { $0.append("\(payload.event) \(payload.kind) \(payload.key)") }
+            received.withLock { $0.append("\(payload.event) \(payload.kind) \(payload.key) \(payload.cause ?? "-")") }
             return .noContent
         }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -197,7 +197,7 @@ import Testing
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        #expect(Set(received.withLock { $0 }) == ["ipBlocked ip 127.0.0.1", "usernameBlocked username alice"])
+        #expect(Set(received.withLock { $0 }) == ["ipBlocked ip 127.0.0.1 counter", "usernameBlocked username alice counter"])
     }
 
     /// A bad `DATABASE_URL` or setting stops start-up with what to fix, and never echoes a password.

@@ -33,6 +33,11 @@ import Testing
         let redirect = try #require(ready(LockoutAnswer(lockout, configuration: config, json: false, templates: try DefenderTemplates.standard())))
         #expect(redirect.status == 302 && redirect.fields[.location] == "/locked")
         #expect(redirect.fields[HTTPField.Name("RateLimit")!] == "\"username\";r=0;t=60")
+        // A shared address's pair (and the address itself) is the IP dimension: the policy names it `ip`, once.
+        let address = DefenderKey(kind: .ip, normalizedValue: "100.64.0.1")
+        let paired = Lockout(keys: [address, .pair(address: address, username: .username("alice")!), .username("alice")!], retryAfter: .seconds(60))
+        let pairAnswer = try #require(ready(LockoutAnswer(paired, configuration: config, json: true, templates: try DefenderTemplates.standard())))
+        #expect(pairAnswer.fields[HTTPField.Name("RateLimit")!] == "\"ip\";r=0;t=60, \"username\";r=0;t=60")
         // JSON clients never get the redirect.
         #expect(try #require(ready(LockoutAnswer(lockout, configuration: config, json: true, templates: try DefenderTemplates.standard()))).status == 403)
         config.lockoutTemplate = "locked.leaf"

@@ -140,6 +140,15 @@ func watchEvents(_ app: Application, firewall: Firewall) {
 }
 // END README
 
+/// The README's detailed handler, compiled: the cause of each block.
+func watchSlowGuessing(_ app: Application) {
+// README: detailed events
+app.defender.events.on(detailed: { event, cause in
+    if event.isBlock, cause == .longWindow { app.logger.warning("slow guessing: \(event)") }
+})
+// END README
+}
+
 @Suite struct ReadmeEntryPointsTests {
     func withExamples(_ configure: @escaping (Application) -> Void, _ test: (Application) async throws -> Void) async throws {
         try await withApp { (app) async throws in
@@ -290,7 +299,7 @@ func watchEvents(_ app: Application, firewall: Firewall) {
                 current?.append(String(line))
             }
         }
-        #expect(blocks.count == 10)
+        #expect(blocks.count == 11)
         // And the quick start.
         let quickStart = try String(contentsOf: here.deletingLastPathComponent().appendingPathComponent("ReadmeQuickStartTests.swift"), encoding: .utf8)
         if let start = quickStart.range(of: "// MARK: README quick start (keep in sync with README.md)\n\n"),

@@ -131,9 +131,10 @@ public struct DefenderConfiguration: Sendable, Equatable {
     /// (carrier-grade NAT, RFC 6598). On by default: an address there is shared by design.
     public var sharedIPRangesBuiltIn: Bool = true
     /// `DEFENDER_SHARED_SPRAY_USERNAME_LIMIT`: a shared address that fails on more than this many distinct
-    /// usernames within ``sprayWindow`` is blocked as a whole (``sprayUsernameLimit`` for shared addresses, which
-    /// many honest users share, so set it well above what they mistype); zero: off, the default.
-    public var sharedSprayUsernameLimit: Int = 0
+    /// usernames within ``sprayWindow`` is blocked as a whole (``sprayUsernameLimit`` for shared addresses). The
+    /// default, 100 an hour, is far above what the honest users behind one address mistype on one site, and stops a
+    /// sprayer behind it (or a misjudged range, such as an overlay network's) from trying every account; zero: off.
+    public var sharedSprayUsernameLimit: Int = 100
 
     /// The shared ranges that come with Defender: `100.64.0.0/10`, the carrier-grade NAT space (RFC 6598), whose
     /// addresses are by definition shared by a carrier's subscribers. A server sees them when it runs inside such

@@ -33,7 +33,7 @@ extension Defender {
     @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
         let newly = try await store.block(key, for: duration)
-        if newly { events.emit(DefenderEvent(key: key, blocked: true)) }
+        if newly { events.emit(DefenderEvent(key: key, blocked: true), cause: .manual) }
         return newly
     }
 

@@ -244,8 +244,8 @@ public final class Defender: Sendable {
             }
         }
         for key in result.newlyBlocked {
-            events.emit(DefenderEvent(key: key, blocked: true))
             let (kind, counter) = metrics.lockout(of: key, in: result, policy: policy, ipKey: attempt.ipKey)
+            events.emit(DefenderEvent(key: key, blocked: true), cause: DefenderEvent.Cause(lockoutKind: kind))
             counter.increment()
             logger.notice(
                 "blocked after failed logins",

@@ -39,8 +39,7 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
         case (.username, true): self = .usernameBlocked(key.value)
         case (.username, false): self = .usernameUnblocked(key.value)
         case (.pair, let blocked):
-            let address = key.pairAddress?.value ?? ""
-            let username = String(key.value.dropFirst(address.count + 1))
+            let (address, username) = (key.pairAddress?.value ?? "", key.pairUsername ?? key.value)
             self = blocked ? .pairBlocked(address: address, username: username) : .pairUnblocked(address: address, username: username)
         }
     }
@@ -82,6 +81,20 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
     /// The name and the address or username, or `********` in its place.
     /// - Parameter redacted: whether to hide the value (pass `DefenderConfiguration/redactLogs`).
     public func description(redacted: Bool) -> String { "\(name) \(redacted ? "********" : key.value)" }
+
+    /// Why a key became blocked, for handlers that tell lockouts apart (``DefenderEventBus/on(detailed:)``); the
+    /// same names as the metric `defender_lockouts_total{kind}` and the log line's `kind`.
+    public enum Cause: String, Sendable, Hashable, CaseIterable {
+        /// Its counter passed its limit within `DEFENDER_ATTEMPT_COOLOFF_TIME`: an IP, a username, or a shared
+        /// address's pair (told apart by the event's case).
+        case counter
+        /// Password spraying: an address failed on too many distinct usernames.
+        case spray
+        /// The long window: too many failures within `DEFENDER_LONG_WINDOW`, however slowly they came.
+        case longWindow = "long_window"
+        /// An operator's block.
+        case manual
+    }
 }
 
 /// Delivers ``DefenderEvent``s to async handlers off the login path.
@@ -94,25 +107,41 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
 public final class DefenderEventBus: Service {
     /// An event handler.
     public typealias Handler = @Sendable (DefenderEvent) async -> Void
+    /// An event handler that also learns why a key was blocked (`nil` for unblocks).
+    public typealias DetailedHandler = @Sendable (DefenderEvent, DefenderEvent.Cause?) async -> Void
 
-    private let handlers = Mutex<[Handler]>([])
+    private struct Delivery: Sendable {
+        let event: DefenderEvent
+        let cause: DefenderEvent.Cause?
+    }
+
+    private let handlers = Mutex<[DetailedHandler]>([])
     private let dropped = Atomic<Int>(0)
-    private let stream: AsyncStream<DefenderEvent>
-    private let continuation: AsyncStream<DefenderEvent>.Continuation
+    private let stream: AsyncStream<Delivery>
+    private let continuation: AsyncStream<Delivery>.Continuation
 
     /// Creates a bus holding at most `bufferSize` undelivered events.
     public init(bufferSize: Int = 10_000) {
-        (stream, continuation) = AsyncStream.makeStream(of: DefenderEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
+        (stream, continuation) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingNewest(bufferSize))
     }
 
     /// Adds a handler; it sees every event emitted after this call.
     public func on(_ handler: @escaping Handler) {
+        handlers.withLock { $0.append { event, _ in await handler(event) } }
+    }
+
+    /// Adds a handler that also learns why a key became blocked: its counter, spraying, the long window, or an
+    /// operator (`nil` for an unblock), so that it can tell a slow attack from a fast one.
+    public func on(detailed handler: @escaping DetailedHandler) {
         handlers.withLock { $0.append(handler) }
     }
 
     /// Enqueues an event without waiting.
-    public func emit(_ event: DefenderEvent) {
-        if case .dropped = continuation.yield(event) {
+    /// - Parameters:
+    ///   - event: the transition.
+    ///   - cause: why a key became blocked; `nil` for an unblock.
+    public func emit(_ event: DefenderEvent, cause: DefenderEvent.Cause? = nil) {
+        if case .dropped = continuation.yield(Delivery(event: event, cause: cause)) {
             dropped.add(1, ordering: .relaxed)
         }
     }
@@ -124,8 +153,8 @@ public final class DefenderEventBus: Service {
     /// once, for the lifetime of the app.
     public func run() async {
         await withGracefulShutdownHandler {
-            for await event in stream {
-                for handler in handlers.withLock({ $0 }) { await handler(event) }
+            for await delivery in stream {
+                for handler in handlers.withLock({ $0 }) { await handler(delivery.event, delivery.cause) }
             }
         } onGracefulShutdown: {
             self.finish()

@@ -39,8 +39,18 @@ public struct DefenderKey: Hashable, Sendable, CustomStringConvertible {
     /// For a pair key, the address it stands for (an operator's block of that address still refuses it, and
     /// spraying from the address is counted on it); `nil` for other keys.
     public var pairAddress: DefenderKey? {
-        guard kind == .pair, let bar = value.firstIndex(of: "|") else { return nil }
-        return DefenderKey(kind: .ip, normalizedValue: String(value[..<bar]))
+        pairParts.map { DefenderKey(kind: .ip, normalizedValue: $0.address) }
+    }
+
+    /// For a pair key, its username (normalised); `nil` for other keys.
+    public var pairUsername: String? { pairParts?.username }
+
+    /// A pair's two parts, split at its first `|` byte. Bytes, not characters: a username that starts with a
+    /// combining mark joins the `|` into one character, and a character-wise search would miss it.
+    private var pairParts: (address: String, username: String)? {
+        guard kind == .pair, let bar = value.utf8.firstIndex(of: UInt8(ascii: "|")) else { return nil }
+        let utf8 = value.utf8
+        return (String(decoding: utf8[..<bar], as: UTF8.self), String(decoding: utf8[utf8.index(after: bar)...], as: UTF8.self))
     }
 
     /// The key of a submitted username, or `nil` when it is empty (empty usernames are never counted).

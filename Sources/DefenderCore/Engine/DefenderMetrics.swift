@@ -102,3 +102,10 @@ extension DefenderMetrics {
         }
     }
 }
+
+extension DefenderEvent.Cause {
+    /// The cause of a lockout of `kind`, as ``DefenderMetrics`` names it (`ip`, `username` and `pair` are counters).
+    init(lockoutKind kind: String) {
+        self = Self(rawValue: kind) ?? .counter
+    }
+}

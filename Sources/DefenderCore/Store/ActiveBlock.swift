@@ -26,8 +26,12 @@ extension LockoutPolicy {
     /// either lifts. (An operator's short block beside a permanent automatic one is no promise of a retry: it
     /// once named only the manual block and its time, and a client that came back then was refused again.) The
     /// Redis scripts' `decide` is this rule's Lua twin; the store differential test runs both on the same sequences.
-    package func lockout(ip: ActiveBlock?, username: ActiveBlock?) -> Lockout? {
-        let everyMode = [ip, username].compactMap { $0 }.filter(\.locksInEveryMode)
+    ///
+    /// `address` is a shared address's own block beside its pair's (`ip`): only an every-mode block of the address
+    /// (an operator's, spraying) refuses its pairs; an automatic one (from logins without a username, or from before
+    /// the address was shared) does not, so that nobody behind the address can lock it for the others.
+    package func lockout(ip: ActiveBlock?, username: ActiveBlock?, address: ActiveBlock? = nil) -> Lockout? {
+        let everyMode = [address, ip, username].compactMap { $0 }.filter(\.locksInEveryMode)
         let ipBlocked = ip != nil && !disableIPLockout
         let userBlocked = username != nil && !disableUsernameLockout
         let modeLocks = isLocked(ipBlocked: ipBlocked, usernameBlocked: userBlocked)
@@ -46,8 +50,10 @@ extension LockoutPolicy {
             lifts += automatic.map(\.remaining)
         }
         let retry = lifts.contains { $0 == nil } ? nil : lifts.compactMap { $0 }.max()
-        let keys = everyMode.map(\.key) + automatic.map(\.key)
-        return Lockout(keys: keys.filter { $0.kind != .username } + keys.filter { $0.kind == .username }, retryAfter: retry)
+        // The address, then the IP dimension (an address or a pair), then the username: the scripts' order.
+        func rank(_ block: ActiveBlock) -> Int { block == address ? 0 : block.key.kind == .username ? 2 : 1 }
+        let keys = (everyMode + automatic).sorted { rank($0) < rank($1) }.map(\.key)
+        return Lockout(keys: keys, retryAfter: retry)
     }
 }
 

@@ -29,7 +29,9 @@ public final class MemoryAttemptStore: AttemptStore {
         let now = clock.now()
         return state.withLock { state in
             let userBlock = username.flatMap { state.entries[StoreKey($0)]?.activeBlock(at: now) }
-            return Self.lockout(ip: Self.ipSide(state, ip, now: now), username: (username, userBlock), policy: policy, now: now)
+            let ipBlock = state.entries[StoreKey(ip)]?.activeBlock(at: now)
+            return Self.lockout(
+                ip: (ip, ipBlock), username: (username, userBlock), address: Self.addressBlock(state, ip, now: now), policy: policy, now: now)
         }
     }
 
@@ -38,10 +40,10 @@ public final class MemoryAttemptStore: AttemptStore {
         return state.withLock { state in
             let ipEntry = state.entries[StoreKey(ip)]
             let userEntry = username.flatMap { state.entries[StoreKey($0)] }
-            let ipSide = Self.ipSide(state, ip, now: now)
-            let ipBlock = ipSide.1
+            let ipBlock = ipEntry?.activeBlock(at: now)
             let userBlock = userEntry?.activeBlock(at: now)
-            if let lockout = Self.lockout(ip: ipSide, username: (username, userBlock), policy: policy, now: now) {
+            let addressBlock = Self.addressBlock(state, ip, now: now)
+            if let lockout = Self.lockout(ip: (ip, ipBlock), username: (username, userBlock), address: addressBlock, policy: policy, now: now) {
                 return .locked(lockout)
             }
             let ipCounts = !policy.disableIPLockout
@@ -120,7 +122,12 @@ public final class MemoryAttemptStore: AttemptStore {
                     ip: sprayKey, username: username, limit: policy.sprayLimit(for: ip), policy: policy, now: now, capacity: capacity,
                     newlyBlocked: &newlyBlocked)
             {
-                let lockout = Self.lockout(ip: (sprayKey, sprayBlock), username: (username, nil), policy: policy, now: now)
+                // Beside the spraying block, whatever else this failure blocked (its Retry-After may be later).
+                let lockout = sprayKey == ip
+                    ? Self.lockout(ip: (ip, sprayBlock), username: (username, userCrossed ? userBlock : nil), policy: policy, now: now)
+                    : Self.lockout(
+                        ip: (ip, ipCrossed ? ipBlock : nil), username: (username, userCrossed ? userBlock : nil), address: (sprayKey, sprayBlock),
+                        policy: policy, now: now)
                 return FailureResult(
                     lockout: lockout, newlyBlocked: newlyBlocked, ipFailures: ipFailures, usernameFailures: userFailures,
                     longWindowBlocked: longWindowBlocked, ipLongWindowFailures: ipLong, usernameLongWindowFailures: userLong)
@@ -207,21 +214,23 @@ public final class MemoryAttemptStore: AttemptStore {
         }
     }
 
-    /// The IP side of a request and its block: a shared address's own block (an operator's, spraying) refuses
-    /// before its pair's; otherwise the IP dimension's key (the address, or the pair) and its block.
-    private static func ipSide(_ state: State, _ ip: DefenderKey, now: Duration) -> (DefenderKey, Block?) {
-        if let address = ip.pairAddress, let block = state.entries[StoreKey(address)]?.activeBlock(at: now) { return (address, block) }
-        return (ip, state.entries[StoreKey(ip)]?.activeBlock(at: now))
+    /// A shared address's own block, when `ip` is its pair and the block locks in every mode (an operator's,
+    /// spraying): the only kind of the address's blocks that refuses its pairs.
+    private static func addressBlock(_ state: State, _ ip: DefenderKey, now: Duration) -> (DefenderKey, Block?)? {
+        guard let address = ip.pairAddress, let block = state.entries[StoreKey(address)]?.activeBlock(at: now), block.locksInEveryMode else {
+            return nil
+        }
+        return (address, block)
     }
 
     /// The lockout for the blocks that apply (the one rule, `LockoutPolicy.lockout(ip:username:)`).
     private static func lockout(
-        ip: (DefenderKey, Block?), username: (DefenderKey?, Block?), policy: LockoutPolicy, now: Duration
+        ip: (DefenderKey, Block?), username: (DefenderKey?, Block?), address: (DefenderKey, Block?)? = nil, policy: LockoutPolicy, now: Duration
     ) -> Lockout? {
         func active(_ key: DefenderKey?, _ block: Block?) -> ActiveBlock? {
             guard let key, let block else { return nil }
             return ActiveBlock(key: key, locksInEveryMode: block.locksInEveryMode, remaining: block.expires.map { $0 - now })
         }
-        return policy.lockout(ip: active(ip.0, ip.1), username: active(username.0, username.1))
+        return policy.lockout(ip: active(ip.0, ip.1), username: active(username.0, username.1), address: address.flatMap { active($0.0, $0.1) })
     }
 }

@@ -123,9 +123,8 @@ public struct BlocksReport: Codable, Equatable, Sendable {
                 UsernameBlock(username: $0.key.value, secondsLeft: $0.secondsLeft, manual: $0.isManual, lockouts: $0.lockoutCount)
             },
             pairs: try await engine.allBlocks(of: .pair).map { block in
-                let address = block.key.pairAddress?.value ?? ""
-                return PairBlock(
-                    ip: address, username: String(block.key.value.dropFirst(address.count + 1)), secondsLeft: block.secondsLeft,
+                PairBlock(
+                    ip: block.key.pairAddress?.value ?? "", username: block.key.pairUsername ?? block.key.value, secondsLeft: block.secondsLeft,
                     manual: block.isManual, lockouts: block.lockoutCount)
             })
     }

@@ -42,8 +42,9 @@ package struct DefenderOperations: Sendable {
         case "ip": return try key(ip: value, username: nil)
         case "username": return try key(ip: nil, username: value)
         case "pair":
-            guard let bar = value.firstIndex(of: "|") else { throw DefenderError(.invalidKey, "a pair is ADDRESS|USERNAME") }
-            return try key(ip: String(value[..<bar]), username: String(value[value.index(after: bar)...]), pairs: true)
+            let pair = DefenderKey(kind: .pair, normalizedValue: value)
+            guard let address = pair.pairAddress, let username = pair.pairUsername else { throw DefenderError(.invalidKey, "a pair is ADDRESS|USERNAME") }
+            return try key(ip: address.value, username: username, pairs: true)
         default: return nil
         }
     }

@@ -89,7 +89,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
             policy: encoded(policy))
         do {
             let reply = try await run(call)
-            return try lockout(from: reply, ip: ipSide(ip, reply, at: 8), username: username, stamp: stamp)
+            return try lockout(from: reply, ip: ip, username: username, stamp: stamp)
         } catch let error as DefenderError where error.code == .storeUnavailable {
             // Redis just became unreachable: the blocks known here are believed until they end from now on.
             if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return known }
@@ -118,7 +118,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         case 0: return .admitted
         case 2: return .busy
         default:
-            guard let lockout = try lockout(from: reply, ip: ipSide(ip, reply, at: 8), username: username, stamp: stamp) else { throw malformed(reply) }
+            guard let lockout = try lockout(from: reply, ip: ip, username: username, stamp: stamp) else { throw malformed(reply) }
             return .locked(lockout)
         }
     }
@@ -142,18 +142,18 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
             isPair: ip.kind == .pair, user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
             reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, nonce: Reservation().id, policy: encoded(policy))
         let reply = try await run(call)
-        let values = try integers(reply, count: 18)
+        let values = try integers(reply, count: 19)
         var newly: [DefenderKey] = []
         var byLongWindow: [DefenderKey] = []
-        if values[10] == 1 { newly.append(ip) }
-        if values[16] == 1 { newly.append(address) }
-        if values[11] == 1, let username { newly.append(username) }
-        if values[12] == 1 { byLongWindow.append(ip) }
-        if values[13] == 1, let username { byLongWindow.append(username) }
+        if values[12] == 1 { newly.append(ip) }
+        if values[18] == 1 { newly.append(address) }
+        if values[13] == 1, let username { newly.append(username) }
+        if values[14] == 1 { byLongWindow.append(ip) }
+        if values[15] == 1, let username { byLongWindow.append(username) }
         return FailureResult(
-            lockout: try lockout(from: reply, ip: values[17] == 1 ? address : ip, username: username, stamp: stamp), newlyBlocked: newly,
-            ipFailures: Int(values[8]), usernameFailures: Int(values[9]), longWindowBlocked: byLongWindow,
-            ipLongWindowFailures: Int(values[14]), usernameLongWindowFailures: Int(values[15]))
+            lockout: try lockout(from: reply, ip: ip, username: username, stamp: stamp), newlyBlocked: newly,
+            ipFailures: Int(values[10]), usernameFailures: Int(values[11]), longWindowBlocked: byLongWindow,
+            ipLongWindowFailures: Int(values[16]), usernameLongWindowFailures: Int(values[17]))
     }
 
     public func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey] {

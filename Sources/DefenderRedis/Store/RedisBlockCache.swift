@@ -50,19 +50,19 @@ final class RedisBlockCache: Sendable {
         // During an outage: until the block ends. Subscribed: up to `maximumAge`. Otherwise: `staleness`.
         let inOutage = outage.load(ordering: .relaxed)
         let age = inOutage ? nil : (listening.load(ordering: .relaxed) ? maximumAge : staleness)
-        let (ipBlock, userBlock): (ActiveBlock?, ActiveBlock?) = entries.withLock { entries in
-            guard !entries.isEmpty else { return (nil, nil) }
+        let (addressBlock, ipBlock, userBlock): (ActiveBlock?, ActiveBlock?, ActiveBlock?) = entries.withLock { entries in
+            guard !entries.isEmpty else { return (nil, nil, nil) }
             func active(_ key: DefenderKey?) -> ActiveBlock? {
                 guard let key, let entry = entries[key] else { return nil }
                 if let ends = entry.ends, ends <= now { return nil }
                 if let age, now - entry.learnt > age { return nil }
                 return ActiveBlock(key: key, locksInEveryMode: entry.locksInEveryMode, remaining: entry.ends.map { now.duration(to: $0) })
             }
-            // A shared address's own block refuses its pairs, before the pair's own (as the scripts' `ip_side`).
-            return (active(ip.pairAddress) ?? active(ip), active(username))
+            // A shared address's every-mode block refuses its pairs, beside the pair's own (the scripts' `addr_state`).
+            return (active(ip.pairAddress).flatMap { $0.locksInEveryMode ? $0 : nil }, active(ip), active(username))
         }
-        guard ipBlock != nil || userBlock != nil else { return nil }
-        return policy.lockout(ip: ipBlock, username: userBlock)
+        guard addressBlock != nil || ipBlock != nil || userBlock != nil else { return nil }
+        return policy.lockout(ip: ipBlock, username: userBlock, address: addressBlock)
     }
 
     /// Counts every forget: read before a script is sent, it tells whether a block was lifted while it ran.

@@ -15,9 +15,9 @@ struct OutcomeKeys: Sendable {
 }
 
 /// Counts a failed login, blocks whatever crossed its limit (counters, then password spraying), and releases the
-/// reservation. Returns `decide`'s eight values (the lockout and the blocks seen), then { ip_failures,
+/// reservation. Returns `decide`'s ten values (the lockout and the blocks seen), then { ip_failures,
 /// user_failures, ip_newly, user_newly, ip_by_long_window, user_by_long_window, ip_long_failures,
-/// user_long_failures, address_newly, lockout_is_the_address's }.
+/// user_long_failures, address_newly }.
 ///
 /// Spraying is counted on `address`: a shared address's own keys when `ip` is its pair, else the IP's own (the same
 /// keys as `ip`).
@@ -162,11 +162,18 @@ struct RecordFailureCall: ScriptCall {
             end
           end
         end
-        local result = { 0, 0, 0, 0, -2, 0, -2, 0 }
-        local from_addr = 0
+        local result = { 0, 0, 0, 0, -2, 0, -2, 0, 0, -2 }
         if spray_x then
-          result = decide(block_state(blocked_addr), nil, dis_ip, dis_user, and_mode)
-          if is_pair then from_addr = 1 end
+          -- Beside the spraying block, whatever else this failure blocked (its Retry-After may be later).
+          local user_b = nil
+          if user_x then user_b = block_state(blocked_user) end
+          if is_pair then
+            local ip_b = nil
+            if ip_x then ip_b = block_state(blocked_ip) end
+            result = decide(ip_b, user_b, dis_ip, dis_user, and_mode, block_state(blocked_addr))
+          else
+            result = decide(block_state(blocked_ip), user_b, dis_ip, dis_user, and_mode, nil)
+          end
         elseif locked(ip_x, user_x, dis_ip, dis_user, and_mode) then
           local ip_b, user_b = nil, nil
           if ip_x then ip_b = block_state(blocked_ip) end
@@ -182,7 +189,6 @@ struct RecordFailureCall: ScriptCall {
         table.insert(result, ip_long_n)
         table.insert(result, user_long_n)
         table.insert(result, addr_new and 1 or 0)
-        table.insert(result, from_addr)
         return result
         """)
 }

@@ -15,14 +15,13 @@ extension RedisScripts {
           if not v then return nil end
           return { v, redis.call('PTTL', key) }
         end
-        -- The IP side of a request: a shared address's own block (an operator's, spraying) refuses before its pair's
-        -- (`blocked_addr` is `blocked_ip` for any other client). Returns the block and 1 when it is the address's.
-        local function ip_side(blocked_ip, blocked_addr)
-          if blocked_addr ~= blocked_ip then
-            local a = block_state(blocked_addr)
-            if a then return a, 1 end
-          end
-          return block_state(blocked_ip), 0
+        -- A shared address's own block, beside its pair's (`blocked_addr` is `blocked_ip` for any other client): only
+        -- an every-mode block of the address (an operator's, spraying) refuses its pairs.
+        local function addr_state(blocked_ip, blocked_addr)
+          if blocked_addr == blocked_ip then return nil end
+          local a = block_state(blocked_addr)
+          if a and a[1] ~= AUTOMATIC then return a end
+          return nil
         end
         local function locked(ip_blocked, user_blocked, dis_ip, dis_user, and_mode)
           if dis_ip and dis_user then return false end
@@ -76,19 +75,22 @@ extension RedisScripts {
           if b[1] == AUTOMATIC then return ttl, 0 end
           return ttl, 1
         end
-        -- { locked, retry_ms, ip_included, user_included, ip_ttl, ip_every_mode, user_ttl, user_every_mode }: the
-        -- last four describe the blocks seen, so that each instance can remember them (`RedisBlockCache`). The rule
-        -- of `LockoutPolicy.lockout(ip:username:)`: every block that locks is named, and the retry is when the request
-        -- is free again (every-mode blocks lifted, and the mode's part: in AND mode either dimension's block lifted,
-        -- otherwise the last automatic one); -1 = never by itself.
-        local function decide(ip, user, dis_ip, dis_user, and_mode)
+        -- { locked, retry_ms, ip_included, user_included, ip_ttl, ip_every_mode, user_ttl, user_every_mode,
+        -- addr_included, addr_ttl }: the ttl/every values describe the blocks seen, so that each instance can remember
+        -- them (`RedisBlockCache`). The rule of `LockoutPolicy.lockout(ip:username:address:)`: every block that locks
+        -- is named, and the retry is when the request is free again (every-mode blocks lifted, a shared address's
+        -- among them, and the mode's part: in AND mode either dimension's block lifted, otherwise the last automatic
+        -- one); -1 = never by itself. `addr` is an every-mode block or nil.
+        local function decide(ip, user, dis_ip, dis_user, and_mode, addr)
           local ip_ttl, ip_every = block_detail(ip)
           local user_ttl, user_every = block_detail(user)
+          local addr_ttl = block_detail(addr)
           local ip_b = ip ~= nil and not dis_ip
           local user_b = user ~= nil and not dis_user
           local mode = locked(ip_b, user_b, dis_ip, dis_user, and_mode)
-          local f_ip, f_user = 0, 0
+          local f_ip, f_user, f_addr = 0, 0, 0
           local lifts = {}
+          if addr then f_addr = 1; table.insert(lifts, addr_ttl) end
           if ip_every == 1 then f_ip = 1; table.insert(lifts, ip_ttl) end
           if user_every == 1 then f_user = 1; table.insert(lifts, user_ttl) end
           if mode then
@@ -103,12 +105,12 @@ extension RedisScripts {
               if user_b and user_every == 0 then table.insert(lifts, user_ttl) end
             end
           end
-          if f_ip == 0 and f_user == 0 then return { 0, 0, 0, 0, -2, 0, -2, 0 } end
+          if f_ip == 0 and f_user == 0 and f_addr == 0 then return { 0, 0, 0, 0, -2, 0, -2, 0, 0, -2 } end
           local retry = 0
           for _, t in ipairs(lifts) do
             if t == -1 or retry == -1 then retry = -1 elseif t > retry then retry = t end
           end
-          return { 1, retry, f_ip, f_user, ip_ttl, ip_every, user_ttl, user_every }
+          return { 1, retry, f_ip, f_user, ip_ttl, ip_every, user_ttl, user_every, f_addr, addr_ttl }
         end
 
         """

@@ -24,7 +24,7 @@ enum RedisScripts {
 }
 
 /// Whether a request is locked now. Returns `decide`'s eight values: { locked, retry_ms, ip_included, user_included,
-/// ip_ttl, ip_every_mode, user_ttl, user_every_mode }, then whether the IP side's block is the shared address's.
+/// ip_ttl, ip_every_mode, user_ttl, user_every_mode, addr_included, addr_ttl }.
 struct CheckCall: ScriptCall {
     var blockedIP: String
     /// The shared address's block key for a pair, else `blockedIP`.
@@ -38,10 +38,7 @@ struct CheckCall: ScriptCall {
     ]
 
     static let script = makeScript(.noWrites, body: """
-        local ip_s, from_addr = ip_side(blocked_ip, blocked_addr)
-        local d = decide(ip_s, block_state(blocked_user), dis_ip, dis_user, and_mode)
-        table.insert(d, from_addr)
-        return d
+        return decide(block_state(blocked_ip), block_state(blocked_user), dis_ip, dis_user, and_mode, addr_state(blocked_ip, blocked_addr))
         """)
 }
 
@@ -49,7 +46,7 @@ struct CheckCall: ScriptCall {
 /// each key that can lock. Slots are members of `P:inflight:…` sorted sets scored by their expiry (server time), so
 /// a dead instance's slots lapse; the set itself expires with its newest slot.
 /// Returns { state (0 admitted, 1 locked, 2 busy), retry_ms, ip_included, user_included }, and when locked the four
-/// values of the blocks seen (`decide`) and whether the IP side's block is the shared address's.
+/// values of the blocks seen and the shared address's (`decide`).
 ///
 /// For a shared address's pair, the `addr` keys are the address's: its block refuses, and spraying is counted (and
 /// its slots held) there; for any other client they are the IP's own.
@@ -77,13 +74,9 @@ struct AdmitCall: ScriptCall {
     ]
 
     static let script = makeScript(.writes, body: """
-        local ip_s, from_addr = ip_side(blocked_ip, blocked_addr)
-        local user_s = block_state(blocked_user)
-        local d = decide(ip_s, user_s, dis_ip, dis_user, and_mode)
-        if d[1] == 1 then
-          table.insert(d, from_addr)
-          return d
-        end
+        local ip_s, user_s = block_state(blocked_ip), block_state(blocked_user)
+        local d = decide(ip_s, user_s, dis_ip, dis_user, and_mode, addr_state(blocked_ip, blocked_addr))
+        if d[1] == 1 then return d end
         local now = now_ms()
         local function live(inflight)
           redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
