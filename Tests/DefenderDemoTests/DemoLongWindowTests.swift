@@ -6,24 +6,12 @@ import Testing
 /// Slow guessing through the demos' HTTP routes, on the memory store and on Redis, with the short settings of the
 /// long-window issue: counters forget after 1 s, the long window keeps 30 s, limit 6.
 @Suite(.serialized) struct DemoLongWindowTests {
-    enum Store: String, CaseIterable, CustomTestStringConvertible, Sendable {
-        case memory, redis
-        var testDescription: String { rawValue }
-    }
+    typealias Store = DemoStore
 
-    /// The settings for `store`; `nil` when it is Redis and there is none (`SharedRedis` fails the test under CI).
+    /// The issue's short settings on `store`; `nil` when it is Redis and there is none.
     static func environment(_ store: Store) async -> [String: String]? {
-        var env = [
-            "DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_ATTEMPT_COOLOFF_TIME": "1",
-            "DEFENDER_LONG_WINDOW": "30", "DEFENDER_LONG_WINDOW_FAILURE_LIMIT": "6",
-        ]
-        if store == .redis {
-            env["DEFENDER_STORE"] = "redis"
-            guard let url = await SharedRedis.url else { return nil }
-            env["DEFENDER_REDIS_URL"] = url
-            env["DEFENDER_CACHE_PREFIX"] = "long-\(UUID().uuidString)"
-        }
-        return env
+        await store.environment(
+            ["DEFENDER_ATTEMPT_COOLOFF_TIME": "1", "DEFENDER_LONG_WINDOW": "30", "DEFENDER_LONG_WINDOW_FAILURE_LIMIT": "6"], prefix: "long")
     }
 
     /// Past the attempt cool-off on whichever clock counts: the Vapor demo's manual clock (memory store) and the

@@ -8,18 +8,9 @@ import Vapor
 /// Shared addresses through the demos' HTTP routes, on the memory store and on Redis: a client in 100.64.0.0/10 (the
 /// built-in carrier-grade NAT range) is counted by (address, username) pair in the IP dimension.
 @Suite(.serialized) struct DemoSharedRangeTests {
-    typealias Store = DemoLongWindowTests.Store
+    typealias Store = DemoStore
 
-    static func environment(_ store: Store) async -> [String: String]? {
-        var env = ["DEFENDER_BEHIND_REVERSE_PROXY": "true"]
-        if store == .redis {
-            env["DEFENDER_STORE"] = "redis"
-            guard let url = await SharedRedis.url else { return nil }
-            env["DEFENDER_REDIS_URL"] = url
-            env["DEFENDER_CACHE_PREFIX"] = "shared-\(UUID().uuidString)"
-        }
-        return env
-    }
+    static func environment(_ store: Store) async -> [String: String]? { await store.environment(prefix: "shared") }
 
     /// The scenario: from one shared address an attacker fails once on each of 10 usernames while 5 other
     /// users behind it log in; guessing one username there locks that username (everywhere) and his pair, not the
