@@ -31,12 +31,13 @@ public enum DemoApp {
         app.defender.configuration = settings.defender
         app.migrations.add(User.Migration())
         app.migrations.add(SessionRecord.migration)
-        app.migrations.add(CreateAccessAttempt(), CreateDenylistEntry())
+        app.migrations.add(CreateAccessAttempt(), CreateDenylistEntry(), CreateSharedRangeEntry())
         // defender_access_attempts, written in the background (DEFENDER_USE_CELERY), read by the admin
         app.defender.useAccessLog(FluentAccessLog(
             database: { app.db }, inBackground: settings.defender.writeAttemptsInBackground, logger: app.logger))
         // defender_denylist: the admin's and `defender deny`'s ranges
         app.defender.useStoredDenylist(FluentDenylist(database: { app.db }))
+        app.defender.useStoredSharedRanges(FluentSharedRanges(database: { app.db }))
         // This app's own registry, served at GET /metrics (the process-wide MetricsSystem is left alone).
         let registry = PrometheusCollectorRegistry()
         app.defender.metricsFactory = PrometheusMetricsFactory(registry: registry)

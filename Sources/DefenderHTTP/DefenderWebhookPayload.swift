@@ -9,7 +9,7 @@ public struct DefenderWebhookPayload: Codable, Sendable, Equatable {
     public var event: String
     /// What was blocked: `ip`, `username` or `pair`.
     public var kind: String
-    /// Why: `counter`, `spray`, `long_window` or `manual` (``DefenderEvent/Cause``); absent when not known.
+    /// Why: `counter`, `spray`, `long_window` or `manual` (`DefenderEvent.Cause`); absent when not known.
     public var cause: String?
     /// The IP or username.
     public var key: String

@@ -49,6 +49,7 @@ public struct HummingbirdDefender: Sendable {
     ///     is always there.
     ///   - accessLog: the audit log (`DefenderFluent`'s `FluentAccessLog`).
     ///   - storedDenylist: a deny list kept in a database (`DefenderFluent`'s `FluentDenylist`).
+    ///   - storedSharedRanges: shared ranges kept in a database (`DefenderFluent`'s `FluentSharedRanges`).
     ///   - templates: the lockout and admin pages; by default the standard ones.
     ///   - views: where `LOCKOUT_TEMPLATE` is found.
     ///   - metrics: where the engine counts; by default through the process-wide `MetricsSystem`.
@@ -56,14 +57,16 @@ public struct HummingbirdDefender: Sendable {
     /// - Throws: `DefenderError` for an invalid setting or a store that cannot be built.
     public init(
         configuration: DefenderConfiguration, stores: [any AttemptStoreFactory] = [], accessLog: (any AccessAttemptLog)? = nil,
-        storedDenylist: (any StoredDenylist)? = nil, templates: DefenderTemplates? = nil, views: MustacheLibrary? = nil,
+        storedDenylist: (any StoredRangeList)? = nil, storedSharedRanges: (any StoredRangeList)? = nil, templates: DefenderTemplates? = nil,
+        views: MustacheLibrary? = nil,
         metrics: DefenderMetrics = DefenderMetrics(), logger: Logger = Logger(label: "defender")
     ) throws {
         try configuration.validate()
         let store = try DefenderRuntime.store(for: configuration, factories: stores, metrics: metrics)
         try self.init(
             runtime: DefenderRuntime(
-                configuration: configuration, store: store, accessLog: accessLog, storedDenylist: storedDenylist, templates: templates,
+                configuration: configuration, store: store, accessLog: accessLog, storedDenylist: storedDenylist,
+                storedSharedRanges: storedSharedRanges, templates: templates,
                 metrics: metrics, logger: logger),
             views: views)
     }

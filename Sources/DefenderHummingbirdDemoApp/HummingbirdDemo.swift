@@ -67,14 +67,14 @@ public struct HummingbirdDemo: Sendable {
         let defender = try HummingbirdDefender(
             configuration: settings.defender, stores: [RedisStoreFactory()],
             accessLog: FluentAccessLog(database: db, inBackground: settings.defender.writeAttemptsInBackground, logger: logger),
-            storedDenylist: FluentDenylist(database: db), metrics: DefenderMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            storedDenylist: FluentDenylist(database: db), storedSharedRanges: FluentSharedRanges(database: db), metrics: DefenderMetrics(factory: PrometheusMetricsFactory(registry: registry)),
             logger: logger)
         if case .sqliteFile = settings.database, let sql = db() as? any SQLDatabase {
             // Write-ahead logging, as in the Vapor demo: readers no longer block writers.
             try await sql.raw("PRAGMA journal_mode=WAL").run()
         }
         let migrations = Migrations()
-        migrations.add(User.Migration(), PersistedValue.Migration(), CreateAccessAttempt(), CreateDenylistEntry())
+        migrations.add(User.Migration(), PersistedValue.Migration(), CreateAccessAttempt(), CreateDenylistEntry(), CreateSharedRangeEntry())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()

@@ -169,6 +169,6 @@ public enum SharedRedis {
     private static let startedServer = Mutex<RedisServer?>(nil)
 
     private static func stopOwnServerAtExit() {
-        startedServer.withLock { $0?.stop() }
+        _ = startedServer.withLock { $0?.stop() }
     }
 }

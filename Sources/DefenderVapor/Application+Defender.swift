@@ -53,9 +53,15 @@ public struct DefenderSupport: Sendable {
     }
 
     /// The deny list kept in a database (`useStoredDenylist(_:)`); only before boot.
-    var storedDenylistSource: (any StoredDenylist)? {
+    var storedDenylistSource: (any StoredRangeList)? {
         get { storage.state.withLockedValue { $0.storedDenylist } }
         nonmutating set { rebuild { $0.storedDenylist = newValue } }
+    }
+
+    /// The shared ranges kept in a database (`useStoredSharedRanges(_:)`); only before boot.
+    var storedSharedRangesSource: (any StoredRangeList)? {
+        get { storage.state.withLockedValue { $0.storedSharedRanges } }
+        nonmutating set { rebuild { $0.storedSharedRanges = newValue } }
     }
 
     /// Chooses the store. The default is `Provider/automatic`: the one `DEFENDER_STORE` names.
@@ -172,7 +178,7 @@ public struct DefenderSupport: Sendable {
         logger.logLevel = application.logger.logLevel
         let built = try DefenderRuntime(
             configuration: state.configuration, store: store, accessLog: state.accessLog, storedDenylist: state.storedDenylist,
-            templates: state.templates, events: storage.events, metrics: metrics, tracer: state.tracer, logger: logger)
+            storedSharedRanges: state.storedSharedRanges, templates: state.templates, events: storage.events, metrics: metrics, tracer: state.tracer, logger: logger)
         built.engine.accessLists.replaceStoredDenylist(storage.storedDenylist.withLockedValue { $0 })
         return storage.state.withLockedValue { current in
             if let runtime = current.runtime { return runtime }
@@ -194,7 +200,8 @@ public struct DefenderSupport: Sendable {
             var metricsFactory: (any MetricsFactory)?
             var metrics: DefenderMetrics?
             var tracer: (any Tracer)?
-            var storedDenylist: (any StoredDenylist)?
+            var storedDenylist: (any StoredRangeList)?
+            var storedSharedRanges: (any StoredRangeList)?
             var runtime: DefenderRuntime?
         }
 

@@ -1,7 +1,8 @@
 import DefenderHTTP
 import Vapor
 
-/// `defender cleanup | blocks | block | unblock | deny | undeny | denylist`: django-defender's management commands
+/// `defender cleanup | blocks | block | unblock | deny | undeny | denylist | share | unshare | shared-ranges`:
+/// django-defender's management commands
 /// and ours, as one Vapor command group (`DefenderHTTP`'s commands; this type only reads the arguments and prints).
 /// Register with `DefenderSupport/useCommands()`.
 public struct DefenderCommands: AsyncCommandGroup {
@@ -11,7 +12,9 @@ public struct DefenderCommands: AsyncCommandGroup {
     public var commands: [String: any AnyAsyncCommand] {
         [
             "cleanup": CleanupCommand(), "blocks": BlocksCommand(), "block": BlockCommand(), "unblock": UnblockCommand(),
-            "deny": DenyCommand(), "undeny": UndenyCommand(), "denylist": DenylistCommand(),
+            "deny": RangeAddCommand(list: .denylist), "undeny": RangeRemoveCommand(list: .denylist), "denylist": RangeListCommand(list: .denylist),
+            "share": RangeAddCommand(list: .sharedRanges), "unshare": RangeRemoveCommand(list: .sharedRanges),
+            "shared-ranges": RangeListCommand(list: .sharedRanges),
         ]
     }
 
@@ -25,7 +28,7 @@ public struct DefenderCommands: AsyncCommandGroup {
 }
 
 extension DefenderSupport {
-    /// Registers `defender cleanup | blocks | block | unblock | deny | undeny | denylist`.
+    /// Registers `defender cleanup | blocks | block | unblock | deny | undeny | denylist | share | unshare | shared-ranges`.
     public func useCommands() {
         application.asyncCommands.use(DefenderCommands(), as: "defender")
     }
@@ -78,37 +81,54 @@ struct UnblockCommand: AsyncCommand {
     }
 }
 
-struct DenyCommand: AsyncCommand {
+/// `defender deny` and `defender share`: a range added to a stored list.
+struct RangeAddCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "network", help: "An address or CIDR range, such as 203.0.113.0/24 or 2001:db8::/32.")
         var network: String
         @Option(name: "note", help: "Why, for the next operator.")
         var note: String?
     }
-    var help: String { "Adds a range to the stored deny list (every instance applies it within DEFENDER_IP_DENYLIST_RELOAD_INTERVAL)." }
+    let list: DefenderOperations.RangeList
+    var help: String {
+        list == .denylist
+            ? "Adds a range to the stored deny list (every instance applies it within DEFENDER_IP_DENYLIST_RELOAD_INTERVAL)."
+            : "Adds a stored shared range: its clients are counted by address and username (every instance applies it within DEFENDER_IP_DENYLIST_RELOAD_INTERVAL)."
+    }
     func run(using context: CommandContext, signature: Signature) async throws {
-        try await DefenderCommands.run(context) { try await $0.deny(signature.network, note: signature.note) }
+        try await DefenderCommands.run(context) { commands in
+            list == .denylist
+                ? try await commands.deny(signature.network, note: signature.note) : try await commands.share(signature.network, note: signature.note)
+        }
     }
 }
 
-struct UndenyCommand: AsyncCommand {
+/// `defender undeny` and `defender unshare`.
+struct RangeRemoveCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Argument(name: "network", help: "A range on the stored deny list.")
+        @Argument(name: "network", help: "A range on the stored list.")
         var network: String
     }
-    var help: String { "Removes a range from the stored deny list." }
+    let list: DefenderOperations.RangeList
+    var help: String { "Removes a range from the \(list.title)." }
     func run(using context: CommandContext, signature: Signature) async throws {
-        try await DefenderCommands.run(context) { try await $0.undeny(signature.network) }
+        try await DefenderCommands.run(context) { commands in
+            list == .denylist ? try await commands.undeny(signature.network) : try await commands.unshare(signature.network)
+        }
     }
 }
 
-struct DenylistCommand: AsyncCommand {
+/// `defender denylist` and `defender shared-ranges`.
+struct RangeListCommand: AsyncCommand {
     struct Signature: CommandSignature {
-        @Flag(name: "json", help: "Print JSON, as the admin API's /denylist.")
+        @Flag(name: "json", help: "Print JSON, as the admin API does.")
         var json: Bool
     }
-    var help: String { "Lists the stored deny list." }
+    let list: DefenderOperations.RangeList
+    var help: String { "Lists the \(list.title)." }
     func run(using context: CommandContext, signature: Signature) async throws {
-        try await DefenderCommands.run(context) { try await $0.denylist(json: signature.json) }
+        try await DefenderCommands.run(context) { commands in
+            list == .denylist ? try await commands.denylist(json: signature.json) : try await commands.sharedRanges(json: signature.json)
+        }
     }
 }

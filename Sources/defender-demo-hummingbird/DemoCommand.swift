@@ -67,11 +67,14 @@ struct CreateUser: AsyncParsableCommand {
     }
 }
 
-/// `defender cleanup | blocks | block | unblock | deny | undeny | denylist`.
+/// `defender cleanup | blocks | block | unblock | deny | undeny | denylist | share | unshare | shared-ranges`.
 struct Operator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "defender", abstract: "Defender's operator commands.",
-        subcommands: [Cleanup.self, Blocks.self, Block.self, Unblock.self, Deny.self, Undeny.self, Denylist.self])
+        subcommands: [
+            Cleanup.self, Blocks.self, Block.self, Unblock.self, Deny.self, Undeny.self, Denylist.self, Share.self, Unshare.self,
+            SharedRanges.self,
+        ])
 
     static func run(_ body: @escaping @Sendable (OperatorCommands) async throws -> String) async throws {
         try await DemoCommand.withDemo { demo in
@@ -141,6 +144,34 @@ struct Operator: AsyncParsableCommand {
         func run() async throws {
             let json = json
             try await Operator.run { try await $0.denylist(json: json) }
+        }
+    }
+
+    struct Share: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Adds a stored shared range: its clients are counted by address and username.")
+        @Argument(help: "An address or CIDR range, such as 203.0.113.0/24 or 2001:db8::/32.") var network: String
+        @Option(help: "Why, for the next operator.") var note: String?
+        func run() async throws {
+            let (network, note) = (network, note)
+            try await Operator.run { try await $0.share(network, note: note) }
+        }
+    }
+
+    struct Unshare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Removes a stored shared range.")
+        @Argument(help: "A stored shared range.") var network: String
+        func run() async throws {
+            let network = network
+            try await Operator.run { try await $0.unshare(network) }
+        }
+    }
+
+    struct SharedRanges: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "shared-ranges", abstract: "Lists the stored shared ranges.")
+        @Flag(help: "Print JSON, as the admin API's /shared-ranges.") var json = false
+        func run() async throws {
+            let json = json
+            try await Operator.run { try await $0.sharedRanges(json: json) }
         }
     }
 }

@@ -14,10 +14,11 @@ import VaporTesting
 func configureOperatorSide(_ app: Application, metrics: PrometheusCollectorRegistry) throws {
     app.defender.configuration = try .fromEnvironment()
     app.defender.metricsFactory = PrometheusMetricsFactory(registry: metrics)  // serve metrics.emitToString()
-    app.migrations.add(CreateAccessAttempt(), CreateDenylistEntry())  // DefenderFluent's two tables
+    app.migrations.add(CreateAccessAttempt(), CreateDenylistEntry(), CreateSharedRangeEntry())  // DefenderFluent's tables
     app.defender.useAccessLog(FluentAccessLog(database: { app.db }))  // the audit log, written in the background
     app.defender.useStoredDenylist(FluentDenylist(database: { app.db }))  // the admin's and `defender deny`'s ranges
-    app.defender.useCommands()  // defender cleanup | blocks | block | unblock | deny | undeny | denylist
+    app.defender.useStoredSharedRanges(FluentSharedRanges(database: { app.db }))  // and `defender share`'s
+    app.defender.useCommands()  // defender cleanup | blocks | block | unblock | deny | undeny | denylist | share | …
     DefenderAdmin { req in  // who is an administrator: your call
         guard let user = req.auth.get(User.self) else { return .anonymous }
         return user.isAdmin ? .sessionAdmin(user.username) : .forbidden

@@ -44,7 +44,7 @@ import Testing
         let engine = Defender(configuration: config, store: store)
         let secret = "Hunter2-typed-as-a-username"
         #expect(try await engine.login(ip: "10.33.0.1", username: secret, correctPassword: false) == .failure)
-        let ip = try #require(try engine.ipKey("10.33.0.1"))
+        let ip = try engine.ipKey("10.33.0.1")
         let longIP = try #require(store.keyNames(ip: ip, username: try engine.usernameKey(secret)).first { $0.contains(":long:") && $0.contains("10.33.0.1") })
         let members = try #require(try await client.send(["ZRANGE", longIP, "0", "-1"]).elements?.compactMap(\.string))
         #expect(members.count == 1)

@@ -99,7 +99,7 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
 
 /// Delivers ``DefenderEvent``s to async handlers off the login path.
 ///
-/// ``emit(_:)`` only enqueues (bounded: under a flood the oldest undelivered events are dropped and
+/// ``emit(_:cause:)`` only enqueues (bounded: under a flood the oldest undelivered events are dropped and
 /// counted in ``droppedCount``); ``run()`` delivers them in order, one handler after another.
 ///
 /// It is a swift-service-lifecycle `Service`: add it to the app's `ServiceGroup` (the Vapor integration runs it

@@ -1,14 +1,15 @@
 import Synchronization
 
-/// The shared ranges in force (`DEFENDER_SHARED_IP_RANGES`, the built-in carrier-grade NAT range, and the file of
-/// `DEFENDER_SHARED_IP_RANGES_FILE`, which can be swapped while the server runs): addresses that many users share,
-/// whose IP dimension counts (address, username) pairs instead of the address.
+/// The shared ranges in force (`DEFENDER_SHARED_IP_RANGES`, the built-in carrier-grade NAT range, the file of
+/// `DEFENDER_SHARED_IP_RANGES_FILE` and the ranges operators store, the last two swapped while the server runs):
+/// addresses that many users share, whose IP dimension counts (address, username) pairs instead of the address.
 public final class SharedAddressRanges: Sendable {
     struct Ranges: Sendable {
         var configured: IPNetworkSet
         var file = IPNetworkSet()
+        var stored = IPNetworkSet()
 
-        var isEmpty: Bool { configured.isEmpty && file.isEmpty }
+        var isEmpty: Bool { configured.isEmpty && file.isEmpty && stored.isEmpty }
     }
 
     private let ranges: Mutex<Ranges>
@@ -25,13 +26,23 @@ public final class SharedAddressRanges: Sendable {
     public func contains(_ address: IPAddress) -> Bool {
         // With the built-in range turned off and none configured: one atomic load, no lock.
         if empty.load(ordering: .relaxed) { return false }
-        return ranges.withLock { $0.configured.contains(address) || $0.file.contains(address) }
+        return ranges.withLock { $0.configured.contains(address) || $0.file.contains(address) || $0.stored.contains(address) }
     }
 
     /// Replaces the ranges read from ``DefenderConfiguration/sharedIPRangesFile``.
     public func replaceFileRanges(_ set: IPNetworkSet) {
+        replace(\.file, with: set)
+    }
+
+    /// Replaces the ranges operators stored (DefenderFluent's `defender_shared_ranges` table, managed from the admin
+    /// API and the commands).
+    public func replaceStoredRanges(_ set: IPNetworkSet) {
+        replace(\.stored, with: set)
+    }
+
+    private func replace(_ part: WritableKeyPath<Ranges, IPNetworkSet>, with set: IPNetworkSet) {
         let isEmpty = ranges.withLock { ranges in
-            ranges.file = set
+            ranges[keyPath: part] = set
             return ranges.isEmpty
         }
         empty.store(isEmpty, ordering: .relaxed)

@@ -29,7 +29,7 @@ extension AdminHandler {
         }
         let model = AdminPageModel(
             base: request.base, csrf: try await csrfToken(true) ?? "", admin: admin, notice: request.query("notice"),
-            stylesheet: AdminPage.stylesheet, blockSections: sections, denylist: try await denylistModel(),
+            stylesheet: AdminPage.stylesheet, blockSections: sections, rangeLists: try await rangeListModels(),
             filterIP: request.query("ip") ?? "", filterUsername: request.query("username") ?? "",
             validOptions: [("", "all"), ("false", "failed"), ("true", "succeeded")].map {
                 AdminPageModel.Option(value: $0.0, label: $0.1, selected: valid == $0.0)
@@ -65,13 +65,24 @@ extension AdminHandler {
         }
     }
 
-    /// The deny-list part of the page; `nil` when the app keeps no stored deny list.
-    func denylistModel() async throws -> AdminPageModel.Denylist? {
-        guard let list = operations.denylist else { return nil }
-        let entries = try await list.entries().map {
-            AdminPageModel.DenylistRow(network: $0.network.description, note: $0.note, added: AdminPage.timestamp($0.createdAt))
+    /// The stored lists' parts of the page: the deny list and the shared ranges, each when the app keeps it.
+    func rangeListModels() async throws -> [AdminPageModel.RangeList] {
+        var lists: [AdminPageModel.RangeList] = []
+        for (list, stored) in [(DefenderOperations.RangeList.denylist, operations.denylist), (.sharedRanges, operations.sharedRanges)] {
+            guard let stored else { continue }
+            let entries = try await stored.entries().map {
+                AdminPageModel.DenylistRow(network: $0.network.description, note: $0.note, added: AdminPage.timestamp($0.createdAt))
+            }
+            lists.append(list == .denylist
+                ? AdminPageModel.RangeList(
+                    title: "Deny list", about: "Refused before any password check, kept across restarts.", path: "denylist", action: "Deny",
+                    entries: entries, hasEntries: !entries.isEmpty)
+                : AdminPageModel.RangeList(
+                    title: "Shared ranges",
+                    about: "Addresses many users share (an office proxy, a campus): counted by address and username, so an attacker there locks only what he attacks. Beside DEFENDER_SHARED_IP_RANGES and its file.",
+                    path: "shared-ranges", action: "Share", entries: entries, hasEntries: !entries.isEmpty))
         }
-        return AdminPageModel.Denylist(entries: entries, hasEntries: !entries.isEmpty)
+        return lists
     }
 
     // MARK: Forms
@@ -109,6 +120,12 @@ extension AdminHandler {
                 notice = added ? "Deny-listed \(network)." : "\(network) was already deny-listed."
             case .denylistRemoveForm:
                 notice = try await operations.undeny(value) ? "Removed \(value) from the deny list." : "\(value) was not on the deny list."
+            case .sharedRangesAddForm:
+                let (network, added) = try await operations.add(value, note: field("note") ?? "", to: .sharedRanges)
+                notice = added ? "\(network) is shared." : "\(network) was already shared."
+            case .sharedRangesRemoveForm:
+                notice = try await operations.remove(value, from: .sharedRanges)
+                    ? "Removed \(value) from the shared ranges." : "\(value) was not a stored shared range."
             default:
                 return .problem(status: 404, detail: "No such admin form.")
             }

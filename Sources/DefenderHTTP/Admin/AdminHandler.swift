@@ -81,8 +81,9 @@ package struct AdminHandler: Sendable {
                 let limit = min(max(request.query("limit").flatMap { Int($0) } ?? pageSize, 1), 1_000)
                 let rows = try await operations.requireHistory().attempts(matching: filter(request, limit: limit))
                 return try .json(AttemptsPage(attempts: rows.map(AttemptsPage.Row.init)))
-            case .apiDenylist:
-                return try .json(DenylistPage(entries: try await operations.requireDenylist().entries().map(DenylistPage.Row.init)))
+            case .apiDenylist, .apiSharedRanges:
+                let list = try operations.require(request.route.rangeList ?? .denylist)
+                return try .json(DenylistPage(entries: try await list.entries().map(DenylistPage.Row.init)))
             case .apiBlock, .apiUnblock:
                 let block = request.route == .apiBlock
                 guard let body = try? JSONDecoder().decode(KeyBody.self, from: Data(request.body)) else {
@@ -95,23 +96,23 @@ package struct AdminHandler: Sendable {
                 }
                 if block { try await operations.block(key, seconds: body.seconds) } else { _ = try await operations.unblock(key) }
                 return HTTPAnswer(status: 204)
-            case .apiDenylistAdd, .apiDenylistRemove:
-                let add = request.route == .apiDenylistAdd
-                _ = try operations.requireDenylist()  // 404 before 400: there is no list to change
+            case .apiDenylistAdd, .apiDenylistRemove, .apiSharedRangesAdd, .apiSharedRangesRemove:
+                let (add, list) = (request.route.addsToRangeList, request.route.rangeList ?? .denylist)
+                _ = try operations.require(list)  // 404 before 400: there is no list to change
                 guard let body = try? JSONDecoder().decode(DenylistBody.self, from: Data(request.body)) else {
                     return .problem(status: 400, detail: "Send {\"network\": \"203.0.113.0/24\"}" + (add ? ", with an optional \"note\"." : "."))
                 }
                 if add {
-                    _ = try await operations.deny(body.network, note: body.note ?? "")
-                } else if try await !operations.undeny(body.network) {
-                    return .problem(status: 404, detail: "\(body.network.prefix(64)) is not on the stored deny list.")
+                    _ = try await operations.add(body.network, note: body.note ?? "", to: list)
+                } else if try await !operations.remove(body.network, from: list) {
+                    return .problem(status: 404, detail: "\(body.network.prefix(64)) is not on the \(list.title).")
                 }
                 return HTTPAnswer(status: 204)
             default:
                 return .problem(status: 404, detail: "No such admin API route.")
             }
         } catch let error as DefenderError where error.code == .invalidConfiguration {
-            // The app keeps no audit log or stored deny list: there is nothing at this address.
+            // The app keeps no audit log or stored list: there is nothing at this address.
             return .problem(status: 404, detail: error.message)
         } catch let error as DefenderError where error.code == .invalidKey {
             return .problem(status: 400, detail: error.message)

@@ -19,7 +19,14 @@ struct AdminPageModel {
         let lockouts: Int
     }
 
-    struct Denylist {
+    /// A stored list of ranges: its heading, what it does, where its forms post, and its rows.
+    struct RangeList {
+        let title: String
+        let about: String
+        /// Below the admin's base: `denylist`, `shared-ranges`.
+        let path: String
+        /// The add button's label.
+        let action: String
         let entries: [DenylistRow]
         let hasEntries: Bool
     }
@@ -52,8 +59,8 @@ struct AdminPageModel {
     let notice: String?
     let stylesheet: String
     let blockSections: [BlockSection]
-    /// `nil` when the app keeps no stored deny list.
-    let denylist: Denylist?
+    /// The stored lists the app keeps (none, the deny list, the shared ranges).
+    let rangeLists: [RangeList]
     let filterIP: String
     let filterUsername: String
     let validOptions: [Option]

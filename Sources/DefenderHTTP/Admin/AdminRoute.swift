@@ -14,8 +14,9 @@ public enum DefenderAdminAccess: Sendable, Equatable {
 
 /// The admin's routes, relative to where it is mounted: one table that every integration mounts as it is.
 package enum AdminRoute: CaseIterable, Sendable {
-    case page, unblockForm, blockForm, denylistAddForm, denylistRemoveForm
+    case page, unblockForm, blockForm, denylistAddForm, denylistRemoveForm, sharedRangesAddForm, sharedRangesRemoveForm
     case apiBlocks, apiUnblock, apiBlock, apiAttempts, apiDenylist, apiDenylistAdd, apiDenylistRemove
+    case apiSharedRanges, apiSharedRangesAdd, apiSharedRangesRemove
 
     /// The path below the admin's base.
     package var path: [String] {
@@ -25,22 +26,38 @@ package enum AdminRoute: CaseIterable, Sendable {
         case .blockForm: ["block"]
         case .denylistAddForm: ["denylist", "add"]
         case .denylistRemoveForm: ["denylist", "remove"]
+        case .sharedRangesAddForm: ["shared-ranges", "add"]
+        case .sharedRangesRemoveForm: ["shared-ranges", "remove"]
         case .apiBlocks: ["api", "blocks"]
         case .apiUnblock: ["api", "unblock"]
         case .apiBlock: ["api", "block"]
         case .apiAttempts: ["api", "attempts"]
         case .apiDenylist, .apiDenylistAdd: ["api", "denylist"]
         case .apiDenylistRemove: ["api", "denylist", "remove"]
+        case .apiSharedRanges, .apiSharedRangesAdd: ["api", "shared-ranges"]
+        case .apiSharedRangesRemove: ["api", "shared-ranges", "remove"]
         }
     }
 
     /// `POST` (a change) or `GET` (a read).
     package var isPost: Bool {
         switch self {
-        case .page, .apiBlocks, .apiAttempts, .apiDenylist: false
+        case .page, .apiBlocks, .apiAttempts, .apiDenylist, .apiSharedRanges: false
         default: true
         }
     }
+
+    /// The stored range list a list route changes or reads; `nil` for the others.
+    var rangeList: DefenderOperations.RangeList? {
+        switch self {
+        case .denylistAddForm, .denylistRemoveForm, .apiDenylist, .apiDenylistAdd, .apiDenylistRemove: .denylist
+        case .sharedRangesAddForm, .sharedRangesRemoveForm, .apiSharedRanges, .apiSharedRangesAdd, .apiSharedRangesRemove: .sharedRanges
+        default: nil
+        }
+    }
+
+    /// Whether it adds to a stored range list (else, on a list route, it removes or reads).
+    var addsToRangeList: Bool { [.denylistAddForm, .sharedRangesAddForm, .apiDenylistAdd, .apiSharedRangesAdd].contains(self) }
 
     /// Whether it belongs to the JSON API (problem answers, `401` for anonymous callers) or to the page and its forms.
     var isAPI: Bool { path.first == "api" }

@@ -8,18 +8,41 @@ package struct DefenderOperations: Sendable {
     /// The audit log, when the app keeps one that can be read back.
     package let history: (any AccessAttemptHistory)?
     /// The stored deny list, when the app keeps one.
-    package let denylist: (any StoredDenylist)?
+    package let denylist: (any StoredRangeList)?
     /// Puts a stored deny list in force in this process (the integration keeps it for engines built later).
     package let applyDenylist: @Sendable (IPNetworkSet) -> Void
+    /// The stored shared ranges, when the app keeps them.
+    package let sharedRanges: (any StoredRangeList)?
+    /// Puts stored shared ranges in force in this process.
+    package let applySharedRanges: @Sendable (IPNetworkSet) -> Void
+
+    /// A stored list of ranges an operator manages.
+    package enum RangeList: Sendable, Hashable {
+        /// The deny list: refused before any password check.
+        case denylist
+        /// The shared ranges: counted by (address, username) pair.
+        case sharedRanges
+
+        /// `stored deny list`, `stored shared ranges`: for messages.
+        package var title: String {
+            switch self {
+            case .denylist: "stored deny list"
+            case .sharedRanges: "stored shared ranges"
+            }
+        }
+    }
 
     package init(
-        engine: Defender, history: (any AccessAttemptHistory)?, denylist: (any StoredDenylist)?,
-        applyDenylist: @escaping @Sendable (IPNetworkSet) -> Void
+        engine: Defender, history: (any AccessAttemptHistory)?, denylist: (any StoredRangeList)?,
+        applyDenylist: @escaping @Sendable (IPNetworkSet) -> Void, sharedRanges: (any StoredRangeList)? = nil,
+        applySharedRanges: @escaping @Sendable (IPNetworkSet) -> Void = { _ in }
     ) {
         self.engine = engine
         self.history = history
         self.denylist = denylist
         self.applyDenylist = applyDenylist
+        self.sharedRanges = sharedRanges
+        self.applySharedRanges = applySharedRanges
     }
 
     /// The key named by `ip` or by `username`, or, where `pairs` are accepted (unblocking), by both: a shared
@@ -76,36 +99,69 @@ package struct DefenderOperations: Sendable {
     }
 
     /// The stored deny list, or an error saying how to keep one.
-    package func requireDenylist() throws -> any StoredDenylist {
-        guard let denylist else {
-            throw DefenderError(.invalidConfiguration, "this app keeps no stored deny list: call app.defender.useStoredDenylist(_:) in its configure")
+    package func requireDenylist() throws -> any StoredRangeList { try require(.denylist) }
+
+    /// A stored list, or an error saying how to keep it.
+    package func require(_ list: RangeList) throws -> any StoredRangeList {
+        switch list {
+        case .denylist:
+            guard let denylist else {
+                throw DefenderError(.invalidConfiguration, "this app keeps no stored deny list: call app.defender.useStoredDenylist(_:) in its configure")
+            }
+            return denylist
+        case .sharedRanges:
+            guard let sharedRanges else {
+                throw DefenderError(
+                    .invalidConfiguration, "this app keeps no stored shared ranges: call app.defender.useStoredSharedRanges(_:) in its configure")
+            }
+            return sharedRanges
         }
-        return denylist
     }
 
     /// Adds an address or CIDR range to the stored deny list and puts the list in force here at once.
     /// - Returns: the range in canonical form, and whether it was new.
     /// - Throws: `DefenderError` with `DefenderError/Code/invalidKey` for anything that is not a range.
     package func deny(_ text: String, note: String) async throws -> (network: IPNetwork, added: Bool) {
-        let list = try requireDenylist()
-        let network = try Self.network(text)
-        let added = try await list.add(network, note: String(note.prefix(255)))
-        try await reloadDenylist()
-        return (network, added)
+        try await add(text, note: note, to: .denylist)
     }
 
     /// Removes a range, in any spelling of it, from the stored deny list and puts the list in force here at once.
     /// - Returns: whether it was there.
     package func undeny(_ text: String) async throws -> Bool {
-        let list = try requireDenylist()
-        let removed = try await list.remove(try Self.network(text))
-        try await reloadDenylist()
+        try await remove(text, from: .denylist)
+    }
+
+    /// Adds an address or CIDR range to a stored list and puts the list in force here at once.
+    /// - Returns: the range in canonical form, and whether it was new.
+    /// - Throws: `DefenderError` with `DefenderError/Code/invalidKey` for anything that is not a range.
+    package func add(_ text: String, note: String, to list: RangeList) async throws -> (network: IPNetwork, added: Bool) {
+        let stored = try require(list)
+        let network = try Self.network(text)
+        let added = try await stored.add(network, note: String(note.prefix(255)))
+        try await reload(list)
+        return (network, added)
+    }
+
+    /// Removes a range, in any spelling of it, from a stored list and puts the list in force here at once.
+    /// - Returns: whether it was there.
+    package func remove(_ text: String, from list: RangeList) async throws -> Bool {
+        let removed = try await require(list).remove(try Self.network(text))
+        try await reload(list)
         return removed
     }
 
     /// Reads the stored deny list and puts it in force in this process.
     package func reloadDenylist() async throws {
-        applyDenylist(try await requireDenylist().networks())
+        try await reload(.denylist)
+    }
+
+    /// Reads a stored list and puts it in force in this process.
+    package func reload(_ list: RangeList) async throws {
+        let networks = try await require(list).networks()
+        switch list {
+        case .denylist: applyDenylist(networks)
+        case .sharedRanges: applySharedRanges(networks)
+        }
     }
 
     /// Deletes audit rows older than `DEFENDER_ACCESS_ATTEMPT_EXPIRATION`.

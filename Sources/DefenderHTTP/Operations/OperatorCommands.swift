@@ -10,7 +10,7 @@ public struct DefenderCommandError: Error, CustomStringConvertible, LocalizedErr
     public var errorDescription: String? { description }
 }
 
-/// `defender cleanup | blocks | block | unblock | deny | undeny | denylist` (django-defender's management
+/// `defender cleanup | blocks | block | unblock | deny | undeny | denylist | share | unshare | shared-ranges` (django-defender's management
 /// commands and ours), framework-neutral: each returns the text to print. Vapor's and Hummingbird's command
 /// adapters only read their arguments and print.
 package struct OperatorCommands: Sendable {
@@ -98,6 +98,26 @@ package struct OperatorCommands: Sendable {
         let entries = try await commandError { try await operations.requireDenylist().entries() }
         if json { return try Self.json(DenylistPage(entries: entries.map(DenylistPage.Row.init))) }
         return (["Deny-listed ranges: \(entries.count)"] + entries.map { "  \($0.network)\($0.note.isEmpty ? "" : "  (\($0.note))")" })
+            .joined(separator: "\n")
+    }
+
+    /// `defender share NETWORK [--note TEXT]`: a stored shared range.
+    package func share(_ network: String, note: String?) async throws -> String {
+        let (range, added) = try await commandError { try await operations.add(network, note: note ?? "", to: .sharedRanges) }
+        return added ? "\(range) is shared." : "\(range) was already shared."
+    }
+
+    /// `defender unshare NETWORK`.
+    package func unshare(_ network: String) async throws -> String {
+        try await commandError { try await operations.remove(network, from: .sharedRanges) }
+            ? "Removed \(network) from the shared ranges." : "\(network) was not a stored shared range."
+    }
+
+    /// `defender shared-ranges [--json]`.
+    package func sharedRanges(json: Bool) async throws -> String {
+        let entries = try await commandError { try await operations.require(.sharedRanges).entries() }
+        if json { return try Self.json(DenylistPage(entries: entries.map(DenylistPage.Row.init))) }
+        return (["Stored shared ranges: \(entries.count)"] + entries.map { "  \($0.network)\($0.note.isEmpty ? "" : "  (\($0.note))")" })
             .joined(separator: "\n")
     }
 

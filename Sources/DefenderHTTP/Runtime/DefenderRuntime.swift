@@ -13,7 +13,9 @@ public final class DefenderRuntime: Sendable {
     /// The lockout and admin pages.
     public let templates: DefenderTemplates
     /// The deny list kept in a database, if the app keeps one.
-    public let storedDenylist: (any StoredDenylist)?
+    public let storedDenylist: (any StoredRangeList)?
+    /// The shared ranges kept in a database, if the app keeps them.
+    public let storedSharedRanges: (any StoredRangeList)?
     /// The audit log read back by the admin and `defender cleanup` (even while `DEFENDER_STORE_ACCESS_ATTEMPTS`
     /// is off, so that old rows can still be seen and pruned).
     let history: (any AccessAttemptHistory)?
@@ -21,8 +23,8 @@ public final class DefenderRuntime: Sendable {
     public let storeServices: [any Service]
     /// Event delivery and the deny-list file's reload.
     public let backgroundServices: [any Service]
-    /// The stored deny list's reload, which reads the database: run it after the database is set up, so that it
-    /// stops before the database closes.
+    /// The stored deny list's reload (and the stored shared ranges'), which reads the database: run it after the
+    /// database is set up, so that it stops before the database closes.
     public let storedDenylistService: (any Service)?
     /// The audit log, when it is a service itself (`FluentAccessLog` writes its queue in the background).
     public let accessLogService: (any Service)?
@@ -40,6 +42,7 @@ public final class DefenderRuntime: Sendable {
     ///     back (`AccessAttemptHistory`) also feeds the admin and `defender cleanup`.
     ///   - storedDenylist: a deny list kept in a database, loaded by ``loadStoredDenylist()`` and re-read every
     ///     `DefenderConfiguration/ipDenylistReloadInterval`.
+    ///   - storedSharedRanges: shared ranges kept in a database, loaded and re-read alike.
     ///   - templates: the pages; by default the standard ones.
     ///   - events: the bus that delivers block and unblock events.
     ///   - metrics: where the engine counts.
@@ -49,7 +52,8 @@ public final class DefenderRuntime: Sendable {
     ///   from the deployment.
     public init(
         configuration: DefenderConfiguration, store: BuiltStore? = nil, accessLog: (any AccessAttemptLog)? = nil,
-        storedDenylist: (any StoredDenylist)? = nil, templates: DefenderTemplates? = nil, events: DefenderEventBus = DefenderEventBus(),
+        storedDenylist: (any StoredRangeList)? = nil, storedSharedRanges: (any StoredRangeList)? = nil, templates: DefenderTemplates? = nil,
+        events: DefenderEventBus = DefenderEventBus(),
         metrics: DefenderMetrics = DefenderMetrics(), tracer: (any Tracer)? = nil, logger: Logger = Logger(label: "defender")
     ) throws {
         try configuration.validate()
@@ -61,6 +65,7 @@ public final class DefenderRuntime: Sendable {
             tracer: tracer)
         self.engine = engine
         self.storedDenylist = storedDenylist
+        self.storedSharedRanges = storedSharedRanges
         self.history = accessLog as? any AccessAttemptHistory
         self.storeServices = store.services
         self.accessLogService = configuration.storeAccessAttempts ? accessLog as? any Service : nil
@@ -90,22 +95,24 @@ public final class DefenderRuntime: Sendable {
             })
         }
         self.backgroundServices = background
-        self.storedDenylistService = storedDenylist.map { list in
-            DefenderPoller(name: "stored deny list reload", interval: configuration.ipDenylistReloadInterval, startImmediately: true, logger: logger) {
-                engine.accessLists.replaceStoredDenylist(try await list.networks())
+        let stored = storedDenylist != nil || storedSharedRanges != nil
+        self.storedDenylistService = !stored ? nil
+            : DefenderPoller(name: "stored range lists reload", interval: configuration.ipDenylistReloadInterval, startImmediately: true, logger: logger) {
+                if let storedDenylist { engine.accessLists.replaceStoredDenylist(try await storedDenylist.networks()) }
+                if let storedSharedRanges { engine.sharedRanges.replaceStoredRanges(try await storedSharedRanges.networks()) }
             }
-        }
     }
 
     /// Reads the stored deny list now and puts it in force, so that it applies before the first request (the
     /// reload service keeps it fresh from then on). A list that cannot be read — the table does not exist yet
     /// while migrations run — is logged and retried by the service, not fatal.
+    /// The stored shared ranges are loaded with it.
     public func loadStoredDenylist() async {
-        guard let storedDenylist else { return }
         do {
-            engine.accessLists.replaceStoredDenylist(try await storedDenylist.networks())
+            if let storedDenylist { engine.accessLists.replaceStoredDenylist(try await storedDenylist.networks()) }
+            if let storedSharedRanges { engine.sharedRanges.replaceStoredRanges(try await storedSharedRanges.networks()) }
         } catch {
-            engine.logger.error("stored deny list not loaded (run the migrations?); retrying", metadata: ["error": "\(error)"])
+            engine.logger.error("stored range lists not loaded (run the migrations?); retrying", metadata: ["error": "\(error)"])
         }
     }
 
@@ -114,7 +121,8 @@ public final class DefenderRuntime: Sendable {
         let engine = engine
         return DefenderOperations(
             engine: engine, history: history, denylist: storedDenylist,
-            applyDenylist: { engine.accessLists.replaceStoredDenylist($0) })
+            applyDenylist: { engine.accessLists.replaceStoredDenylist($0) }, sharedRanges: storedSharedRanges,
+            applySharedRanges: { engine.sharedRanges.replaceStoredRanges($0) })
     }
 
     /// The store `DEFENDER_STORE` names: the memory store for `memory` (or `DEFENDER_MOCK_REDIS`), else the one

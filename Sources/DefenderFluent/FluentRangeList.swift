@@ -1,0 +1,90 @@
+import DefenderCore
+import FluentKit
+import Foundation
+
+/// A table of address ranges that operators manage (the stored deny list, the stored shared ranges): one row per
+/// range in canonical CIDR form, unique, with a note and when it was added.
+public protocol StoredRangeRow: Model where IDValue == Int {
+    /// The migration's name (kept per table: existing databases know it).
+    static var migrationName: String { get }
+    /// The range column.
+    static var networkKey: KeyPath<Self, FieldProperty<Self, String>> { get }
+    /// The range in canonical CIDR form.
+    var network: String { get }
+    /// Why it was added.
+    var note: String { get }
+    /// When it was added.
+    var createdAt: Date { get }
+    /// A new row for a range, with an operator's note (cut to 255 characters).
+    init(network: IPNetwork, note: String)
+}
+
+/// Creates the table of a ``StoredRangeRow`` (one row per range, unique).
+public struct CreateRangeTable<Row: StoredRangeRow>: AsyncMigration {
+    /// The migration.
+    public init() {}
+
+    public var name: String { Row.migrationName }
+
+    /// Creates the table.
+    public func prepare(on database: any Database) async throws {
+        try await database.schema(Row.schema)
+            .field("id", .int64, .identifier(auto: true))
+            .field("network", .string, .required)
+            .field("note", .string, .required)
+            .field("created_at", .datetime, .required)
+            .unique(on: "network")
+            .create()
+    }
+
+    /// Drops the table.
+    public func revert(on database: any Database) async throws {
+        try await database.schema(Row.schema).delete()
+    }
+}
+
+/// A stored range list in a Fluent database: entries added from the admin API, the admin page or the commands,
+/// kept across restarts whatever the attempt store. It only stores; the integration applies the ranges at once in
+/// the process that changes them and re-reads them in every instance each
+/// `DefenderConfiguration/ipDenylistReloadInterval`.
+public struct FluentRangeList<Row: StoredRangeRow>: StoredRangeList {
+    let database: @Sendable () -> any Database
+
+    /// The list in `database`, e.g. `FluentDenylist(database: { app.db })`; add the table's migration
+    /// (`CreateDenylistEntry()`, `CreateSharedRangeEntry()`) to the app's migrations.
+    public init(database: @escaping @Sendable () -> any Database) {
+        self.database = database
+    }
+
+    /// Every entry, oldest first.
+    public func entries() async throws -> [StoredRangeEntry] {
+        try await Row.query(on: database()).sort("id").all().compactMap { row in
+            IPNetwork(row.network).map { StoredRangeEntry(network: $0, note: row.note, createdAt: row.createdAt) }
+        }
+    }
+
+    /// Adds a range; another instance adding the same range at the same moment is not an error.
+    /// - Returns: whether it was new.
+    public func add(_ network: IPNetwork, note: String) async throws -> Bool {
+        let database = database()
+        let query = Row.query(on: database).filter(Row.networkKey == network.description)
+        guard try await query.count() == 0 else { return false }
+        do {
+            try await Row(network: network, note: note).create(on: database)
+            return true
+        } catch {
+            // Another request added the same range in between (the unique index refused this one).
+            guard try await query.count() > 0 else { throw error }
+            return false
+        }
+    }
+
+    /// Removes a range.
+    /// - Returns: whether it was there.
+    public func remove(_ network: IPNetwork) async throws -> Bool {
+        let query = Row.query(on: database()).filter(Row.networkKey == network.description)
+        let existed = try await query.count() > 0
+        try await query.delete()
+        return existed
+    }
+}
