@@ -1,3 +1,5 @@
+import DefenderCore
+import DefenderHTTP
 import DefenderTesting
 import Foundation
 import Testing
@@ -102,5 +104,35 @@ import Vapor
         }
         #expect(unshared, "the running server did not pick up `defender unshare` within 10 s")
         #expect(server.stop() == 0)
+    }
+
+    /// The operator's actions behind the commands, in process (the commands' own processes are not measured by
+    /// coverage): every answer of `share`, `shared-ranges` and `unshare`; pair keys from the admin's form values; and
+    /// what an app without a stored list is told.
+    @Test(arguments: DemoFramework.allCases) func theOperatorActionsBehindTheCommands(_ framework: DemoFramework) async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
+            let operations = try demo.operations()
+            let commands = OperatorCommands(operations)
+            #expect(try await commands.share("192.0.2.0/24", note: "office") == "192.0.2.0/24 is shared.")
+            #expect(try await commands.share(" 192.0.2.9/24 ", note: nil) == "192.0.2.0/24 was already shared.")
+            #expect(try await commands.sharedRanges(json: false) == "Stored shared ranges: 1\n  192.0.2.0/24  (office)")
+            #expect(try await commands.sharedRanges(json: true).contains("\"note\":\"office\""))
+            #expect(try await Self.isShared(demo, "192.0.2.77"))
+            #expect(try await commands.unshare("192.0.2.0/24") == "Removed 192.0.2.0/24 from the shared ranges.")
+            #expect(try await commands.unshare("192.0.2.0/24") == "192.0.2.0/24 was not a stored shared range.")
+            await #expect(throws: DefenderCommandError.self) { try await commands.share("nonsense", note: nil) }
+
+            // The admin's forms name a pair as ADDRESS|USERNAME; the API takes both names, for unblocking only.
+            let pair = try operations.key(kind: "pair", value: "100.64.0.1| Alice ")
+            #expect(pair == .pair(address: DefenderKey(kind: .ip, normalizedValue: "100.64.0.1"), username: DefenderKey.username("alice")!))
+            #expect(throws: DefenderError.self) { try operations.key(kind: "pair", value: "no bar") }
+            #expect(try operations.key(kind: "other", value: "x") == nil)
+            #expect(try operations.key(ip: "100.64.0.1", username: "alice") == nil)
+            #expect(try operations.key(ip: "100.64.0.1", username: "alice", pairs: true) == pair)
+        }
+        // An app that keeps no stored shared ranges says how to keep them.
+        let bare = OperatorCommands(try DefenderRuntime(configuration: DefenderConfiguration()).operations())
+        let error = await #expect(throws: DefenderCommandError.self) { try await bare.sharedRanges(json: false) }
+        #expect(error?.description.contains("useStoredSharedRanges") == true)
     }
 }
