@@ -120,7 +120,7 @@ package enum LoginProtection {
             let result = try await engine.recordFailureDetails(attempt)
             if let lockout = result.lockout { return .locked(lockout) }
             var fields = HTTPFields()
-            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, result: result, hasUsername: hasUsername) }
+            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy, result: result, hasUsername: hasUsername) }
             throw CountedFailure(error: error, rateLimit: fields)
         } catch {
             try? await engine.release(attempt)
@@ -131,7 +131,7 @@ package enum LoginProtection {
         case .failure:
             let result = try await engine.recordFailureDetails(attempt)
             if let lockout = result.lockout { return .locked(lockout) }
-            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, result: result, hasUsername: hasUsername) }
+            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy, result: result, hasUsername: hasUsername) }
         case .success:
             try await engine.recordSuccess(attempt)
             if username == nil, let expected = expecting() { engine.reportLoginWithoutUsername(route: expected.route, source: expected.source) }

@@ -28,9 +28,10 @@ package enum RateLimitFields {
     }
 
     /// After a counted failure.
-    package static func addRemaining(to headers: inout HTTPFields, _ config: DefenderConfiguration, result: FailureResult, hasUsername: Bool) {
+    package static func addRemaining(
+        to headers: inout HTTPFields, _ config: DefenderConfiguration, policy: LockoutPolicy, result: FailureResult, hasUsername: Bool
+    ) {
         let window = window(config)
-        let policy = LockoutPolicy(config)
         let items = dimensions(config, hasUsername: hasUsername).map { item in
             let isIP = item.name == "ip"
             var remaining = item.limit - (isIP ? result.ipFailures : result.usernameFailures)

@@ -12,19 +12,6 @@ import VaporTesting
 
 /// `defender-demo defender cleanup | blocks | block | unblock`, run as real processes.
 @Suite(.serialized) struct DemoCommandTests {
-    /// A fresh SQLite file with the demo's tables (and a user), and the environment to reach it.
-    func withDemoFiles(_ framework: DemoFramework, _ extra: [String: String] = [:], _ test: (URL, [String: String], String) async throws -> Void) async throws {
-        guard let executable = framework.executable() else { return }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-cmd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("demo.sqlite").path
-        var env = ["DATABASE_URL": "sqlite://" + file, "DEMO_BCRYPT_COST": "4"]
-        env.merge(extra) { $1 }
-        try await DemoProcess.runToEnd(executable, ["create-user", "alice", "secret1"], environment: env)
-        try await test(executable, env, file)
-    }
-
     @Test(arguments: DemoFramework.allCases) func memoryStoreCommandsExplainWhereTheStateIs(_ framework: DemoFramework) async throws {
         try await withDemoFiles(framework) { (executable, env, _) async throws in
             for arguments in [["defender", "blocks"], ["defender", "block", "--ip", "192.0.2.1"], ["defender", "unblock", "--username", "x"]] {

@@ -96,43 +96,37 @@ import VaporTesting
     /// `defender deny` writes the table from a separate process; a server started afterwards (a restart) with
     /// the memory store refuses the range, and picks up `defender undeny` while it runs.
     @Test(arguments: DemoFramework.allCases) func commandsAndRestarts(_ framework: DemoFramework) async throws {
-        guard let executable = framework.executable() else { return }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-deny-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let env = [
-            "DATABASE_URL": "sqlite://" + directory.appendingPathComponent("demo.sqlite").path, "DEMO_BCRYPT_COST": "4",
-            "DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_IP_DENYLIST_RELOAD_INTERVAL": "1",
-        ]
-        try await DemoProcess.runToEnd(executable, ["create-user", "alice", "secret1"], environment: env)
-        func run(_ arguments: String...) async throws -> (Int32, String) { try await DemoProcess.run(executable, ["defender"] + arguments, environment: env) }
+        try await withDemoFiles(framework, ["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_IP_DENYLIST_RELOAD_INTERVAL": "1"]) {
+            (executable, env, _) async throws in
+            func run(_ arguments: String...) async throws -> (Int32, String) { try await DemoProcess.run(executable, ["defender"] + arguments, environment: env) }
 
-        var (status, output) = try await run("deny", "203.0.113.0/24", "--note", "tor exits")
-        #expect(status == 0 && output.contains("Deny-listed 203.0.113.0/24."), "\(output)")
-        (status, output) = try await run("deny", "2001:db8:bad::/48")
-        #expect(status == 0)
-        (status, output) = try await run("deny", "not-a-range")
-        #expect(status != 0 && output.contains("is not an IP address or CIDR range"), "\(output)")
-        (status, output) = try await run("denylist", "--json")
-        #expect(status == 0 && output.contains("\"network\":\"203.0.113.0/24\"") && output.contains("\"note\":\"tor exits\""), "\(output)")
+            var (status, output) = try await run("deny", "203.0.113.0/24", "--note", "tor exits")
+            #expect(status == 0 && output.contains("Deny-listed 203.0.113.0/24."), "\(output)")
+            (status, output) = try await run("deny", "2001:db8:bad::/48")
+            #expect(status == 0)
+            (status, output) = try await run("deny", "not-a-range")
+            #expect(status != 0 && output.contains("is not an IP address or CIDR range"), "\(output)")
+            (status, output) = try await run("denylist", "--json")
+            #expect(status == 0 && output.contains("\"network\":\"203.0.113.0/24\"") && output.contains("\"note\":\"tor exits\""), "\(output)")
 
-        let server = try await DemoProcess(executable, environment: env)
-        defer { server.stop() }
-        func login(_ ip: String) async throws -> Int {
-            try await HTTPStorm.run([.login(server.base, "alice", "secret1", from: ip)])[0]
+            let server = try await DemoProcess(executable, environment: env)
+            defer { server.stop() }
+            func login(_ ip: String) async throws -> Int {
+                try await HTTPStorm.run([.login(server.base, "alice", "secret1", from: ip)])[0]
+            }
+            #expect(try await login("203.0.113.5") == 403)
+            #expect(try await login("2001:db8:bad:1::1") == 403)
+            #expect(try await login("192.0.2.5") == 302)
+
+            (status, output) = try await run("undeny", "203.0.113.0/24")
+            #expect(status == 0 && output.contains("Removed"), "\(output)")
+            var lifted = false
+            for _ in 0..<50 where !lifted {
+                try await Task.sleep(for: .milliseconds(200))
+                lifted = try await login("203.0.113.5") == 302
+            }
+            #expect(lifted, "the running server did not pick up `defender undeny` within 10 s")
+            #expect(server.stop() == 0)
         }
-        #expect(try await login("203.0.113.5") == 403)
-        #expect(try await login("2001:db8:bad:1::1") == 403)
-        #expect(try await login("192.0.2.5") == 302)
-
-        (status, output) = try await run("undeny", "203.0.113.0/24")
-        #expect(status == 0 && output.contains("Removed"), "\(output)")
-        var lifted = false
-        for _ in 0..<50 where !lifted {
-            try await Task.sleep(for: .milliseconds(200))
-            lifted = try await login("203.0.113.5") == 302
-        }
-        #expect(lifted, "the running server did not pick up `defender undeny` within 10 s")
-        #expect(server.stop() == 0)
     }
 }

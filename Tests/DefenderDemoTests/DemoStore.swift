@@ -21,3 +21,19 @@ enum DemoStore: String, CaseIterable, CustomTestStringConvertible, Sendable {
         return env
     }
 }
+
+/// A fresh SQLite file with the demo's tables (and the user alice), and the environment to reach it, for tests that
+/// run the demo's executable (its commands, or `serve`).
+func withDemoFiles(
+    _ framework: DemoFramework, _ extra: [String: String] = [:], _ test: (URL, [String: String], String) async throws -> Void
+) async throws {
+    guard let executable = framework.executable() else { return }
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-cmd-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let file = directory.appendingPathComponent("demo.sqlite").path
+    var env = ["DATABASE_URL": "sqlite://" + file, "DEMO_BCRYPT_COST": "4"]
+    env.merge(extra) { $1 }
+    try await DemoProcess.runToEnd(executable, ["create-user", "alice", "secret1"], environment: env)
+    try await test(executable, env, file)
+}

@@ -58,52 +58,46 @@ import Vapor
     /// `defender share` writes the table from a separate process; a running server picks it up within the reload
     /// interval, and `defender unshare` likewise.
     @Test(arguments: DemoFramework.allCases) func commandsReachARunningServer(_ framework: DemoFramework) async throws {
-        guard let executable = framework.executable() else { return }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-share-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let env = [
-            "DATABASE_URL": "sqlite://" + directory.appendingPathComponent("demo.sqlite").path, "DEMO_BCRYPT_COST": "4",
-            "DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_IP_DENYLIST_RELOAD_INTERVAL": "1",
-        ]
-        try await DemoProcess.runToEnd(executable, ["create-user", "alice", "secret1"], environment: env)
-        func run(_ arguments: String...) async throws -> (Int32, String) { try await DemoProcess.run(executable, ["defender"] + arguments, environment: env) }
-        let server = try await DemoProcess(executable, environment: env)
-        defer { server.stop() }
-        // The fourth distinct username failing from `address`: 401 when it is shared, 403 when the address locks.
-        var round = 0
-        func fourthFailure(_ address: String) async throws -> Int {
-            round += 1
-            var statuses: [Int] = []
-            for index in 0..<4 {
-                statuses += try await HTTPStorm.run([.login(server.base, "u\(round)-\(index)", "wrong", from: address)])
+        try await withDemoFiles(framework, ["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_IP_DENYLIST_RELOAD_INTERVAL": "1"]) {
+            (executable, env, _) async throws in
+            func run(_ arguments: String...) async throws -> (Int32, String) { try await DemoProcess.run(executable, ["defender"] + arguments, environment: env) }
+            let server = try await DemoProcess(executable, environment: env)
+            defer { server.stop() }
+            // The fourth distinct username failing from `address`: 401 when it is shared, 403 when the address locks.
+            var round = 0
+            func fourthFailure(_ address: String) async throws -> Int {
+                round += 1
+                var statuses: [Int] = []
+                for index in 0..<4 {
+                    statuses += try await HTTPStorm.run([.login(server.base, "u\(round)-\(index)", "wrong", from: address)])
+                }
+                return statuses.last ?? 0
             }
-            return statuses.last ?? 0
-        }
-        #expect(try await fourthFailure("192.0.2.50") == 403)
+            #expect(try await fourthFailure("192.0.2.50") == 403)
 
-        var (status, output) = try await run("share", "192.0.2.0/24", "--note", "the office proxy")
-        #expect(status == 0 && output.contains("192.0.2.0/24 is shared."), "\(output)")
-        (status, output) = try await run("shared-ranges", "--json")
-        #expect(status == 0 && output.contains("\"note\":\"the office proxy\""), "\(output)")
-        (status, output) = try await run("share", "nonsense")
-        #expect(status != 0 && output.contains("is not an IP address or CIDR range"), "\(output)")
-        var shared = false
-        for index in 0..<50 where !shared {
-            try await Task.sleep(for: .milliseconds(200))
-            shared = try await fourthFailure("192.0.2.\(60 + index)") == 401
-        }
-        #expect(shared, "the running server did not pick up `defender share` within 10 s")
+            var (status, output) = try await run("share", "192.0.2.0/24", "--note", "the office proxy")
+            #expect(status == 0 && output.contains("192.0.2.0/24 is shared."), "\(output)")
+            (status, output) = try await run("shared-ranges", "--json")
+            #expect(status == 0 && output.contains("\"note\":\"the office proxy\""), "\(output)")
+            (status, output) = try await run("share", "nonsense")
+            #expect(status != 0 && output.contains("is not an IP address or CIDR range"), "\(output)")
+            var shared = false
+            for index in 0..<50 where !shared {
+                try await Task.sleep(for: .milliseconds(200))
+                shared = try await fourthFailure("192.0.2.\(60 + index)") == 401
+            }
+            #expect(shared, "the running server did not pick up `defender share` within 10 s")
 
-        (status, output) = try await run("unshare", "192.0.2.0/24")
-        #expect(status == 0 && output.contains("Removed"), "\(output)")
-        var unshared = false
-        for index in 0..<50 where !unshared {
-            try await Task.sleep(for: .milliseconds(200))
-            unshared = try await fourthFailure("192.0.2.\(120 + index)") == 403
+            (status, output) = try await run("unshare", "192.0.2.0/24")
+            #expect(status == 0 && output.contains("Removed"), "\(output)")
+            var unshared = false
+            for index in 0..<50 where !unshared {
+                try await Task.sleep(for: .milliseconds(200))
+                unshared = try await fourthFailure("192.0.2.\(120 + index)") == 403
+            }
+            #expect(unshared, "the running server did not pick up `defender unshare` within 10 s")
+            #expect(server.stop() == 0)
         }
-        #expect(unshared, "the running server did not pick up `defender unshare` within 10 s")
-        #expect(server.stop() == 0)
     }
 
     /// The operator's actions behind the commands, in process (the commands' own processes are not measured by

@@ -33,13 +33,13 @@ struct ScriptCallTests {
         let policy = EncodedPolicy(LockoutPolicy(DefenderConfiguration()))
         let keys = OutcomeKeys(failed: "f", blocked: "b", history: "h", index: "i", expiry: "e", inflight: "n", long: "l", member: "10.0.0.1")
         let anonymous = RecordFailureCall(
-            ip: keys, address: keys, spray: "s", sprayLimit: 0, isPair: false, user: nil, pair: nil, reservation: nil, jitterMS: 0, nonce: "1",
+            ip: keys, address: keys, spray: "s", sprayLimit: "0", isPair: false, user: nil, pair: nil, reservation: nil, jitterMS: 0, nonce: "1",
             policy: policy).encoded
         // The IP's keys, spraying's, the long window's, then the address's (the IP's own here: not a shared address).
         #expect(anonymous.keys == ["f", "b", "h", "i", "e", "n", "s", "l", "b", "h", "i", "e", "n"])
         #expect(!anonymous.keys.contains(""))
         let withUser = RecordFailureCall(
-            ip: keys, address: keys, spray: "s", sprayLimit: 0, isPair: false, user: keys, pair: "p", reservation: "00ff", jitterMS: 0, nonce: "1",
+            ip: keys, address: keys, spray: "s", sprayLimit: "0", isPair: false, user: keys, pair: "p", reservation: "00ff", jitterMS: 0, nonce: "1",
             policy: policy).encoded
         #expect(withUser.keys.count == 21)
         #expect(withUser.arguments.count == anonymous.arguments.count)

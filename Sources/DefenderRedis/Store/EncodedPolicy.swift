@@ -14,6 +14,8 @@ struct EncodedPolicy: Sendable {
     let ownReset: Bool
     let slotMS: String
     let sprayWindowMS: String
+    let sprayLimit: String
+    let sharedSprayLimit: String
     let cooloffsMS: String
     let longIPLimit: String
     let longUsernameLimit: String
@@ -31,11 +33,16 @@ struct EncodedPolicy: Sendable {
         ownReset = policy.successReset == .own
         slotMS = String(max(1, policy.reservationTTL.milliseconds))
         sprayWindowMS = String(max(1, policy.sprayWindow.milliseconds))
+        sprayLimit = String(policy.sprayLimit)
+        sharedSprayLimit = String(policy.sharedSprayLimit)
         cooloffsMS = policy.lockoutCooloffs.map { String($0.milliseconds) }.joined(separator: ",")
         longIPLimit = String(policy.longWindowIPLimit)
         longUsernameLimit = String(policy.longWindowUsernameLimit)
         longWindowMS = String(max(1, policy.longWindow.milliseconds))
     }
+
+    /// The spraying limit for requests whose IP dimension is `ip` (`LockoutPolicy.sprayLimit(for:)`).
+    func sprayLimit(for ip: DefenderKey) -> String { ip.kind == .pair ? sharedSprayLimit : sprayLimit }
 }
 
 extension Duration {

@@ -101,11 +101,12 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return .locked(known) }
         let stamp = blockCache.generation
         let address = ip.pairAddress ?? ip
+        let encoded = encoded(policy)
         let call = AdmitCall(
             ip: (keys.key(.blocked, ip), keys.key(.failed, ip), keys.key(.inflight, ip), keys.key(.long, ip)),
-            address: (keys.key(.blocked, address), keys.key(.inflight, address), keys.key(.spray, address)), sprayLimit: policy.sprayLimit(for: ip),
+            address: (keys.key(.blocked, address), keys.key(.inflight, address), keys.key(.spray, address)), sprayLimit: encoded.sprayLimit(for: ip),
             user: username.map { (keys.key(.blocked, $0), keys.key(.failed, $0), keys.key(.inflight, $0), keys.key(.long, $0)) },
-            reservation: reservation.id, policy: encoded(policy))
+            reservation: reservation.id, policy: encoded)
         let reply: RedisReply
         do {
             reply = try await run(call)
@@ -137,10 +138,11 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
     public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
         let stamp = blockCache.generation
         let address = ip.pairAddress ?? ip
+        let encoded = encoded(policy)
         let call = RecordFailureCall(
-            ip: outcomeKeys(ip), address: outcomeKeys(address), spray: keys.key(.spray, address), sprayLimit: policy.sprayLimit(for: ip),
+            ip: outcomeKeys(ip), address: outcomeKeys(address), spray: keys.key(.spray, address), sprayLimit: encoded.sprayLimit(for: ip),
             isPair: ip.kind == .pair, user: username.map(outcomeKeys), pair: username.map { keys.pair(ip, $0) },
-            reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, nonce: Reservation().id, policy: encoded(policy))
+            reservation: reservation?.id, jitterMS: policy.randomJitter().milliseconds, nonce: Reservation().id, policy: encoded)
         let reply = try await run(call)
         let values = try integers(reply, count: 19)
         var newly: [DefenderKey] = []

@@ -25,8 +25,8 @@ struct RecordFailureCall: ScriptCall {
     var ip: OutcomeKeys
     var address: OutcomeKeys
     var spray: String
-    /// The spraying limit for this client (a shared address has its own).
-    var sprayLimit: Int
+    /// The spraying limit for this client (a shared address has its own), as encoded once per policy.
+    var sprayLimit: String
     /// Whether `ip` is a shared address's pair (its failures are all one username's: no `own` counter).
     var isPair: Bool
     var user: OutcomeKeys?
@@ -55,7 +55,7 @@ struct RecordFailureCall: ScriptCall {
         .text("ip_member") { $0.ip.member }, .optionalText("user_member") { $0.user?.member },
         .text("addr_member") { $0.address.member }, .flag("is_pair") { $0.isPair },
         .optionalText("reservation") { $0.reservation }, .number("jitter") { $0.jitterMS },
-        .number("spray_limit") { Int64($0.sprayLimit) }, .encodedNumber("spray_window") { $0.policy.sprayWindowMS },
+        .encodedNumber("spray_limit") { $0.sprayLimit }, .encodedNumber("spray_window") { $0.policy.sprayWindowMS },
         .numbers("cooloffs") { $0.policy.cooloffsMS },
         .encodedNumber("long_ip_limit") { $0.policy.longIPLimit }, .encodedNumber("long_user_limit") { $0.policy.longUsernameLimit },
         .encodedNumber("long_ms") { $0.policy.longWindowMS }, .text("nonce") { $0.nonce },

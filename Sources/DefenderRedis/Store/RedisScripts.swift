@@ -53,8 +53,8 @@ struct CheckCall: ScriptCall {
 struct AdmitCall: ScriptCall {
     var ip: (blocked: String, failed: String, inflight: String, long: String)
     var address: (blocked: String, inflight: String, spray: String)
-    /// The spraying limit for this client (a shared address has its own).
-    var sprayLimit: Int
+    /// The spraying limit for this client (a shared address has its own), as encoded once per policy.
+    var sprayLimit: String
     var user: (blocked: String, failed: String, inflight: String, long: String)?
     var reservation: String
     var policy: EncodedPolicy
@@ -68,7 +68,7 @@ struct AdmitCall: ScriptCall {
         .flag("dis_ip") { $0.policy.disableIP }, .flag("dis_user") { $0.policy.disableUsername }, .flag("and_mode") { $0.policy.andMode },
         .encodedNumber("ip_limit") { $0.policy.ipLimit }, .encodedNumber("user_limit") { $0.policy.usernameLimit },
         .text("reservation") { $0.reservation }, .encodedNumber("slot_ms") { $0.policy.slotMS },
-        .number("spray_limit") { Int64($0.sprayLimit) },
+        .encodedNumber("spray_limit") { $0.sprayLimit },
         .encodedNumber("long_ip_limit") { $0.policy.longIPLimit }, .encodedNumber("long_user_limit") { $0.policy.longUsernameLimit },
         .encodedNumber("long_ms") { $0.policy.longWindowMS },
     ]
