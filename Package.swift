@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "DefenderCore", targets: ["DefenderCore"]),
         .library(name: "DefenderHTTP", targets: ["DefenderHTTP"]),
         .library(name: "DefenderRedis", targets: ["DefenderRedis"]),
+        .library(name: "DefenderMail", targets: ["DefenderMail"]),
         .library(name: "DefenderVapor", targets: ["DefenderVapor"]),
         .library(name: "DefenderHummingbird", targets: ["DefenderHummingbird"]),
         .library(name: "DefenderFluent", targets: ["DefenderFluent"]),
@@ -102,6 +103,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "DefenderMail",
+            dependencies: [
+                "DefenderCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // One tiny target per trait, that each gated target depends on: it is compiled first and, when its trait is
         // off, stops the build with a message naming the trait to turn on (instead of "no such module 'Vapor'").
         .target(name: "DefenderVaporTraitCheck", path: "Sources/TraitChecks/Vapor"),
@@ -160,7 +172,7 @@ let package = Package(
         .target(
             name: "DefenderDemoSupport",
             dependencies: [
-                "DefenderCore", "DefenderHTTP", "DefenderDemosTraitCheck",
+                "DefenderCore", "DefenderHTTP", "DefenderMail", "DefenderDemosTraitCheck",
                 product("FluentKit", "fluent-kit", trait: "Demos"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -219,6 +231,16 @@ let package = Package(
             dependencies: [
                 "DefenderCore", "DefenderTesting", .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefenderMailTests",
+            dependencies: [
+                "DefenderMail", "DefenderCore", "DefenderTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

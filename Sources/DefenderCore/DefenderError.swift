@@ -12,6 +12,7 @@ public struct DefenderError: Error, Sendable, Equatable, CustomStringConvertible
             case storeFault
             case invalidKey
             case admissionTimeout
+            case mailFailed
         }
 
         private let base: Base
@@ -32,6 +33,8 @@ public struct DefenderError: Error, Sendable, Equatable, CustomStringConvertible
         /// A login waited ``DefenderConfiguration/admissionTimeout`` for checks in flight on its IP or username
         /// and was not admitted; it was not checked. Answered `503` with `Retry-After: 1`.
         public static let admissionTimeout = Code(.admissionTimeout)
+        /// An e-mail could not be sent: the mail server could not be reached, refused it, or took too long.
+        public static let mailFailed = Code(.mailFailed)
 
         public var description: String { base.rawValue }
     }

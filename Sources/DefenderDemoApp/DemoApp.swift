@@ -29,7 +29,7 @@ public enum DemoApp {
             }
         }
         app.defender.configuration = settings.defender
-        app.migrations.add(User.Migration())
+        app.migrations.add(User.Migration(), User.AddEmail())
         app.migrations.add(SessionRecord.migration)
         app.migrations.add(CreateAccessAttempt(), CreateDenylistEntry(), CreateSharedRangeEntry())
         // defender_access_attempts, written in the background (DEFENDER_USE_CELERY), read by the admin
@@ -84,6 +84,21 @@ public enum DemoApp {
 
         if let webhook = settings.webhookURL { DefenderWebhookNotifier(url: URI(string: webhook)).register(on: app) }
 
+        // DEFENDER_SMTP_URL: a locked account's owner is mailed a single-use unlock link (GET/POST /unlock/<token>).
+        let server = app.http.server
+        if let unlockMail = try DemoUnlockMail.service(
+            defender: try app.defender.engine(),
+            // The running server's own configuration and socket: `serve --hostname/--port` (and port 0) change
+            // those, not `app.http.server.configuration`.
+            publicURL: {
+                let running = server.shared
+                return "http://\(running.configuration.hostname):\(running.localAddress?.port ?? running.configuration.port)"
+            },
+            emailAddress: { username in try await User.emailAddress(of: username, on: app.db) })
+        {
+            app.defender.run(unlockMail)
+        }
+
         try routes(app)
         app.asyncCommands.use(CreateUserCommand(), as: "create-user")
         app.defender.useCommands()  // defender cleanup | blocks | block | unblock
@@ -92,17 +107,18 @@ public enum DemoApp {
     /// Adds a user (the `create-user` command).
     /// - Throws: `DefenderError.invalidKey` for an empty name or password, or the database's error (such as a
     ///   duplicate name).
-    public static func createUser(_ app: Application, name: String, password: String, admin: Bool) async throws {
+    public static func createUser(_ app: Application, name: String, password: String, admin: Bool, email: String? = nil) async throws {
         let username = try DemoAccounts.validate(name: name, password: password)
+        let address = try DemoAccounts.validate(email: email)
         let hash = try await app.password.async.hash(password).get()
-        try await User(username: username, passwordHash: hash, isAdmin: admin).create(on: app.db)
+        try await User(username: username, passwordHash: hash, isAdmin: admin, email: address).create(on: app.db)
     }
 
     struct DummyHashKey: StorageKey { typealias Value = String }
     struct SettingsKey: StorageKey { typealias Value = DemoSettings }
 }
 
-/// `defender-demo create-user NAME PASSWORD [--admin]`.
+/// `defender-demo create-user NAME PASSWORD [--admin] [--email ADDRESS]`.
 struct CreateUserCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "name", help: "The username.")
@@ -111,12 +127,14 @@ struct CreateUserCommand: AsyncCommand {
         var password: String
         @Flag(name: "admin", help: "Make the user an administrator.")
         var admin: Bool
+        @Option(name: "email", help: "The address unlock e-mails go to.")
+        var email: String?
     }
 
     var help: String { "Adds a user to the demo's database." }
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        try await DemoApp.createUser(context.application, name: signature.name, password: signature.password, admin: signature.admin)
+        try await DemoApp.createUser(context.application, name: signature.name, password: signature.password, admin: signature.admin, email: signature.email)
         context.console.print(DemoAccounts.createdMessage(name: signature.name, admin: signature.admin))
     }
 }

@@ -72,6 +72,7 @@ extension DemoApp {
         }
 
         DefenderAdmin(authorize: adminAccess).register(on: sessions)
+        DefenderUnlockRoutes().register(on: app)
 
         // The session is deleted (its cookie expired): a later login starts a new one.
         sessions.grouped(SameOriginMiddleware()).post("logout") { req async throws -> Response in

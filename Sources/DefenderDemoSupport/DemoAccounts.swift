@@ -13,6 +13,14 @@ public enum DemoAccounts {
         return username
     }
 
+    /// The address `create-user --email` stores, after checking it.
+    /// - Throws: `DefenderError.invalidKey` for something that is not an e-mail address.
+    public static func validate(email: String?) throws(DefenderError) -> String? {
+        guard let email else { return nil }
+        guard MailAddress.isValid(email) else { throw DefenderError(.invalidKey, "'\(email.prefix(64))' is not an e-mail address such as alice@example.com") }
+        return email
+    }
+
     /// What `create-user` prints.
     public static func createdMessage(name: String, admin: Bool) -> String { "Created user \(name)\(admin ? " (admin)" : "")." }
 

@@ -10,13 +10,21 @@ public final class User: Model, @unchecked Sendable {
     @Field(key: "username") public var username: String
     @Field(key: "password_hash") public var passwordHash: String
     @Field(key: "is_admin") public var isAdmin: Bool
+    /// Where the unlock e-mail goes when the account is locked (`create-user --email`).
+    @OptionalField(key: "email") public var email: String?
 
     public init() {}
 
-    public init(username: String, passwordHash: String, isAdmin: Bool) {
+    public init(username: String, passwordHash: String, isAdmin: Bool, email: String? = nil) {
         self.username = username
         self.passwordHash = passwordHash
         self.isAdmin = isAdmin
+        self.email = email
+    }
+
+    /// The e-mail address of `username` (normalised), if the account has one: the unlock e-mail's lookup.
+    public static func emailAddress(of username: String, on database: any Database) async throws -> String? {
+        try await named(username, on: database)?.email
     }
 
     /// The user called `username` (normalised first), if any.
@@ -41,6 +49,19 @@ public final class User: Model, @unchecked Sendable {
 
         public func revert(on database: any Database) async throws {
             try await database.schema(User.schema).delete()
+        }
+    }
+
+    /// Adds the `email` column (unlock e-mails), to databases created before it.
+    public struct AddEmail: AsyncMigration {
+        public init() {}
+
+        public func prepare(on database: any Database) async throws {
+            try await database.schema(User.schema).field("email", .string).update()
+        }
+
+        public func revert(on database: any Database) async throws {
+            try await database.schema(User.schema).deleteField("email").update()
         }
     }
 }

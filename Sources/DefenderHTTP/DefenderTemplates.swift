@@ -18,6 +18,10 @@ public struct DefenderTemplates: Sendable {
     /// `filterUsername` and `validOptions`, `attempts` (`time`, `username`, `ip`, `path`, `result`, `userAgent`) and
     /// `older`. Every form must post `csrf` back.
     public let admin: MustacheTemplate
+    /// The unlock page (`/unlock/<token>`). Its context: `title`, `username`, `expires`, `loginPath`, and one of
+    /// `confirm` (a valid link: the page's form posts back to the same address), `unlocked`, `used`, `expired`,
+    /// `invalid` or `unavailable`.
+    public let unlock: MustacheTemplate
 
     /// The standard templates, read from this module's resources.
     /// - Throws: `DefenderError` with `invalidConfiguration` when the resources are missing
@@ -33,22 +37,26 @@ public struct DefenderTemplates: Sendable {
     /// - Parameters:
     ///   - lockout: Mustache source of the lockout page.
     ///   - admin: Mustache source of the admin page.
+    ///   - unlock: Mustache source of the unlock page.
     /// - Throws: `DefenderError` with `invalidConfiguration` when a template does not parse,
     ///   or when the standard ones cannot be read.
-    public init(lockout: String? = nil, admin: String? = nil) throws(DefenderError) {
+    public init(lockout: String? = nil, admin: String? = nil, unlock: String? = nil) throws(DefenderError) {
         let standard = try Self.standard()
         self.lockout = try lockout.map { source throws(DefenderError) in try Self.parse(source, name: "lockout") } ?? standard.lockout
         self.admin = try admin.map { source throws(DefenderError) in try Self.parse(source, name: "admin") } ?? standard.admin
+        self.unlock = try unlock.map { source throws(DefenderError) in try Self.parse(source, name: "unlock") } ?? standard.unlock
     }
 
-    private init(lockout: MustacheTemplate, admin: MustacheTemplate) {
+    private init(lockout: MustacheTemplate, admin: MustacheTemplate, unlock: MustacheTemplate) {
         self.lockout = lockout
         self.admin = admin
+        self.unlock = unlock
     }
 
     private static let standardTemplates: Result<DefenderTemplates, DefenderError> = Result { () throws(DefenderError) in
         DefenderTemplates(
-            lockout: try parse(try resource("lockout"), name: "lockout"), admin: try parse(try resource("admin"), name: "admin"))
+            lockout: try parse(try resource("lockout"), name: "lockout"), admin: try parse(try resource("admin"), name: "admin"),
+            unlock: try parse(try resource("unlock"), name: "unlock"))
     }
 
     private static func resource(_ name: String) throws(DefenderError) -> String {

@@ -20,23 +20,25 @@ package enum LoginProtection {
         /// Refused (locked before, or this failure crossed a limit): answer with the lockout; for a refusal before
         /// the handler, it did not run.
         case locked(Lockout)
-        /// The handler's answer, with the `RateLimit` fields to add to it (empty unless they are on).
-        case answered(Response, rateLimit: HTTPFields)
+        /// The handler's answer, with the fields to add to it (`HTTPFields/addDefenderFields(_:)`): the
+        /// `RateLimit` fields when they are on, and a success's device cookie when device cookies are on.
+        case answered(Response, fields: HTTPFields)
     }
 
     /// A handler's thrown error that counted as a failed login, with the `RateLimit` fields for its answer.
     package struct CountedFailure: Error {
         package let error: any Error
-        package let rateLimit: HTTPFields
+        package let fields: HTTPFields
     }
 
-    /// Admits a login (`Defender/check(ip:username:context:)`), reading the audit context only for an admitted
-    /// attempt and only when there is an audit log: refused requests are not logged, and the context costs header
-    /// lookups and copies on the lockout path.
+    /// Admits a login (`Defender/check(ip:username:deviceCookieValues:context:)`), reading the audit context only
+    /// for an admitted attempt and only when there is an audit log: refused requests are not logged, and the
+    /// context costs header lookups and copies on the lockout path.
+    /// - Parameter cookies: the request's `Cookie` field values, read only when device cookies are on.
     package static func admit(
-        engine: Defender, client: ClientAddress, username: String?, context: () -> AttemptContext
+        engine: Defender, client: ClientAddress, username: String?, cookies: () -> [String] = { [] }, context: () -> AttemptContext
     ) async throws -> Defender.Check {
-        let check = try await engine.check(ip: client, username: username)
+        let check = try await engine.check(ip: client, username: username, deviceCookieValues: deviceCookieValues(engine, cookies))
         guard case .allowed(var attempt) = check, engine.accessLog != nil else { return check }
         attempt.context = context()
         return .allowed(attempt)
@@ -99,15 +101,17 @@ package enum LoginProtection {
     /// - Throws: `CountedFailure` for a thrown failure that did not cross a limit; any other error the handler
     ///   threw (its slot released); `DefenderError` from admission (timeout, store refusal).
     package static func protect<Response: Sendable>(
-        engine: Defender, client: ClientAddress, username: String?, counted: Bool, expecting: () -> (route: String, source: String)?,
-        context: () -> AttemptContext, handler: () async throws -> Response, classify: (Response) -> LoginVerdict, isFailure: (any Error) -> Bool
+        engine: Defender, client: ClientAddress, username: String?, counted: Bool, cookies: () -> [String], isSecure: () -> Bool,
+        expecting: () -> (route: String, source: String)?, context: () -> AttemptContext, handler: () async throws -> Response,
+        classify: (Response) -> LoginVerdict, isFailure: (any Error) -> Bool
     ) async throws -> Result<Response> {
         guard counted else {
-            if let lockout = try await engine.lockout(ip: client, username: username) { return .locked(lockout) }
-            return .answered(try await handler(), rateLimit: HTTPFields())
+            let values = deviceCookieValues(engine, cookies)
+            if let lockout = try await engine.lockout(ip: client, username: username, deviceCookieValues: values) { return .locked(lockout) }
+            return .answered(try await handler(), fields: HTTPFields())
         }
         let attempt: LoginAttempt
-        switch try await admit(engine: engine, client: client, username: username, context: context) {
+        switch try await admit(engine: engine, client: client, username: username, cookies: cookies, context: context) {
         case .locked(let lockout): return .locked(lockout)
         case .allowed(let allowed): attempt = allowed
         }
@@ -120,8 +124,8 @@ package enum LoginProtection {
             let result = try await engine.recordFailureDetails(attempt)
             if let lockout = result.lockout { return .locked(lockout) }
             var fields = HTTPFields()
-            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy, result: result, hasUsername: hasUsername) }
-            throw CountedFailure(error: error, rateLimit: fields)
+            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy(for: attempt), result: result, hasUsername: hasUsername) }
+            throw CountedFailure(error: error, fields: fields)
         } catch {
             try? await engine.release(attempt)
             throw error
@@ -131,14 +135,36 @@ package enum LoginProtection {
         case .failure:
             let result = try await engine.recordFailureDetails(attempt)
             if let lockout = result.lockout { return .locked(lockout) }
-            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy, result: result, hasUsername: hasUsername) }
+            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy(for: attempt), result: result, hasUsername: hasUsername) }
         case .success:
             try await engine.recordSuccess(attempt)
             if username == nil, let expected = expecting() { engine.reportLoginWithoutUsername(route: expected.route, source: expected.source) }
             if config.rateLimitHeaders { RateLimitFields.addPolicy(to: &fields, config, hasUsername: hasUsername) }
+            if let deviceCookies = engine.deviceCookies, let username = attempt.usernameKey {
+                // A fresh device on every success: the browser's identifier changes, and its counter starts clean.
+                fields.append(HTTPField(name: .setCookie, value: deviceCookies.setCookie(deviceCookies.issue(for: username), secure: isSecure())))
+            }
         case .notCounted:
             try await engine.release(attempt)
         }
-        return .answered(response, rateLimit: fields)
+        return .answered(response, fields: fields)
+    }
+
+    /// The device cookie's values in a request's `Cookie` fields; none when device cookies are off (the fields
+    /// are then not read).
+    static func deviceCookieValues(_ engine: Defender, _ cookies: () -> [String]) -> [String] {
+        guard let deviceCookies = engine.deviceCookies else { return [] }
+        return deviceCookies.values(inCookieFields: cookies())
+    }
+}
+
+extension HTTPFields {
+    /// Adds the fields of a protected login's answer (``LoginProtection/Result/answered(_:fields:)``): each
+    /// `RateLimit` field replaces one the handler set, and a `Set-Cookie` is added beside the handler's own (its
+    /// session cookie).
+    package mutating func addDefenderFields(_ fields: HTTPFields) {
+        for field in fields {
+            if field.name == .setCookie { append(field) } else { self[field.name] = field.value }
+        }
     }
 }

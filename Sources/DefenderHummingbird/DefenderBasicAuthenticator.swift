@@ -91,14 +91,17 @@ public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthR
             // Every method counts: a Basic request carries credentials to check.
             let result = try await LoginProtection.protect(
                 engine: defender.engine, client: client, username: username, counted: true,
+                cookies: { request.headers[values: .cookie] }, isSecure: { defender.isSecure(request, context: checking, serverUsesTLS: defender.serverUsesTLS) },
                 expecting: { [route = context.endpointPath] in (route ?? "(unrouted)", "Authorization: Basic") }, context: { defender.attemptContext(request) }, handler: { try await verify(username, password, checking) },
                 classify: { $0 == nil ? .failure : .success }, isFailure: { _ in false })
             switch result {
             case .locked(let lockout): return defender.lockoutResponse(lockout, request: request, format: .json)
             case .answered(nil, _): return unauthorized("Invalid username or password.")
-            case .answered(let user?, _):
+            case .answered(let user?, let fields):
                 context.identity = user
-                return try await next(request, context)
+                var response = try await next(request, context)
+                response.headers.addDefenderFields(fields)
+                return response
             }
         }
     }

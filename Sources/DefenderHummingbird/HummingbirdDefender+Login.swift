@@ -149,20 +149,21 @@ extension HummingbirdDefender {
         do {
             let result = try await LoginProtection.protect(
                 engine: engine, client: client, username: username, counted: counted,
+                cookies: { request.headers[values: .cookie] }, isSecure: { isSecure(request, context: handlerContext, serverUsesTLS: serverUsesTLS) },
                 expecting: { source().map { (context.endpointPath ?? "(unrouted)", $0) } }, context: { attemptContext(request) },
                 handler: { try await handler(request, handlerContext) }, classify: classify,
                 isFailure: { ($0 as? any HTTPResponseError)?.status == .unauthorized })
             switch result {
             case .locked(let lockout):
                 return lockoutResponse(lockout, request: request, format: format)
-            case .answered(var response, let rateLimit):
-                for field in rateLimit { response.headers[field.name] = field.value }
+            case .answered(var response, let fields):
+                response.headers.addDefenderFields(fields)
                 return response
             }
         } catch let failure as LoginProtection.CountedFailure {
             // A thrown 401 that did not lock: thrown again, with the RateLimit fields when they are on.
-            guard var error = failure.error as? HTTPError, !failure.rateLimit.isEmpty else { throw failure.error }
-            for field in failure.rateLimit { error.headers[field.name] = field.value }
+            guard var error = failure.error as? HTTPError, !failure.fields.isEmpty else { throw failure.error }
+            error.headers.addDefenderFields(failure.fields)
             throw error
         }
     }

@@ -21,6 +21,9 @@ public struct HummingbirdDefender: Sendable {
     /// Where `DefenderConfiguration/lockoutTemplate` is looked up (a Mustache library of the app's views); without
     /// one, a configured template is an error at start-up.
     public let views: MustacheLibrary?
+    /// Whether the server itself speaks TLS, so that the device cookies it sets are `Secure` on every request (a
+    /// trusted proxy's `X-Forwarded-Proto: https` makes them so otherwise). Hummingbird does not tell a handler.
+    public var serverUsesTLS = false
 
     /// The engine.
     public var engine: Defender { runtime.engine }

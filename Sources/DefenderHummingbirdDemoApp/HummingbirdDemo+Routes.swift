@@ -83,6 +83,7 @@ extension HummingbirdDemo {
         DefenderAdminRoutes<DemoContext>(defender) { request, context in
             try await demo.adminAccess(request, context)
         }.register(on: router)
+        DefenderUnlockRoutes(defender).register(on: router)
 
         // The session is deleted (its cookie expired): a later login starts a new one.
         logins.post("logout") { _, context in
@@ -128,7 +129,7 @@ extension HummingbirdDemo {
             return .anonymous
         }
         var context = context
-        let admitted = try await LoginProtection.admit(engine: defender.engine, client: defender.client(request, context: &context), username: username) {
+        let admitted = try await LoginProtection.admit(engine: defender.engine, client: defender.client(request, context: &context), username: username, cookies: { request.headers[values: .cookie] }) {
             AttemptContext(userAgent: request.headers[.userAgent] ?? "", httpAccept: request.headers[.accept] ?? "", pathInfo: request.uri.path)
         }
         switch try await LoginProtection.checkCredentials(engine: defender.engine, admitted: admitted, verify: {

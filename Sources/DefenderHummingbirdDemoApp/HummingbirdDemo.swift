@@ -14,6 +14,7 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// The Hummingbird demo site: the same routes, settings, commands and answers as the Vapor demo (`DemoPages`), on
 /// SQLite or PostgreSQL through FluentKit, with Hummingbird's sessions kept in the same database.
@@ -30,6 +31,10 @@ public struct HummingbirdDemo: Sendable {
     let registry: PrometheusCollectorRegistry
     let dummyHash: String
     let logger: Logger
+    /// Mails unlock links (`DEFENDER_SMTP_URL`), run beside Defender's services.
+    let unlockMail: UnlockMailService?
+    /// The address the site listens on, set by ``application(hostname:port:onServerRunning:)``: the links' default base.
+    let listeningURL: ListeningURL
 
     /// The demo's database.
     public var database: any Database { Self.database(databases, logger) }
@@ -74,7 +79,7 @@ public struct HummingbirdDemo: Sendable {
             try await sql.raw("PRAGMA journal_mode=WAL").run()
         }
         let migrations = Migrations()
-        migrations.add(User.Migration(), PersistedValue.Migration(), CreateAccessAttempt(), CreateDenylistEntry(), CreateSharedRangeEntry())
+        migrations.add(User.Migration(), User.AddEmail(), PersistedValue.Migration(), CreateAccessAttempt(), CreateDenylistEntry(), CreateSharedRangeEntry())
         let migrator = Migrator(databases: databases, migrations: migrations, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         try await migrator.setupIfNeeded().get()
         try await migrator.prepareBatch().get()
@@ -91,9 +96,14 @@ public struct HummingbirdDemo: Sendable {
         let sessionStorage = SessionStorage<DemoSession>(
             FluentPersistDriver(database: db),
             configuration: .init(sessionCookieParameters: .init(name: DemoPages.sessionCookieName, path: "/", secure: false, sameSite: .lax)))
+        let listeningURL = ListeningURL()
+        let unlockMail = try DemoUnlockMail.service(
+            defender: defender.engine, publicURL: { listeningURL.value },
+            emailAddress: { username in try await User.emailAddress(of: username, on: db()) })
         return HummingbirdDemo(
             settings: settings, defender: defender, outbox: PasswordResetOutbox(logger: logger), databases: databases,
-            sessionStorage: sessionStorage, registry: registry, dummyHash: dummy, logger: logger)
+            sessionStorage: sessionStorage, registry: registry, dummyHash: dummy, logger: logger, unlockMail: unlockMail,
+            listeningURL: listeningURL)
     }
 
     static func database(_ databases: Databases, _ logger: Logger) -> any Database {
@@ -111,6 +121,8 @@ public struct HummingbirdDemo: Sendable {
             onServerRunning: onServerRunning, logger: logger)
         app.addServices(DatabaseService(databases: databases))
         app.addServices(defender.services)
+        if let unlockMail { app.addServices(unlockMail) }
+        listeningURL.set("http://\(hostname):\(port)")
         return app
     }
 
@@ -122,14 +134,15 @@ public struct HummingbirdDemo: Sendable {
     /// Adds a user (the `create-user` command).
     /// - Throws: `DefenderError.invalidKey` for an empty name or password, or the database's error (such as a
     ///   duplicate name).
-    public func createUser(name: String, password: String, admin: Bool) async throws {
+    public func createUser(name: String, password: String, admin: Bool, email: String? = nil) async throws {
         let username = try DemoAccounts.validate(name: name, password: password)
+        let address = try DemoAccounts.validate(email: email)
         let cost = settings.bcryptCost
         let sha = settings.sha256Passwords
         let hash = try await NIOThreadPool.singleton.runIfActive {
             sha ? LoadTestHash.hash(Array(password.utf8)) : Bcrypt.hash(password, cost: UInt8(cost))
         }
-        try await User(username: username, passwordHash: hash, isAdmin: admin).create(on: database)
+        try await User(username: username, passwordHash: hash, isAdmin: admin, email: address).create(on: database)
     }
 
     /// Checks a password off the event loop. Unknown users are checked against a dummy hash of the same cost, so
@@ -161,4 +174,13 @@ struct DatabaseService: Service {
         try? await gracefulShutdown()
         await databases.shutdownAsync()
     }
+}
+
+/// The address the demo listens on, known once the application is made.
+final class ListeningURL: Sendable {
+    private let box = Mutex("http://127.0.0.1:8080")
+
+    var value: String { box.withLock { $0 } }
+
+    func set(_ url: String) { box.withLock { $0 = url } }
 }

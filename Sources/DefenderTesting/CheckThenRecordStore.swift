@@ -27,4 +27,10 @@ public struct CheckThenRecordStore: AttemptStore {
         try await base.blocks(of: kind, after: cursor, limit: limit)
     }
     public func state(of key: DefenderKey) async throws -> KeyState { try await base.state(of: key) }
+    public func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool {
+        try await base.recordUnlockMail(for: username, nonce: nonce, linkTTL: linkTTL, dailyLimit: dailyLimit)
+    }
+    public func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool {
+        try await base.consumeUnlockLink(for: username, nonce: nonce)
+    }
 }

@@ -46,8 +46,13 @@ public struct LoginStep: Sendable, CustomStringConvertible {
 extension Defender {
     /// Runs one login through the engine the way an integration does: check, then record the outcome.
     public func login(ip: String, username: String?, correctPassword: Bool) async throws -> LoginResult {
+        try await login(ip: ip, username: username, deviceCookie: nil, correctPassword: correctPassword)
+    }
+
+    /// The same login from a client that carries a device cookie (`nil`: none).
+    public func login(ip: String, username: String?, deviceCookie: String?, correctPassword: Bool) async throws -> LoginResult {
         guard let address = IPAddress(ip) else { throw DefenderError(.invalidKey, "bad test IP \(ip)") }
-        switch try await check(ip: resolver.client(address), username: username) {
+        switch try await check(ip: resolver.client(address), username: username, deviceCookieValues: deviceCookie.map { [$0] } ?? []) {
         case .locked:
             return .refused
         case .allowed(let attempt):

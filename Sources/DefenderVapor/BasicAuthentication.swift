@@ -58,12 +58,15 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
             // Every method counts: a Basic request carries credentials to check.
             let result = try await LoginProtection.protect(
                 engine: request.defender.engine(), client: request.defender.client(), username: username, counted: true,
-                expecting: { (request.defender.routeLabel, "Authorization: Basic") }, context: { request.defender.context }, handler: { try await verify(username, password, request) },
+                cookies: { request.headers[.cookie] }, isSecure: { request.defender.isSecure }, expecting: { (request.defender.routeLabel, "Authorization: Basic") }, context: { request.defender.context }, handler: { try await verify(username, password, request) },
                 classify: { $0 ? .success : .failure }, isFailure: { _ in false })
             switch result {
             case .locked(let lockout): return try await request.defender.lockoutResponse(lockout, format: .json)
             case .answered(false, _): return unauthorized(request, "Invalid username or password.")
-            case .answered(true, _): return try await next.respond(to: request)
+            case .answered(true, let fields):
+                let response = try await next.respond(to: request)
+                response.headers.apply(fields)
+                return response
             }
         }
     }

@@ -57,8 +57,11 @@ extension Response {
 }
 
 extension HTTPHeaders {
-    /// Sets each field of `fields`, replacing a header of the same name.
+    /// Sets each field of `fields`, replacing a header of the same name, except that a `Set-Cookie` (a device
+    /// cookie) is added beside the handler's own.
     mutating func apply(_ fields: HTTPFields) {
-        for field in fields { replaceOrAdd(name: field.name.rawName, value: field.value) }
+        for field in fields {
+            if field.name == .setCookie { add(name: field.name.rawName, value: field.value) } else { replaceOrAdd(name: field.name.rawName, value: field.value) }
+        }
     }
 }

@@ -91,7 +91,7 @@ public struct DefenderRequest: Sendable {
     public func check(username: String?? = .none) async throws -> Defender.Check {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
-        return try await LoginProtection.admit(engine: engine(), client: client(), username: name) { context }
+        return try await LoginProtection.admit(engine: engine(), client: client(), username: name, cookies: { request.headers[.cookie] }) { context }
     }
 
     /// The request's details for the audit log.
@@ -108,7 +108,12 @@ public struct DefenderRequest: Sendable {
     public func lockout(username: String?? = .none) async throws -> Lockout? {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
-        return try await engine().lockout(ip: client(), username: name)
+        return try await engine().lockout(ip: client(), username: name, deviceCookieValues: deviceCookieValues())
+    }
+
+    /// The device cookie's values this request carries (none when device cookies are off).
+    func deviceCookieValues() throws -> [String] {
+        try engine().deviceCookies?.values(inCookieFields: request.headers[.cookie]) ?? []
     }
 
     /// Runs a login handler under protection (django-defender's `watch_login`), race-free.
@@ -171,20 +176,20 @@ public struct DefenderRequest: Sendable {
         do {
             let result = try await LoginProtection.protect(
                 engine: engine, client: client(), username: username, counted: countingEveryMethod || Self.isAttempt(request.method),
-                expecting: { source().map { (routeLabel, $0) } }, context: { context }, handler: { try await handler(username) }, classify: outcome.classify,
+                cookies: { request.headers[.cookie] }, isSecure: { isSecure }, expecting: { source().map { (routeLabel, $0) } }, context: { context }, handler: { try await handler(username) }, classify: outcome.classify,
                 isFailure: { ($0 as? any AbortError)?.status == .unauthorized })
             switch result {
             case .locked(let lockout):
                 return try await lockoutResponse(lockout, format: format)
-            case .answered(let response, let rateLimit):
-                response.headers.apply(rateLimit)
+            case .answered(let response, let fields):
+                response.headers.apply(fields)
                 return response
             }
         } catch let failure as LoginProtection.CountedFailure {
             // A thrown 401 that did not lock: thrown again, with the RateLimit fields when they are on.
-            guard let abort = failure.error as? any AbortError, !failure.rateLimit.isEmpty else { throw failure.error }
+            guard let abort = failure.error as? any AbortError, !failure.fields.isEmpty else { throw failure.error }
             var headers = abort.headers
-            headers.apply(failure.rateLimit)
+            headers.apply(failure.fields)
             throw Abort(abort.status, headers: headers, reason: abort.reason)
         }
     }
@@ -216,7 +221,8 @@ public struct DefenderRequest: Sendable {
     public func throttle(username: String?? = .none) async throws -> Lockout? {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
-        switch try await check(username: name) {
+        // Not trusted through a device cookie: a password reset or a sign-up counts against the username itself.
+        switch try await LoginProtection.admit(engine: engine(), client: client(), username: name, context: { context }) {
         case .locked(let lockout): return lockout
         case .allowed(let attempt): return try await engine().recordFailure(attempt)
         }

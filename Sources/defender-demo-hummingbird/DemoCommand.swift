@@ -51,16 +51,17 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// `create-user NAME PASSWORD [--admin]`.
+/// `create-user NAME PASSWORD [--admin] [--email ADDRESS]`.
 struct CreateUser: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create-user", abstract: "Adds a user to the demo's database.")
     @Argument(help: "The username.") var name: String
     @Argument(help: "The password.") var password: String
     @Flag(help: "Make the user an administrator.") var admin = false
+    @Option(help: "The address unlock e-mails go to.") var email: String?
 
     func run() async throws {
         try await DemoCommand.withDemo { demo in
-            try await demo.createUser(name: name, password: password, admin: admin)
+            try await demo.createUser(name: name, password: password, admin: admin, email: email)
             await demo.shutdown()
             print(DemoAccounts.createdMessage(name: name, admin: admin))
         }

@@ -54,7 +54,7 @@ import Testing
         #expect(config.ipv6PrefixLength == 56 && config.storeFailurePolicy == .closed && config.lockoutStatus == 429)
         #expect(config.memoryMaxEntries == 1000 && config.successReset == .all)
         #expect(config.admissionTimeout == .milliseconds(250) && config.reservationTTL == .seconds(20))
-        #expect(DefenderConfiguration.environmentVariables.count == 51)  // the others: BeyondTests, LongWindowTests, SharedRangeTests
+        #expect(DefenderConfiguration.environmentVariables.count == 60)  // the others: BeyondTests, LongWindowTests, SharedRangeTests, DeviceCookieTests, UnlockMailTests
     }
 
     @Test func cooloffDefaultsFollowCooloffTime() throws {

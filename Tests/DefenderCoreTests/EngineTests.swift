@@ -177,7 +177,8 @@ import Testing
             case .ipBlocked(let ip): "drop \(ip)"
             case .usernameBlocked(let username): "warn \(username)"
             case .pairBlocked(let address, let username): "warn \(username) at \(address)"
-            case .ipUnblocked, .usernameUnblocked, .pairUnblocked: "nothing"
+            case .trustedLoginDuringLockout(let username): "tell \(username)"
+            case .ipUnblocked, .usernameUnblocked, .pairUnblocked, .deviceBlocked, .deviceUnblocked: "nothing"
             }
         }
         let pair = DefenderEvent(key: .pair(address: DefenderKey(kind: .ip, normalizedValue: "100.64.0.7"), username: DefenderKey.username("Bob|x")!), blocked: true)

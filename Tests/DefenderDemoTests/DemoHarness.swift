@@ -115,10 +115,10 @@ struct Demo {
         }
     }
 
-    func createUser(_ name: String, _ password: String, admin: Bool = false) async throws {
+    func createUser(_ name: String, _ password: String, admin: Bool = false, email: String? = nil) async throws {
         switch side {
-        case .vapor(let app, _): try await DemoApp.createUser(app, name: name, password: password, admin: admin)
-        case .hummingbird(let demo, _): try await demo.createUser(name: name, password: password, admin: admin)
+        case .vapor(let app, _): try await DemoApp.createUser(app, name: name, password: password, admin: admin, email: email)
+        case .hummingbird(let demo, _): try await demo.createUser(name: name, password: password, admin: admin, email: email)
         }
     }
 
@@ -143,9 +143,9 @@ struct Demo {
 
     /// POSTs a JSON login.
     @discardableResult
-    func apiLogin(_ username: String, _ password: String, forwardedFor: String? = nil) async throws -> DemoResponse {
+    func apiLogin(_ username: String, _ password: String, forwardedFor: String? = nil, headers extra: HTTPHeaders = [:]) async throws -> DemoResponse {
         let json = "{\"username\": \"\(username)\", \"password\": \"\(password)\"}"
-        return try await post("/api/login", body: json, contentType: "application/json", forwardedFor: forwardedFor)
+        return try await post("/api/login", body: json, contentType: "application/json", forwardedFor: forwardedFor, headers: extra)
     }
 
     func post(_ path: String, body: String, contentType: String, forwardedFor: String? = nil, headers extra: HTTPHeaders = [:]) async throws -> DemoResponse {

@@ -58,6 +58,18 @@ import Testing
         try await Self.contract(url: url).runSharedRanges()
     }
 
+    /// Device cookies on Redis: a trusted client's username dimension is its device, in the same scripts.
+    @Test func deviceCookiesContract() async throws {
+        guard let url = await SharedRedis.url else { return }
+        try await Self.contract(url: url).runDeviceCookies()
+    }
+
+    /// Unlock links on Redis: the daily count and the pending link in one script, consumed once however many race.
+    @Test func unlockLinksContract() async throws {
+        guard let url = await SharedRedis.url else { return }
+        try await Self.contract(url: url).runUnlockLinks()
+    }
+
     @Test func admissionContract() async throws {
         guard let url = await SharedRedis.url else { return }
         try await Self.contract(url: url).runAdmission()

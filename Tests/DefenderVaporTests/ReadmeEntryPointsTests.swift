@@ -135,6 +135,8 @@ func watchEvents(_ app: Application, firewall: Firewall) {
         case .usernameBlocked, .usernameUnblocked: app.logger.notice("\(event)")  // "usernameBlocked ********"
         // A username blocked from one shared address (carrier-grade NAT): the address stays open to the others.
         case .pairBlocked, .pairUnblocked: app.logger.notice("\(event)")  // "pairBlocked ********"
+        // A trusted browser's device locked after guesses through its cookie; its owner getting in during a lockout.
+        case .deviceBlocked, .deviceUnblocked, .trustedLoginDuringLockout: app.logger.notice("\(event)")
         }
     }
 }

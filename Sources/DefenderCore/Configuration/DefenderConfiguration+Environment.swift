@@ -18,7 +18,9 @@ extension DefenderConfiguration {
         "DEFENDER_SPRAY_WINDOW", "DEFENDER_LOCKOUT_COOLOFF_MAX", "DEFENDER_LOCKOUT_JITTER", "DEFENDER_RATELIMIT_HEADERS",
         "DEFENDER_LOG_REDACT", "DEFENDER_DRY_RUN", "DEFENDER_LONG_WINDOW_FAILURE_LIMIT", "DEFENDER_LONG_WINDOW",
         "DEFENDER_SHARED_IP_RANGES", "DEFENDER_SHARED_IP_RANGES_FILE", "DEFENDER_SHARED_IP_RANGES_BUILTIN",
-        "DEFENDER_SHARED_SPRAY_USERNAME_LIMIT",
+        "DEFENDER_SHARED_SPRAY_USERNAME_LIMIT", "DEFENDER_SECRET_KEY", "DEFENDER_DEVICE_COOKIE_NAME",
+        "DEFENDER_DEVICE_COOKIE_AGE", "DEFENDER_DEVICE_FAILURE_LIMIT", "DEFENDER_SMTP_URL", "DEFENDER_MAIL_FROM",
+        "DEFENDER_PUBLIC_URL", "DEFENDER_UNLOCK_LINK_TTL", "DEFENDER_UNLOCK_MAILS_PER_DAY",
     ]
 
     /// Reads the configuration from `DEFENDER_*` environment variables (django-defender's names).
@@ -103,6 +105,8 @@ extension DefenderConfiguration {
         if let value = try reader.bool("DEFENDER_RATELIMIT_HEADERS") { config.rateLimitHeaders = value }
         if let value = try reader.bool("DEFENDER_LOG_REDACT") { config.redactLogs = value }
         if let value = try reader.bool("DEFENDER_DRY_RUN") { config.dryRun = value }
+        try readDeviceCookies(reader, into: &config)
+        try readUnlockMail(reader, into: &config)
         try config.validate()
         return config
     }

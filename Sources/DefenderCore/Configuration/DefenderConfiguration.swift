@@ -136,15 +136,14 @@ public struct DefenderConfiguration: Sendable, Equatable {
     /// sprayer behind it (or a misjudged range, such as an overlay network's) from trying every account; zero: off.
     public var sharedSprayUsernameLimit: Int = 100
 
-    /// The shared ranges that come with Defender: `100.64.0.0/10`, the carrier-grade NAT space (RFC 6598), whose
-    /// addresses are by definition shared by a carrier's subscribers. A server sees them when it runs inside such
-    /// a network or behind a proxy that forwards them.
-    public static let builtInSharedIPRanges: [IPNetwork] = [IPNetwork("100.64.0.0/10")!]
-
-    /// The shared ranges in force from the settings: ``sharedIPRanges`` and, unless turned off, the built-in ones.
-    public var effectiveSharedIPRanges: [IPNetwork] {
-        (sharedIPRangesBuiltIn ? Self.builtInSharedIPRanges : []) + sharedIPRanges
-    }
+    /// `DEFENDER_SECRET_KEY`: the keys that sign device cookies (and unlock links); the first signs, all verify,
+    /// so a new key goes first and an old one stays until what it signed has expired. Empty: device cookies off.
+    public var secretKeys: [DefenderSecret] = []
+    /// Device cookies: a login from a browser the account's owner logged in from before is not refused by a
+    /// username lockout (see ``DeviceCookieSettings``). On when ``secretKeys`` is set.
+    public var deviceCookies = DeviceCookieSettings()
+    /// Unlock e-mails: a locked account's owner is mailed a single-use link that lifts the lock (``UnlockMailSettings``).
+    public var unlockMail = UnlockMailSettings()
 
     /// `DEFENDER_LOCKOUT_COOLOFF_MAX`: the longest automatic block; longer cool-offs, and permanent (`0`)
     /// ones, are cut to it. `nil`: no cap.
@@ -277,6 +276,8 @@ public struct DefenderConfiguration: Sendable, Equatable {
         if usernameAllowlist.contains(where: { DefenderKey.username($0) == nil }) || usernameDenylist.contains(where: { DefenderKey.username($0) == nil }) {
             throw fail("DEFENDER_USERNAME_ALLOWLIST", "usernames in the allow and deny lists must not be empty")
         }
+        try validateDeviceCookies()
+        try validateUnlockMail()
         if effectiveStore == .redis {
             let scheme = redisURL.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
             let schemes = ["redis", "rediss", "unix", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster"]

@@ -34,6 +34,13 @@ public final class Defender: Sendable {
     public let sharedRanges: SharedAddressRanges
     /// What the engine counts.
     public let metrics: DefenderMetrics
+    /// Device cookies, when ``DefenderConfiguration/secretKeys`` is set: the HTTP layer reads and sets them, and
+    /// ``check(ip:username:deviceCookieValues:context:)`` trusts a valid one.
+    public let deviceCookies: DeviceCookies?
+    /// Unlock links, when ``DefenderConfiguration/secretKeys`` is set (see ``redeemUnlockToken(_:)``).
+    public let unlockLinks: UnlockLinks?
+    /// The rules for a trusted client's attempt (``LockoutPolicy/trustingDevice(limit:)``).
+    let trustedPolicy: LockoutPolicy
     /// Where lockouts, refusals and dry-run verdicts are logged (redacted unless ``DefenderConfiguration/redactLogs`` is off).
     public let logger: Logger
     /// Where the `defender.*` spans go (children of the task's current span); `nil`: tracing is off.
@@ -57,6 +64,9 @@ public final class Defender: Sendable {
     ) {
         self.configuration = configuration
         self.policy = LockoutPolicy(configuration)
+        self.deviceCookies = DeviceCookies(configuration: configuration)
+        self.unlockLinks = UnlockLinks(configuration: configuration)
+        self.trustedPolicy = policy.trustingDevice(limit: configuration.deviceFailureLimit)
         self.store = store ?? MemoryAttemptStore(capacity: configuration.memoryMaxEntries)
         self.events = events
         self.resolver = ClientIPResolver(configuration: configuration)
@@ -93,7 +103,20 @@ public final class Defender: Sendable {
     /// - Throws: ``DefenderError`` with ``DefenderError/Code/admissionTimeout`` after waiting
     ///   ``DefenderConfiguration/admissionTimeout``; `CancellationError` when the task is cancelled while waiting.
     public func check(ip: ClientAddress, username: String?, context: AttemptContext? = nil) async throws -> Check {
-        try await traced("defender.check", { try await admit(ip: ip, username: username, context: context) }) { check, span in
+        try await check(ip: ip, username: username, deviceCookieValues: [], context: context)
+    }
+
+    /// Admits a login as ``check(ip:username:context:)`` does, trusting the client when one of
+    /// `deviceCookieValues` is a valid device cookie for the username whose device is not locked (see
+    /// ``DeviceCookies``): the username's lockout does not refuse it, and the attempt counts on its device
+    /// (``LoginAttempt/deviceKey``) instead of the username. A locked device is judged like any other client.
+    /// - Parameters:
+    ///   - ip: the client, from ``resolver``.
+    ///   - username: the submitted username, as typed.
+    ///   - deviceCookieValues: the values of the device cookie the request carries (``DeviceCookies/values(inCookieFields:)``).
+    ///   - context: the request's details for the audit log.
+    public func check(ip: ClientAddress, username: String?, deviceCookieValues: [String], context: AttemptContext? = nil) async throws -> Check {
+        try await traced("defender.check", { try await admit(ip: ip, username: username, deviceCookieValues: deviceCookieValues, context: context) }) { check, span in
             switch check {
             case .allowed(let attempt): span.attributes["defender.outcome"] = attempt.isExempt ? "allowlisted" : "admitted"
             case .locked(let lockout): span.attributes["defender.outcome"] = lockout.reason == .denylisted ? "denied" : "locked"
@@ -120,7 +143,7 @@ public final class Defender: Sendable {
         }
     }
 
-    private func admit(ip: ClientAddress, username: String?, context: AttemptContext?) async throws -> Check {
+    private func admit(ip: ClientAddress, username: String?, deviceCookieValues: [String], context: AttemptContext?) async throws -> Check {
         var attempt = self.attempt(ip: ip, username: username, context: context)
         switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
         case .denied:
@@ -132,11 +155,10 @@ public final class Defender: Sendable {
         case .unlisted:
             break
         }
+        trustDevice(of: &attempt, cookieValues: deviceCookieValues)
         if configuration.dryRun {
             // Counted as usual when recorded; never refused, so nothing to reserve or wait for.
-            if try await metrics.time(metrics.storeCheck, { try await store.check(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy) }) != nil {
-                wouldLock(attempt)
-            }
+            if try await storeLockout(of: &attempt) != nil { wouldLock(attempt) }
             return .allowed(attempt)
         }
         let reservation = Reservation()
@@ -144,7 +166,7 @@ public final class Defender: Sendable {
         var pause = Duration.milliseconds(1)
         while true {
             let admission = try await metrics.time(metrics.storeAdmit) {
-                try await store.admit(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation, policy: policy)
+                try await store.admit(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: reservation, policy: policy(for: attempt))
             }
             switch admission {
             case .admitted:
@@ -156,6 +178,8 @@ public final class Defender: Sendable {
                 }
                 return .allowed(attempt)
             case .locked(let lockout):
+                // A locked device is judged like any other client: admitted again on the username.
+                if distrustLockedDevice(of: &attempt, lockout) { continue }
                 metrics.refused.increment()
                 return .locked(lockout)
             case .busy:
@@ -177,15 +201,19 @@ public final class Defender: Sendable {
 
     /// Whether a login is locked now, without reserving anything (django-defender's `is_already_locked`).
     public func lockout(ip: ClientAddress, username: String?) async throws -> Lockout? {
-        let attempt = self.attempt(ip: ip, username: username)
+        try await lockout(ip: ip, username: username, deviceCookieValues: [])
+    }
+
+    /// Whether a login is locked now, trusting a valid device cookie as ``check(ip:username:deviceCookieValues:context:)`` does.
+    public func lockout(ip: ClientAddress, username: String?, deviceCookieValues: [String]) async throws -> Lockout? {
+        var attempt = self.attempt(ip: ip, username: username)
         switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
         case .denied: return denied(attempt)
         case .allowed: return nil
         case .unlisted: break
         }
-        let lockout = try await metrics.time(metrics.storeCheck) {
-            try await store.check(ip: attempt.ipKey, username: attempt.usernameKey, policy: policy)
-        }
+        trustDevice(of: &attempt, cookieValues: deviceCookieValues)
+        let lockout = try await storeLockout(of: &attempt)
         if lockout != nil, configuration.dryRun {
             wouldLock(attempt)
             return nil
@@ -237,10 +265,10 @@ public final class Defender: Sendable {
             await accessLog?.record(AccessAttemptRecord(attempt, valid: false))
             return FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)
         }
-        let (store, policy, metrics) = (self.store, self.policy, self.metrics)
+        let (store, policy, metrics) = (self.store, self.policy(for: attempt), self.metrics)
         var result = try await Self.uncancelled {
             try await metrics.time(metrics.storeRecordFailure) {
-                try await store.recordFailure(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+                try await store.recordFailure(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: attempt.reservation, policy: policy)
             }
         }
         for key in result.newlyBlocked {
@@ -271,13 +299,14 @@ public final class Defender: Sendable {
             await accessLog?.record(AccessAttemptRecord(attempt, valid: true))
             return
         }
-        let (store, policy, metrics) = (self.store, self.policy, self.metrics)
+        let (store, policy, metrics) = (self.store, self.policy(for: attempt), self.metrics)
         let unblocked = try await Self.uncancelled {
             try await metrics.time(metrics.storeRecordSuccess) {
-                try await store.recordSuccess(ip: attempt.ipKey, username: attempt.usernameKey, reservation: attempt.reservation, policy: policy)
+                try await store.recordSuccess(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: attempt.reservation, policy: policy)
             }
         }
         for key in unblocked { events.emit(DefenderEvent(key: key, blocked: false)) }
+        if attempt.deviceKey != nil { try await noteTrustedSuccess(attempt) }
         await accessLog?.record(AccessAttemptRecord(attempt, valid: true))
     }
 
@@ -287,7 +316,7 @@ public final class Defender: Sendable {
         guard let reservation = attempt.reservation else { return }
         let store = self.store
         // Releases happen mostly in tasks being torn down: always off the caller's cancellation.
-        try await Self.uncancelled { try await store.release(ip: attempt.ipKey, username: attempt.usernameKey, reservation: reservation) }
+        try await Self.uncancelled { try await store.release(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: reservation) }
     }
 
     /// Runs a store step that must happen even if the caller is cancelled — on entry or while the step is in

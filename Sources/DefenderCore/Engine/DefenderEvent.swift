@@ -9,7 +9,8 @@ import Synchronization
 ///     case .ipBlocked(let ip): await firewall.drop(ip)  // "203.0.113.7", or an IPv6 group "2001:db8::/64"
 ///     case .usernameBlocked(let username): await mailer.warn(username)
 ///     case .pairBlocked(let address, let username): print("\(username) from the shared \(address)")
-///     case .ipUnblocked, .usernameUnblocked, .pairUnblocked: break
+///     case .trustedLoginDuringLockout(let username): await mailer.tell(username, "someone is trying your password")
+///     case .ipUnblocked, .usernameUnblocked, .pairUnblocked, .deviceBlocked, .deviceUnblocked: break
 ///     }
 /// }
 /// ```
@@ -30,6 +31,14 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
     case pairBlocked(address: String, username: String)
     /// A shared address's pair was unblocked.
     case pairUnblocked(address: String, username: String)
+    /// A trusted client's device (its device cookie's identifier) was blocked after failures through it; the
+    /// browser is judged like any other client until the block ends.
+    case deviceBlocked(String)
+    /// A device was unblocked.
+    case deviceUnblocked(String)
+    /// The owner of a locked username logged in from a trusted device (see ``DeviceCookies``): the lockout,
+    /// which stays in force for everyone else, was someone else's doing, or the owner's own earlier mistakes.
+    case trustedLoginDuringLockout(username: String)
 
     /// Creates the event for `key` becoming blocked or unblocked.
     public init(key: DefenderKey, blocked: Bool) {
@@ -38,6 +47,8 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
         case (.ip, false): self = .ipUnblocked(key.value)
         case (.username, true): self = .usernameBlocked(key.value)
         case (.username, false): self = .usernameUnblocked(key.value)
+        case (.device, true): self = .deviceBlocked(key.value)
+        case (.device, false): self = .deviceUnblocked(key.value)
         case (.pair, let blocked):
             let (address, username) = (key.pairAddress?.value ?? "", key.pairUsername ?? key.value)
             self = blocked ? .pairBlocked(address: address, username: username) : .pairUnblocked(address: address, username: username)
@@ -51,19 +62,21 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
         case .usernameBlocked(let value), .usernameUnblocked(let value): DefenderKey(kind: .username, normalizedValue: value)
         case .pairBlocked(let address, let username), .pairUnblocked(let address, let username):
             DefenderKey(kind: .pair, normalizedValue: address + "|" + username)
+        case .deviceBlocked(let value), .deviceUnblocked(let value): DefenderKey(kind: .device, normalizedValue: value)
+        case .trustedLoginDuringLockout(let username): DefenderKey(kind: .username, normalizedValue: username)
         }
     }
 
-    /// Whether the key became blocked (else unblocked).
+    /// Whether the key became blocked (else it was unblocked, or a trusted client logged in).
     public var isBlock: Bool {
         switch self {
-        case .ipBlocked, .usernameBlocked, .pairBlocked: true
-        case .ipUnblocked, .usernameUnblocked, .pairUnblocked: false
+        case .ipBlocked, .usernameBlocked, .pairBlocked, .deviceBlocked: true
+        case .ipUnblocked, .usernameUnblocked, .pairUnblocked, .deviceUnblocked, .trustedLoginDuringLockout: false
         }
     }
 
-    /// The signal's name: `ipBlocked`, `ipUnblocked`, `usernameBlocked`, `usernameUnblocked`, `pairBlocked` or
-    /// `pairUnblocked`.
+    /// The signal's name: `ipBlocked`, `ipUnblocked`, `usernameBlocked`, `usernameUnblocked`, `pairBlocked`,
+    /// `pairUnblocked`, `deviceBlocked`, `deviceUnblocked` or `trustedLoginDuringLockout`.
     public var name: String {
         switch self {
         case .ipBlocked: "ipBlocked"
@@ -72,6 +85,9 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
         case .usernameUnblocked: "usernameUnblocked"
         case .pairBlocked: "pairBlocked"
         case .pairUnblocked: "pairUnblocked"
+        case .deviceBlocked: "deviceBlocked"
+        case .deviceUnblocked: "deviceUnblocked"
+        case .trustedLoginDuringLockout: "trustedLoginDuringLockout"
         }
     }
 

@@ -13,6 +13,14 @@ public struct DefenderKey: Hashable, Sendable, CustomStringConvertible {
         /// such a client, so that an attacker behind a carrier-grade NAT locks the usernames he attacks from there,
         /// never the address that thousands of others share. Its value is `ADDRESS|USERNAME`.
         case pair
+        /// A browser the account's owner logged in from, named by its device cookie (see ``DeviceCookies``): the
+        /// username dimension of a trusted client, counted and locked apart from the username. Its value is the
+        /// cookie's random device identifier.
+        case device
+
+        /// Whether keys of this kind count in the username dimension (a username, or the device a trusted client
+        /// counts on instead) rather than the IP dimension (an address, or a shared address's pair).
+        public var isUsernameDimension: Bool { self == .username || self == .device }
     }
 
     /// The dimension.

@@ -9,7 +9,8 @@ import Metrics
 public struct DefenderMetrics: Sendable {
     let success, failure, refused, denied, admissionTimeout: Counter
     let allowlisted, dryRunLockouts, admissionWaits, successWithoutUsername: Counter
-    let lockoutIP, lockoutUsername, lockoutSpray, lockoutLongWindow, lockoutPair: Counter
+    let lockoutIP, lockoutUsername, lockoutSpray, lockoutLongWindow, lockoutPair, lockoutDevice: Counter
+    let trustedLoginsDuringLockout: Counter
     let admissionWait: Timer
     let storeAdmit, storeRecordFailure, storeRecordSuccess, storeCheck: Timer
     /// `defender_store_errors_total`: store calls that failed (the fallback store counts its shared store's).
@@ -22,6 +23,8 @@ public struct DefenderMetrics: Sendable {
     public let redisPrimaries: Gauge
     /// `defender_redis_primary_changes_total`: failovers followed (Sentinel) and slot moves followed (Cluster `MOVED`).
     public let redisPrimaryChanges: Counter
+    /// Unlock e-mails and links.
+    public let unlock: UnlockMetrics
 
     /// Creates every metric with `factory`.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -48,6 +51,9 @@ public struct DefenderMetrics: Sendable {
         lockoutSpray = lockouts("spray")
         lockoutLongWindow = lockouts("long_window")
         lockoutPair = lockouts("pair")
+        lockoutDevice = lockouts("device")
+        trustedLoginsDuringLockout = Counter(label: "defender_trusted_logins_during_lockout_total", factory: factory)
+        unlock = UnlockMetrics(factory: factory)
         admissionWait = Timer(label: "defender_admission_wait_duration_seconds", factory: factory)
         storeAdmit = store("admit")
         storeRecordFailure = store("record_failure")
@@ -95,6 +101,7 @@ extension DefenderMetrics {
         switch key.kind {
         case .pair: return ("pair", lockoutPair)
         case .username: return ("username", lockoutUsername)
+        case .device: return ("device", lockoutDevice)
         case .ip:
             if ipKey.kind == .pair { return ("spray", lockoutSpray) }
             if policy.sprayLimit > 0, policy.disableIPLockout || result.ipFailures <= policy.ipLimit { return ("spray", lockoutSpray) }

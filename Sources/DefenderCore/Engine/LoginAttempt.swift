@@ -15,6 +15,12 @@ public struct LoginAttempt: Sendable, Hashable {
     public var context: AttemptContext?
     /// Whether the allow list exempts it: its outcome is logged, never counted.
     public internal(set) var isExempt = false
+    /// For a trusted client (a valid device cookie for this username, its device not locked), the device: the
+    /// username dimension of this attempt, counted and checked instead of ``usernameKey``. `nil` otherwise.
+    public internal(set) var deviceKey: DefenderKey?
+
+    /// The key counted in the username dimension: the device of a trusted client, else the username.
+    public var countedUsernameKey: DefenderKey? { deviceKey ?? usernameKey }
 
     /// Creates an attempt, normalising the username; its IP dimension is the address. Prefer
     /// ``Defender/attempt(ip:username:context:)``, which applies the shared ranges.

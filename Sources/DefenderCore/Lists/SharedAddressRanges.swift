@@ -51,3 +51,15 @@ public final class SharedAddressRanges: Sendable {
     /// How many ranges the file contributed.
     public var fileRangeCount: Int { ranges.withLock { $0.file.count } }
 }
+
+extension DefenderConfiguration {
+    /// The shared ranges that come with Defender: `100.64.0.0/10`, the carrier-grade NAT space (RFC 6598), whose
+    /// addresses are by definition shared by a carrier's subscribers. A server sees them when it runs inside such
+    /// a network or behind a proxy that forwards them.
+    public static let builtInSharedIPRanges: [IPNetwork] = [IPNetwork("100.64.0.0/10")!]
+
+    /// The shared ranges in force from the settings: ``sharedIPRanges`` and, unless turned off, the built-in ones.
+    public var effectiveSharedIPRanges: [IPNetwork] {
+        (sharedIPRangesBuiltIn ? Self.builtInSharedIPRanges : []) + sharedIPRanges
+    }
+}

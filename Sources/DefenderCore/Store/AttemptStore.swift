@@ -50,6 +50,16 @@ public protocol AttemptStore: Sendable {
 
     /// Everything the store knows about a key.
     func state(of key: DefenderKey) async throws -> KeyState
+
+    /// Records an unlock e-mail about to be sent for `username` (see ``UnlockMailService``): counts it against
+    /// `dailyLimit` (in a day from the first one counted) and makes `nonce` the username's one pending unlock link
+    /// for `linkTTL`, replacing any earlier one (whose link then no longer works).
+    /// - Returns: `false`, recording nothing, when the username had `dailyLimit` e-mails within the day.
+    func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool
+
+    /// Consumes `username`'s pending unlock link when its nonce is `nonce` and it has not expired. Atomic: of any
+    /// number of concurrent calls with the same nonce, at most one gets `true`, ever.
+    func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool
 }
 
 extension AttemptStore {
@@ -169,11 +179,21 @@ public struct LockoutPolicy: Sendable, Hashable {
         reservationTTL = configuration.reservationTTL
     }
 
-    /// The limit of a key's kind (a pair counts as the IP it stands for).
-    public func limit(of kind: DefenderKey.Kind) -> Int { kind == .username ? usernameLimit : ipLimit }
+    /// The limit of a key's kind (a pair counts as the IP it stands for, a device as the username it stands in for).
+    public func limit(of kind: DefenderKey.Kind) -> Int { kind.isUsernameDimension ? usernameLimit : ipLimit }
 
     /// The long-window limit of a key's kind; zero: off.
-    public func longWindowLimit(of kind: DefenderKey.Kind) -> Int { kind == .username ? longWindowUsernameLimit : longWindowIPLimit }
+    public func longWindowLimit(of kind: DefenderKey.Kind) -> Int { kind.isUsernameDimension ? longWindowUsernameLimit : longWindowIPLimit }
+
+    /// The rules for a trusted client's login, whose username dimension is its device (see ``DeviceCookies``):
+    /// the device may fail `limit` times and has no long window (its lock is the lockout cool-off). Everything
+    /// else is this policy's.
+    public func trustingDevice(limit: Int) -> LockoutPolicy {
+        var policy = self
+        policy.usernameLimit = limit
+        policy.longWindowUsernameLimit = 0
+        return policy
+    }
 
     /// The spraying limit for requests whose IP dimension is `ip`: a shared address has its own.
     public func sprayLimit(for ip: DefenderKey) -> Int { ip.kind == .pair ? sharedSprayLimit : sprayLimit }

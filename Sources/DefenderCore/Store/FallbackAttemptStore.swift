@@ -105,6 +105,16 @@ public final class FallbackAttemptStore: AttemptStore {
         try await perform(whenOpen: nil) { try await $0.state(of: key) }
     }
 
+    // Unlock links: during an outage under `fallback` a link is recorded in (and redeemed from) this instance's
+    // memory; under `open` and `closed` no e-mail goes out and no link is redeemed.
+    public func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool {
+        try await perform(whenOpen: nil) { try await $0.recordUnlockMail(for: username, nonce: nonce, linkTTL: linkTTL, dailyLimit: dailyLimit) }
+    }
+
+    public func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool {
+        try await perform(whenOpen: nil) { try await $0.consumeUnlockLink(for: username, nonce: nonce) }
+    }
+
     /// Runs `operation` on the shared store, or applies the outage policy. `whenOpen` is what the `open`
     /// policy answers (`nil`: the operation fails instead).
     /// While the shared store is skipped (an outage), the blocks it is known to hold still lock: a known attacker

@@ -3,12 +3,13 @@
 /// one record, as in Redis (`P:failed:pair:ADDRESS|USERNAME`): both count that username's failures from there.
 struct StoreKey: Hashable {
     enum Kind: UInt8 {
-        case ip, username, pair
+        case ip, username, pair, device
         init(_ kind: DefenderKey.Kind) {
             switch kind {
             case .ip: self = .ip
             case .username: self = .username
             case .pair: self = .pair
+            case .device: self = .device
             }
         }
     }

@@ -8,8 +8,10 @@ import Synchronization
 public final class MemoryAttemptStore: AttemptStore {
     /// The most keys held at once.
     public let capacity: Int
-    private let clock: any DefenderClock
+    let clock: any DefenderClock
     private let state: Mutex<State>
+    /// Unlock links and e-mail counts, apart from the attempt records: they are few and are never evicted for them.
+    let unlockLedger = Mutex(UnlockLedger())
 
     /// Creates an empty store.
     /// - Parameters:

@@ -46,6 +46,7 @@ extension AdminHandler {
         case .ip: "ips"
         case .username: "usernames"
         case .pair: "pairs"
+        case .device: "devices"
         }
     }
 
@@ -54,6 +55,7 @@ extension AdminHandler {
         case .ip: "IPs"
         case .username: "usernames"
         case .pair: "shared-address pairs (a username locked at one shared address, which stays open to the others)"
+        case .device: "devices (a trusted browser's device cookie, locked after failures through it; its owner's other browsers are not)"
         }
     }
 
@@ -62,6 +64,7 @@ extension AdminHandler {
         case .ip: "IP"
         case .username: "Username"
         case .pair: "Address|username"
+        case .device: "Device"
         }
     }
 

@@ -89,9 +89,18 @@ package struct AdminHandler: Sendable {
                 guard let body = try? JSONDecoder().decode(KeyBody.self, from: Data(request.body)) else {
                     return .problem(
                         status: 400,
-                        detail: block ? "Send {\"ip\": …} or {\"username\": …}, with an optional \"seconds\"." : "Send {\"ip\": …}, {\"username\": …} or both (a shared address's pair).")
+                        detail: block
+                            ? "Send {\"ip\": …} or {\"username\": …}, with an optional \"seconds\"."
+                            : "Send {\"ip\": …}, {\"username\": …}, both (a shared address's pair), or {\"device\": …}.")
                 }
-                guard let key = try operations.key(ip: body.ip, username: body.username, pairs: !block) else {
+                let key: DefenderKey?
+                if let device = body.device {
+                    // A device alone, and only to unblock it.
+                    key = block || body.ip != nil || body.username != nil ? nil : try operations.key(kind: "device", value: device)
+                } else {
+                    key = try operations.key(ip: body.ip, username: body.username, pairs: !block)
+                }
+                guard let key else {
                     return .problem(status: 400, detail: block ? "give exactly one of ip or username" : "give ip, username, or both (a shared address's pair)")
                 }
                 if block { try await operations.block(key, seconds: body.seconds) } else { _ = try await operations.unblock(key) }

@@ -68,6 +68,8 @@ struct AttemptsPage: Encodable {
 struct KeyBody: Decodable {
     var ip: String?
     var username: String?
+    /// A blocked device, for `api/unblock` alone (devices are locked by failures only).
+    var device: String?
     var seconds: Int?
 }
 

@@ -60,6 +60,35 @@ public struct BlocksReport: Codable, Equatable, Sendable {
         }
     }
 
+    /// A trusted browser's device, blocked after failures through its device cookie.
+    public struct DeviceBlock: Codable, Equatable, Sendable {
+        /// The device cookie's identifier (32 hex digits).
+        public var device: String
+        /// Seconds until the block lapses.
+        public var secondsLeft: Int?
+        /// Whether an operator set it.
+        public var manual: Bool
+        /// Lockouts of this device within the history window.
+        public var lockouts: Int
+
+        /// A blocked device.
+        public init(device: String, secondsLeft: Int?, manual: Bool, lockouts: Int) {
+            self.device = device
+            self.secondsLeft = secondsLeft
+            self.manual = manual
+            self.lockouts = lockouts
+        }
+
+        /// Encodes every field, `secondsLeft` as `null` for a permanent block, as the other lists do.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(device, forKey: .device)
+            try container.encode(secondsLeft, forKey: .secondsLeft)
+            try container.encode(manual, forKey: .manual)
+            try container.encode(lockouts, forKey: .lockouts)
+        }
+    }
+
     /// A username blocked at one shared address (`DEFENDER_SHARED_IP_RANGES`).
     public struct PairBlock: Codable, Equatable, Sendable {
         /// The shared address (or IPv6 group).
@@ -100,11 +129,15 @@ public struct BlocksReport: Codable, Equatable, Sendable {
     /// Usernames blocked at a shared address, by address and name (beside DESIGN §5's two lists; absent in the
     /// JSON of older releases, so it decodes as empty).
     public var pairs: [PairBlock]
+    /// Trusted devices blocked after failures through their device cookie (absent in the JSON of older
+    /// releases, so it decodes as empty).
+    public var devices: [DeviceBlock]
 
     /// A report.
-    public init(ips: [IPBlock], usernames: [UsernameBlock], pairs: [PairBlock] = []) {
+    public init(ips: [IPBlock], usernames: [UsernameBlock], pairs: [PairBlock] = [], devices: [DeviceBlock] = []) {
         self.ips = ips
         self.usernames = usernames
+        self.devices = devices
         self.pairs = pairs
     }
 
@@ -113,6 +146,7 @@ public struct BlocksReport: Codable, Equatable, Sendable {
         ips = try container.decode([IPBlock].self, forKey: .ips)
         usernames = try container.decode([UsernameBlock].self, forKey: .usernames)
         pairs = try container.decodeIfPresent([PairBlock].self, forKey: .pairs) ?? []
+        devices = try container.decodeIfPresent([DeviceBlock].self, forKey: .devices) ?? []
     }
 
     /// Every active block of the engine's store, read page by page.
@@ -126,6 +160,9 @@ public struct BlocksReport: Codable, Equatable, Sendable {
                 PairBlock(
                     ip: block.key.pairAddress?.value ?? "", username: block.key.pairUsername ?? block.key.value, secondsLeft: block.secondsLeft,
                     manual: block.isManual, lockouts: block.lockoutCount)
+            },
+            devices: try await engine.allBlocks(of: .device).map {
+                DeviceBlock(device: $0.key.value, secondsLeft: $0.secondsLeft, manual: $0.isManual, lockouts: $0.lockoutCount)
             })
     }
 }

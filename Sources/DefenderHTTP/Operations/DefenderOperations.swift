@@ -68,6 +68,11 @@ package struct DefenderOperations: Sendable {
             let pair = DefenderKey(kind: .pair, normalizedValue: value)
             guard let address = pair.pairAddress, let username = pair.pairUsername else { throw DefenderError(.invalidKey, "a pair is ADDRESS|USERNAME") }
             return try key(ip: address.value, username: username, pairs: true)
+        case "device":
+            guard value.utf8.count == 32, value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                throw DefenderError(.invalidKey, "a device is the 32 hex digits the page lists")
+            }
+            return DefenderKey(kind: .device, normalizedValue: value)
         default: return nil
         }
     }

@@ -62,6 +62,10 @@ package struct OperatorCommands: Sendable {
         for block in report.pairs {
             lines.append("  \(block.username) at \(block.ip)  \(left(block.secondsLeft))\(block.manual ? "  (manual)" : "")  lockouts: \(block.lockouts)")
         }
+        lines.append("Blocked devices: \(report.devices.count)")
+        for block in report.devices {
+            lines.append("  \(block.device)  \(left(block.secondsLeft))\(block.manual ? "  (manual)" : "")  lockouts: \(block.lockouts)")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -34,7 +34,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
     /// The service that keeps the block cache honest: it listens for lifted blocks announced by any instance.
     /// Run it beside the client (`RedisStoreFactory` does); without it cached blocks are believed for one second.
     public let invalidations: any Service
-    private let encodedPolicy = Mutex<(policy: LockoutPolicy, encoded: EncodedPolicy)?>(nil)
+    private let encodedPolicies = Mutex<[(policy: LockoutPolicy, encoded: EncodedPolicy)]>([])
 
     /// Creates a store.
     /// - Parameters:
@@ -230,6 +230,17 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         return KeyState(failures: Int(failures), block: block, lockoutCount: Int(lockouts))
     }
 
+    public func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool {
+        let call = RecordUnlockMailCall(
+            mails: keys.key(.mails, username), link: keys.key(.unlock, username), nonce: nonce, linkMS: linkTTL.milliseconds,
+            dayMS: 86_400_000, limit: Int64(dailyLimit))
+        return try await run(call).int == 1
+    }
+
+    public func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool {
+        try await run(ConsumeUnlockLinkCall(link: keys.key(.unlock, username), nonce: nonce)).int == 1
+    }
+
     /// Every key name the store may touch for a request from `ip` for `username` (for tests of the key layout).
     @_spi(Internals) public func keyNames(ip: DefenderKey, username: DefenderKey) -> [String] {
         let records: [RedisKeySpace.Record] = [.failed, .blocked, .history, .inflight, .spray, .long]
@@ -273,11 +284,15 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
             long: keys.key(.long, key), member: key.value)
     }
 
-    /// The policy's constant arguments, formatted once: the engine passes the same policy to every call.
+    /// The policy's constant arguments, formatted once: the engine passes one of two policies to every call (its
+    /// own, and a trusted client's), so the last four are kept.
     private func encoded(_ policy: LockoutPolicy) -> EncodedPolicy {
-        if let cached = encodedPolicy.withLock({ $0 }), cached.policy == policy { return cached.encoded }
+        if let cached = encodedPolicies.withLock({ $0.first { $0.policy == policy } }) { return cached.encoded }
         let encoded = EncodedPolicy(policy)
-        encodedPolicy.withLock { $0 = (policy, encoded) }
+        encodedPolicies.withLock {
+            if $0.count == 4 { $0.removeFirst() }
+            $0.append((policy, encoded))
+        }
         return encoded
     }
 }

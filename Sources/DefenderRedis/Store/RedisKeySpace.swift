@@ -17,6 +17,10 @@ struct RedisKeySpace: Sendable {
         case spray
         /// Failure times within the long window (`DEFENDER_LONG_WINDOW`).
         case long
+        /// A username's pending unlock link: its nonce (TTL: the link's).
+        case unlock
+        /// A username's unlock e-mails in the day (TTL: the rest of the day).
+        case mails
     }
 
     let prefix: String

@@ -1,0 +1,50 @@
+import CoreMetrics
+import Foundation
+import Logging
+
+/// Device cookies in the engine: which attempts are trusted, and the rules their store calls follow.
+extension Defender {
+    /// The rules for an attempt's store calls: a trusted client's username dimension is its device, with the
+    /// device's limit (``DefenderConfiguration/deviceFailureLimit``) and no long window.
+    public func policy(for attempt: LoginAttempt) -> LockoutPolicy {
+        attempt.deviceKey == nil ? policy : trustedPolicy
+    }
+
+    /// Trusts `attempt` when one of `cookieValues` is a valid device cookie for its username. Nothing is trusted
+    /// when device cookies are off, with no username, or when username lockouts are off (nothing to spare the
+    /// owner from).
+    func trustDevice(of attempt: inout LoginAttempt, cookieValues: [String]) {
+        guard let deviceCookies, !cookieValues.isEmpty, let username = attempt.usernameKey, !policy.disableUsernameLockout else { return }
+        let now = Date()
+        attempt.deviceKey = cookieValues.lazy.compactMap { deviceCookies.device(from: $0, for: username, now: now) }.first
+    }
+
+    /// Whether `lockout` refused a trusted attempt because its device is locked; the attempt is then judged
+    /// like any other client's (its device forgotten), and the caller asks again.
+    func distrustLockedDevice(of attempt: inout LoginAttempt, _ lockout: Lockout) -> Bool {
+        guard let device = attempt.deviceKey, lockout.keys.contains(device) else { return false }
+        attempt.deviceKey = nil
+        return true
+    }
+
+    /// The store's answer to "is this attempt locked?", with a locked device judged like any other client.
+    func storeLockout(of attempt: inout LoginAttempt) async throws -> Lockout? {
+        while true {
+            let (ip, username, policy) = (attempt.ipKey, attempt.countedUsernameKey, self.policy(for: attempt))
+            let lockout = try await metrics.time(metrics.storeCheck) { try await store.check(ip: ip, username: username, policy: policy) }
+            guard let lockout, distrustLockedDevice(of: &attempt, lockout) else { return lockout }
+        }
+    }
+
+    /// After a trusted client's success: when its username is locked, the owner got in despite the lockout
+    /// (which stays in force for everyone else), so it is counted and announced.
+    func noteTrustedSuccess(_ attempt: LoginAttempt) async throws {
+        guard let username = attempt.usernameKey else { return }
+        let store = self.store
+        let state = try await Self.uncancelled { try await store.state(of: username) }
+        guard state.block != nil else { return }
+        metrics.trustedLoginsDuringLockout.increment()
+        events.emit(.trustedLoginDuringLockout(username: username.value))
+        logger.notice("trusted device logged in during a username lockout", metadata: ["username": shown(username.value)])
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+
+/// What a `POST /unlock/<token>` did.
+public enum UnlockOutcome: Sendable, Hashable {
+    /// The username's lock and counter were lifted (its IP blocks, if any, stay).
+    case unlocked(username: String)
+    /// Signed by Defender, but already used, replaced by a later lockout's link, or never recorded.
+    case used
+    /// Past its expiry.
+    case expired
+    /// Not a token Defender signed: altered, forged, or signed with a key no longer configured.
+    case invalid
+}
+
+extension Defender {
+    /// Reads an unlock token without changing anything (for the page `GET /unlock/<token>` shows: mail scanners
+    /// fetch links, so a GET must not unlock).
+    /// - Returns: the token, or why it is refused; ``UnlockLinks/Refusal/invalid`` when unlock links are off.
+    public func inspectUnlockToken(_ token: String) -> Result<UnlockLinks.Token, UnlockLinks.Refusal> {
+        guard let unlockLinks else { return .failure(.invalid) }
+        return unlockLinks.read(token)
+    }
+
+    /// Redeems an unlock token: when it is the username's pending link, consumes it (it never works again) and
+    /// lifts that username's lock and failure counter, firing ``DefenderEvent/usernameUnblocked(_:)``. No IP's
+    /// block is lifted: whoever locked the account from their addresses stays locked out.
+    /// - Throws: ``DefenderError`` when the store cannot be reached (the link is then still unused, unless the
+    ///   store failed between consuming it and lifting the lock).
+    public func redeemUnlockToken(_ token: String) async throws -> UnlockOutcome {
+        let outcome: UnlockOutcome
+        switch inspectUnlockToken(token) {
+        case .failure(.invalid): outcome = .invalid
+        case .failure(.expired): outcome = .expired
+        case .success(let link):
+            if try await store.consumeUnlockLink(for: link.username, nonce: link.nonce) {
+                try await unblock(link.username)
+                outcome = .unlocked(username: link.username.value)
+            } else {
+                outcome = .used
+            }
+        }
+        switch outcome {
+        case .unlocked(let username):
+            metrics.unlock.record(.unlocked)
+            logger.notice("an unlock link lifted a username's lock", metadata: ["username": shown(username)])
+        case .used: metrics.unlock.record(.used)
+        case .expired: metrics.unlock.record(.expired)
+        case .invalid: metrics.unlock.record(.invalid)
+        }
+        return outcome
+    }
+}

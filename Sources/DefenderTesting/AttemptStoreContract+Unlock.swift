@@ -1,0 +1,116 @@
+import DefenderCore
+import Foundation
+import Testing
+
+extension AttemptStoreContract {
+    /// Every unlock-link scenario a store must pass (the daily window's end is `aDayLaterMailsAgain()`, for stores
+    /// whose clock a test can move a day).
+    public func runUnlockLinks() async throws {
+        try await theDailyLimitCountsMails()
+        try await aLaterLinkReplacesTheEarlierOne()
+        try await aLinkExpires()
+        try await racingRedemptionsUnlockOnce()
+        try await aLinkLiftsTheUsernameAlone()
+    }
+
+    static func nonce(_ index: Int) -> String { String(repeating: String(index % 10), count: 32) }
+
+    /// `DEFENDER_UNLOCK_MAILS_PER_DAY`: three mails a day per username, then none (writing nothing: the third's link
+    /// stays the pending one); another username has its own count.
+    public func theDailyLimitCountsMails() async throws {
+        let store = try await makeStore()
+        let alice = try #require(DefenderKey.username("alice"))
+        var recorded: [Bool] = []
+        for index in 1...5 { recorded.append(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(index), linkTTL: .seconds(3600), dailyLimit: 3)) }
+        #expect(recorded == [true, true, true, false, false])
+        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(5)) == false)
+        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(3)))
+        #expect(try await store.recordUnlockMail(for: try #require(DefenderKey.username("bob")), nonce: Self.nonce(1), linkTTL: .seconds(3600), dailyLimit: 3))
+    }
+
+    /// A day after the first mail, the count starts again.
+    public func aDayLaterMailsAgain() async throws {
+        let store = try await makeStore()
+        let alice = try #require(DefenderKey.username("alice"))
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(1), linkTTL: .seconds(3600), dailyLimit: 1))
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(2), linkTTL: .seconds(3600), dailyLimit: 1) == false)
+        try await advance(.seconds(86401))
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(3), linkTTL: .seconds(3600), dailyLimit: 1))
+        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(3)))
+    }
+
+    /// Only the latest lockout's link works, once; a nonce of another username's link does nothing for this one.
+    public func aLaterLinkReplacesTheEarlierOne() async throws {
+        let store = try await makeStore()
+        let alice = try #require(DefenderKey.username("alice"))
+        let bob = try #require(DefenderKey.username("bob"))
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(1), linkTTL: .seconds(3600), dailyLimit: 3))
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(2), linkTTL: .seconds(3600), dailyLimit: 3))
+        #expect(try await store.recordUnlockMail(for: bob, nonce: Self.nonce(7), linkTTL: .seconds(3600), dailyLimit: 3))
+        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(1)) == false)
+        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(7)) == false)
+        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(2)))
+        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(2)) == false)
+        #expect(try await store.consumeUnlockLink(for: bob, nonce: Self.nonce(7)))
+    }
+
+    /// The store forgets a link after its lifetime, whatever the token says.
+    public func aLinkExpires() async throws {
+        let store = try await makeStore()
+        let alice = try #require(DefenderKey.username("alice"))
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(1), linkTTL: .seconds(1), dailyLimit: 3))
+        try await advance(.milliseconds(1200))
+        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(1)) == false)
+    }
+
+    /// Forty requests redeem one link at once (a user double-clicking, a scanner, an attacker who saw the link):
+    /// exactly one consumes it.
+    public func racingRedemptionsUnlockOnce() async throws {
+        let store = try await makeStore()
+        let alice = try #require(DefenderKey.username("alice"))
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(4), linkTTL: .seconds(3600), dailyLimit: 3))
+        let gate = StartGate(parties: 40)
+        let consumed = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    await gate.arrive()
+                    return try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(4))
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(consumed == 1)
+    }
+
+    /// Through the engine: one address locks itself and alice; the mailed token lifts alice's lock and counter (she
+    /// logs in from elsewhere, and fails three more times before a lockout) but not the address's block; used
+    /// again, altered, or signed with another key, it does nothing.
+    public func aLinkLiftsTheUsernameAlone() async throws {
+        let engine = try await defender { $0.secretKeys = [DefenderSecret(Self.deviceSecret)] }
+        let links = try #require(engine.unlockLinks)
+        let alice = try #require(DefenderKey.username("alice"))
+        for _ in 1...4 { _ = try await engine.login(ip: "198.51.100.9", username: "alice", correctPassword: false) }
+        #expect(try await engine.login(ip: "192.0.2.1", username: "alice", correctPassword: true) == .refused)
+
+        let (token, nonce) = links.issue(for: alice)
+        #expect(try await engine.store.recordUnlockMail(for: alice, nonce: nonce, linkTTL: links.ttl, dailyLimit: 3))
+        var altered = Array(token.utf8)
+        altered[altered.count - 5] = altered[altered.count - 5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        #expect(try await engine.redeemUnlockToken(String(decoding: altered, as: UTF8.self)) == .invalid)
+        #expect(try await engine.login(ip: "192.0.2.1", username: "alice", correctPassword: true) == .refused)
+
+        #expect(try await engine.redeemUnlockToken(token) == .unlocked(username: "alice"))
+        #expect(try await engine.redeemUnlockToken(token) == .used)
+        #expect(try await engine.login(ip: "198.51.100.9", username: "alice", correctPassword: true) == .refused)
+        var results: [LoginResult] = []
+        for _ in 1...4 { results.append(try await engine.login(ip: "192.0.2.\(results.count + 2)", username: "alice", correctPassword: false)) }
+        #expect(results == [.failure, .failure, .failure, .lockedOut])
+
+        // A token for the same username, nonce and expiry, signed with a key the engine does not know.
+        var foreign = DefenderConfiguration()
+        foreign.secretKeys = [DefenderSecret("another-secret-key-0123456789-abcdefghij")]
+        let forged = try #require(UnlockLinks(configuration: foreign)).issue(for: alice)
+        #expect(try await engine.store.recordUnlockMail(for: alice, nonce: forged.nonce, linkTTL: links.ttl, dailyLimit: 3))
+        #expect(try await engine.redeemUnlockToken(forged.token) == .invalid)
+    }
+}
