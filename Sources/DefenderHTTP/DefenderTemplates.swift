@@ -22,6 +22,8 @@ public struct DefenderTemplates: Sendable {
     /// `confirm` (a valid link: the page's form posts back to the same address), `unlocked`, `used`, `expired`,
     /// `invalid` or `unavailable`.
     public let unlock: MustacheTemplate
+    /// The lockout answers' bodies rendered from these templates, reused while their inputs are the same.
+    package let lockoutBodies = LockoutBodies()
 
     /// The standard templates, read from this module's resources.
     /// - Throws: `DefenderError` with `invalidConfiguration` when the resources are missing

@@ -31,17 +31,25 @@ package struct LockoutAnswer: Sendable {
     ///   - templates: the pages Defender renders (the app's, or the standard ones).
     package init(_ lockout: Lockout, configuration config: DefenderConfiguration, json: Bool, templates: DefenderTemplates) {
         let status = config.lockoutStatus
-        let message = lockout.reason == .denylisted
-            ? Self.deniedMessage : lockout.isPermanent ? Self.permanentMessage : Self.temporaryMessage
+        let kind: LockoutBodies.Message = lockout.reason == .denylisted ? .denied : lockout.isPermanent ? .permanent : .temporary
+        let message = switch kind {
+        case .denied: Self.deniedMessage
+        case .permanent: Self.permanentMessage
+        case .temporary: Self.temporaryMessage
+        }
         var fields = HTTPFields()
         fields[.cacheControl] = "no-store"
         if let seconds = lockout.retryAfterSeconds { fields[.retryAfter] = String(seconds) }
         if config.rateLimitHeaders { RateLimitFields.addLocked(to: &fields, config, lockout: lockout) }
         if json {
             fields[.contentType] = HTTPAnswer.problemJSON
-            let problem = LockoutProblem(
-                title: "Too many failed login attempts", status: status, detail: message, retryAfter: lockout.retryAfterSeconds)
-            body = .ready(HTTPAnswer(status: status, fields: fields, body: Array((try? HTTPAnswer.encoder().encode(problem)) ?? Data())))
+            let key = LockoutBodies.Key(json: true, message: kind, permanent: lockout.isPermanent, status: status, seconds: lockout.retryAfterSeconds, failureLimit: 0)
+            let bytes = templates.lockoutBodies.body(for: key) {
+                let problem = LockoutProblem(
+                    title: "Too many failed login attempts", status: status, detail: message, retryAfter: lockout.retryAfterSeconds)
+                return Array((try? HTTPAnswer.encoder().encode(problem)) ?? Data())
+            }
+            body = .ready(HTTPAnswer(status: status, fields: fields, body: bytes))
         } else if let template = config.lockoutTemplate {
             let context = LockoutTemplateContext(
                 cooloff_time_seconds: lockout.retryAfterSeconds ?? 0, cooloff_time_minutes: Double(lockout.retryAfterSeconds ?? 0) / 60,
@@ -53,10 +61,13 @@ package struct LockoutAnswer: Sendable {
         } else {
             fields[.contentType] = HTTPAnswer.html
             let seconds = lockout.retryAfterSeconds ?? 0
-            let page = templates.lockout.render(LockoutPageContext(
-                message: message, temporary: !lockout.isPermanent, permanent: lockout.isPermanent, retry_after_seconds: seconds,
-                cooloff_time_seconds: seconds, cooloff_time_minutes: Double(seconds) / 60, failure_limit: config.loginFailureLimit))
-            body = .ready(HTTPAnswer(status: status, fields: fields, body: Array(page.utf8)))
+            let key = LockoutBodies.Key(json: false, message: kind, permanent: lockout.isPermanent, status: status, seconds: seconds, failureLimit: config.loginFailureLimit)
+            let bytes = templates.lockoutBodies.body(for: key) {
+                Array(templates.lockout.render(LockoutPageContext(
+                    message: message, temporary: !lockout.isPermanent, permanent: lockout.isPermanent, retry_after_seconds: seconds,
+                    cooloff_time_seconds: seconds, cooloff_time_minutes: Double(seconds) / 60, failure_limit: config.loginFailureLimit)).utf8)
+            }
+            body = .ready(HTTPAnswer(status: status, fields: fields, body: bytes))
         }
     }
 }

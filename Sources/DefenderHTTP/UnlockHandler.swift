@@ -9,7 +9,8 @@ import Mustache
 /// `GET` only reads the token and shows a page with a button: mail scanners and link previews fetch links, and a
 /// fetch must not unlock anything. The button's `POST` (to the same address) redeems the token: the username's
 /// lock and counter are lifted, once (`Defender.redeemUnlockToken(_:)`). A used, replaced, expired, altered or
-/// unknown token gets a page that says so: `410 Gone` for a used or expired one, `400` for anything else. Every
+/// unknown token gets a page that says so: `410 Gone` for a used or expired one, `400` for anything else; `403`
+/// while an operator has blocked the username (the link cannot lift that). Every
 /// answer says `Cache-Control: no-store` and `Referrer-Policy: no-referrer`, so the token stays out of caches and
 /// out of other sites' logs. The form needs no CSRF token: the unlock token in its address is the secret.
 public struct UnlockHandler: Sendable {
@@ -47,6 +48,7 @@ public struct UnlockHandler: Sendable {
             case .used: return page(.used, status: 410)
             case .expired: return page(.expired, status: 410)
             case .invalid: return page(.invalid, status: 400)
+            case .blockedByOperator: return page(.blockedByOperator, status: 403)
             }
         } catch {
             defender.logger.error("an unlock link could not be redeemed", metadata: ["error": "\(error)"])
@@ -57,7 +59,7 @@ public struct UnlockHandler: Sendable {
     }
 
     private enum State: String {
-        case confirm, unlocked, used, expired, invalid, unavailable
+        case confirm, unlocked, used, expired, invalid, unavailable, blockedByOperator
 
         var title: String {
             switch self {
@@ -67,6 +69,7 @@ public struct UnlockHandler: Sendable {
             case .expired: "Link expired"
             case .invalid: "Invalid unlock link"
             case .unavailable: "Try again shortly"
+            case .blockedByOperator: "Locked by an administrator"
             }
         }
     }

@@ -69,7 +69,7 @@ public struct SMTPMailer: DefenderMailer {
         } catch {
             throw DefenderError(.mailFailed, "cannot connect to the mail server \(server): \(Self.describe(error))")
         }
-        let deadline = channel.channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) { [channel] in
+        let deadline = channel.channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) { [channel] in
             channel.channel.close(promise: nil)
         }
         defer { deadline.cancel() }

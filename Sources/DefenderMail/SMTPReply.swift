@@ -5,8 +5,15 @@ struct SMTPReply: Sendable, Hashable {
     let code: Int
     let lines: [String]
 
-    /// The reply as a log or error message shows it: the code and the first line, cut to 200 characters.
-    var summary: String { "\(code) \(lines.first.map { String($0.prefix(200)) } ?? "")" }
+    /// The reply as a log or error message shows it: the code, and the enhanced status code (`5.7.8`) when the
+    /// first line starts with one. Not the server's text, which may quote the recipient's address or hold
+    /// control characters.
+    var summary: String {
+        guard let first = lines.first?.split(separator: " ").first,
+            first.split(separator: ".").count == 3, first.allSatisfy({ ("0"..."9").contains($0) || $0 == "." })
+        else { return "\(code)" }
+        return "\(code) \(first)"
+    }
 }
 
 /// Decodes SMTP replies (RFC 5321 §4.2): `250-first line`, …, `250 last line`. Lines end with CRLF (a bare LF

@@ -29,17 +29,19 @@ struct SMTPSession {
     mutating func deliver(_ message: DefenderMailMessage) async throws {
         try expect(try await nextReply(after: "the greeting"), 220, step: "the greeting")
         var capabilities = try await hello()
-        if server.security == .startTLS, capabilities.contains("STARTTLS") {
+        if server.security == .startTLS {
+            // Required, not opportunistic: the message holds an unlock link, and a server (or a man in the middle)
+            // that does not offer STARTTLS would otherwise get it, and the password, in the clear.
+            guard capabilities.contains("STARTTLS") else {
+                throw DefenderError(
+                    .mailFailed,
+                    "the mail server \(server) does not offer STARTTLS: mail is not sent in the clear (use smtps://, a server with TLS, or ?tls=none for a loopback relay)")
+            }
             try expect(try await command("STARTTLS"), 220, step: "STARTTLS")
             try await startTLS()
             capabilities = try await hello()
         }
         if let username = server.username, let password = server.password {
-            guard isSecure || server.security == .none else {
-                throw DefenderError(
-                    .mailFailed,
-                    "the mail server \(server) does not offer STARTTLS: the password is not sent in the clear (use smtps:// or a server with TLS)")
-            }
             try await authenticate(username: username, password: password.value, capabilities: capabilities)
         }
         let encoding = MailComposer.encoding(for: message.text, serverAccepts8Bit: capabilities.contains("8BITMIME"))

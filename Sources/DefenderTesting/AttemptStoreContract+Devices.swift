@@ -11,6 +11,20 @@ extension AttemptStoreContract {
         try await guessesThroughADeviceLockTheDeviceAlone()
         try await aTrustedDeviceStillMeetsIPBlocks()
         try await concurrentGuessesThroughADeviceGetNoExtraChecks()
+        try await anOperatorsBlockStopsTrustedDevices()
+    }
+
+    /// A device cookie spares its owner the lockouts failed logins cause, not an operator's block: once an admin
+    /// blocks alice, her cookie (or a thief's copy of it) gets nothing; unblocked, it is trusted again.
+    public func anOperatorsBlockStopsTrustedDevices() async throws {
+        let (engine, cookies) = try await deviceEngine()
+        let cookie = cookies.issue(for: try #require(DefenderKey.username("alice")))
+        #expect(try await engine.login(ip: "192.0.2.80", username: "alice", deviceCookie: cookie, correctPassword: true) == .success)
+        #expect(try await engine.block(username: "alice"))
+        #expect(try await engine.login(ip: "192.0.2.81", username: "alice", deviceCookie: cookie, correctPassword: true) == .refused)
+        #expect(try await engine.lockout(ip: engine.resolver.client(IPAddress("192.0.2.82")!), username: "alice", deviceCookieValues: [cookie]) != nil)
+        #expect(try await engine.unblock(username: "alice"))
+        #expect(try await engine.login(ip: "192.0.2.83", username: "alice", deviceCookie: cookie, correctPassword: true) == .success)
     }
 
     func deviceEngine(_ configure: (inout DefenderConfiguration) -> Void = { _ in }) async throws -> (Defender, DeviceCookies) {

@@ -11,6 +11,23 @@ extension AttemptStoreContract {
         try await aLinkExpires()
         try await racingRedemptionsUnlockOnce()
         try await aLinkLiftsTheUsernameAlone()
+        try await aLinkDoesNotLiftAnOperatorsBlock()
+    }
+
+    /// An operator blocks alice while her mailed link is pending: the link lifts nothing and stays unused; once the
+    /// operator has lifted the block, it works (and lifts nothing more than her counter).
+    public func aLinkDoesNotLiftAnOperatorsBlock() async throws {
+        let engine = try await defender { $0.secretKeys = [DefenderSecret(Self.deviceSecret)] }
+        let links = try #require(engine.unlockLinks)
+        let alice = try #require(DefenderKey.username("alice"))
+        for bot in 1...4 { _ = try await engine.login(ip: "198.51.100.\(bot)", username: "alice", correctPassword: false) }
+        let (token, nonce) = links.issue(for: alice)
+        #expect(try await engine.store.recordUnlockMail(for: alice, nonce: nonce, linkTTL: links.ttl, dailyLimit: 3))
+        _ = try await engine.block(username: "alice")  // replaces the automatic block
+        #expect(try await engine.redeemUnlockToken(token) == .blockedByOperator)
+        #expect(try await engine.store.state(of: alice).block?.isManual == true)
+        #expect(try await engine.unblock(username: "alice"))
+        #expect(try await engine.redeemUnlockToken(token) == .unlocked(username: "alice"))
     }
 
     static func nonce(_ index: Int) -> String { String(repeating: String(index % 10), count: 32) }

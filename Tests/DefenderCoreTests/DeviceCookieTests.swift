@@ -26,6 +26,7 @@ import Testing
     @Test func guessesThroughADeviceLockTheDeviceAlone() async throws { try await contract.guessesThroughADeviceLockTheDeviceAlone() }
     @Test func aTrustedDeviceStillMeetsIPBlocks() async throws { try await contract.aTrustedDeviceStillMeetsIPBlocks() }
     @Test func concurrentGuessesThroughADeviceGetNoExtraChecks() async throws { try await contract.concurrentGuessesThroughADeviceGetNoExtraChecks() }
+    @Test func anOperatorsBlockStopsTrustedDevices() async throws { try await contract.anOperatorsBlockStopsTrustedDevices() }
 
     /// A cookie names a device for its own username only; the username is normalised first and never written in
     /// the cookie; each issue is a new device.

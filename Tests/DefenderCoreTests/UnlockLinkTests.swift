@@ -28,6 +28,7 @@ import Testing
     @Test func aLinkExpires() async throws { try await contract.aLinkExpires() }
     @Test func racingRedemptionsUnlockOnce() async throws { try await contract.racingRedemptionsUnlockOnce() }
     @Test func aLinkLiftsTheUsernameAlone() async throws { try await contract.aLinkLiftsTheUsernameAlone() }
+    @Test func aLinkDoesNotLiftAnOperatorsBlock() async throws { try await contract.aLinkDoesNotLiftAnOperatorsBlock() }
 
     /// A token reads back its username (normalised) and nonce, works until its expiry and not after, and is new
     /// each time; without a secret key there are no links.

@@ -95,4 +95,30 @@ import Testing
         #expect(BasicCredentials.parse(["Basic YWxpY2U="]) == .malformed(username: "alice"))
         #expect(BasicCredentials.parse(["Basic " + String(repeating: "A", count: 5000)]) == .tooLarge)
     }
+
+    /// The lockout bodies are built once per set of inputs and reused: 5,000 random lockouts (fixed seed; both
+    /// formats, every message, 403 and 429, seconds from 0 to a day, several limits) get, from one long-lived set of
+    /// templates, byte for byte the body a fresh render gives; the table never grows past its capacity.
+    @Test func reusedBodiesAreTheRenderedOnes() throws {
+        let shared = try DefenderTemplates()
+        var state: UInt64 = 0x10C_0B0D
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        for _ in 0..<5_000 {
+            var config = DefenderConfiguration()
+            config.lockoutStatus = next(2) == 0 ? 403 : 429
+            config.loginFailureLimit = 1 + next(5)
+            let seconds = next(3) == 0 ? next(86_400) : next(300)
+            let lockout = Lockout(
+                keys: [.username("alice")!], retryAfter: next(5) == 0 ? nil : .milliseconds(seconds * 1000 + next(1000)),
+                reason: next(6) == 0 ? .denylisted : .blocked)
+            let json = next(2) == 0
+            let reused = try #require(ready(LockoutAnswer(lockout, configuration: config, json: json, templates: shared)))
+            let fresh = try #require(ready(LockoutAnswer(lockout, configuration: config, json: json, templates: try DefenderTemplates())))
+            #expect(reused.body == fresh.body && reused.fields == fresh.fields && reused.status == fresh.status)
+            #expect(shared.lockoutBodies.count <= LockoutBodies.capacity)
+        }
+    }
 }

@@ -3,6 +3,7 @@ import DefenderTesting
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 @testable import DefenderMail
@@ -76,6 +77,30 @@ import Testing
         await #expect(throws: DefenderError.self) { try await SMTPMailer(server: clear).send(message(to: TestSMTPServer.freshAddress())) }
     }
 
+    /// A server (or a man in the middle) that does not offer STARTTLS gets nothing over smtp://: not the password,
+    /// not the message (which holds an unlock link). The server here greets and accepts every command, as a
+    /// stripping attacker's would.
+    @Test func noSTARTTLSMeansNoMail() async throws {
+        let lines = LineRecorder()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptEverything(lines: lines)) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { channel.close(promise: nil) }
+        for credentials in ["", "mailer:secret-pw@"] {
+            let server = try SMTPServerURL("smtp://\(credentials)127.0.0.1:\(channel.localAddress?.port ?? 0)")
+            do {
+                try await SMTPMailer(server: server, timeout: .seconds(5)).send(message(to: "alice@example.test"))
+                Issue.record("mail went out without TLS")
+            } catch let error as DefenderError {
+                #expect(error.code == .mailFailed && error.message.contains("does not offer STARTTLS"))
+            }
+        }
+        let seen = lines.all.joined(separator: "\n")
+        #expect(!seen.contains("MAIL FROM") && !seen.contains("AUTH") && !seen.contains("DATA"), "\(seen)")
+    }
+
     @Test func aDeadServerFailsFast() async throws {
         // A port that was just free: bound, then closed.
         let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
@@ -114,6 +139,35 @@ import Testing
             Issue.record("an injected recipient was accepted")
         } catch let error as DefenderError {
             #expect(error.message.contains("not a valid e-mail address"))
+        }
+    }
+}
+
+/// The lines a fake server received.
+final class LineRecorder: Sendable {
+    private let lines = Mutex<[String]>([])
+    func add(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+/// A server that greets, and answers `250` to every line without offering STARTTLS.
+final class AcceptEverything: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let lines: LineRecorder
+
+    init(lines: LineRecorder) { self.lines = lines }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: "220 fake ESMTP\r\n")), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let text = String(buffer: unwrapInboundIn(data))
+        for line in text.split(separator: "\r\n") where !line.isEmpty {
+            lines.add(String(line))
+            let reply = line.uppercased().hasPrefix("EHLO") ? "250-fake\r\n250 AUTH PLAIN LOGIN\r\n" : "250 OK\r\n"
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply)), promise: nil)
         }
     }
 }

@@ -16,12 +16,21 @@ struct SMTPServerURLTests {
         let plain = try SMTPServerURL("smtp://u:p@127.0.0.1:2525/?tls=none")
         #expect(plain.security == .none && plain.description.hasSuffix("?tls=none"))
         #expect(try SMTPServerURL("smtp://relay?ssl_ca_certs=%2Fetc%2Fca.pem").caCertificatesPath == "/etc/ca.pem")
+        for loopback in ["localhost", "127.0.0.1", "127.1.2.3", "[::1]"] {
+            #expect(try SMTPServerURL("smtp://\(loopback):2525?tls=none").security == .none, "\(loopback)")
+        }
+        // A '?' or '/' in an unencoded password belongs to the password, not to a query or a path.
+        let odd = try SMTPServerURL("smtp://u:pa?ss/word@mail.example.com:587?ssl_ca_certs=/ca.pem")
+        #expect(odd.password?.value == "pa?ss/word" && odd.host == "mail.example.com" && odd.caCertificatesPath == "/ca.pem")
     }
 
     @Test(arguments: [
         "mail.example.com", "http://mail.example.com", "smtp://", "smtp://:pw@", "smtp://host:0", "smtp://host:70000", "smtp://host:2x",
         "smtp://host/path", "smtp://host?tls=maybe", "smtps://host?tls=none", "smtp://host?verify=no", "smtp://ho st",
         "smtp://user:p%zzword@host", "smtp://[::1", "smtp://user:secret-pw@mail.example.com?tls=none",
+        // tls=none only to loopback, with or without a password: the mail holds an unlock link.
+        "smtp://mail.example.com?tls=none", "smtp://127.evil.example?tls=none", "smtp://127.0.0.1.example?tls=none",
+        "smtp://1270.0.0.1?tls=none", "smtp://u:secret-pw@10.0.0.1:25?tls=none",
     ])
     func refusesWithAClearMessage(_ value: String) {
         do {

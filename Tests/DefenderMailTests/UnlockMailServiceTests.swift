@@ -106,6 +106,28 @@ import Testing
         }
     }
 
+    /// A dry run locks nobody, so it mails nobody.
+    @Test func aDryRunSendsNothing() async throws {
+        guard let smtp = TestSMTPServer.shared else { return }
+        var config = DefenderConfiguration()
+        config.secretKeys = [DefenderSecret(Self.secret)]
+        config.unlockMail.smtpURL = smtp.server
+        config.unlockMail.mailFrom = "security@example.test"
+        config.dryRun = true
+        try config.validate()
+        let metrics = TestMetrics()
+        let engine = Defender(configuration: config, metrics: DefenderMetrics(factory: metrics))
+        let address = TestSMTPServer.freshAddress("gina")
+        let service = try UnlockMailService(
+            defender: engine, mailer: SMTPMailer(server: smtp.server), publicURL: "https://example.test", emailAddress: { _ in address })
+        try await running(service, engine: engine) {
+            for bot in 1...4 { _ = try await engine.login(ip: "198.51.7.\(bot)", username: "gina", correctPassword: false) }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(smtp.messages(to: address).isEmpty)
+            #expect(metrics.counterTotal(label: "defender_unlock_mails_total", dimensions: [("result", "sent")]) == 0)
+        }
+    }
+
     /// A mail server that accepts the connection and never answers, and an account without an address: every
     /// login is answered while the mail is still stuck (nothing has been counted as sent or failed yet); the stuck
     /// mail fails at its deadline, logged without the address; nothing is mailed for the account without one.

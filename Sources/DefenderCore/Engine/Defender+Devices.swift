@@ -12,11 +12,16 @@ extension Defender {
 
     /// Trusts `attempt` when one of `cookieValues` is a valid device cookie for its username. Nothing is trusted
     /// when device cookies are off, with no username, or when username lockouts are off (nothing to spare the
-    /// owner from).
-    func trustDevice(of attempt: inout LoginAttempt, cookieValues: [String]) {
+    /// owner from) — nor while an operator has blocked the username: a device cookie spares the owner the
+    /// lockouts an attacker causes, not an administrator's decision (a stolen account keeps no way in through
+    /// the cookies it collected). That check is one more store read, for requests with a valid cookie only.
+    func trustDevice(of attempt: inout LoginAttempt, cookieValues: [String]) async throws {
         guard let deviceCookies, !cookieValues.isEmpty, let username = attempt.usernameKey, !policy.disableUsernameLockout else { return }
         let now = Date()
-        attempt.deviceKey = cookieValues.lazy.compactMap { deviceCookies.device(from: $0, for: username, now: now) }.first
+        guard let device = cookieValues.lazy.compactMap({ deviceCookies.device(from: $0, for: username, now: now) }).first else { return }
+        let store = self.store
+        if try await metrics.time(metrics.storeCheck, { try await store.state(of: username) }).block?.isManual == true { return }
+        attempt.deviceKey = device
     }
 
     /// Whether `lockout` refused a trusted attempt because its device is locked; the attempt is then judged

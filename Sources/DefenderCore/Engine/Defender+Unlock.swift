@@ -11,6 +11,9 @@ public enum UnlockOutcome: Sendable, Hashable {
     case expired
     /// Not a token Defender signed: altered, forged, or signed with a key no longer configured.
     case invalid
+    /// An operator has blocked the username: a link lifts the lockouts failed logins cause, not an
+    /// administrator's block (the link stays unused).
+    case blockedByOperator
 }
 
 extension Defender {
@@ -24,7 +27,8 @@ extension Defender {
 
     /// Redeems an unlock token: when it is the username's pending link, consumes it (it never works again) and
     /// lifts that username's lock and failure counter, firing ``DefenderEvent/usernameUnblocked(_:)``. No IP's
-    /// block is lifted: whoever locked the account from their addresses stays locked out.
+    /// block is lifted: whoever locked the account from their addresses stays locked out. An operator's block of
+    /// the username is not lifted either (``UnlockOutcome/blockedByOperator``).
     /// - Throws: ``DefenderError`` when the store cannot be reached (the link is then still unused, unless the
     ///   store failed between consuming it and lifting the lock).
     public func redeemUnlockToken(_ token: String) async throws -> UnlockOutcome {
@@ -33,7 +37,9 @@ extension Defender {
         case .failure(.invalid): outcome = .invalid
         case .failure(.expired): outcome = .expired
         case .success(let link):
-            if try await store.consumeUnlockLink(for: link.username, nonce: link.nonce) {
+            if try await store.state(of: link.username).block?.isManual == true {
+                outcome = .blockedByOperator
+            } else if try await store.consumeUnlockLink(for: link.username, nonce: link.nonce) {
                 try await unblock(link.username)
                 outcome = .unlocked(username: link.username.value)
             } else {
@@ -47,6 +53,7 @@ extension Defender {
         case .used: metrics.unlock.record(.used)
         case .expired: metrics.unlock.record(.expired)
         case .invalid: metrics.unlock.record(.invalid)
+        case .blockedByOperator: metrics.unlock.record(.blockedByOperator)
         }
         return outcome
     }

@@ -155,7 +155,7 @@ public final class Defender: Sendable {
         case .unlisted:
             break
         }
-        trustDevice(of: &attempt, cookieValues: deviceCookieValues)
+        try await trustDevice(of: &attempt, cookieValues: deviceCookieValues)
         if configuration.dryRun {
             // Counted as usual when recorded; never refused, so nothing to reserve or wait for.
             if try await storeLockout(of: &attempt) != nil { wouldLock(attempt) }
@@ -212,7 +212,7 @@ public final class Defender: Sendable {
         case .allowed: return nil
         case .unlisted: break
         }
-        trustDevice(of: &attempt, cookieValues: deviceCookieValues)
+        try await trustDevice(of: &attempt, cookieValues: deviceCookieValues)
         let lockout = try await storeLockout(of: &attempt)
         if lockout != nil, configuration.dryRun {
             wouldLock(attempt)

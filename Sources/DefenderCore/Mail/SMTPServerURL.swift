@@ -43,11 +43,13 @@ public struct SMTPServerURL: Sendable, Hashable, CustomStringConvertible {
         guard scheme == "smtp" || scheme == "smtps" else { throw fail("the scheme '\(scheme.prefix(16))' is not smtp or smtps") }
         var rest = Substring(url[schemeEnd.upperBound...])
         var query: Substring = ""
-        if let mark = rest.firstIndex(of: "?") {
+        // The query and the path start after the credentials: a '?' or '/' in an unencoded password is not one.
+        let hostStart = rest.lastIndex(of: "@").map { rest.index(after: $0) } ?? rest.startIndex
+        if let mark = rest[hostStart...].firstIndex(of: "?") {
             query = rest[rest.index(after: mark)...]
             rest = rest[..<mark]
         }
-        if let slash = rest.firstIndex(of: "/") {
+        if let slash = rest[hostStart...].firstIndex(of: "/") {
             guard rest[slash...] == "/" else { throw fail("a mail server's URL has no path") }
             rest = rest[..<slash]
         }
@@ -104,8 +106,9 @@ public struct SMTPServerURL: Sendable, Hashable, CustomStringConvertible {
             default: throw fail("unknown or empty parameter '\(name.prefix(32))'; accepted: tls=none, ssl_ca_certs=PATH")
             }
         }
-        if security == .none, password != nil, !Self.isLoopback(host) {
-            throw fail("tls=none would send the password in the clear to a server that is not on loopback")
+        // The unlock links are capabilities: without TLS anyone on the path reads them (and the password).
+        if security == .none, !Self.isLoopback(host) {
+            throw fail("tls=none would send the mail (and its unlock link) in the clear to a server that is not on loopback")
         }
     }
 
@@ -117,8 +120,14 @@ public struct SMTPServerURL: Sendable, Hashable, CustomStringConvertible {
         return "\(scheme)://\(credentials)\(shownHost):\(port)" + (security == .none ? "?tls=none" : "")
     }
 
+    /// `localhost`, `::1`, or an IPv4 literal in 127.0.0.0/8 (four decimal octets: `127.evil.example` is a name).
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host.lowercased() == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCIIDigit) && Int($0)! <= 255 }) else {
+            return false
+        }
+        return octets[0] == "127"
     }
 
     private static func percentDecoded(_ text: Substring) -> String? {

@@ -49,7 +49,7 @@ public final class UnlockMailService: Service {
     ///     written (so that it may name a port chosen at start-up); ``UnlockMailSettings/publicURL`` wins when set.
     ///   - emailAddress: the account's address for a username, or `nil`.
     ///   - queueSize: the most e-mails waiting; past it the oldest waiting one is dropped (and counted).
-    ///   - sendTimeout: the longest one message may take to send.
+    ///   - sendTimeout: the longest one e-mail may take: the address lookup, the store and the sending.
     /// - Throws: ``DefenderError`` when `DEFENDER_SECRET_KEY` or `DEFENDER_MAIL_FROM` is not set.
     public init(
         defender: Defender, mailer: any DefenderMailer, publicURL: @autoclosure @escaping @Sendable () -> String,
@@ -73,8 +73,10 @@ public final class UnlockMailService: Service {
         (stream, continuation) = AsyncStream.makeStream(of: Job.self, bufferingPolicy: .bufferingNewest(max(1, queueSize)))
         let continuation = self.continuation
         let metrics = defender.metrics
+        // A dry run counts and logs lockouts without enforcing them: nobody is locked, so nobody is mailed.
+        let dryRun = defender.configuration.dryRun
         defender.events.on(detailed: { event, cause in
-            guard case .usernameBlocked(let username) = event, cause != .manual else { return }
+            guard case .usernameBlocked(let username) = event, cause != .manual, !dryRun else { return }
             let job = Job(username: DefenderKey(kind: .username, normalizedValue: username), lockedAt: Date())
             if case .dropped = continuation.yield(job) { metrics.unlock.record(.dropped) }
         })
@@ -92,7 +94,9 @@ public final class UnlockMailService: Service {
     private func deliver(_ job: Job) async {
         let result: UnlockMetrics.MailResult
         do {
-            result = try await send(job)
+            // One deadline for the whole job (the app's address lookup, the store, the mail): a hung step must
+            // not hold up the mails queued behind it.
+            result = try await Self.withDeadline(sendTimeout) { try await self.send(job) }
         } catch {
             result = .failed
             defender.logger.error(
@@ -107,7 +111,8 @@ public final class UnlockMailService: Service {
             defender.logger.warning("the address the app gave for an unlock e-mail is not valid", metadata: ["username": defender.shown(job.username.value)])
             return .noAddress
         }
-        let (token, nonce) = links.issue(for: job.username)
+        let issued = Date()
+        let (token, nonce) = links.issue(for: job.username, now: issued)
         let settings = defender.configuration.unlockMail
         guard try await defender.store.recordUnlockMail(for: job.username, nonce: nonce, linkTTL: links.ttl, dailyLimit: settings.mailsPerDay) else {
             return .limited
@@ -117,26 +122,25 @@ public final class UnlockMailService: Service {
         while base.hasSuffix("/") { base.removeLast() }
         let message = UnlockMailText(
             username: job.username.value, lockedAt: job.lockedAt, lockRemaining: remaining, link: "\(base)/unlock/\(token)",
-            linkExpires: job.lockedAt.addingTimeInterval(Double(links.ttl.components.seconds))
+            linkExpires: issued.addingTimeInterval(Double(links.ttl.components.seconds))
         ).message(from: from, to: address)
-        try await Self.withDeadline(sendTimeout) { try await self.mailer.send(message) }
+        try await mailer.send(message)
         return .sent
     }
 
-    /// Runs `operation`, cancelled and failed with a timeout if it takes longer than `limit`.
-    static func withDeadline(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await operation()
-                return true
-            }
+    /// Runs `operation`, cancelled and failed with a timeout if it takes longer than `limit` (an operation that
+    /// ignores cancellation is waited for: the mailer and the stores here honour it).
+    static func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
             group.addTask {
                 try await Task.sleep(for: limit)
-                return false
+                return nil
             }
-            let finished = try await group.next() ?? false
+            let first = try await group.next() ?? nil
             group.cancelAll()
-            if !finished { throw DefenderError(.mailFailed, "the mailer did not finish within \(limit)") }
+            guard let first else { throw DefenderError(.mailFailed, "the unlock e-mail did not finish within \(limit)") }
+            return first
         }
     }
 

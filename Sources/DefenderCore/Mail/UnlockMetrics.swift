@@ -26,6 +26,8 @@ public struct UnlockMetrics: Sendable {
         case expired
         /// Not signed by Defender.
         case invalid
+        /// The username was blocked by an operator: not lifted.
+        case blockedByOperator = "blocked_by_operator"
     }
 
     private let mails: [MailResult: Counter]
