@@ -33,6 +33,8 @@ extension HummingbirdDefender {
     ) async throws -> Response {
         var request = request
         var context = context
+        // Under attack most requests come from a blocked address: answered before the body is read.
+        if let lockout = try await engine.lockoutByAddress(client(request, context: &context)) { return lockoutResponse(lockout, request: request, format: format) }
         let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize, from: source)
         let resolved = source ?? engine.configuration.usernameSource
         return try await protect(
@@ -84,6 +86,7 @@ extension HummingbirdDefender {
     ) async throws -> Response {
         var request = request
         var context = context
+        if let lockout = try await engine.lockoutByAddress(client(request, context: &context)) { return lockoutResponse(lockout, request: request, format: format) }
         _ = try await request.collectBody(upTo: maxBodySize ?? context.maxUploadSize)
         guard let decoded = try? await context.requestDecoder.decode(Credentials.self, from: request, context: context) else {
             // Nobody can be authenticated from this request: counted against the IP alone, never checked.

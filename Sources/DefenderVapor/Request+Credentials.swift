@@ -61,6 +61,7 @@ extension DefenderRequest {
         _: Credentials.Type, reading username: (Credentials) -> String?, outcome: LoginOutcome, format: LockoutResponseFormat,
         _ handler: @Sendable (Credentials) async throws -> Response
     ) async throws -> Response {
+        if let lockout = try await engine().lockoutByAddress(client()) { return try await lockoutResponse(lockout, format: format) }
         guard let credentials = try await self.credentials(Credentials.self) else {
             // Nobody can be authenticated from this request: counted against the IP alone, never checked.
             cacheUsername(nil)

@@ -143,6 +143,8 @@ public struct DefenderRequest: Sendable {
         format: LockoutResponseFormat = .automatic,
         _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
+        // Under attack most requests come from a blocked address: answered before the body is read.
+        if let lockout = try await engine().lockoutByAddress(client()) { return try await lockoutResponse(lockout, format: format) }
         let username = try await username(from: source)
         return try await watch(countingEveryMethod: false, username: username, expecting: { sourceDescription(source) }, outcome: outcome, format: format, handler)
     }

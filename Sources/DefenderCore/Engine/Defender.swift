@@ -126,7 +126,7 @@ public final class Defender: Sendable {
 
     /// Runs `operation` in a span named `name` when a tracer is set (`annotate` adds the result's attributes;
     /// a thrown error is recorded), or just runs it.
-    private func traced<T>(
+    func traced<T>(
         _ name: String, _ operation: () async throws -> T, annotate: (T, any Span) -> Void = { _, _ in }
     ) async throws -> T {
         guard let tracer else { return try await operation() }
