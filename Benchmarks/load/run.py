@@ -210,28 +210,36 @@ def overhead_runs(demos, duration, redis, redis_port, repeats, scenario):
     print("\n".join(lines))
 
 
-def lockout_runs(demos, duration, repeats):
-    """The lockout path: the attack scenario against the bare-403 floor and the protected demo, interleaved."""
+def lockout_runs(demos, duration, repeats, redis, redis_port):
+    """The lockout path: the attack scenario against the bare-403 floor and the protected demo (memory store with
+    and without the audit log, and the Redis store), interleaved."""
     samples = {}
     # Interleaved: every round runs each framework's servers in turn, so that drift hits all alike.
     for demo in (demo for _ in range(repeats) for demo in demos):
         db = swift_database(demo, "cheap", 0)
-        for store in ["bare 403", "memory, no log", "memory"]:
+        for store in ["bare 403", "memory, no log", "memory", "redis"]:
+            flush_redis(redis_port)
             port = free_port()
             env = {**hash_env(0), "DATABASE_URL": "sqlite://" + db, "DEFENDER_BEHIND_REVERSE_PROXY": "true", "LOG_LEVEL": "error",
-                   "DEMO_PROTECTION": "bare403" if store == "bare 403" else "on", "DEFENDER_STORE": "memory",
+                   "DEMO_PROTECTION": "bare403" if store == "bare 403" else "on",
+                   "DEFENDER_STORE": "redis" if store == "redis" else "memory", "DEFENDER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                    "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true"}
             proc = start(serve_command(demo, port), env, os.path.join(WORK, f"{demo[0]}.log"))
             wait_http(f"http://127.0.0.1:{port}/healthz")
-            samples.setdefault((demo[0], store), []).append(measure(demo[0], store, "cheap", "failures", f"http://127.0.0.1:{port}", [proc.pid], duration, None))
+            samples.setdefault((demo[0], store), []).append(measure(
+                demo[0], store, "cheap", "failures", f"http://127.0.0.1:{port}", [proc.pid], duration, redis if store == "redis" else None))
             stop(proc)
     lines = [f"Scenario `failures` (the attack), cheap hash, {repeats} interleaved rounds of {duration} s.", "",
-             "| framework | server | req/s (runs) | median | vs bare 403 | CPU µs/req (median) |", "|---|---|---|---:|---:|---:|"]
+             "| framework | server | req/s (runs) | median | vs bare 403 | vs memory | CPU µs/req (median) | Redis CPU µs/req |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
     for (system, store), rows in samples.items():
         base = median([r["rps"] for r in samples[(system, "bare 403")]])
+        memory = median([r["rps"] for r in samples[(system, "memory")]])
         rps = [r["rps"] for r in rows]
+        versus_memory = f"{100 * median(rps) / memory:.1f} %" if store == "redis" else ""
+        redis_cpu = median([r["redis_cpu_us_per_request"] for r in rows]) if store == "redis" else ""
         lines.append(f"| {system} | {store} | {', '.join(str(v) for v in rps)} | {median(rps)} | {100 * median(rps) / base:.1f} % | "
-                     f"{median([r['cpu_us_per_request'] for r in rows])} |")
+                     f"{versus_memory} | {median([r['cpu_us_per_request'] for r in rows])} | {redis_cpu} |")
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "lockout.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -353,7 +361,7 @@ def main():
         demos.append(("hummingbird", os.path.abspath(args.hummingbird_demo)))
     if args.lockout:
         try:
-            lockout_runs(demos, args.duration, args.lockout)
+            lockout_runs(demos, args.duration, args.lockout, redis, redis_port)
         finally:
             for proc in list(started):
                 stop(proc)

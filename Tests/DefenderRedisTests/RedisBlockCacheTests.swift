@@ -93,6 +93,27 @@ import Testing
         await instance.stop()
     }
 
+    /// The refusal by address (asked before every login's username is read) costs no round trip: a blocked
+    /// address is answered from the cache, and an address the cache knows nothing of is left to admission — so an
+    /// admitted login still makes exactly its two scripts.
+    @Test func theRefusalByAddressCostsNoRoundTrip() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let instance = Instance(port: server.port, prefix: "c5")
+        try await subscribed(instance, server.port)
+        try await lockOut(instance.engine, ip: "10.6.0.1", username: "mallory")
+        let before = try await scriptCalls(server.port)
+        let blocked = instance.engine.resolver.client(IPAddress("10.6.0.1")!)
+        let unknown = instance.engine.resolver.client(IPAddress("10.6.0.2")!)
+        for _ in 0..<20 {
+            #expect(try await instance.engine.lockoutByAddress(blocked) != nil)
+            #expect(try await instance.engine.lockoutByAddress(unknown) == nil)
+        }
+        #expect(try await scriptCalls(server.port) == before)
+        await instance.stop()
+    }
+
     @Test func anUnblockThroughOneInstanceReachesTheOtherWithinASecond() async throws {
         guard RedisServer.isAvailable else { return }
         let server = try await RedisServer()

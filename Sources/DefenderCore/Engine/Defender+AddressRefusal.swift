@@ -10,8 +10,9 @@ extension Defender {
     ///
     /// It answers only when no username can: the address is not on an allow or deny list and not in a shared
     /// range (whose IP dimension is a pair with the username); no username is allow- or deny-listed; it is no dry
-    /// run; and the store says the address is locked with no username at all — its own block outside AND mode, or
-    /// a block that locks in every mode (an operator's, spraying). A device cookie changes nothing here: a trusted
+    /// run; and the store says, without a round trip (the memory store; the Redis store's cache of known blocks),
+    /// that the address is locked with no username at all — its own block outside AND mode, or a block that locks
+    /// in every mode (an operator's, spraying). A device cookie changes nothing here: a trusted
     /// client still meets IP blocks. The answer's `Retry-After` is the address's remaining time (a username that
     /// is blocked for longer is not read, so not named).
     /// - Parameter ip: the client, from ``resolver``.
@@ -19,11 +20,13 @@ extension Defender {
         guard refusesByAddress, !sharedRanges.contains(ip.address), accessLists.decision(ip: ip.address, username: nil) == .unlisted else {
             return nil
         }
+        // Only a store that answers without a round trip: a login that is not refused here goes on to admission,
+        // which must stay its one round trip.
+        guard let store = store as? any LocalAddressLockouts else { return nil }
         let ipKey = LoginAttempt(ip: ip, submittedUsername: nil).ipKey
-        let store = self.store
         let policy = self.policy
         let lockout = try await traced("defender.check", {
-            try await metrics.time(metrics.storeCheck) { try await store.check(ip: ipKey, username: nil, policy: policy) }
+            try await store.localLockout(ip: ipKey, policy: policy)
         }) { lockout, span in
             if lockout != nil { span.attributes["defender.outcome"] = "locked" }
         }

@@ -66,3 +66,27 @@ package protocol KnownBlocks: Sendable {
     /// Drops what is known of `key` (an operator blocked or unblocked it).
     func forget(_ key: DefenderKey)
 }
+
+/// A store that can say, without a round trip, whether an address alone is locked: the memory store (in process)
+/// and the Redis store (its cache of known blocks). ``Defender/lockoutByAddress(_:)`` asks only such stores, so
+/// that the refusal by address never adds a round trip to a login that goes on to admission.
+package protocol LocalAddressLockouts: Sendable {
+    /// The address's lockout as known here (for any username: the caller has ruled out what a username could
+    /// change); `nil` when none is known, which is not a promise that there is none.
+    func localLockout(ip: DefenderKey, policy: LockoutPolicy) async throws -> Lockout?
+}
+
+extension MemoryAttemptStore: LocalAddressLockouts {
+    package func localLockout(ip: DefenderKey, policy: LockoutPolicy) async throws -> Lockout? {
+        try await check(ip: ip, username: nil, policy: policy)
+    }
+}
+
+extension FallbackAttemptStore: LocalAddressLockouts {
+    /// The shared store's local answer while it is in use; nothing during an outage (the usual path applies the
+    /// outage policy).
+    package func localLockout(ip: DefenderKey, policy: LockoutPolicy) async throws -> Lockout? {
+        guard !isSkippingPrimary, let local = primary as? any LocalAddressLockouts else { return nil }
+        return try await local.localLockout(ip: ip, policy: policy)
+    }
+}

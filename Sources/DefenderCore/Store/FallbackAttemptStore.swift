@@ -120,6 +120,9 @@ public final class FallbackAttemptStore: AttemptStore {
     /// While the shared store is skipped (an outage), the blocks it is known to hold still lock: a known attacker
     /// stays blocked through the outage whatever the failure policy. (When it is not skipped, the store answers
     /// for its known blocks itself.)
+    /// Whether the shared store is being skipped (an outage, until the next retry).
+    var isSkippingPrimary: Bool { openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false } }
+
     private func knownWhileSkipped(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) -> Lockout? {
         guard let known = primary as? any KnownBlocks,
             openUntil.withLock({ until in until.map { ContinuousClock.now < $0 } ?? false })
