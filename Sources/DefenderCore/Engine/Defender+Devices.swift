@@ -46,7 +46,7 @@ extension Defender {
     func noteTrustedSuccess(_ attempt: LoginAttempt) async throws {
         guard let username = attempt.usernameKey else { return }
         let store = self.store
-        let state = try await Self.uncancelled { try await store.state(of: username) }
+        let state = try await shielded { try await store.state(of: username) }
         guard state.block != nil else { return }
         metrics.trustedLoginsDuringLockout.increment()
         events.emit(.trustedLoginDuringLockout(username: username.value))

@@ -266,7 +266,7 @@ public final class Defender: Sendable {
             return FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)
         }
         let (store, policy, metrics) = (self.store, self.policy(for: attempt), self.metrics)
-        var result = try await Self.uncancelled {
+        var result = try await shielded {
             try await metrics.time(metrics.storeRecordFailure) {
                 try await store.recordFailure(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: attempt.reservation, policy: policy)
             }
@@ -300,7 +300,7 @@ public final class Defender: Sendable {
             return
         }
         let (store, policy, metrics) = (self.store, self.policy(for: attempt), self.metrics)
-        let unblocked = try await Self.uncancelled {
+        let unblocked = try await shielded {
             try await metrics.time(metrics.storeRecordSuccess) {
                 try await store.recordSuccess(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: attempt.reservation, policy: policy)
             }
@@ -316,7 +316,7 @@ public final class Defender: Sendable {
         guard let reservation = attempt.reservation else { return }
         let store = self.store
         // Releases happen mostly in tasks being torn down: always off the caller's cancellation.
-        try await Self.uncancelled { try await store.release(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: reservation) }
+        try await shielded { try await store.release(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: reservation) }
     }
 
     /// Runs a store step that must happen even if the caller is cancelled — on entry or while the step is in
@@ -325,5 +325,14 @@ public final class Defender: Sendable {
     /// release goes through here.
     static func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         try await Task { try await operation() }.value
+    }
+
+    /// Runs a step of this engine's store that must not be cut short by the caller's cancellation: in place for
+    /// the memory store, whose steps take a lock and return without suspending on anything that observes
+    /// cancellation (an unstructured task would cost every login a hop to another thread and back), in an
+    /// unstructured task (``uncancelled(_:)``) for every other store.
+    func shielded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        if store is MemoryAttemptStore { return try await operation() }
+        return try await Self.uncancelled(operation)
     }
 }
