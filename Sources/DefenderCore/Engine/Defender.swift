@@ -124,25 +124,6 @@ public final class Defender: Sendable {
         }
     }
 
-    /// Runs `operation` in a span named `name` when a tracer is set (`annotate` adds the result's attributes;
-    /// a thrown error is recorded), or just runs it.
-    func traced<T>(
-        _ name: String, _ operation: () async throws -> T, annotate: (T, any Span) -> Void = { _, _ in }
-    ) async throws -> T {
-        guard let tracer else { return try await operation() }
-        let span = tracer.startSpan(name, ofKind: .internal)
-        defer { span.end() }
-        do {
-            let result = try await operation()
-            annotate(result, span)
-            return result
-        } catch {
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error))
-            throw error
-        }
-    }
-
     private func admit(ip: ClientAddress, username: String?, deviceCookieValues: [String], context: AttemptContext?) async throws -> Check {
         var attempt = self.attempt(ip: ip, username: username, context: context)
         switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
@@ -233,16 +214,6 @@ public final class Defender: Sendable {
         logger.notice("dry run: this login would be locked out", metadata: metadata(attempt))
     }
 
-    /// Log metadata for an attempt, redacted unless ``DefenderConfiguration/redactLogs`` is off.
-    func metadata(_ attempt: LoginAttempt) -> Logger.Metadata {
-        ["ip": shown(attempt.ip.key), "username": shown(attempt.usernameKey?.value ?? "")]
-    }
-
-    /// A value for a log line: `********` when logs are redacted.
-    func shown(_ value: String) -> Logger.MetadataValue {
-        configuration.redactLogs ? "********" : .string(value)
-    }
-
     /// Records a failed login and releases its reservation.
     /// - Returns: the lockout when this failure crossed a limit (the request gets the lockout response), else `nil`.
     @discardableResult
@@ -317,22 +288,5 @@ public final class Defender: Sendable {
         let store = self.store
         // Releases happen mostly in tasks being torn down: always off the caller's cancellation.
         try await shielded { try await store.release(ip: attempt.ipKey, username: attempt.countedUsernameKey, reservation: reservation) }
-    }
-
-    /// Runs a store step that must happen even if the caller is cancelled — on entry or while the step is in
-    /// flight (a cancelled Redis command is written, but its reply, and the EVAL retry after NOSCRIPT, would be
-    /// dropped) — in an unstructured task, which the caller's cancellation never reaches. Every record and
-    /// release goes through here.
-    static func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await Task { try await operation() }.value
-    }
-
-    /// Runs a step of this engine's store that must not be cut short by the caller's cancellation: in place for
-    /// the memory store, whose steps take a lock and return without suspending on anything that observes
-    /// cancellation (an unstructured task would cost every login a hop to another thread and back), in an
-    /// unstructured task (``uncancelled(_:)``) for every other store.
-    func shielded<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        if store is MemoryAttemptStore { return try await operation() }
-        return try await Self.uncancelled(operation)
     }
 }
