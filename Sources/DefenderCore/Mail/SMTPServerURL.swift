@@ -120,15 +120,15 @@ public struct SMTPServerURL: Sendable, Hashable, CustomStringConvertible {
         return "\(scheme)://\(credentials)\(shownHost):\(port)" + (security == .none ? "?tls=none" : "")
     }
 
-    /// `localhost`, `::1`, or an IPv4 literal in 127.0.0.0/8 (four decimal octets: `127.evil.example` is a name).
+    /// `localhost`, or an address literal in 127.0.0.0/8 or ::1 (read by the project's own strict parser:
+    /// `127.evil.example` is a name, not an address).
     static func isLoopback(_ host: String) -> Bool {
-        if host.lowercased() == "localhost" || host == "::1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCIIDigit) && Int($0)! <= 255 }) else {
-            return false
-        }
-        return octets[0] == "127"
+        if host.lowercased() == "localhost" { return true }
+        guard let address = IPAddress(host) else { return false }
+        return loopback.contains(where: { $0.contains(address) })
     }
+
+    private static let loopback = [IPNetwork("127.0.0.0/8")!, IPNetwork("::1/128")!]
 
     private static func percentDecoded(_ text: Substring) -> String? {
         var bytes: [UInt8] = []
