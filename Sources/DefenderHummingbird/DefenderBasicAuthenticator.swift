@@ -21,7 +21,8 @@ import HTTPTypes
 /// ```
 public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthRequestContext>: RouterMiddleware {
     /// Checks a username and password: the user when they are right, else `nil`. Runs only for admitted requests;
-    /// a thrown error is passed on and nothing is counted.
+    /// a thrown `401` (`HTTPError(.unauthorized)`) counts as a wrong password, as in a login handler, and any other
+    /// thrown error is passed on and nothing is counted.
     public typealias Verify = @Sendable (_ username: String, _ password: String, _ context: Context) async throws -> Context.Identity?
 
     /// The realm of the `WWW-Authenticate` challenge.
@@ -69,7 +70,6 @@ public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthR
     /// Admits the request's Basic credentials, verifies them, and calls `next` with `context.identity` set; answers
     /// the challenge, the lockout or `401` otherwise.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
         switch BasicCredentials.parse(request.headers[values: .authorization]) {
         case .absent:
             return unauthorized("Authentication required.")
@@ -77,31 +77,24 @@ public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthR
             return Response(.problem(status: 400, detail: "The Authorization header is too large."))
         case .malformed(let username):
             // No password to check: count the attempt and answer.
-            context.defender.username = username
-            context.defender.usernameRead = true
-            if let lockout = try await defender.throttle(request, context: &context, username: username) {
-                return defender.lockoutResponse(lockout, request: request, format: .json)
-            }
+            var login = defender.login(request, context)
+            login.cacheUsername(username)
+            if let lockout = try await login.countAttempt(username: username) { return login.lockoutResponse(lockout, format: .json) }
             return unauthorized("The Basic credentials are malformed.")
         case .credentials(let username, let password):
-            context.defender.username = username
-            context.defender.usernameRead = true
-            let client = try defender.client(request, context: &context)
-            let checking = context
+            var login = defender.login(request, context)
+            login.cacheUsername(username)
             // Every method counts: a Basic request carries credentials to check.
-            let result = try await LoginProtection.protect(
-                engine: defender.engine, client: client, username: username, counted: true,
-                cookies: { request.headers[values: .cookie] }, isSecure: { defender.isSecure(request, context: checking, serverUsesTLS: defender.serverUsesTLS) },
-                expecting: { [route = context.endpointPath] in (route ?? "(unrouted)", "Authorization: Basic") }, context: { defender.attemptContext(request) }, handler: { try await verify(username, password, checking) },
-                classify: { $0 == nil ? .failure : .success }, isFailure: { _ in false })
+            let result = try await login.protect(
+                username: username, counted: true, expecting: { "Authorization: Basic" }, classify: { $0 == nil ? .failure : .success }
+            ) { login in try await verify(username, password, login.context) }
             switch result {
-            case .locked(let lockout): return defender.lockoutResponse(lockout, request: request, format: .json)
+            case .locked(let lockout): return login.lockoutResponse(lockout, format: .json)
             case .answered(nil, _): return unauthorized("Invalid username or password.")
             case .answered(let user?, let fields):
+                var context = login.context
                 context.identity = user
-                var response = try await next(request, context)
-                response.headers.addDefenderFields(fields)
-                return response
+                return login.response(try await next(request, context), adding: fields)
             }
         }
     }

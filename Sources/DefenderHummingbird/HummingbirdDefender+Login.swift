@@ -31,15 +31,10 @@ extension HummingbirdDefender {
         _ request: Request, context: Context, usernameFrom source: UsernameSource? = nil, outcome: LoginOutcome = .redirectMeansSuccess,
         format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil, _ handler: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        var request = request
-        var context = context
-        // Under attack most requests come from a blocked address: answered before the body is read.
-        if let lockout = try await engine.lockoutByAddress(client(request, context: &context)) { return lockoutResponse(lockout, request: request, format: format) }
-        let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize, from: source)
-        let resolved = source ?? engine.configuration.usernameSource
-        return try await protect(
-            request, context: context, username: username, counted: LoginProtection.isAttempt(method: request.method.rawValue),
-            expecting: { resolved.readsUsername ? resolved.description : nil }, classify: outcome.classify, format: format, handler)
+        var login = login(request, context, maxBodySize: maxBodySize)
+        return try await login.protectLogin(usernameFrom: source, classify: outcome.classify, format: format) { login, _ in
+            try await handler(login.request, login.context)
+        }
     }
 
     /// Runs a login handler under protection with the credentials decoded once by Defender, with the context's
@@ -84,35 +79,17 @@ extension HummingbirdDefender {
         _ credentials: Credentials.Type, username: (Credentials) -> String?, request: Request, context: Context,
         outcome: LoginOutcome, format: LockoutResponseFormat, maxBodySize: Int?, _ handler: (Credentials) async throws -> Response
     ) async throws -> Response {
-        var request = request
-        var context = context
-        if let lockout = try await engine.lockoutByAddress(client(request, context: &context)) { return lockoutResponse(lockout, request: request, format: format) }
-        _ = try await request.collectBody(upTo: maxBodySize ?? context.maxUploadSize)
-        guard let decoded = try? await context.requestDecoder.decode(Credentials.self, from: request, context: context) else {
-            // Nobody can be authenticated from this request: counted against the IP alone, never checked.
-            context.defender.username = nil
-            context.defender.usernameRead = true
-            if let lockout = try await throttle(request, context: &context, username: nil) { return lockoutResponse(lockout, request: request, format: format) }
-            return Response(HTTPAnswer.unreadableCredentials(json: isJSON(request, format)))
-        }
-        let name = username(decoded)
-        context.defender.username = name
-        context.defender.usernameRead = true
-        return try await protect(
-            request, context: context, username: name, counted: true, expecting: { "\(Credentials.self)" }, classify: outcome.classify, format: format
-        ) { _, _ in
-            try await handler(decoded)
-        }
+        var login = login(request, context, maxBodySize: maxBodySize)
+        return try await login.protectCredentials(credentials, username: username, classify: outcome.classify, format: format, handler)
     }
 
     /// Counts this request as an attempt against its IP and username without any password check (a
     /// password-reset request, a sign-up), so that it is limited like a failed login.
     /// - Returns: the lockout when the request is locked or this attempt crossed a limit, else `nil`: go ahead.
     public func throttle<Context: DefenderRequestContext>(_ request: Request, context: inout Context, username: String?) async throws -> Lockout? {
-        switch try await LoginProtection.admit(engine: engine, client: client(request, context: &context), username: username, context: { attemptContext(request) }) {
-        case .locked(let lockout): return lockout
-        case .allowed(let attempt): return try await engine.recordFailure(attempt)
-        }
+        var login = login(request, context)
+        defer { context = login.context }
+        return try await login.countAttempt(username: username)
     }
 
     /// Runs a password-reset (or sign-up) handler under protection: every `POST` counts as an attempt against its
@@ -131,43 +108,7 @@ extension HummingbirdDefender {
         _ request: Request, context: Context, format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil,
         usernameFrom source: UsernameSource? = nil, _ handler: (String?) async throws -> Response
     ) async throws -> Response {
-        var request = request
-        var context = context
-        let username = try await self.username(&request, context: &context, maxBodySize: maxBodySize, from: source)
-        let lockout = LoginProtection.isAttempt(method: request.method.rawValue)
-            ? try await throttle(request, context: &context, username: username)
-            : try await engine.lockout(ip: client(request, context: &context), username: username)
-        if let lockout { return lockoutResponse(lockout, request: request, format: format) }
-        return try await handler(username)
-    }
-
-    /// The protection shared by the wrappers and the middleware.
-    func protect<Context: DefenderRequestContext>(
-        _ request: Request, context: Context, username: String?, counted: Bool, expecting source: () -> String?, classify: (Response) -> LoginVerdict,
-        format: LockoutResponseFormat, _ handler: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        var context = context
-        let client = try client(request, context: &context)
-        let handlerContext = context
-        do {
-            let result = try await LoginProtection.protect(
-                engine: engine, client: client, username: username, counted: counted,
-                cookies: { request.headers[values: .cookie] }, isSecure: { isSecure(request, context: handlerContext, serverUsesTLS: serverUsesTLS) },
-                expecting: { source().map { (context.endpointPath ?? "(unrouted)", $0) } }, context: { attemptContext(request) },
-                handler: { try await handler(request, handlerContext) }, classify: classify,
-                isFailure: { ($0 as? any HTTPResponseError)?.status == .unauthorized })
-            switch result {
-            case .locked(let lockout):
-                return lockoutResponse(lockout, request: request, format: format)
-            case .answered(var response, let fields):
-                response.headers.addDefenderFields(fields)
-                return response
-            }
-        } catch let failure as LoginProtection.CountedFailure {
-            // A thrown 401 that did not lock: thrown again, with the RateLimit fields when they are on.
-            guard var error = failure.error as? HTTPError, !failure.fields.isEmpty else { throw failure.error }
-            error.headers.addDefenderFields(failure.fields)
-            throw error
-        }
+        var login = login(request, context, maxBodySize: maxBodySize)
+        return try await login.protectPasswordReset(usernameFrom: source, format: format, handler)
     }
 }

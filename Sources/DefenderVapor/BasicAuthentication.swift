@@ -23,7 +23,8 @@ import Vapor
 /// ```
 public struct DefenderBasicAuthenticator: AsyncMiddleware {
     /// Checks a username and password; returns whether they are right. Runs only for admitted requests.
-    /// It may log the user in (`req.auth.login`). A thrown error is passed on and nothing is counted.
+    /// It may log the user in (`req.auth.login`). A thrown `401` (`Abort(.unauthorized)`) counts as a wrong password,
+    /// as in a login handler; any other thrown error is passed on and nothing is counted.
     public typealias Verify = @Sendable (_ username: String, _ password: String, _ request: Request) async throws -> Bool
 
     /// The realm of the `WWW-Authenticate` challenge.
@@ -48,25 +49,21 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
             return ProblemDetails.response(.badRequest, "The Authorization header is too large.")
         case .malformed(let username):
             // No password to check: count the attempt and answer.
-            request.defender.cacheUsername(username)
-            if let lockout = try await request.defender.throttle(username: username) {
-                return try await request.defender.lockoutResponse(lockout, format: .json)
-            }
+            var login = request.defender
+            login.cacheUsername(username)
+            if let lockout = try await login.countAttempt(username: username) { return try await login.lockoutResponse(lockout, format: .json) }
             return unauthorized(request, "The Basic credentials are malformed.")
         case .credentials(let username, let password):
-            request.defender.cacheUsername(username)
+            var login = request.defender
+            login.cacheUsername(username)
             // Every method counts: a Basic request carries credentials to check.
-            let result = try await LoginProtection.protect(
-                engine: request.defender.engine(), client: request.defender.client(), username: username, counted: true,
-                cookies: { request.headers[.cookie] }, isSecure: { request.defender.isSecure }, expecting: { (request.defender.routeLabel, "Authorization: Basic") }, context: { request.defender.context }, handler: { try await verify(username, password, request) },
-                classify: { $0 ? .success : .failure }, isFailure: { _ in false })
+            let result = try await login.protect(
+                username: username, counted: true, expecting: { "Authorization: Basic" }, classify: { $0 ? .success : .failure }
+            ) { _ in try await verify(username, password, request) }
             switch result {
-            case .locked(let lockout): return try await request.defender.lockoutResponse(lockout, format: .json)
+            case .locked(let lockout): return try await login.lockoutResponse(lockout, format: .json)
             case .answered(false, _): return unauthorized(request, "Invalid username or password.")
-            case .answered(true, let fields):
-                let response = try await next.respond(to: request)
-                response.headers.apply(fields)
-                return response
+            case .answered(true, let fields): return login.response(try await next.respond(to: request), adding: fields)
             }
         }
     }

@@ -42,7 +42,7 @@ extension DefenderRequest {
     }
 
     /// Whether a response in `format` is problem+json for this client.
-    func isJSON(_ format: LockoutResponseFormat) -> Bool {
+    package func isJSON(_ format: LockoutResponseFormat) -> Bool {
         format.isJSON(accept: request.headers[.accept], contentType: request.headers.first(name: .contentType))
     }
 }

@@ -61,19 +61,8 @@ extension DefenderRequest {
         _: Credentials.Type, reading username: (Credentials) -> String?, outcome: LoginOutcome, format: LockoutResponseFormat,
         _ handler: @Sendable (Credentials) async throws -> Response
     ) async throws -> Response {
-        if let lockout = try await engine().lockoutByAddress(client()) { return try await lockoutResponse(lockout, format: format) }
-        guard let credentials = try await self.credentials(Credentials.self) else {
-            // Nobody can be authenticated from this request: counted against the IP alone, never checked.
-            cacheUsername(nil)
-            if let lockout = try await throttle(username: .some(nil)) { return try await lockoutResponse(lockout, format: format) }
-            return unreadableCredentials(format: format)
-        }
-        let name = username(credentials)
-        cacheUsername(name)
-        // Every method counts: a handler handed credentials checks them (a GET or HEAD route is no exception).
-        return try await watch(
-            countingEveryMethod: true, username: name, expecting: { "\(Credentials.self)" }, outcome: outcome, format: format
-        ) { _ in try await handler(credentials) }
+        var login = self
+        return try await login.protectCredentials(Credentials.self, username: username, classify: outcome.classify, format: format, handler)
     }
 
     /// The request body decoded as `Credentials` with the app's content decoder for its media type, or `nil`
@@ -108,10 +97,5 @@ extension DefenderRequest {
     func collectBody() async throws {
         guard request.body.data == nil else { return }
         _ = try await request.body.collect(max: request.application.routes.defaultMaxBodySize.value).get()
-    }
-
-    /// `400 Bad Request` for a login whose credentials cannot be read, in the route's format.
-    func unreadableCredentials(format: LockoutResponseFormat) -> Response {
-        Response(HTTPAnswer.unreadableCredentials(json: isJSON(format)))
     }
 }

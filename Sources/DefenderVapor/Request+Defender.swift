@@ -143,15 +143,13 @@ public struct DefenderRequest: Sendable {
         format: LockoutResponseFormat = .automatic,
         _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
-        // Under attack most requests come from a blocked address: answered before the body is read.
-        if let lockout = try await engine().lockoutByAddress(client()) { return try await lockoutResponse(lockout, format: format) }
-        let username = try await username(from: source)
-        return try await watch(countingEveryMethod: false, username: username, expecting: { sourceDescription(source) }, outcome: outcome, format: format, handler)
+        var login = self
+        return try await login.protectLogin(usernameFrom: source, classify: outcome.classify, format: format) { try await handler($1) }
     }
 
     /// How the username of this request is read, for the report of a route that reads none (`nil` for
     /// `UsernameSource/ipOnly`: none is expected).
-    func sourceDescription(_ source: UsernameSource?) -> String? {
+    package func sourceDescription(_ source: UsernameSource?) -> String? {
         if let source { return source.readsUsername ? source.description : nil }
         if request.application.defender.usernameExtractor != nil { return "usernameExtractor" }
         guard let configured = try? engine().configuration.usernameSource else { return nil }
@@ -159,41 +157,8 @@ public struct DefenderRequest: Sendable {
     }
 
     /// The route as registered (`/users/:name/login`): a label a client cannot choose.
-    var routeLabel: String {
+    package var routeLabel: String {
         request.route.map { DefenderLoginMiddleware.path(of: $0, caseInsensitive: false) } ?? "(unrouted)"
-    }
-
-    /// Whether a request with this method is a login attempt, counted; `GET`, `HEAD` and `OPTIONS` (the login
-    /// page) are only checked for a lock.
-    static func isAttempt(_ method: HTTPMethod) -> Bool { LoginProtection.isAttempt(method: method.rawValue) }
-
-    /// `watchLogin`: with `countingEveryMethod` (the credentials API, whose handler is handed credentials to
-    /// check), every method is a counted attempt.
-    func watch(
-        countingEveryMethod: Bool, username: String?, expecting source: () -> String?, outcome: LoginOutcome, format: LockoutResponseFormat,
-        _ handler: @Sendable (String?) async throws -> Response
-    ) async throws -> Response {
-        let engine = try engine()
-        let request = self.request
-        do {
-            let result = try await LoginProtection.protect(
-                engine: engine, client: client(), username: username, counted: countingEveryMethod || Self.isAttempt(request.method),
-                cookies: { request.headers[.cookie] }, isSecure: { isSecure }, expecting: { source().map { (routeLabel, $0) } }, context: { context }, handler: { try await handler(username) }, classify: outcome.classify,
-                isFailure: { ($0 as? any AbortError)?.status == .unauthorized })
-            switch result {
-            case .locked(let lockout):
-                return try await lockoutResponse(lockout, format: format)
-            case .answered(let response, let fields):
-                response.headers.apply(fields)
-                return response
-            }
-        } catch let failure as LoginProtection.CountedFailure {
-            // A thrown 401 that did not lock: thrown again, with the RateLimit fields when they are on.
-            guard let abort = failure.error as? any AbortError, !failure.fields.isEmpty else { throw failure.error }
-            var headers = abort.headers
-            headers.apply(failure.fields)
-            throw Abort(abort.status, headers: headers, reason: abort.reason)
-        }
     }
 
     /// Records the outcome of a login checked elsewhere (django-defender's `check_request`). The password was
@@ -223,11 +188,8 @@ public struct DefenderRequest: Sendable {
     public func throttle(username: String?? = .none) async throws -> Lockout? {
         let name: String?
         if let username { name = username } else { name = try await self.username() }
-        // Not trusted through a device cookie: a password reset or a sign-up counts against the username itself.
-        switch try await LoginProtection.admit(engine: engine(), client: client(), username: name, context: { context }) {
-        case .locked(let lockout): return lockout
-        case .allowed(let attempt): return try await engine().recordFailure(attempt)
-        }
+        var login = self
+        return try await login.countAttempt(username: name)
     }
 
     /// Runs a password-reset handler (django-defender's README recipe): a `POST` counts against the IP and the
@@ -242,15 +204,12 @@ public struct DefenderRequest: Sendable {
         usernameFrom source: UsernameSource? = nil, format: LockoutResponseFormat = .automatic,
         _ handler: @Sendable (String?) async throws -> Response
     ) async throws -> Response {
-        let username = try await username(from: source)
-        let lockout = Self.isAttempt(request.method)
-            ? try await throttle(username: username) : try await engine().lockout(ip: client(), username: username)
-        if let lockout { return try await lockoutResponse(lockout, format: format) }
-        return try await handler(username)
+        var login = self
+        return try await login.protectPasswordReset(usernameFrom: source, format: format, handler)
     }
 
     /// Sets the username other helpers read (when an authenticator parsed it from a header).
-    func cacheUsername(_ username: String?) {
+    package func cacheUsername(_ username: String?) {
         state.withLockedValue { $0.username = .some(username) }
     }
 

@@ -124,6 +124,29 @@ import Testing
         #expect(verifications.names == ["carol", "dave", "dave", "dave", "dave"], "a locked request reached the verifier")
     }
 
+    /// A verifier that throws `401` for a wrong password is counted like one that returns `nil` (the rule of a
+    /// login handler, shared by every integration); a thrown server error is not counted.
+    @Test func basicVerifierThrowingUnauthorizedCounts() async throws {
+        struct User: PasswordAuthenticatable { let name: String; let passwordHash: String? }
+        let router = Router(context: BasicAuthDefenderContext<User>.self)
+        router.group("api")
+            .add(middleware: DefenderBasicAuthenticator(try Self.defender()) { username, password, _ in
+                if password == "boom" { throw HTTPError(.internalServerError) }
+                guard password == "secret" else { throw HTTPError(.unauthorized) }
+                return User(name: username, passwordHash: nil)
+            })
+            .get("me") { _, context in try context.requireIdentity().name }
+        @Sendable func basic(_ password: String) -> HTTPFields {
+            [.authorization: "Basic " + Data("dave:\(password)".utf8).base64EncodedString()]
+        }
+        try await Application(router: router).test(.router) { (client) async throws in
+            for _ in 0..<5 { #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("boom")).status == .internalServerError) }
+            for _ in 0..<3 { #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("nope")).status == .unauthorized) }
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("nope")).status == .forbidden)
+            #expect(try await client.execute(uri: "/api/me", method: .get, headers: basic("secret")).status == .forbidden)
+        }
+    }
+
     /// hummingbird-auth's repository flow: the verifier checks every username — an unknown one against the
     /// unknown-user hash, so that it costs the same as a known one — and never a locked request.
     @Test func repositoryFlowChecksUnknownUsersAgainstTheDummyHash() async throws {

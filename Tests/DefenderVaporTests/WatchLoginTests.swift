@@ -107,6 +107,26 @@ import VaporTesting
         }
     }
 
+    /// A Basic verifier that throws `401` for a wrong password is counted like one that returns `false` (the rule
+    /// of a login handler, shared by every integration); a thrown server error is not counted.
+    @Test func basicVerifierThrowingUnauthorizedCounts() async throws {
+        try await withTestApp(setup: { app in
+            app.grouped(DefenderBasicAuthenticator { _, password, _ in
+                if password == "boom" { throw Abort(.internalServerError) }
+                guard password == Self.password else { throw Abort(.unauthorized) }
+                return true
+            }).get("api") { _ in "ok" }
+        }) { (app) async throws in
+            func basic(_ password: String) -> HTTPHeaders {
+                ["Authorization": "Basic " + Data("dave:\(password)".utf8).base64EncodedString()]
+            }
+            for _ in 0..<5 { #expect(try await app.testing().sendRequest(.GET, "/api", headers: basic("boom")).status == .internalServerError) }
+            for _ in 0..<3 { #expect(try await app.testing().sendRequest(.GET, "/api", headers: basic("nope")).status == .unauthorized) }
+            #expect(try await app.testing().sendRequest(.GET, "/api", headers: basic("nope")).status == .forbidden)
+            #expect(try await app.testing().sendRequest(.GET, "/api", headers: basic(Self.password)).status == .forbidden)
+        }
+    }
+
     @Test func redirectDetector() async throws {
         try await withTestApp { (app) async throws in
             for _ in 0..<3 { #expect(try await post(app, "/login", "username=a&password=x").status == .ok) }
