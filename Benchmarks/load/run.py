@@ -335,6 +335,8 @@ def main():
     parser.add_argument("--overhead", type=int, default=0, help="only the success-path CPU comparison, N interleaved rounds")
     parser.add_argument("--lockout", type=int, default=0, help="only the lockout path against the bare-403 floor, N interleaved rounds")
     parser.add_argument("--overhead-scenario", default="success", choices=["success", "api"], help="the success path to compare")
+    parser.add_argument("--record", type=int, default=0,
+                        help="the run for the record: every row, then the lockout and both success-path comparisons, N interleaved rounds each")
     args = parser.parse_args()
     if args.charts_only:
         with open(os.path.join(RESULTS, "results.csv")) as f:
@@ -373,15 +375,24 @@ def main():
             for proc in list(started):
                 stop(proc)
         return
+    load_before = os.getloadavg()
     try:
         rows = swift_runs(demos, args.duration, redis, redis_port, hashes)
         rows += django_runs(args.duration, redis, redis_port, hashes, ["plain", "defender", "defender-nolog", "axes"])
+        if args.record:
+            # The same run, the same servers and machine state: the comparisons the targets are read from.
+            lockout_runs(demos, args.duration, args.record, redis, redis_port)
+            overhead_runs(demos, args.duration, redis, redis_port, args.record, "success")
+            overhead_runs(demos, args.duration, redis, redis_port, args.record, "api")
     finally:
         for proc in list(started):
             stop(proc)
     cpus = os.cpu_count()
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    machine = f"{cpus} cores ({model}), {platform.system()} {platform.release()}; wrk -t2 -c16 -d{args.duration}s; one run, {time.strftime('%Y-%m-%d')}"
+    load_after = os.getloadavg()
+    machine = (f"{cpus} cores ({model}), {platform.system()} {platform.release()}; wrk -t2 -c16 -d{args.duration}s; one run, "
+               f"{time.strftime('%Y-%m-%d')}; load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end; "
+               f"{time.time() - began:.0f} s")
     write(rows, machine)
     print(f"done in {time.time() - began:.0f} s; results in {RESULTS}")
 
