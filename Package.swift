@@ -247,7 +247,7 @@ let package = Package(
         .testTarget(
             name: "DefenderHTTPTests",
             dependencies: [
-                "DefenderHTTP", "DefenderCore", .product(name: "NIOCore", package: "swift-nio"),
+                "DefenderHTTP", "DefenderCore", "DefenderTesting", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings

@@ -9,9 +9,56 @@ extension AttemptStoreContract {
         try await theDailyLimitCountsMails()
         try await aLaterLinkReplacesTheEarlierOne()
         try await aLinkExpires()
+        try await aRedemptionLiftsTheLockInTheSameStep()
         try await racingRedemptionsUnlockOnce()
         try await aLinkLiftsTheUsernameAlone()
         try await aLinkDoesNotLiftAnOperatorsBlock()
+        try await anOperatorsBlockRacingARedemptionStays()
+    }
+
+    /// An operator blocks alice at the moment her link is redeemed, twenty times over: whichever comes first, she
+    /// ends blocked by the operator (a redemption that checked for the block, then lifted the lock in a later step,
+    /// would lift the operator's block when it landed in between).
+    public func anOperatorsBlockRacingARedemptionStays() async throws {
+        let engine = try await defender { $0.secretKeys = [DefenderSecret(Self.deviceSecret)] }
+        let links = try #require(engine.unlockLinks)
+        let alice = try #require(DefenderKey.username("alice"))
+        for round in 0..<20 {
+            for bot in 1...4 { _ = try await engine.login(ip: "198.51.100.\(bot)", username: "alice", correctPassword: false) }
+            let (token, nonce) = links.issue(for: alice)
+            #expect(try await engine.store.recordUnlockMail(for: alice, nonce: nonce, linkTTL: links.ttl, dailyLimit: 100))
+            let gate = StartGate(parties: 2)
+            let outcome = try await withThrowingTaskGroup(of: UnlockOutcome?.self) { group in
+                group.addTask {
+                    await gate.arrive()
+                    return try await engine.redeemUnlockToken(token)
+                }
+                group.addTask {
+                    await gate.arrive()
+                    _ = try await engine.block(username: "alice")
+                    return nil
+                }
+                return try await group.compactMap { $0 }.first { _ in true }
+            }
+            #expect(outcome == .unlocked(username: "alice") || outcome == .blockedByOperator, "round \(round): \(outcome)")
+            #expect(try await engine.store.state(of: alice).block?.isManual == true, "round \(round): the operator's block was lifted")
+            #expect(try await engine.unblock(username: "alice"))
+            for bot in 1...4 { _ = try await engine.unblock(ip: "198.51.100.\(bot)") }
+        }
+    }
+
+    /// Redeemed while the username is locked: the lock, its counter and the link go in the one step, and the
+    /// store says a block was lifted (the engine then announces it).
+    public func aRedemptionLiftsTheLockInTheSameStep() async throws {
+        let engine = try await defender { $0.secretKeys = [DefenderSecret(Self.deviceSecret)] }
+        let alice = try #require(DefenderKey.username("alice"))
+        for bot in 1...4 { _ = try await engine.login(ip: "198.51.100.\(bot)", username: "alice", correctPassword: false) }
+        #expect(try await engine.store.state(of: alice).block != nil)
+        #expect(try await engine.store.recordUnlockMail(for: alice, nonce: Self.nonce(8), linkTTL: .seconds(3600), dailyLimit: 3))
+        #expect(try await engine.store.redeemUnlockLink(for: alice, nonce: Self.nonce(8)) == .redeemed(wasBlocked: true))
+        let after = try await engine.store.state(of: alice)
+        #expect(after.block == nil && after.failures == 0)
+        #expect(try await engine.store.redeemUnlockLink(for: alice, nonce: Self.nonce(8)) == .notPending)
     }
 
     /// An operator blocks alice while her mailed link is pending: the link lifts nothing and stays unused; once the
@@ -40,8 +87,8 @@ extension AttemptStoreContract {
         var recorded: [Bool] = []
         for index in 1...5 { recorded.append(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(index), linkTTL: .seconds(3600), dailyLimit: 3)) }
         #expect(recorded == [true, true, true, false, false])
-        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(5)) == false)
-        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(3)))
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(5)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(3)) == .redeemed(wasBlocked: false))
         #expect(try await store.recordUnlockMail(for: try #require(DefenderKey.username("bob")), nonce: Self.nonce(1), linkTTL: .seconds(3600), dailyLimit: 3))
     }
 
@@ -53,7 +100,7 @@ extension AttemptStoreContract {
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(2), linkTTL: .seconds(3600), dailyLimit: 1) == false)
         try await advance(.seconds(86401))
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(3), linkTTL: .seconds(3600), dailyLimit: 1))
-        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(3)))
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(3)) == .redeemed(wasBlocked: false))
     }
 
     /// Only the latest lockout's link works, once; a nonce of another username's link does nothing for this one.
@@ -64,11 +111,11 @@ extension AttemptStoreContract {
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(1), linkTTL: .seconds(3600), dailyLimit: 3))
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(2), linkTTL: .seconds(3600), dailyLimit: 3))
         #expect(try await store.recordUnlockMail(for: bob, nonce: Self.nonce(7), linkTTL: .seconds(3600), dailyLimit: 3))
-        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(1)) == false)
-        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(7)) == false)
-        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(2)))
-        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(2)) == false)
-        #expect(try await store.consumeUnlockLink(for: bob, nonce: Self.nonce(7)))
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(1)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(7)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(2)) == .redeemed(wasBlocked: false))
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(2)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: bob, nonce: Self.nonce(7)) == .redeemed(wasBlocked: false))
     }
 
     /// The store forgets a link after its lifetime, whatever the token says.
@@ -77,7 +124,7 @@ extension AttemptStoreContract {
         let alice = try #require(DefenderKey.username("alice"))
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(1), linkTTL: .seconds(1), dailyLimit: 3))
         try await advance(.milliseconds(1200))
-        #expect(try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(1)) == false)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(1)) == .notPending)
     }
 
     /// Forty requests redeem one link at once (a user double-clicking, a scanner, an attacker who saw the link):
@@ -87,14 +134,14 @@ extension AttemptStoreContract {
         let alice = try #require(DefenderKey.username("alice"))
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(4), linkTTL: .seconds(3600), dailyLimit: 3))
         let gate = StartGate(parties: 40)
-        let consumed = try await withThrowingTaskGroup(of: Bool.self) { group in
+        let consumed = try await withThrowingTaskGroup(of: UnlockRedemption.self) { group in
             for _ in 0..<40 {
                 group.addTask {
                     await gate.arrive()
-                    return try await store.consumeUnlockLink(for: alice, nonce: Self.nonce(4))
+                    return try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(4))
                 }
             }
-            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            return try await group.reduce(0) { $0 + ($1 == .notPending ? 0 : 1) }
         }
         #expect(consumed == 1)
     }

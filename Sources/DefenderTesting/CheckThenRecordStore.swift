@@ -30,7 +30,7 @@ public struct CheckThenRecordStore: AttemptStore {
     public func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool {
         try await base.recordUnlockMail(for: username, nonce: nonce, linkTTL: linkTTL, dailyLimit: dailyLimit)
     }
-    public func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool {
-        try await base.consumeUnlockLink(for: username, nonce: nonce)
+    public func redeemUnlockLink(for username: DefenderKey, nonce: String) async throws -> UnlockRedemption {
+        try await base.redeemUnlockLink(for: username, nonce: nonce)
     }
 }

@@ -68,111 +68,25 @@ struct CreateUser: AsyncParsableCommand {
     }
 }
 
-/// `defender cleanup | blocks | block | unblock | deny | undeny | denylist | share | unshare | shared-ranges`.
+/// `defender cleanup | blocks | block | unblock | deny | undeny | denylist | share | unshare | shared-ranges`: the
+/// words after `defender` go to `OperatorCommandLine`, the command line every integration shares.
 struct Operator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "defender", abstract: "Defender's operator commands.",
-        subcommands: [
-            Cleanup.self, Blocks.self, Block.self, Unblock.self, Deny.self, Undeny.self, Denylist.self, Share.self, Unshare.self,
-            SharedRanges.self,
-        ])
+        commandName: "defender", abstract: "Defender's operator commands.", discussion: "Commands:\n" + OperatorCommandLine.summary)
 
-    static func run(_ body: @escaping @Sendable (OperatorCommands) async throws -> String) async throws {
+    @Argument(parsing: .captureForPassthrough, help: "A command and its options, such as: block --ip 192.0.2.1 --seconds 600.")
+    var words: [String] = []
+
+    func run() async throws {
+        let words = words
+        if let name = words.first, words.contains("--help") || words.contains("-h") {
+            print(OperatorCommandLine.command(named: name)?.usage ?? OperatorCommandLine.summary)
+            return
+        }
         try await DemoCommand.withDemo { demo in
-            let text = try await demo.runOperatorCommand(body)
+            let text = try await demo.runOperatorCommand { try await OperatorCommandLine.run(words, with: $0) }
             await demo.shutdown()
             print(text)
-        }
-    }
-
-    struct Cleanup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Deletes access attempts older than DEFENDER_ACCESS_ATTEMPT_EXPIRATION.")
-        func run() async throws { try await Operator.run { try await $0.cleanup() } }
-    }
-
-    struct Blocks: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lists blocked IPs and usernames.")
-        @Flag(help: "Print JSON, as the admin API's /blocks.") var json = false
-        func run() async throws {
-            let json = json
-            try await Operator.run { try await $0.blocks(json: json) }
-        }
-    }
-
-    struct Block: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Blocks an IP or a username.")
-        @Option(help: "An IP address, or an IPv6 group such as 2001:db8::/64.") var ip: String?
-        @Option(help: "A username.") var username: String?
-        @Option(help: "How long; without it the block is permanent.") var seconds: Int?
-        func run() async throws {
-            let (ip, username, seconds) = (ip, username, seconds)
-            try await Operator.run { try await $0.block(ip: ip, username: username, seconds: seconds) }
-        }
-    }
-
-    struct Unblock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lifts the block of an IP or a username.")
-        @Option(help: "An IP address, or an IPv6 group such as 2001:db8::/64.") var ip: String?
-        @Option(help: "A username.") var username: String?
-        func run() async throws {
-            let (ip, username) = (ip, username)
-            try await Operator.run { try await $0.unblock(ip: ip, username: username) }
-        }
-    }
-
-    struct Deny: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Adds a range to the stored deny list.")
-        @Argument(help: "An address or CIDR range, such as 203.0.113.0/24 or 2001:db8::/32.") var network: String
-        @Option(help: "Why, for the next operator.") var note: String?
-        func run() async throws {
-            let (network, note) = (network, note)
-            try await Operator.run { try await $0.deny(network, note: note) }
-        }
-    }
-
-    struct Undeny: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Removes a range from the stored deny list.")
-        @Argument(help: "A range on the stored deny list.") var network: String
-        func run() async throws {
-            let network = network
-            try await Operator.run { try await $0.undeny(network) }
-        }
-    }
-
-    struct Denylist: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lists the stored deny list.")
-        @Flag(help: "Print JSON, as the admin API's /denylist.") var json = false
-        func run() async throws {
-            let json = json
-            try await Operator.run { try await $0.denylist(json: json) }
-        }
-    }
-
-    struct Share: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Adds a stored shared range: its clients are counted by address and username.")
-        @Argument(help: "An address or CIDR range, such as 203.0.113.0/24 or 2001:db8::/32.") var network: String
-        @Option(help: "Why, for the next operator.") var note: String?
-        func run() async throws {
-            let (network, note) = (network, note)
-            try await Operator.run { try await $0.share(network, note: note) }
-        }
-    }
-
-    struct Unshare: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Removes a stored shared range.")
-        @Argument(help: "A stored shared range.") var network: String
-        func run() async throws {
-            let network = network
-            try await Operator.run { try await $0.unshare(network) }
-        }
-    }
-
-    struct SharedRanges: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "shared-ranges", abstract: "Lists the stored shared ranges.")
-        @Flag(help: "Print JSON, as the admin API's /shared-ranges.") var json = false
-        func run() async throws {
-            let json = json
-            try await Operator.run { try await $0.sharedRanges(json: json) }
         }
     }
 }

@@ -22,6 +22,23 @@ import VaporTesting
         }
     }
 
+    /// Both executables read the operator command line with the one parser (`OperatorCommandLine`): the same
+    /// mistakes get the same words, and `--help` prints the command's usage.
+    @Test(arguments: DemoFramework.allCases) func commandLineMistakesAreNamedTheSameWay(_ framework: DemoFramework) async throws {
+        try await withDemoFiles(framework) { (executable, env, _) async throws in
+            for (arguments, expected) in [
+                (["block", "--ip", "192.0.2.1", "--seconds", "ten"], "--seconds must be a whole number, not 'ten'"),
+                (["block", "--address", "192.0.2.1"], "has no option --address"),
+                (["deny"], "needs NETWORK"),
+            ] {
+                let (status, output) = try await DemoProcess.run(executable, ["defender"] + arguments, environment: env)
+                #expect(status != 0 && output.contains(expected), "\(framework) \(arguments): \(output)")
+            }
+            let (status, output) = try await DemoProcess.run(executable, ["defender", "block", "--help"], environment: env)
+            #expect(status == 0 && output.contains("defender block [--ip IP] [--username USERNAME] [--seconds SECONDS]"), "\(framework): \(output)")
+        }
+    }
+
     @Test(arguments: DemoFramework.allCases) func blockUnblockAndListThroughRedisWithWebhookEvents(_ framework: DemoFramework) async throws {
         guard let url = await SharedRedis.url else { return }
         try await withWebhookReceiver { (hook, received) async throws in

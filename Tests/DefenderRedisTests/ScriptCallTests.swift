@@ -17,7 +17,7 @@ struct ScriptCallTests {
             ("block", BlockCall.script.source, BlockCall.fields.count), ("unblock", UnblockCall.script.source, UnblockCall.fields.count),
             ("blocks", BlocksCall.script.source, BlocksCall.fields.count), ("state", StateCall.script.source, StateCall.fields.count),
             ("recordUnlockMail", RecordUnlockMailCall.script.source, RecordUnlockMailCall.fields.count),
-            ("consumeUnlockLink", ConsumeUnlockLinkCall.script.source, ConsumeUnlockLinkCall.fields.count),
+            ("redeemUnlockLink", RedeemUnlockLinkCall.script.source, RedeemUnlockLinkCall.fields.count),
         ]
         #expect(scripts.count == RedisScripts.all.count)
         for (name, source, fields) in scripts {

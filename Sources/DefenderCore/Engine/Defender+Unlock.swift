@@ -29,21 +29,22 @@ extension Defender {
     /// lifts that username's lock and failure counter, firing ``DefenderEvent/usernameUnblocked(_:)``. No IP's
     /// block is lifted: whoever locked the account from their addresses stays locked out. An operator's block of
     /// the username is not lifted either (``UnlockOutcome/blockedByOperator``).
-    /// - Throws: ``DefenderError`` when the store cannot be reached (the link is then still unused, unless the
-    ///   store failed between consuming it and lifting the lock).
+    /// - Throws: ``DefenderError`` when the store cannot be reached (the link is then still unused: the store
+    ///   redeems in one step, ``AttemptStore/redeemUnlockLink(for:nonce:)``).
     public func redeemUnlockToken(_ token: String) async throws -> UnlockOutcome {
         let outcome: UnlockOutcome
         switch inspectUnlockToken(token) {
         case .failure(.invalid): outcome = .invalid
         case .failure(.expired): outcome = .expired
         case .success(let link):
-            if try await store.state(of: link.username).block?.isManual == true {
-                outcome = .blockedByOperator
-            } else if try await store.consumeUnlockLink(for: link.username, nonce: link.nonce) {
-                try await unblock(link.username)
+            // One store step: the operator-block check, the link's consumption and the lift cannot be split by
+            // another request or a crash.
+            switch try await store.redeemUnlockLink(for: link.username, nonce: link.nonce) {
+            case .blockedByOperator: outcome = .blockedByOperator
+            case .notPending: outcome = .used
+            case .redeemed(let wasBlocked):
+                if wasBlocked { events.emit(DefenderEvent(key: link.username, blocked: false)) }
                 outcome = .unlocked(username: link.username.value)
-            } else {
-                outcome = .used
             }
         }
         switch outcome {

@@ -57,9 +57,13 @@ public protocol AttemptStore: Sendable {
     /// - Returns: `false`, recording nothing, when the username had `dailyLimit` e-mails within the day.
     func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool
 
-    /// Consumes `username`'s pending unlock link when its nonce is `nonce` and it has not expired. Atomic: of any
-    /// number of concurrent calls with the same nonce, at most one gets `true`, ever.
-    func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool
+    /// Redeems `username`'s pending unlock link, in one atomic step: while an operator has blocked the username,
+    /// nothing changes (``UnlockRedemption/blockedByOperator``); otherwise, when the pending link holds `nonce` and
+    /// has not expired, the link is consumed and the username's block, failure counter and spray record are lifted
+    /// as ``unblock(_:)`` lifts them (``UnlockRedemption/redeemed(wasBlocked:)``). One step, so that of any number
+    /// of concurrent calls with the same nonce at most one redeems, ever; an operator's block landing at the same
+    /// moment is never lifted; and no crash can leave the link used with the lock in place.
+    func redeemUnlockLink(for username: DefenderKey, nonce: String) async throws -> UnlockRedemption
 }
 
 extension AttemptStore {

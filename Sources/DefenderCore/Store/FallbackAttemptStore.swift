@@ -111,8 +111,8 @@ public final class FallbackAttemptStore: AttemptStore {
         try await perform(whenOpen: nil) { try await $0.recordUnlockMail(for: username, nonce: nonce, linkTTL: linkTTL, dailyLimit: dailyLimit) }
     }
 
-    public func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool {
-        try await perform(whenOpen: nil) { try await $0.consumeUnlockLink(for: username, nonce: nonce) }
+    public func redeemUnlockLink(for username: DefenderKey, nonce: String) async throws -> UnlockRedemption {
+        try await perform(whenOpen: nil) { try await $0.redeemUnlockLink(for: username, nonce: nonce) }
     }
 
     /// Runs `operation` on the shared store, or applies the outage policy. `whenOpen` is what the `open`

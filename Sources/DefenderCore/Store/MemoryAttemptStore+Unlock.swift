@@ -48,12 +48,19 @@ extension MemoryAttemptStore {
         }
     }
 
-    public func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool {
+    public func redeemUnlockLink(for username: DefenderKey, nonce: String) async throws -> UnlockRedemption {
         let now = clock.now()
-        return unlockLedger.withLock { ledger in
-            guard let link = ledger.links[username.value], link.nonce == nonce, link.expires > now else { return false }
-            ledger.links[username.value] = nil
-            return true
+        // The attempt state's lock, then the ledger's (no path takes them the other way round): the operator-block
+        // check, the consumption and the lift are one critical section.
+        return state.withLock { state in
+            if state.entries[StoreKey(username)]?.activeBlock(at: now)?.isManual == true { return .blockedByOperator }
+            let consumed = unlockLedger.withLock { ledger in
+                guard let link = ledger.links[username.value], link.nonce == nonce, link.expires > now else { return false }
+                ledger.links[username.value] = nil
+                return true
+            }
+            guard consumed else { return .notPending }
+            return .redeemed(wasBlocked: state.clear(username, now: now))
         }
     }
 }

@@ -9,7 +9,7 @@ public final class MemoryAttemptStore: AttemptStore {
     /// The most keys held at once.
     public let capacity: Int
     let clock: any DefenderClock
-    private let state: Mutex<State>
+    let state: Mutex<State>
     /// Unlock links and e-mail counts, apart from the attempt records: they are few and are never evicted for them.
     let unlockLedger = Mutex(UnlockLedger())
 

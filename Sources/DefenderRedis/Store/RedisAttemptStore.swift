@@ -29,7 +29,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
     public let prefix: String
     /// How far back lockouts count when reported (`DefenderConfiguration/accessAttemptExpiration`).
     public let historyWindow: Duration
-    private let keys: RedisKeySpace
+    let keys: RedisKeySpace
     let blockCache: RedisBlockCache
     /// The service that keeps the block cache honest: it listens for lifted blocks announced by any instance.
     /// Run it beside the client (`RedisStoreFactory` does); without it cached blocks are believed for one second.
@@ -230,17 +230,6 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
         return KeyState(failures: Int(failures), block: block, lockoutCount: Int(lockouts))
     }
 
-    public func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool {
-        let call = RecordUnlockMailCall(
-            mails: keys.key(.mails, username), link: keys.key(.unlock, username), nonce: nonce, linkMS: linkTTL.milliseconds,
-            dayMS: 86_400_000, limit: Int64(dailyLimit))
-        return try await run(call).int == 1
-    }
-
-    public func consumeUnlockLink(for username: DefenderKey, nonce: String) async throws -> Bool {
-        try await run(ConsumeUnlockLinkCall(link: keys.key(.unlock, username), nonce: nonce)).int == 1
-    }
-
     /// Every key name the store may touch for a request from `ip` for `username` (for tests of the key layout).
     @_spi(Internals) public func keyNames(ip: DefenderKey, username: DefenderKey) -> [String] {
         let records: [RedisKeySpace.Record] = [.failed, .blocked, .history, .inflight, .spray, .long]
@@ -250,7 +239,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
 
     // MARK: Helpers
 
-    private func run(_ call: some ScriptCall) async throws -> RedisReply {
+    func run(_ call: some ScriptCall) async throws -> RedisReply {
         let (keys, arguments) = call.encoded
         do {
             let reply = try await client.evaluate(type(of: call).script, keys: keys, arguments: arguments)

@@ -23,17 +23,41 @@ struct RecordUnlockMailCall: ScriptCall {
         """)
 }
 
-/// Consumes the username's pending link when it holds `nonce`: compare and delete in one step, so that one link
-/// unlocks once however many requests race. Returns 1 when it did.
-struct ConsumeUnlockLinkCall: ScriptCall {
+/// Redeems the username's pending link in one step (`AttemptStore.redeemUnlockLink`): under an operator's block
+/// nothing changes (returns 2); else, when the link holds `nonce`, it is deleted and the username's block, counter
+/// and spray record are lifted as `UnblockCall` lifts them (returns 1, or 3 when a block was lifted, announced on
+/// the channel); else 0. One script, so that one link unlocks once however many requests race, an operator's block
+/// written at the same moment is never lifted, and no failure can leave the link used with the lock in place.
+struct RedeemUnlockLinkCall: ScriptCall {
     var link: String
+    var failed: String
+    var blocked: String
+    var spray: String
+    var long: String
+    var index: String
+    var expiry: String
     var nonce: String
+    var member: String
+    var channel: String
+    var note: String
 
-    static let fields: [ScriptField<Self>] = [.key("link") { $0.link }, .text("nonce") { $0.nonce }]
+    static let fields: [ScriptField<Self>] = [
+        .key("link") { $0.link }, .key("failed") { $0.failed }, .key("blocked") { $0.blocked }, .key("spray") { $0.spray },
+        .key("long") { $0.long }, .key("index") { $0.index }, .key("expiry") { $0.expiry }, .text("nonce") { $0.nonce },
+        .text("member") { $0.member }, .text("channel") { $0.channel }, .text("note") { $0.note },
+    ]
 
     static let script = makeScript(.allowOOM, body: """
+        if redis.call('GET', blocked) == MANUAL then return 2 end
         if redis.call('GET', link) ~= nonce then return 0 end
         redis.call('DEL', link)
+        local existed = redis.call('DEL', blocked)
+        redis.call('DEL', failed, spray, long)
+        index_drop(index, expiry, member)
+        if existed == 1 then
+          redis.pcall('PUBLISH', channel, note)
+          return 3
+        end
         return 1
         """)
 }
