@@ -266,6 +266,8 @@ let package = Package(
             dependencies: [
                 // DefenderRedis: the combined README app runs on Redis, as the quick start says to add it.
                 "DefenderVapor", "DefenderTesting", "DefenderRedis",
+                // DefenderMail: the README's unlock e-mail set-up is compiled and run here.
+                "DefenderMail",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 // The README's password check reads its users with Fluent, as a Vapor app does.

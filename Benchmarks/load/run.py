@@ -179,16 +179,17 @@ def swift_runs_of(demo, duration, redis, redis_port, hashes):
 
 
 def overhead_runs(demos, duration, redis, redis_port, repeats, scenario):
-    """A success path with the cheap hash, plain and protected, interleaved `repeats` times: CPU per request."""
+    """A success path with the cheap hash, plain, the framework's floor (a middleware that resolves the client and
+    decodes the credentials again) and protected, interleaved `repeats` times: CPU per request."""
     samples = {}
     # Interleaved: every round runs each framework's servers in turn, so that drift hits all alike.
     for demo in (demo for _ in range(repeats) for demo in demos):
         db = swift_database(demo, "cheap", 0)
-        for store in ["plain", "memory", "memory, no log", "redis"]:
+        for store in ["plain", "floor", "memory, no log", "memory", "redis"]:
             flush_redis(redis_port)
             port = free_port()
             env = {**hash_env(0), "DATABASE_URL": "sqlite://" + db, "DEFENDER_BEHIND_REVERSE_PROXY": "true", "LOG_LEVEL": "error",
-                   "DEMO_PROTECTION": "off" if store == "plain" else "on", "DEFENDER_STORE": "redis" if store == "redis" else "memory",
+                   "DEMO_PROTECTION": {"plain": "off", "floor": "floor"}.get(store, "on"), "DEFENDER_STORE": "redis" if store == "redis" else "memory",
                    "DEFENDER_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                    "DEFENDER_STORE_ACCESS_ATTEMPTS": "false" if store.endswith("no log") else "true"}
             proc = start(serve_command(demo, port), env, os.path.join(WORK, f"{demo[0]}.log"))

@@ -10,3 +10,14 @@ struct Bare403Middleware: AsyncMiddleware {
         Response(DemoPages.bare403(username: try await request.defender.credentials(LoginForm.self)?.username))
     }
 }
+
+/// `DEMO_PROTECTION=floor`: what any protection costs Vapor before its own work — an async middleware that resolves
+/// the client address and decodes the credentials once more — then the plain handler: the load test's floor for
+/// the success path, which the protected login is compared with.
+struct FloorMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        _ = try request.defender.client()
+        _ = try await request.defender.credentials(LoginForm.self)
+        return try await next.respond(to: request)
+    }
+}

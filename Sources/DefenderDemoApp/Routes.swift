@@ -19,10 +19,14 @@ extension DemoApp {
         }
 
         // DEMO_PROTECTION=off serves the same logins without Defender: the "plain" baseline of the load tests;
-        // bare403 puts a middleware in front that answers 403 at once: the floor for the lockout path.
+        // bare403 puts a middleware in front that answers 403 at once: the floor for the lockout path; floor, one
+        // that resolves the client and decodes the credentials again, then the plain handler: the success path's.
         let protected = app.storage[SettingsKey.self]?.protection ?? true
         let sameOrigin = app.grouped(SameOriginMiddleware())
-        let logins: any RoutesBuilder = app.storage[SettingsKey.self]?.bare403 == true ? sameOrigin.grouped(Bare403Middleware()) : sameOrigin
+        let settings = app.storage[SettingsKey.self]
+        let logins: any RoutesBuilder =
+            settings?.bare403 == true
+            ? sameOrigin.grouped(Bare403Middleware()) : settings?.floor == true ? sameOrigin.grouped(FloorMiddleware()) : sameOrigin
         // One reading: Defender decodes the credentials once, with Vapor's decoder for the request's media type,
         // counts that username, and the handler checks the password of exactly that username.
         logins.post("login") { req async throws -> Response in

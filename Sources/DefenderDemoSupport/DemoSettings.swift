@@ -26,6 +26,10 @@ public struct DemoSettings: Sendable {
     public var protection = true
     /// `DEMO_PROTECTION=bare403`.
     public var bare403 = false
+    /// `DEMO_PROTECTION=floor`: no Defender, but what any protection costs the framework before its own work — a
+    /// middleware in front of the login routes that resolves the client address and decodes the credentials once
+    /// more — then the plain handler (the load tests' floor for the success path).
+    public var floor = false
     /// Defender's settings (`DEFENDER_*`).
     public var defender: DefenderConfiguration
 
@@ -56,7 +60,10 @@ public struct DemoSettings: Sendable {
             case "bare403":
                 settings.protection = false
                 settings.bare403 = true
-            default: throw DefenderError(.invalidConfiguration, "'\(raw.prefix(20))' is not on, off or bare403", setting: "DEMO_PROTECTION")
+            case "floor":
+                settings.protection = false
+                settings.floor = true
+            default: throw DefenderError(.invalidConfiguration, "'\(raw.prefix(20))' is not on, off, floor or bare403", setting: "DEMO_PROTECTION")
             }
         }
         if let raw = environment["DEMO_BCRYPT_COST"], !raw.isEmpty {

@@ -98,3 +98,19 @@ struct Bare403Middleware: RouterMiddleware {
         return Response(DemoPages.bare403(username: username))
     }
 }
+
+/// `DEMO_PROTECTION=floor`: what any protection costs Hummingbird before its own work — a middleware that resolves
+/// the client address and decodes the credentials once more — then the plain handler: the load test's floor for
+/// the success path, which the protected login is compared with.
+struct FloorMiddleware: RouterMiddleware {
+    let defender: HummingbirdDefender
+
+    func handle(_ request: Request, context: DemoContext, next: (Request, DemoContext) async throws -> Response) async throws -> Response {
+        var request = request
+        var context = context
+        _ = try defender.client(request, context: &context)
+        _ = try await request.collectBody(upTo: context.maxUploadSize)
+        _ = try? await context.requestDecoder.decode(LoginForm.self, from: request, context: context)
+        return try await next(request, context)
+    }
+}

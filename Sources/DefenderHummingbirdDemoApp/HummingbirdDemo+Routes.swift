@@ -32,9 +32,13 @@ extension HummingbirdDemo {
         // One reading: Defender decodes the credentials once, counts that username, and the handler checks the
         // password of exactly that username.
         // DEMO_PROTECTION=off serves the same logins without Defender: the "plain" baseline of the load tests;
-        // bare403 puts a middleware in front that answers 403 at once: the floor for the lockout path.
+        // bare403 puts a middleware in front that answers 403 at once: the floor for the lockout path; floor, one
+        // that resolves the client and decodes the credentials again, then the plain handler: the success path's.
         let logins = router.group().add(middleware: SameOriginMiddleware())
-        let loginPosts = settings.bare403 ? logins.group().add(middleware: Bare403Middleware()) : logins
+        let loginPosts =
+            settings.bare403
+            ? logins.group().add(middleware: Bare403Middleware())
+            : settings.floor ? logins.group().add(middleware: FloorMiddleware(defender: demo.defender)) : logins
         loginPosts.post("login") { request, context in
             try await demo.watch(request, context, LoginForm.self, username: \.username) { form in
                 guard let user = try await demo.authenticate(username: form.username, password: form.password) else {

@@ -100,8 +100,9 @@ import Testing
         ]
     }()
 
-    /// `DEMO_PROTECTION=off` (the load test's baseline) and `bare403` (its floor) answer alike too.
-    @Test(arguments: ["off", "bare403"]) func loadTestModesAnswerAlike(_ mode: String) async throws {
+    /// `DEMO_PROTECTION=off` (the load test's baseline), `floor` (the success path's floor) and `bare403` (the
+    /// lockout path's) answer alike too.
+    @Test(arguments: ["off", "floor", "bare403"]) func loadTestModesAnswerAlike(_ mode: String) async throws {
         try await withBothDemos(["DEMO_PROTECTION": mode]) { vapor, hummingbird in
             try await expectSameAnswers(
                 [

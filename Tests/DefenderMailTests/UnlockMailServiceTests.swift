@@ -79,7 +79,7 @@ import Testing
             #expect(try await setup.engine.redeemUnlockToken(token) == .used)
             #expect(smtp.messages(to: address).count == 1)
             // Counted once the mailer returns (after QUIT), which may be after the server stored the message.
-            try await waitUntil { sent(setup, "sent") == 1 }
+            #expect(try await eventually { sent(setup, "sent") == 1 }, "the condition did not hold within 10 s")
             #expect(setup.metrics.counterTotal(label: "defender_unlock_links_total", dimensions: [("result", "unlocked")]) == 1)
             #expect(setup.metrics.counterTotal(label: "defender_unlock_links_total", dimensions: [("result", "used")]) == 1)
             #expect(!setup.logs.messages.joined().contains(address) && !setup.logs.messages.joined().contains(token))
@@ -101,7 +101,7 @@ import Testing
             #expect(try await setup.engine.redeemUnlockToken(token) == .unlocked(username: "carol"))
             try await lock(setup.engine, "carol", from: 2)
             _ = try await setup.engine.block(username: "carol")
-            try await waitUntil { sent(setup, "limited") == 1 }
+            #expect(try await eventually { sent(setup, "limited") == 1 }, "the condition did not hold within 10 s")
             #expect(smtp.messages(to: address).count == 1 && sent(setup, "sent") == 1)  // sent before the second lockout's job
         }
     }
@@ -142,28 +142,16 @@ import Testing
             emailAddress: { $0 == "dave" ? "dave@example.test" : nil }, sendTimeout: .seconds(2))
         try await running(service, engine: setup.engine) {
             try await lock(setup.engine, "erin", from: 2)
-            try await waitUntil { sent(setup, "no_address") == 1 }
+            #expect(try await eventually { sent(setup, "no_address") == 1 }, "the condition did not hold within 10 s")
             try await lock(setup.engine, "dave")
             // The mail to dave is stuck on the silent server: logins go on all the same.
             #expect(sent(setup, "failed") == 0 && sent(setup, "sent") == 0)
             for index in 1...20 { #expect(try await setup.engine.login(ip: "192.0.2.\(index)", username: "frank\(index)", correctPassword: true) == .success) }
             #expect(try await setup.engine.login(ip: "192.0.2.99", username: "dave", correctPassword: true) == .refused)
-            try await waitUntil(.seconds(10)) { sent(setup, "failed") == 1 }
+            #expect(try await eventually { sent(setup, "failed") == 1 }, "the condition did not hold within 10 s")
             let log = setup.logs.messages.joined(separator: "\n")
             #expect(log.contains("an unlock e-mail was not sent") && !log.contains("dave@example.test"))
         }
         try await silent.close()
-    }
-
-    /// Polls `condition` every 20 ms until it holds, or fails the test after `limit`.
-    func waitUntil(_ limit: Duration = .seconds(10), sourceLocation: SourceLocation = #_sourceLocation, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("the condition did not hold within \(limit)", sourceLocation: sourceLocation)
-                return
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
     }
 }

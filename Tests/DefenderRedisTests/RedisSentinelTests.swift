@@ -16,15 +16,6 @@ import Testing
         try await command(port, ["INFO", section]).string ?? ""
     }
 
-    /// Polls `condition` every 100 ms for up to `seconds`.
-    func eventually(_ seconds: Int, _ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<(seconds * 10) {
-            if (try? await condition()) == true { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
-
     @Test func followsAFailoverWithoutA5xxAndNeverWritesToTheDemotedPrimary() async throws {
         guard RedisServer.isAvailable else { return }
         let group = try await TestRedisSentinel()
@@ -58,7 +49,7 @@ import Testing
         // Logins go on through the failover: the outage policy answers until Sentinel promotes the replica,
         // then the new primary does, with no restart.
         var answered = 0
-        let promoted = try await eventually(30) {
+        let promoted = try await eventually(within: .seconds(30), every: .milliseconds(100)) {
             _ = try await engine.login(ip: "10.1.1.9", username: "bob", correctPassword: true)
             answered += 1
             return client.primary == .tcp(host: "127.0.0.1", port: replica.port) && !store.isDegraded

@@ -1,6 +1,8 @@
 // The README's entry-point examples, compiled and run here; `readmeQuotesEveryExample` checks that the README
 // holds each block between `// README:` and `// END README` word for word.
+import DefenderMail
 import DefenderVapor
+import Fluent
 import Foundation
 import NIOCore
 import Testing
@@ -151,6 +153,26 @@ app.defender.events.on(detailed: { event, cause in
 // END README
 }
 
+/// The README's unlock e-mail set-up, compiled; `unlockRoutesAnswer` runs it.
+func unlockMails(_ app: Application) throws {
+// README: unlock
+let unlockMail = try UnlockMailService(
+    defender: try app.defender.engine(), mailer: SMTPMailer(server: try SMTPServerURL("smtp://mail.example.com:587")),
+    publicURL: "https://example.com",
+    emailAddress: { username in try await User.emailAddress(of: username, on: app.db) })
+app.defender.run(unlockMail)
+DefenderUnlockRoutes().register(on: app)            // GET and POST /unlock/:token
+// END README
+}
+
+extension User {
+    /// The README's address lookup: the examples' users table has no address column, so each user's address is
+    /// made from its name; an unknown username has none.
+    static func emailAddress(of username: String, on db: any Database) async throws -> String? {
+        try await User.query(on: db).filter(\.$username == username).first().map { "\($0.username)@example.com" }
+    }
+}
+
 @Suite struct ReadmeEntryPointsTests {
     func withExamples(_ configure: @escaping (Application) -> Void, _ test: (Application) async throws -> Void) async throws {
         try await withApp { (app) async throws in
@@ -282,6 +304,23 @@ app.defender.events.on(detailed: { event, cause in
         }
     }
 
+    /// The unlock set-up of the README starts with the app (a secret key and a sender set) and its routes answer:
+    /// a token that is not one is refused with `400`, and its page is never cached.
+    @Test func unlockRoutesAnswer() async throws {
+        try await withApp { (app) async throws in
+            var config = DefenderConfiguration()
+            config.secretKeys = [DefenderSecret("readme-secret-key-0123456789-abcdefghij")]
+            config.unlockMail.mailFrom = "security@example.com"
+            app.defender.configuration = config
+            try await prepareUsers(app)
+            try unlockMails(app)
+            #expect(try await User.emailAddress(of: "alice", on: app.db) == "alice@example.com")
+            #expect(try await User.emailAddress(of: "nobody", on: app.db) == nil)
+            let answer = try await app.testing().sendRequest(.POST, "/unlock/not-a-token")
+            #expect(answer.status == .badRequest && answer.headers.first(name: .cacheControl) == "no-store")
+        }
+    }
+
     @Test func readmeQuotesEveryExample() throws {
         let here = URL(fileURLWithPath: #filePath)
         let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -301,7 +340,7 @@ app.defender.events.on(detailed: { event, cause in
                 current?.append(String(line))
             }
         }
-        #expect(blocks.count == 11)
+        #expect(blocks.count == 12)
         // And the quick start.
         let quickStart = try String(contentsOf: here.deletingLastPathComponent().appendingPathComponent("ReadmeQuickStartTests.swift"), encoding: .utf8)
         if let start = quickStart.range(of: "// MARK: README quick start (keep in sync with README.md)\n\n"),
