@@ -53,6 +53,7 @@ public struct SMTPMailer: DefenderMailer {
         }
         let context = try makeTLSContext()
         let channel: NIOAsyncChannel<SMTPReply, ByteBuffer>
+        let startTLSGuard = StartTLSGuard()
         do {
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000 + connectTimeout.components.attoseconds / 1_000_000_000))
@@ -62,7 +63,7 @@ public struct SMTPMailer: DefenderMailer {
                             try channel.pipeline.syncOperations.addHandler(
                                 NIOSSLClientHandler(context: context, serverHostname: Self.serverHostname(server.host)))
                         }
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPReplyDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPReplyDecoder(startTLS: startTLSGuard)))
                         return try NIOAsyncChannel<SMTPReply, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
@@ -76,13 +77,19 @@ public struct SMTPMailer: DefenderMailer {
         do {
             try await channel.executeThenClose { inbound, outbound in
                 var session = SMTPSession(
-                    server: server, clientName: clientName, channel: channel.channel, tlsContext: context,
+                    server: server, clientName: clientName, channel: channel.channel, tlsContext: context, startTLSGuard: startTLSGuard,
                     replies: inbound.makeAsyncIterator(), outbound: outbound)
                 try await session.deliver(message)
             }
-        } catch let error as DefenderError {
-            throw error
         } catch {
+            // The decoder's refusal closes the connection, and whichever step was waiting fails with that closure:
+            // say what happened first.
+            if startTLSGuard.wasViolated {
+                throw DefenderError(
+                    .mailFailed,
+                    "the mail server \(server) sent data after agreeing to STARTTLS, before the TLS handshake: refused (possible reply injection)")
+            }
+            if let error = error as? DefenderError { throw error }
             throw DefenderError(.mailFailed, "the mail server \(server) failed: \(Self.describe(error))")
         }
     }

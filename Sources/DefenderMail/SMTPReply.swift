@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// One SMTP reply: its code and its lines' text (a multi-line reply's lines in order).
 struct SMTPReply: Sendable, Hashable {
@@ -24,12 +25,24 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
 
     private var pending: [String] = []
     private var pendingCode: Int?
+    /// The STARTTLS step of this connection (see ``StartTLSGuard``).
+    let startTLS: StartTLSGuard
+
+    init(startTLS: StartTLSGuard = StartTLSGuard()) {
+        self.startTLS = startTLS
+    }
 
     struct Malformed: Error, CustomStringConvertible {
         let description: String
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        // Bytes after the server's "220" to STARTTLS and before the handshake were not sent under TLS: read after it
+        // as replies, they would let a man in the middle answer for the server (reply injection).
+        if startTLS.isReady, buffer.readableBytes > 0 {
+            startTLS.violated()
+            throw Malformed(description: "data after agreeing to STARTTLS and before the TLS handshake (possible reply injection)")
+        }
         guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
             if buffer.readableBytes > 2048 { throw Malformed(description: "a reply line longer than 2048 bytes") }
             return .needMoreData
@@ -53,6 +66,7 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
         let reply = SMTPReply(code: code, lines: pending)
         pending = []
         pendingCode = nil
+        startTLS.replyDecoded()
         context.fireChannelRead(Self.wrapInboundOut(reply))
         return .continue
     }
@@ -61,4 +75,30 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
         while try decode(context: context, buffer: &buffer) == .continue, buffer.readableBytes > 0 {}
         return .needMoreData
     }
+}
+
+/// Where a connection is in its STARTTLS step, shared by the session and the reply decoder: armed when the session
+/// sends `STARTTLS`, ready once the server's reply is decoded, secured once the TLS handler is in the pipeline. While
+/// it is ready, any byte that arrives is refused (RFC 3207 §4: nothing may follow the reply before the handshake).
+final class StartTLSGuard: Sendable {
+    enum State { case plain, awaitingReply, ready, secured, violated }
+
+    private let state = Mutex(State.plain)
+
+    /// `STARTTLS` is about to be sent: its reply is the next one.
+    func arm() { state.withLock { $0 = .awaitingReply } }
+
+    /// A reply was decoded: if it was STARTTLS's, the connection must now stay silent until the handshake.
+    func replyDecoded() { state.withLock { if $0 == .awaitingReply { $0 = .ready } } }
+
+    /// The TLS handler is in place: bytes from now on are decrypted by it first. A violation stays recorded.
+    func secure() { state.withLock { if $0 == .ready { $0 = .secured } } }
+
+    /// Bytes arrived while it was ready: the connection is closed, and the mail fails saying why.
+    func violated() { state.withLock { $0 = .violated } }
+
+    var isReady: Bool { state.withLock { $0 == .ready } }
+
+    /// Whether bytes arrived between the reply and the handshake (the connection's other errors follow from it).
+    var wasViolated: Bool { state.withLock { $0 == .violated } }
 }

@@ -9,15 +9,18 @@ struct SMTPSession {
     let clientName: String
     let channel: any Channel
     let tlsContext: NIOSSLContext?
+    /// The STARTTLS step, shared with the reply decoder.
+    let startTLSGuard: StartTLSGuard
     var replies: NIOAsyncChannelInboundStream<SMTPReply>.AsyncIterator
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var isSecure: Bool
 
     init(
-        server: SMTPServerURL, clientName: String, channel: any Channel, tlsContext: NIOSSLContext?,
+        server: SMTPServerURL, clientName: String, channel: any Channel, tlsContext: NIOSSLContext?, startTLSGuard: StartTLSGuard,
         replies: NIOAsyncChannelInboundStream<SMTPReply>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) {
         self.server = server
+        self.startTLSGuard = startTLSGuard
         self.clientName = clientName
         self.channel = channel
         self.tlsContext = tlsContext
@@ -37,6 +40,7 @@ struct SMTPSession {
                     .mailFailed,
                     "the mail server \(server) does not offer STARTTLS: mail is not sent in the clear (use smtps://, a server with TLS, or ?tls=none for a loopback relay)")
             }
+            startTLSGuard.arm()
             try expect(try await command("STARTTLS"), 220, step: "STARTTLS")
             try await startTLS()
             capabilities = try await hello()
@@ -76,8 +80,11 @@ struct SMTPSession {
         guard let tlsContext else { throw DefenderError(.mailFailed, "TLS is not set up") }
         let hostname = SMTPMailer.serverHostname(server.host)
         let channel = self.channel
+        let startTLSGuard = self.startTLSGuard
         try await channel.eventLoop.submit {
+            // On the event loop, where the decoder runs: a byte read before this point was plain text and refused.
             try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: hostname), position: .first)
+            startTLSGuard.secure()
         }.get()
         isSecure = true
     }

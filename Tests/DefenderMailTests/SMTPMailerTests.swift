@@ -101,6 +101,30 @@ import Testing
         #expect(!seen.contains("MAIL FROM") && !seen.contains("AUTH") && !seen.contains("DATA"), "\(seen)")
     }
 
+    /// A man in the middle who answers STARTTLS with "220" and a forged reply in the same breath (RFC 3207 §4,
+    /// reply injection): the client refuses the plain-text bytes instead of reading them as the server's answers
+    /// after the handshake, and the message never goes out.
+    @Test func repliesInjectedBeforeTheHandshakeAreRefused() async throws {
+        let lines = LineRecorder()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptEverything(lines: lines, afterSTARTTLS: "250 injected\r\n"))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { channel.close(promise: nil) }
+        let server = try SMTPServerURL("smtp://127.0.0.1:\(channel.localAddress?.port ?? 0)")
+        do {
+            try await SMTPMailer(server: server, timeout: .seconds(5)).send(message(to: "alice@example.test"))
+            Issue.record("mail went out after an injected reply")
+        } catch let error as DefenderError {
+            #expect(error.code == .mailFailed && error.message.contains("possible reply injection"), "\(error.message)")
+        }
+        let seen = lines.all.joined(separator: "\n")
+        #expect(seen.contains("STARTTLS") && !seen.contains("MAIL FROM") && !seen.contains("DATA"), "\(seen)")
+    }
+
     @Test func aDeadServerFailsFast() async throws {
         // A port that was just free: bound, then closed.
         let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
@@ -150,13 +174,18 @@ final class LineRecorder: Sendable {
     var all: [String] { lines.withLock { $0 } }
 }
 
-/// A server that greets, and answers `250` to every line without offering STARTTLS.
+/// A server that greets, and answers `250` to every line without offering STARTTLS — or, given `afterSTARTTLS`,
+/// offers it and answers it with `220` followed at once by those bytes (a reply injection).
 final class AcceptEverything: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     let lines: LineRecorder
+    let afterSTARTTLS: String?
 
-    init(lines: LineRecorder) { self.lines = lines }
+    init(lines: LineRecorder, afterSTARTTLS: String? = nil) {
+        self.lines = lines
+        self.afterSTARTTLS = afterSTARTTLS
+    }
 
     func channelActive(context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: "220 fake ESMTP\r\n")), promise: nil)
@@ -166,7 +195,11 @@ final class AcceptEverything: ChannelInboundHandler, Sendable {
         let text = String(buffer: unwrapInboundIn(data))
         for line in text.split(separator: "\r\n") where !line.isEmpty {
             lines.add(String(line))
-            let reply = line.uppercased().hasPrefix("EHLO") ? "250-fake\r\n250 AUTH PLAIN LOGIN\r\n" : "250 OK\r\n"
+            let command = line.uppercased()
+            let reply =
+                if command.hasPrefix("EHLO") { afterSTARTTLS == nil ? "250-fake\r\n250 AUTH PLAIN LOGIN\r\n" : "250-fake\r\n250 STARTTLS\r\n" }
+                else if command == "STARTTLS", let afterSTARTTLS { "220 go ahead\r\n" + afterSTARTTLS }
+                else { "250 OK\r\n" }
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply)), promise: nil)
         }
     }
