@@ -124,6 +124,20 @@ import Testing
         #expect(verifications.names == ["carol", "dave", "dave", "dave", "dave"], "a locked request reached the verifier")
     }
 
+    /// A handler's thrown `401` that does not lock carries the `RateLimit` fields, as a returned one does.
+    @Test func thrownUnauthorizedCarriesTheRateLimitFields() async throws {
+        let defender = try Self.defender(["DEFENDER_RATELIMIT_HEADERS": "true"])
+        let router = Router(context: BasicDefenderRequestContext.self)
+        router.post("login") { request, context -> Response in
+            try await defender.watchLogin(request, context: context) { _, _ in throw HTTPError(.unauthorized) }
+        }
+        try await Application(router: router).test(.router) { (client) async throws in
+            let first = try await client.execute(uri: "/login", method: .post, headers: Self.formHeaders, body: Self.form("alice", "wrong"))
+            #expect(first.status == .unauthorized)
+            #expect(first.headers[HTTPField.Name("RateLimit")!] == "\"ip\";r=2;t=300, \"username\";r=2;t=300")
+        }
+    }
+
     /// A verifier that throws `401` for a wrong password is counted like one that returns `nil` (the rule of a
     /// login handler, shared by every integration); a thrown server error is not counted.
     @Test func basicVerifierThrowingUnauthorizedCounts() async throws {

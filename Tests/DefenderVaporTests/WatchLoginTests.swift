@@ -127,6 +127,16 @@ import VaporTesting
         }
     }
 
+    /// A thrown `401` that does not lock carries the `RateLimit` fields, as a returned one does (the login rules add
+    /// them to the framework's error).
+    @Test func thrownUnauthorizedCarriesTheRateLimitFields() async throws {
+        try await withTestApp({ $0.rateLimitHeaders = true }) { (app) async throws in
+            let first = try await post(app, "/throwing", "username=a")
+            #expect(first.status == .unauthorized)
+            #expect(first.headers.first(name: "RateLimit") == "\"ip\";r=2;t=300, \"username\";r=2;t=300")
+        }
+    }
+
     @Test func redirectDetector() async throws {
         try await withTestApp { (app) async throws in
             for _ in 0..<3 { #expect(try await post(app, "/login", "username=a&password=x").status == .ok) }
