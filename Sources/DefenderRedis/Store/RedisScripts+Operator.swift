@@ -44,11 +44,7 @@ struct UnblockCall: ScriptCall {
     ]
 
     static let script = makeScript(.allowOOM, body: """
-        local existed = redis.call('DEL', blocked)
-        redis.call('DEL', failed, spray, long)
-        index_drop(index, expiry, member)
-        if existed == 1 then redis.pcall('PUBLISH', channel, note) end
-        return existed
+        return lift_key(failed, blocked, spray, long, index, expiry, member, channel, note)
         """)
 }
 

@@ -67,6 +67,15 @@ extension RedisScripts {
           redis.call('ZREM', expiry, member)
           index_tidy(index, expiry)
         end
+        -- Lifts a key's block, counter, spray record and long window (not its history), drops it from the index and,
+        -- when a block was lifted, announces it so that every instance's cache forgets it. Returns 1 when it was blocked.
+        local function lift_key(failed, blocked, spray, long, index, expiry, member, channel, note)
+          local existed = redis.call('DEL', blocked)
+          redis.call('DEL', failed, spray, long)
+          index_drop(index, expiry, member)
+          if existed == 1 then redis.pcall('PUBLISH', channel, note) end
+          return existed
+        end
         -- A block's time left (-1 permanent, -2 none) and whether it locks in every mode (1: manual or spraying).
         local function block_detail(b)
           if not b then return -2, 0 end

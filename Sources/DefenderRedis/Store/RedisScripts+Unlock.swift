@@ -25,9 +25,10 @@ struct RecordUnlockMailCall: ScriptCall {
 
 /// Redeems the username's pending link in one step (`AttemptStore.redeemUnlockLink`): under an operator's block
 /// nothing changes (returns 2); else, when the link holds `nonce`, it is deleted and the username's block, counter
-/// and spray record are lifted as `UnblockCall` lifts them (returns 1, or 3 when a block was lifted, announced on
-/// the channel); else 0. One script, so that one link unlocks once however many requests race, an operator's block
-/// written at the same moment is never lifted, and no failure can leave the link used with the lock in place.
+/// and spray record are lifted by the prelude's `lift_key`, as `UnblockCall` lifts them (returns 1, or 3 when a block
+/// was lifted and announced on the channel); else 0. One script, so that one link unlocks once however many requests
+/// race, an operator's block written at the same moment is never lifted, and no failure can leave the link used with
+/// the lock in place.
 struct RedeemUnlockLinkCall: ScriptCall {
     var link: String
     var failed: String
@@ -51,13 +52,7 @@ struct RedeemUnlockLinkCall: ScriptCall {
         if redis.call('GET', blocked) == MANUAL then return 2 end
         if redis.call('GET', link) ~= nonce then return 0 end
         redis.call('DEL', link)
-        local existed = redis.call('DEL', blocked)
-        redis.call('DEL', failed, spray, long)
-        index_drop(index, expiry, member)
-        if existed == 1 then
-          redis.pcall('PUBLISH', channel, note)
-          return 3
-        end
+        if lift_key(failed, blocked, spray, long, index, expiry, member, channel, note) == 1 then return 3 end
         return 1
         """)
 }
