@@ -61,12 +61,12 @@ import VaporTesting
             let operations = try demo.operations()
             let results = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<20 {
-                    group.addTask { try await operations.deny(index % 2 == 0 ? "192.0.2.0/24" : "192.0.2.77/24", note: "race").added }
+                    group.addTask { try await operations.add(index % 2 == 0 ? "192.0.2.0/24" : "192.0.2.77/24", note: "race", to: .denylist).added }
                 }
                 return try await group.reduce(into: [Bool]()) { $0.append($1) }
             }
             #expect(results.count(where: { $0 }) == 1)
-            #expect(try await operations.requireDenylist().entries().map(\.network.description) == ["192.0.2.0/24"])
+            #expect(try await operations.require(.denylist).entries().map(\.network.description) == ["192.0.2.0/24"])
             #expect(try await demo.login("alice", "secret1", forwardedFor: "192.0.2.1").status == .forbidden)
         }
     }

@@ -107,14 +107,14 @@ import Vapor
         try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
             let operations = try demo.operations()
             let commands = OperatorCommands(operations)
-            #expect(try await commands.share("192.0.2.0/24", note: "office") == "192.0.2.0/24 is shared.")
-            #expect(try await commands.share(" 192.0.2.9/24 ", note: nil) == "192.0.2.0/24 was already shared.")
-            #expect(try await commands.sharedRanges(json: false) == "Stored shared ranges: 1\n  192.0.2.0/24  (office)")
-            #expect(try await commands.sharedRanges(json: true).contains("\"note\":\"office\""))
+            #expect(try await commands.add("192.0.2.0/24", note: "office", to: .sharedRanges) == "192.0.2.0/24 is shared.")
+            #expect(try await commands.add(" 192.0.2.9/24 ", note: nil, to: .sharedRanges) == "192.0.2.0/24 was already shared.")
+            #expect(try await commands.show(.sharedRanges, json: false) == "Stored shared ranges: 1\n  192.0.2.0/24  (office)")
+            #expect(try await commands.show(.sharedRanges, json: true).contains("\"note\":\"office\""))
             #expect(try await Self.isShared(demo, "192.0.2.77"))
-            #expect(try await commands.unshare("192.0.2.0/24") == "Removed 192.0.2.0/24 from the shared ranges.")
-            #expect(try await commands.unshare("192.0.2.0/24") == "192.0.2.0/24 was not a stored shared range.")
-            await #expect(throws: DefenderCommandError.self) { try await commands.share("nonsense", note: nil) }
+            #expect(try await commands.remove("192.0.2.0/24", from: .sharedRanges) == "Removed 192.0.2.0/24 from the shared ranges.")
+            #expect(try await commands.remove("192.0.2.0/24", from: .sharedRanges) == "192.0.2.0/24 was not a stored shared range.")
+            await #expect(throws: DefenderCommandError.self) { try await commands.add("nonsense", note: nil, to: .sharedRanges) }
 
             // The admin's forms name a pair as ADDRESS|USERNAME; the API takes both names, for unblocking only.
             let pair = try operations.key(kind: "pair", value: "100.64.0.1| Alice ")
@@ -126,7 +126,7 @@ import Vapor
         }
         // An app that keeps no stored shared ranges says how to keep them.
         let bare = OperatorCommands(try DefenderRuntime(configuration: DefenderConfiguration()).operations())
-        let error = await #expect(throws: DefenderCommandError.self) { try await bare.sharedRanges(json: false) }
+        let error = await #expect(throws: DefenderCommandError.self) { try await bare.show(.sharedRanges, json: false) }
         #expect(error?.description.contains("useStoredSharedRanges") == true)
     }
 }

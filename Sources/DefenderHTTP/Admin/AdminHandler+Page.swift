@@ -118,17 +118,13 @@ extension AdminHandler {
                     _ = try await operations.unblock(key)
                     notice = "Unblocked \(key.kind.rawValue) \(key.value)."
                 }
-            case .denylistAddForm:
-                let (network, added) = try await operations.deny(value, note: field("note") ?? "")
-                notice = added ? "Deny-listed \(network)." : "\(network) was already deny-listed."
-            case .denylistRemoveForm:
-                notice = try await operations.undeny(value) ? "Removed \(value) from the deny list." : "\(value) was not on the deny list."
-            case .sharedRangesAddForm:
-                let (network, added) = try await operations.add(value, note: field("note") ?? "", to: .sharedRanges)
-                notice = added ? "\(network) is shared." : "\(network) was already shared."
-            case .sharedRangesRemoveForm:
-                notice = try await operations.remove(value, from: .sharedRanges)
-                    ? "Removed \(value) from the shared ranges." : "\(value) was not a stored shared range."
+            case .denylistAddForm, .sharedRangesAddForm:
+                let list: DefenderOperations.RangeList = request.route == .denylistAddForm ? .denylist : .sharedRanges
+                let (network, added) = try await operations.add(value, note: field("note") ?? "", to: list)
+                notice = list.added(network, wasNew: added)
+            case .denylistRemoveForm, .sharedRangesRemoveForm:
+                let list: DefenderOperations.RangeList = request.route == .denylistRemoveForm ? .denylist : .sharedRanges
+                notice = list.removed(value, wasThere: try await operations.remove(value, from: list))
             default:
                 return .problem(status: 404, detail: "No such admin form.")
             }

@@ -103,9 +103,6 @@ package struct DefenderOperations: Sendable {
         return history
     }
 
-    /// The stored deny list, or an error saying how to keep one.
-    package func requireDenylist() throws -> any StoredRangeList { try require(.denylist) }
-
     /// A stored list, or an error saying how to keep it.
     package func require(_ list: RangeList) throws -> any StoredRangeList {
         switch list {
@@ -121,19 +118,6 @@ package struct DefenderOperations: Sendable {
             }
             return sharedRanges
         }
-    }
-
-    /// Adds an address or CIDR range to the stored deny list and puts the list in force here at once.
-    /// - Returns: the range in canonical form, and whether it was new.
-    /// - Throws: `DefenderError` with `DefenderError/Code/invalidKey` for anything that is not a range.
-    package func deny(_ text: String, note: String) async throws -> (network: IPNetwork, added: Bool) {
-        try await add(text, note: note, to: .denylist)
-    }
-
-    /// Removes a range, in any spelling of it, from the stored deny list and puts the list in force here at once.
-    /// - Returns: whether it was there.
-    package func undeny(_ text: String) async throws -> Bool {
-        try await remove(text, from: .denylist)
     }
 
     /// Adds an address or CIDR range to a stored list and puts the list in force here at once.
@@ -153,11 +137,6 @@ package struct DefenderOperations: Sendable {
         let removed = try await require(list).remove(try Self.network(text))
         try await reload(list)
         return removed
-    }
-
-    /// Reads the stored deny list and puts it in force in this process.
-    package func reloadDenylist() async throws {
-        try await reload(.denylist)
     }
 
     /// Reads a stored list and puts it in force in this process.

@@ -137,32 +137,37 @@ package enum OperatorCommandLine {
         Command(name: "unblock", help: "Lifts the block of an IP or a username and clears its counter.", parameters: [ip, username]) { commands, arguments in
             try await commands.unblock(ip: arguments.value("ip"), username: arguments.value("username"))
         },
-        Command(
-            name: "deny", help: "Adds a range to the stored deny list (every instance applies it within DEFENDER_IP_DENYLIST_RELOAD_INTERVAL).",
-            parameters: [network, note]
-        ) { commands, arguments in
-            try await commands.deny(arguments.value("network") ?? "", note: arguments.value("note"))
-        },
-        Command(name: "undeny", help: "Removes a range from the stored deny list.", parameters: [listed]) { commands, arguments in
-            try await commands.undeny(arguments.value("network") ?? "")
-        },
-        Command(name: "denylist", help: "Lists the stored deny list.", parameters: [json("/denylist")]) { commands, arguments in
-            try await commands.denylist(json: arguments.flag("json"))
-        },
-        Command(
-            name: "share",
-            help: "Adds a stored shared range: its clients are counted by address and username (every instance applies it within DEFENDER_IP_DENYLIST_RELOAD_INTERVAL).",
-            parameters: [network, note]
-        ) { commands, arguments in
-            try await commands.share(arguments.value("network") ?? "", note: arguments.value("note"))
-        },
-        Command(name: "unshare", help: "Removes a stored shared range.", parameters: [listed]) { commands, arguments in
-            try await commands.unshare(arguments.value("network") ?? "")
-        },
-        Command(name: "shared-ranges", help: "Lists the stored shared ranges.", parameters: [json("/shared-ranges")]) { commands, arguments in
-            try await commands.sharedRanges(json: arguments.flag("json"))
-        },
     ]
+        + rangeListCommands(
+            .denylist, names: ("deny", "undeny", "denylist"),
+            help: (
+                "Adds a range to the stored deny list (every instance applies it within DEFENDER_IP_DENYLIST_RELOAD_INTERVAL).",
+                "Removes a range from the stored deny list.", "Lists the stored deny list."
+            ))
+        + rangeListCommands(
+            .sharedRanges, names: ("share", "unshare", "shared-ranges"),
+            help: (
+                "Adds a stored shared range: its clients are counted by address and username (every instance applies it within DEFENDER_IP_DENYLIST_RELOAD_INTERVAL).",
+                "Removes a stored shared range.", "Lists the stored shared ranges."
+            ))
+
+    /// The three commands of a stored list: add a range, remove one, list them (`--json` as the admin API's route
+    /// of the same name).
+    private static func rangeListCommands(
+        _ list: DefenderOperations.RangeList, names: (add: String, remove: String, show: String), help: (add: String, remove: String, show: String)
+    ) -> [Command] {
+        [
+            Command(name: names.add, help: help.add, parameters: [network, note]) { commands, arguments in
+                try await commands.add(arguments.value("network") ?? "", note: arguments.value("note"), to: list)
+            },
+            Command(name: names.remove, help: help.remove, parameters: [listed]) { commands, arguments in
+                try await commands.remove(arguments.value("network") ?? "", from: list)
+            },
+            Command(name: names.show, help: help.show, parameters: [json("/" + names.show)]) { commands, arguments in
+                try await commands.show(list, json: arguments.flag("json"))
+            },
+        ]
+    }
 
     private static let ip = Parameter(name: "ip", kind: .option, help: "An IP address, or an IPv6 group such as 2001:db8::/64.")
     private static let username = Parameter(name: "username", kind: .option, help: "A username.")

@@ -85,43 +85,22 @@ package struct OperatorCommands: Sendable {
         return try await operations.unblock(key) ? "Unblocked \(key.kind.rawValue) \(key.value)." : "\(key.kind.rawValue) \(key.value) was not blocked."
     }
 
-    /// `defender deny NETWORK [--note TEXT]`.
-    package func deny(_ network: String, note: String?) async throws -> String {
-        let (range, added) = try await commandError { try await operations.deny(network, note: note ?? "") }
-        return added ? "Deny-listed \(range)." : "\(range) was already deny-listed."
+    /// `defender deny NETWORK [--note TEXT]`, `defender share NETWORK [--note TEXT]`.
+    package func add(_ network: String, note: String?, to list: DefenderOperations.RangeList) async throws -> String {
+        let (range, added) = try await commandError { try await operations.add(network, note: note ?? "", to: list) }
+        return list.added(range, wasNew: added)
     }
 
-    /// `defender undeny NETWORK`.
-    package func undeny(_ network: String) async throws -> String {
-        try await commandError { try await operations.undeny(network) }
-            ? "Removed \(network) from the deny list." : "\(network) was not on the deny list."
+    /// `defender undeny NETWORK`, `defender unshare NETWORK`.
+    package func remove(_ network: String, from list: DefenderOperations.RangeList) async throws -> String {
+        list.removed(network, wasThere: try await commandError { try await operations.remove(network, from: list) })
     }
 
-    /// `defender denylist [--json]`.
-    package func denylist(json: Bool) async throws -> String {
-        let entries = try await commandError { try await operations.requireDenylist().entries() }
+    /// `defender denylist [--json]`, `defender shared-ranges [--json]`.
+    package func show(_ list: DefenderOperations.RangeList, json: Bool) async throws -> String {
+        let entries = try await commandError { try await operations.require(list).entries() }
         if json { return try Self.json(DenylistPage(entries: entries.map(DenylistPage.Row.init))) }
-        return (["Deny-listed ranges: \(entries.count)"] + entries.map { "  \($0.network)\($0.note.isEmpty ? "" : "  (\($0.note))")" })
-            .joined(separator: "\n")
-    }
-
-    /// `defender share NETWORK [--note TEXT]`: a stored shared range.
-    package func share(_ network: String, note: String?) async throws -> String {
-        let (range, added) = try await commandError { try await operations.add(network, note: note ?? "", to: .sharedRanges) }
-        return added ? "\(range) is shared." : "\(range) was already shared."
-    }
-
-    /// `defender unshare NETWORK`.
-    package func unshare(_ network: String) async throws -> String {
-        try await commandError { try await operations.remove(network, from: .sharedRanges) }
-            ? "Removed \(network) from the shared ranges." : "\(network) was not a stored shared range."
-    }
-
-    /// `defender shared-ranges [--json]`.
-    package func sharedRanges(json: Bool) async throws -> String {
-        let entries = try await commandError { try await operations.require(.sharedRanges).entries() }
-        if json { return try Self.json(DenylistPage(entries: entries.map(DenylistPage.Row.init))) }
-        return (["Stored shared ranges: \(entries.count)"] + entries.map { "  \($0.network)\($0.note.isEmpty ? "" : "  (\($0.note))")" })
+        return ([list.heading(count: entries.count)] + entries.map { "  \($0.network)\($0.note.isEmpty ? "" : "  (\($0.note))")" })
             .joined(separator: "\n")
     }
 

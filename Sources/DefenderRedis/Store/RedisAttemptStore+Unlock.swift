@@ -10,11 +10,7 @@ extension RedisAttemptStore {
     }
 
     public func redeemUnlockLink(for username: DefenderKey, nonce: String) async throws -> UnlockRedemption {
-        let call = RedeemUnlockLinkCall(
-            link: keys.key(.unlock, username), failed: keys.key(.failed, username), blocked: keys.key(.blocked, username),
-            spray: keys.key(.spray, username), long: keys.key(.long, username), index: keys.index(.username),
-            expiry: keys.expiry(.username), nonce: nonce, member: username.value, channel: keys.channel,
-            note: RedisBlockCache.message(for: username))
+        let call = RedeemUnlockLinkCall(link: keys.key(.unlock, username), nonce: nonce, lifted: LiftedKey(username, in: keys))
         let reply = try await run(call)
         switch reply.int {
         case 0: return .notPending

@@ -184,10 +184,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
 
     @discardableResult
     public func unblock(_ key: DefenderKey) async throws -> Bool {
-        let call = UnblockCall(
-            failed: keys.key(.failed, key), blocked: keys.key(.blocked, key), spray: keys.key(.spray, key),
-            long: keys.key(.long, key), index: keys.index(key.kind), expiry: keys.expiry(key.kind), member: key.value,
-            channel: keys.channel, note: RedisBlockCache.message(for: key))
+        let call = UnblockCall(lifted: LiftedKey(key, in: keys))
         // Forgotten here at once, whether or not Redis can be reached: an operator's unblock is never undone by
         // this instance's cache.
         blockCache.forget(key)

@@ -1,3 +1,5 @@
+import DefenderCore
+
 /// An operator's block; `lasts_ms` `nil` blocks until unblocked. Returns 1 when the key was not blocked. Announced on
 /// the channel, so that every instance's cache learns it from Redis (its length may differ from a block cached).
 struct BlockCall: ScriptCall {
@@ -27,25 +29,43 @@ struct BlockCall: ScriptCall {
 /// Clears a key's counter, block and spray record (not its history). Returns 1 when the key was blocked. A lifted
 /// block is announced on the channel, so that every instance's cache drops it.
 struct UnblockCall: ScriptCall {
-    var failed: String
-    var blocked: String
-    var spray: String
-    var long: String
-    var index: String
-    var expiry: String
-    var member: String
-    var channel: String
-    var note: String
+    var lifted: LiftedKey
 
-    static let fields: [ScriptField<Self>] = [
-        .key("failed") { $0.failed }, .key("blocked") { $0.blocked }, .key("spray") { $0.spray }, .key("long") { $0.long },
-        .key("index") { $0.index }, .key("expiry") { $0.expiry }, .text("member") { $0.member },
-        .text("channel") { $0.channel }, .text("note") { $0.note },
-    ]
+    static let fields: [ScriptField<Self>] = LiftedKey.fields { $0.lifted }
 
-    static let script = makeScript(.allowOOM, body: """
-        return lift_key(failed, blocked, spray, long, index, expiry, member, channel, note)
-        """)
+    static let script = makeScript(.allowOOM, body: "return \(LiftedKey.lua)")
+}
+
+/// What the prelude's `lift_key` clears for a key — its counter, block, spray and long-window records and its
+/// place in the block index — and the note that announces it: spelt here once for every script that lifts a key
+/// (`UnblockCall`, `RedeemUnlockLinkCall`).
+struct LiftedKey: Sendable {
+    var failed, blocked, spray, long, index, expiry: String
+    var member, channel, note: String
+
+    init(_ key: DefenderKey, in keys: RedisKeySpace) {
+        failed = keys.key(.failed, key)
+        blocked = keys.key(.blocked, key)
+        spray = keys.key(.spray, key)
+        long = keys.key(.long, key)
+        index = keys.index(key.kind)
+        expiry = keys.expiry(key.kind)
+        member = key.value
+        channel = keys.channel
+        note = RedisBlockCache.message(for: key)
+    }
+
+    /// The Lua call that lifts the key; it returns 1 when a block was lifted.
+    static let lua = "lift_key(failed, blocked, spray, long, index, expiry, member, channel, note)"
+
+    /// The fields a call sends for its lifted key, named as ``lua`` reads them.
+    static func fields<Call>(_ lifted: @escaping @Sendable (Call) -> LiftedKey) -> [ScriptField<Call>] {
+        [
+            .key("failed") { lifted($0).failed }, .key("blocked") { lifted($0).blocked }, .key("spray") { lifted($0).spray },
+            .key("long") { lifted($0).long }, .key("index") { lifted($0).index }, .key("expiry") { lifted($0).expiry },
+            .text("member") { lifted($0).member }, .text("channel") { lifted($0).channel }, .text("note") { lifted($0).note },
+        ]
+    }
 }
 
 /// One page of active blocks of a kind, by name after `cursor`; lapsed members are dropped from the index.

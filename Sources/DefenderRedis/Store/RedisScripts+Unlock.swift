@@ -31,28 +31,16 @@ struct RecordUnlockMailCall: ScriptCall {
 /// the lock in place.
 struct RedeemUnlockLinkCall: ScriptCall {
     var link: String
-    var failed: String
-    var blocked: String
-    var spray: String
-    var long: String
-    var index: String
-    var expiry: String
     var nonce: String
-    var member: String
-    var channel: String
-    var note: String
+    var lifted: LiftedKey
 
-    static let fields: [ScriptField<Self>] = [
-        .key("link") { $0.link }, .key("failed") { $0.failed }, .key("blocked") { $0.blocked }, .key("spray") { $0.spray },
-        .key("long") { $0.long }, .key("index") { $0.index }, .key("expiry") { $0.expiry }, .text("nonce") { $0.nonce },
-        .text("member") { $0.member }, .text("channel") { $0.channel }, .text("note") { $0.note },
-    ]
+    static let fields: [ScriptField<Self>] = [.key("link") { $0.link }, .text("nonce") { $0.nonce }] + LiftedKey.fields { $0.lifted }
 
     static let script = makeScript(.allowOOM, body: """
         if redis.call('GET', blocked) == MANUAL then return 2 end
         if redis.call('GET', link) ~= nonce then return 0 end
         redis.call('DEL', link)
-        if lift_key(failed, blocked, spray, long, index, expiry, member, channel, note) == 1 then return 3 end
+        if \(LiftedKey.lua) == 1 then return 3 end
         return 1
         """)
 }
