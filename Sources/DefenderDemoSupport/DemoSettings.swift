@@ -36,7 +36,8 @@ public struct DemoSettings: Sendable {
     /// Reads the demo's settings.
     /// - Throws: ``DefenderError`` naming the variable and the accepted forms.
     public static func fromEnvironment(_ environment: [String: String]) throws(DefenderError) -> DemoSettings {
-        var settings = DemoSettings(defender: try .fromEnvironment(environment))
+        // The demo's own `DEFENDER_*` name is not a Defender setting: kept out of the unrecognized names.
+        var settings = DemoSettings(defender: try .fromEnvironment(environment.filter { $0.key != "DEFENDER_NOTIFY_WEBHOOK_URL" }))
         if let raw = environment["DATABASE_URL"], !raw.isEmpty {
             settings.database = try parseDatabaseURL(raw)
         }

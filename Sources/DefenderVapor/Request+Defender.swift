@@ -89,9 +89,8 @@ public struct DefenderRequest: Sendable {
     /// audit log. Every `.allowed` attempt must end in the engine's `recordFailure`, `recordSuccess` or `release`.
     /// - Parameter username: by default the one the request submitted.
     public func check(username: String?? = .none) async throws -> Defender.Check {
-        let name: String?
-        if let username { name = username } else { name = try await self.username() }
-        return try await LoginProtection.admit(engine: engine(), client: client(), username: name, cookies: { request.headers[.cookie] }) { context }
+        var login = self
+        return try await login.admit(username: submitted(username))
     }
 
     /// The request's details for the audit log.
@@ -106,14 +105,8 @@ public struct DefenderRequest: Sendable {
     /// - Parameter username: the username to check; by default the one the request submitted.
     /// - Returns: the lockout, or `nil` when the request may go ahead.
     public func lockout(username: String?? = .none) async throws -> Lockout? {
-        let name: String?
-        if let username { name = username } else { name = try await self.username() }
-        return try await engine().lockout(ip: client(), username: name, deviceCookieValues: deviceCookieValues())
-    }
-
-    /// The device cookie's values this request carries (none when device cookies are off).
-    func deviceCookieValues() throws -> [String] {
-        try engine().deviceCookies?.values(inCookieFields: request.headers[.cookie]) ?? []
+        var login = self
+        return try await login.currentLockout(username: submitted(username))
     }
 
     /// Runs a login handler under protection (django-defender's `watch_login`), race-free.
@@ -161,23 +154,15 @@ public struct DefenderRequest: Sendable {
         request.route.map { DefenderLoginMiddleware.path(of: $0, caseInsensitive: false) } ?? "(unrouted)"
     }
 
-    /// Records the outcome of a login checked elsewhere (django-defender's `check_request`). The password was
-    /// checked before this call, so nothing is reserved: prefer `watchLogin(usernameFrom:outcome:format:_:)`, which
-    /// admits before the check.
+    /// Records the outcome of a login checked elsewhere (django-defender's `check_request`), judged as `lockout()`
+    /// judges it (a trusted device cookie, the allow and deny lists, the dry run). The password was checked before
+    /// this call, so nothing is reserved: prefer `watchLogin(usernameFrom:outcome:format:_:)`, which admits before
+    /// the check. It sets no device cookie (`watchLogin` does).
     /// - Returns: the lockout when the request is locked, or when this failure crossed a limit.
     @discardableResult
     public func record(success: Bool, username: String?? = .none) async throws -> Lockout? {
-        let name: String?
-        if let username { name = username } else { name = try await self.username() }
-        let engine = try engine()
-        let client = try client()
-        if let lockout = try await engine.lockout(ip: client, username: name) { return lockout }
-        let attempt = engine.attempt(ip: client, username: name, context: context)
-        if success {
-            try await engine.recordSuccess(attempt)
-            return nil
-        }
-        return try await engine.recordFailure(attempt)
+        var login = self
+        return try await login.recordChecked(success: success, username: submitted(username))
     }
 
     /// Counts this request as an attempt against its IP and username without any password check — a
@@ -186,10 +171,8 @@ public struct DefenderRequest: Sendable {
     /// - Returns: the lockout when the request is locked or this attempt crossed a limit (answer with
     ///   `lockoutResponse(_:format:)`), else `nil`: go ahead.
     public func throttle(username: String?? = .none) async throws -> Lockout? {
-        let name: String?
-        if let username { name = username } else { name = try await self.username() }
         var login = self
-        return try await login.countAttempt(username: name)
+        return try await login.countAttempt(username: submitted(username))
     }
 
     /// Runs a password-reset handler (django-defender's README recipe): a `POST` counts against the IP and the
@@ -206,6 +189,12 @@ public struct DefenderRequest: Sendable {
     ) async throws -> Response {
         var login = self
         return try await login.protectPasswordReset(usernameFrom: source, format: format, handler)
+    }
+
+    /// `username` when the caller gave one (`.some(nil)`: none), else the one the request submitted.
+    private func submitted(_ username: String??) async throws -> String? {
+        if let username { return username }
+        return try await self.username()
     }
 
     /// Sets the username other helpers read (when an authenticator parsed it from a header).

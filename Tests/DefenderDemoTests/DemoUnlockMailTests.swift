@@ -1,3 +1,4 @@
+@_spi(Internals) import DefenderRedis
 import DefenderTesting
 import Foundation
 import NIOCore
@@ -76,6 +77,41 @@ import Vapor
             #expect(try await demo.send(.GET, "/unlock/garbage").status == .badRequest)
             #expect(smtp.messages(to: address).count == 1, "one mail per lockout")
             try await Self.waitForCount(demo, "sent", 1)
+        }
+    }
+
+    /// Redis is demoted to a replica (`READONLY`) between the mail and the click: the redemption is an outage, a
+    /// `503` with `Retry-After`, not "already used" (this instance's memory does not know the link), and the link
+    /// stays unused: once Redis can write again the same link unlocks carol, once.
+    @Test(arguments: DemoFramework.allCases)
+    func aLinkClickedWhileRedisIsReadOnlyStaysUnused(_ framework: DemoFramework) async throws {
+        guard let smtp = TestSMTPServer.shared, RedisServer.isAvailable else { return }
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let address = TestSMTPServer.freshAddress("carol")
+        var env = DemoRedisFaultTests.environment(server.port, "unlock-readonly")
+        env.merge(["DEFENDER_SECRET_KEY": Self.secret, "DEFENDER_SMTP_URL": smtp.url, "DEFENDER_MAIL_FROM": "security@demo.example",
+            "DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { $1 }
+        try await withDemo(env, on: framework) { (demo) async throws in
+            try await demo.createUser("carol", "secret3", email: address)
+            #expect(try await Self.botnet(demo, "carol") == [.unauthorized, .unauthorized, .unauthorized, .forbidden])
+            let (path, _) = try Self.link(in: try #require(try await smtp.waitForMessages(to: address).first).body)
+            let admin = try await RedisConnection.connect(to: try RedisConfiguration(url: server.url))
+            _ = try await admin.send(["REPLICAOF", "127.0.0.1", "1"])
+            for click in 1...2 {
+                let refused = try await demo.post(path, body: "", contentType: "application/x-www-form-urlencoded")
+                #expect(refused.status == .serviceUnavailable, "click \(click) while read-only: \(refused.status)")
+                #expect(refused.headers.first(name: .retryAfter) != nil && refused.headers.first(name: .cacheControl) == "no-store")
+            }
+            #expect(try await demo.login("carol", "secret3", forwardedFor: "192.0.2.40").status == .forbidden)
+            _ = try await admin.send(["REPLICAOF", "NO", "ONE"])
+            await admin.close()
+            // The circuit is retried after a second; the same link then works, once.
+            #expect(try await eventually(within: .seconds(10), every: .milliseconds(200)) {
+                try await demo.post(path, body: "", contentType: "application/x-www-form-urlencoded").status == .ok
+            })
+            #expect(try await demo.login("carol", "secret3", forwardedFor: "192.0.2.41").status == .found)
+            #expect(try await demo.post(path, body: "", contentType: "application/x-www-form-urlencoded").status == .gone)
         }
     }
 

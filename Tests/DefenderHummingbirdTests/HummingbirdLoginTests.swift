@@ -71,7 +71,7 @@ import Testing
     /// The credentials wrapper decodes once: the handler gets the decoded value whose username was counted, and a
     /// body that does not decode is counted against the IP and answered `400`.
     @Test func credentialsAreReadOnce() async throws {
-        let defender = try Self.defender(["DEFENDER_IP_FAILURE_LIMIT": "5"])
+        let defender = try Self.defender(["DEFENDER_LOGIN_FAILURE_LIMIT_IP": "5"])
         let router = Router(context: BasicDefenderRequestContext.self)
         router.post("api/login") { request, context in
             try await defender.watchLogin(LoginForm.self, username: \.username, request: request, context: context) { form in
@@ -135,6 +135,52 @@ import Testing
             let first = try await client.execute(uri: "/login", method: .post, headers: Self.formHeaders, body: Self.form("alice", "wrong"))
             #expect(first.status == .unauthorized)
             #expect(first.headers[HTTPField.Name("RateLimit")!] == "\"ip\";r=2;t=300, \"username\";r=2;t=300")
+        }
+    }
+
+    /// django-defender's utils on Hummingbird (`is_already_locked`, `check_request`): a custom flow is counted and
+    /// locked like a protected login, an allow-listed address is never counted, and a trusted device cookie that
+    /// `lockout` lets through is not refused by `record` (the username stays locked for everyone else).
+    @Test func manualHelpersJudgeAsAProtectedLoginDoes() async throws {
+        @Sendable func app(_ defender: HummingbirdDefender) -> some ApplicationProtocol {
+            let router = Router(context: BasicDefenderRequestContext.self)
+            router.post("manual") { request, context -> Response in
+                var context = context
+                let form = try await request.decode(as: LoginForm.self, context: context)
+                if let lockout = try await defender.lockout(request, context: &context, username: form.username) {
+                    return defender.lockoutResponse(lockout, request: request)
+                }
+                let success = form.password == "secret"
+                if let lockout = try await defender.record(success: success, request, context: &context, username: form.username) {
+                    return defender.lockoutResponse(lockout, request: request)
+                }
+                return Response(status: success ? .ok : .unauthorized)
+            }
+            return Application(router: router)
+        }
+        @Sendable func post(_ client: some TestClientProtocol, _ username: String, _ password: String, cookie: String? = nil) async throws -> HTTPResponse.Status {
+            var headers = Self.formHeaders
+            if let cookie { headers[.cookie] = "defender_device=\(cookie)" }
+            return try await client.execute(uri: "/manual", method: .post, headers: headers, body: Self.form(username, password)).status
+        }
+        try await app(Self.defender()).test(.live) { (client) async throws in
+            for _ in 0..<3 { #expect(try await post(client, "m", "x") == .unauthorized) }
+            #expect(try await post(client, "m", "x") == .forbidden)
+            #expect(try await post(client, "m", "secret") == .forbidden)
+        }
+        let allowing = try Self.defender(["DEFENDER_IP_ALLOWLIST": "127.0.0.0/8"])
+        try await app(allowing).test(.live) { (client) async throws in
+            for _ in 0..<6 { #expect(try await post(client, "m", "x") == .unauthorized) }
+        }
+        #expect(try await allowing.engine.store.state(of: allowing.engine.usernameKey("m")).failures == 0)
+        let trusting = try Self.defender(["DEFENDER_SECRET_KEY": "manual-helpers-device-key-0123456789-abcdef", "DEFENDER_LOGIN_FAILURE_LIMIT_IP": "100"])
+        let cookie = try #require(trusting.engine.deviceCookies).issue(for: try #require(DefenderKey.username("d")))
+        try await app(trusting).test(.live) { (client) async throws in
+            for _ in 0..<3 { #expect(try await post(client, "d", "x") == .unauthorized) }
+            #expect(try await post(client, "d", "x") == .forbidden)
+            #expect(try await post(client, "d", "secret") == .forbidden)
+            #expect(try await post(client, "d", "secret", cookie: cookie) == .ok)
+            #expect(try await post(client, "d", "secret") == .forbidden, "the username stays locked")
         }
     }
 

@@ -37,7 +37,7 @@ import Testing
         func take() -> String?? { value.withLock { let seen = $0; $0 = .none; return seen } }
     }
 
-    static var caseCount: Int { ProcessInfo.processInfo.environment["DEFENDER_DIFFERENTIAL_CASES"].flatMap(Int.init) ?? 2000 }
+    static var caseCount: Int { ProcessInfo.processInfo.environment["DEFENDER_TEST_DIFFERENTIAL_CASES"].flatMap(Int.init) ?? 2000 }
 
     func withRoutes(_ test: @escaping @Sendable (any TestClientProtocol, Recorder, Seen) async throws -> Void) async throws {
         let recorder = Recorder()

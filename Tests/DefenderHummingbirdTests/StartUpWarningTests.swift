@@ -18,6 +18,39 @@ import Testing
         #expect(try warnings([:], accessLog: DiscardingLog()).isEmpty)
     }
 
+    /// A `DEFENDER_*` name that is not a setting (a typo leaves the real setting at its default) is warned about
+    /// once, by name, with the setting it most likely meant; its value (perhaps a secret) is never logged.
+    @Test func misspeltSettingsAreNamedWithTheLikelyOne() throws {
+        let environment = [
+            "DEFENDER_STORE_ACCESS_ATTEMPTS": "false", "DEFENDER_LOGIN_FAILURE_LIMT": "10", "DEFENDER_IP_WHITELIST": "10.0.0.0/8",
+            "DEFENDER_IP_FAILURE_LIMIT": "5", "DEFENDER_SECRETKEY": "hunter2-very-secret-value", "DEFENDER_SOMETHING_ELSE": "x",
+            "DEFENDER_TEST_REDIS_URL": "redis://127.0.0.1:1", "DEFENDER_BENCH_ROUNDS": "5",
+        ]
+        let configuration = try DefenderConfiguration.fromEnvironment(environment)
+        #expect(configuration.unrecognizedEnvironmentVariables == [
+            "DEFENDER_IP_FAILURE_LIMIT", "DEFENDER_IP_WHITELIST", "DEFENDER_LOGIN_FAILURE_LIMT", "DEFENDER_SECRETKEY", "DEFENDER_SOMETHING_ELSE",
+        ])
+        #expect(configuration == (try DefenderConfiguration.fromEnvironment(["DEFENDER_STORE_ACCESS_ATTEMPTS": "false"])), "names are not settings")
+        let logs = LogCapture()
+        _ = try HummingbirdDefender(configuration: configuration, logger: logs.logger)
+        let warnings = logs.messages.filter { $0.hasPrefix("[warning]") }
+        #expect(warnings.count == 5, "\(warnings)")
+        let expected = [
+            ("DEFENDER_LOGIN_FAILURE_LIMT", "did you mean DEFENDER_LOGIN_FAILURE_LIMIT?"), ("DEFENDER_IP_WHITELIST", "did you mean DEFENDER_IP_ALLOWLIST?"),
+            ("DEFENDER_IP_FAILURE_LIMIT", "did you mean DEFENDER_LOGIN_FAILURE_LIMIT_IP?"), ("DEFENDER_SECRETKEY", "did you mean DEFENDER_SECRET_KEY?"),
+            ("DEFENDER_SOMETHING_ELSE", "environmentVariables lists the settings"),
+        ]
+        for (name, hint) in expected {
+            #expect(warnings.contains { $0.contains(name + " is set but is not a Defender setting") && $0.contains(hint) }, "\(name): \(warnings)")
+        }
+        #expect(!warnings.contains { $0.contains("hunter2") })
+        // Every setting suggests itself, and so does its name in any case.
+        for name in DefenderConfiguration.environmentVariables {
+            #expect(DefenderConfiguration.suggestion(for: name) == name)
+            #expect(DefenderConfiguration.suggestion(for: name.lowercased()) == name)
+        }
+    }
+
     /// An audit log that keeps nothing: enough to say one is configured.
     struct DiscardingLog: AccessAttemptLog {
         func record(_ attempt: AccessAttemptRecord) async {}

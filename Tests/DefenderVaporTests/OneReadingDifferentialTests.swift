@@ -12,7 +12,7 @@ import VaporTesting
 /// bytes, every media-type spelling), the username Defender counts is the username the application's own decoder
 /// yields — the one whose password the handler checks — or the request is counted per IP and checks nobody.
 ///
-/// Fixed seed; `DEFENDER_DIFFERENTIAL_CASES` runs more (e.g. 200000) on demand.
+/// Fixed seed; `DEFENDER_TEST_DIFFERENTIAL_CASES` runs more (e.g. 200000) on demand.
 @Suite struct OneReadingDifferentialTests {
     struct Credentials: Content {
         var username: String?
@@ -32,7 +32,7 @@ import VaporTesting
         func since(_ start: Int) -> [AccessAttemptRecord] { rows.withLock { Array($0[start...]) } }
     }
 
-    static var caseCount: Int { ProcessInfo.processInfo.environment["DEFENDER_DIFFERENTIAL_CASES"].flatMap(Int.init) ?? 3000 }
+    static var caseCount: Int { ProcessInfo.processInfo.environment["DEFENDER_TEST_DIFFERENTIAL_CASES"].flatMap(Int.init) ?? 3000 }
 
     /// The app under test: the three ways a route can be protected, each with a handler that reports what it read.
     func withRoutes(_ test: (Application, Recorder, Seen) async throws -> Void) async throws {

@@ -174,6 +174,28 @@ import VaporTesting
         }
     }
 
+    /// The manual helpers judge a request as a protected login does: an allow-listed address is never counted (it
+    /// was, and then refused, through `record`), and a trusted device cookie that `lockout()` lets through is not
+    /// refused by `record(success:)` (it was: `record` ignored the cookie).
+    @Test func manualHelpersJudgeAsAProtectedLoginDoes() async throws {
+        try await withTestApp({ $0.ipAllowlist = [IPNetwork("127.0.0.0/8")!] }) { (app) async throws in
+            for _ in 0..<6 { #expect(try await post(app, "/manual", "username=m&password=x").status == .unauthorized) }
+            let engine = try app.defender.engine()
+            #expect(try await engine.store.state(of: engine.usernameKey("m")).failures == 0)
+        }
+        let key = "manual-helpers-device-key-0123456789-abcdef"
+        try await withTestApp({ $0.secretKeys = [DefenderSecret(key)]; $0.loginFailureLimitIP = 100 }) { (app) async throws in
+            for _ in 0..<3 { #expect(try await post(app, "/manual", "username=d&password=x").status == .unauthorized) }
+            #expect(try await post(app, "/manual", "username=d&password=x").status == .forbidden)
+            #expect(try await post(app, "/manual", "username=d&password=right").status == .forbidden)
+            let engine = try app.defender.engine()
+            let cookie = try #require(engine.deviceCookies).issue(for: try #require(DefenderKey.username("d")))
+            let trusted: HTTPHeaders = ["Cookie": "defender_device=\(cookie)"]
+            #expect(try await post(app, "/manual", "username=d&password=right", headers: trusted).status == .ok)
+            #expect(try await post(app, "/manual", "username=d&password=right").status == .forbidden, "the username stays locked")
+        }
+    }
+
     @Test func responseFormatFollowsAccept() async throws {
         try await withTestApp { (app) async throws in
             for _ in 0..<4 { try await post(app, "/login", "username=a&password=x") }

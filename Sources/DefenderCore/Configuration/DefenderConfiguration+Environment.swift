@@ -23,6 +23,10 @@ extension DefenderConfiguration {
         "DEFENDER_PUBLIC_URL", "DEFENDER_UNLOCK_LINK_TTL", "DEFENDER_UNLOCK_MAILS_PER_DAY",
     ]
 
+    /// `DEFENDER_*` names that are not settings and are not reported as unrecognized: this package's test and
+    /// benchmark harness (`DEFENDER_TEST_REDIS_URL`, `DEFENDER_BENCH_REDIS_URL`, …).
+    public static let reservedPrefixes = ["DEFENDER_TEST_", "DEFENDER_BENCH_"]
+
     /// Reads the configuration from `DEFENDER_*` environment variables (django-defender's names).
     ///
     /// Unset or empty variables keep their defaults. Booleans are `true/false/1/0/yes/no/on/off` in any case;
@@ -108,6 +112,10 @@ extension DefenderConfiguration {
         try readDeviceCookies(reader, into: &config)
         try readUnlockMail(reader, into: &config)
         try config.validate()
+        let known = Set(environmentVariables)
+        config.unrecognized.names = environment.keys.filter { name in
+            name.hasPrefix("DEFENDER_") && !known.contains(name) && !reservedPrefixes.contains { name.hasPrefix($0) }
+        }.sorted()
         return config
     }
 }

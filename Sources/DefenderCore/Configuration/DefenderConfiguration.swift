@@ -161,6 +161,9 @@ public struct DefenderConfiguration: Sendable, Equatable {
     /// refuse.
     public var dryRun: Bool = false
 
+    /// The unrecognized `DEFENDER_*` names ``fromEnvironment(_:)`` saw (``unrecognizedEnvironmentVariables``).
+    var unrecognized = Unrecognized()
+
     /// Loopback, private and link-local ranges: the addresses a reverse proxy usually has (Rails' default).
     public static let defaultTrustedProxies: [IPNetwork] = [
         "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7",

@@ -187,19 +187,30 @@ public final class Defender: Sendable {
 
     /// Whether a login is locked now, trusting a valid device cookie as ``check(ip:username:deviceCookieValues:context:)`` does.
     public func lockout(ip: ClientAddress, username: String?, deviceCookieValues: [String]) async throws -> Lockout? {
-        var attempt = self.attempt(ip: ip, username: username)
+        try await judge(ip: ip, username: username, deviceCookieValues: deviceCookieValues).lockout
+    }
+
+    /// Whether a login is locked now, and the attempt to record when it is not (reserving nothing): one
+    /// judgement for "is it locked?" and "record what happened", so that the two cannot disagree about a device
+    /// cookie, an allow list (an allow-listed attempt is exempt: logged, never counted) or the dry run.
+    package func judge(
+        ip: ClientAddress, username: String?, deviceCookieValues: [String], context: AttemptContext? = nil
+    ) async throws -> (lockout: Lockout?, attempt: LoginAttempt) {
+        var attempt = self.attempt(ip: ip, username: username, context: context)
         switch accessLists.decision(ip: ip.address, username: attempt.usernameKey) {
-        case .denied: return denied(attempt)
-        case .allowed: return nil
+        case .denied: return (denied(attempt), attempt)
+        case .allowed:
+            attempt.isExempt = true
+            return (nil, attempt)
         case .unlisted: break
         }
         try await trustDevice(of: &attempt, cookieValues: deviceCookieValues)
         let lockout = try await storeLockout(of: &attempt)
         if lockout != nil, configuration.dryRun {
             wouldLock(attempt)
-            return nil
+            return (nil, attempt)
         }
-        return lockout
+        return (lockout, attempt)
     }
 
     /// The lockout of a deny-listed request: permanent, naming the listed keys.

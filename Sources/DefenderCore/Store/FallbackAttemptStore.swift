@@ -111,8 +111,17 @@ public final class FallbackAttemptStore: AttemptStore {
         try await perform(whenOpen: nil) { try await $0.recordUnlockMail(for: username, nonce: nonce, linkTTL: linkTTL, dailyLimit: dailyLimit) }
     }
 
+    // This instance's memory knows only the links recorded in it during an outage. A link it does not know may
+    // be pending in the shared store: answering "used" would be untrue, and would make its owner give up on a
+    // link that works again once the shared store is back. So that is an outage (a 503, the link unused).
     public func redeemUnlockLink(for username: DefenderKey, nonce: String) async throws -> UnlockRedemption {
-        try await perform(whenOpen: nil) { try await $0.redeemUnlockLink(for: username, nonce: nonce) }
+        try await perform(whenOpen: nil) { store in
+            let redemption = try await store.redeemUnlockLink(for: username, nonce: nonce)
+            if redemption == .notPending, (store as? MemoryAttemptStore) === fallback {
+                throw DefenderError(.storeUnavailable, "the attempt store is unreachable; the unlock link may still be pending there")
+            }
+            return redemption
+        }
     }
 
     /// Runs `operation` on the shared store, or applies the outage policy. `whenOpen` is what the `open`

@@ -74,6 +74,11 @@ public final class DefenderRuntime: Sendable {
             logger.warning(
                 "DEFENDER_STORE_ACCESS_ATTEMPTS is on (the default) but no audit log is configured, so attempts are written nowhere: give Defender an access log (DefenderFluent's FluentAccessLog), or set DEFENDER_STORE_ACCESS_ATTEMPTS=false")
         }
+        for name in configuration.unrecognizedEnvironmentVariables {
+            // A misspelt setting leaves the real one at its default: said once, by name (never the value).
+            let hint = DefenderConfiguration.suggestion(for: name).map { "; did you mean \($0)?" } ?? "; DefenderConfiguration.environmentVariables lists the settings"
+            logger.warning("\(name) is set but is not a Defender setting, so it changes nothing\(hint)")
+        }
         var background: [any Service] = [events]
         if let path = configuration.ipDenylistFile {
             let watcher = RangeFileWatcher(
