@@ -9,6 +9,41 @@ extension AttemptStoreContract {
         try await concurrentSprayGetsNoExtraChecks()
         try await cooloffCap()
         try await lockoutJitter()
+        try await aSuccessLiftsOnlyTheBlocksFailuresCaused()
+    }
+
+    /// A success clears counters and the automatic blocks failures caused, never an operator's block or a spray
+    /// block. It can meet one only when it was admitted before the block landed — an operator blocks a stolen
+    /// account while its attacker's password is being checked — or under a dry run, which admits everyone.
+    public func aSuccessLiftsOnlyTheBlocksFailuresCaused() async throws {
+        let engine = try await defender()
+        let address = try #require(IPAddress("198.51.100.77"))
+        guard case .allowed(let attempt) = try await engine.check(ip: engine.resolver.client(address), username: "carol") else {
+            Issue.record("carol's first login was refused")
+            return
+        }
+        try await engine.block(username: "carol")
+        try await engine.block(ip: "198.51.100.77")
+        try await engine.recordSuccess(attempt)
+        #expect(try await engine.store.state(of: engine.usernameKey("carol")).block?.isManual == true, "the operator's block of carol was lifted")
+        #expect(try await engine.store.state(of: engine.ipKey("198.51.100.77")).block?.isManual == true, "the operator's block of the IP was lifted")
+
+        let dryRun = try await defender {
+            $0.dryRun = true
+            $0.loginFailureLimitIP = 100
+            $0.sprayUsernameLimit = 3
+        }
+        try await dryRun.block(username: "dave")
+        for index in 1...4 { _ = try await dryRun.login(ip: "198.51.100.78", username: "sprayed\(index)", correctPassword: false) }
+        #expect(try await dryRun.store.state(of: dryRun.ipKey("198.51.100.78")).block != nil, "the spray was not recorded")
+        #expect(try await dryRun.login(ip: "198.51.100.78", username: "dave", correctPassword: true) == .success)
+        #expect(try await dryRun.store.state(of: dryRun.usernameKey("dave")).block?.isManual == true, "a dry run's success lifted an operator's block")
+        #expect(try await dryRun.store.state(of: dryRun.ipKey("198.51.100.78")).block != nil, "a dry run's success lifted a spray block")
+        // What failures caused is lifted as before.
+        for _ in 1...4 { _ = try await dryRun.login(ip: "198.51.100.79", username: "erin", correctPassword: false) }
+        #expect(try await dryRun.store.state(of: dryRun.usernameKey("erin")).block?.isManual == false)
+        #expect(try await dryRun.login(ip: "198.51.100.80", username: "erin", correctPassword: true) == .success)
+        #expect(try await dryRun.store.state(of: dryRun.usernameKey("erin")).block == nil, "a success keeps lifting the block failures caused")
     }
 
     /// One IP, many usernames, one wrong password each: blocked after the spray limit though no counter is

@@ -21,6 +21,7 @@ import Testing
 
     @Test func sprayDetection() async throws { try await contract.sprayDetection() }
     @Test func sprayBlocksInEveryMode() async throws { try await contract.sprayBlocksInEveryMode() }
+    @Test func aSuccessLiftsOnlyTheBlocksFailuresCaused() async throws { try await contract.aSuccessLiftsOnlyTheBlocksFailuresCaused() }
     @Test func concurrentSprayGetsNoExtraChecks() async throws { try await contract.concurrentSprayGetsNoExtraChecks() }
     @Test func cooloffCap() async throws { try await contract.cooloffCap() }
     @Test func lockoutJitter() async throws { try await contract.lockoutJitter() }

@@ -71,6 +71,19 @@ import VaporTesting
         }
     }
 
+    /// Redis cannot be reached: an operator's command fails and says so (exit status 1) under every failure policy,
+    /// instead of "Blocked …" from the command process's own memory, which protects nothing.
+    @Test(arguments: DemoFramework.allCases) func commandsDuringAnOutageFailAndSaySo(_ framework: DemoFramework) async throws {
+        let env = ["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": "redis://127.0.0.1:1/0?connect_timeout=0.3&command_timeout=0.3"]
+        try await withDemoFiles(framework, env) { (executable, env, _) async throws in
+            for arguments in [["block", "--ip", "192.0.2.1"], ["unblock", "--username", "eve"], ["blocks"]] {
+                let (status, output) = try await DemoProcess.run(executable, ["defender"] + arguments, environment: env)
+                #expect(status != 0 && output.contains("unreachable") && !output.contains("Blocked") && !output.contains("was not blocked"),
+                    "\(framework) \(arguments): \(status) \(output)")
+            }
+        }
+    }
+
     /// A webhook that cannot be reached: logins and lockouts go on as before (it runs in the event task).
     @Test(arguments: DemoFramework.allCases) func failingWebhookNeverAffectsLogins(_ framework: DemoFramework) async throws {
         try await withDemo(["DEFENDER_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:1/hook", "DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in

@@ -54,6 +54,31 @@ import Testing
         #expect(closed.isRefusingLogins)
     }
 
+    /// During an outage, under the `fallback` policy too, an operator's block, unblock, list and key state fail
+    /// (nothing lands in this instance's memory, where it would protect nothing elsewhere and vanish afterwards),
+    /// while logins go on in memory; a valid device cookie is not trusted (an operator's block of the username
+    /// cannot be ruled out).
+    @Test func operatorActionsNeverLandInMemory() async throws {
+        let fallback = try store(1, policy: .fallback)
+        var configuration = DefenderConfiguration()
+        configuration.secretKeys = [DefenderSecret("fallback-device-key-0123456789-abcdefghij")]
+        let engine = Defender(configuration: configuration, store: fallback)
+        let key = DefenderKey(kind: .ip, normalizedValue: "10.9.3.1")
+        for action in [
+            { _ = try await engine.store.block(key, for: nil) }, { _ = try await engine.store.unblock(key) },
+            { _ = try await engine.store.blocks(of: .ip, after: nil, limit: 10) }, { _ = try await engine.store.state(of: key) },
+        ] as [@Sendable () async throws -> Void] {
+            let error = await #expect(throws: DefenderError.self) { try await action() }
+            #expect(error?.code == .storeUnavailable)
+        }
+        #expect(try await fallback.fallback.blocks(of: .ip, after: nil, limit: 10).blocks.isEmpty, "nothing was blocked in memory")
+        // Logins go on, counted in memory; a valid cookie for "d" is judged like any other client's.
+        let cookie = try #require(engine.deviceCookies).issue(for: try #require(DefenderKey.username("d")))
+        for index in 1...3 { #expect(try await engine.login(ip: "10.9.3.\(index)", username: "d", correctPassword: false) == .failure) }
+        #expect(try await engine.login(ip: "10.9.3.4", username: "d", correctPassword: false) == .lockedOut)
+        #expect(try await engine.login(ip: "10.9.3.5", username: "d", deviceCookie: cookie, correctPassword: true) == .refused)
+    }
+
     /// A store error says what went wrong in Redis: the Redis error is kept as the underlying error.
     @Test func storeErrorsCarryTheRedisError() async throws {
         let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: 1))

@@ -20,7 +20,15 @@ extension Defender {
         let now = Date()
         guard let device = cookieValues.lazy.compactMap({ deviceCookies.device(from: $0, for: username, now: now) }).first else { return }
         let store = self.store
-        if try await metrics.time(metrics.storeCheck, { try await store.state(of: username) }).block?.isManual == true { return }
+        // Trusted only when the username's state can be read: during an outage an operator's block of it cannot be
+        // ruled out, so the cookie is not trusted and the attempt is judged like any other client's.
+        let state: KeyState
+        do {
+            state = try await metrics.time(metrics.storeCheck) { try await store.state(of: username) }
+        } catch let error as DefenderError where error.code == .storeUnavailable || error.code == .storeFault {
+            return
+        }
+        if state.block?.isManual == true { return }
         attempt.deviceKey = device
     }
 
@@ -46,8 +54,8 @@ extension Defender {
     func noteTrustedSuccess(_ attempt: LoginAttempt) async throws {
         guard let username = attempt.usernameKey else { return }
         let store = self.store
-        let state = try await shielded { try await store.state(of: username) }
-        guard state.block != nil else { return }
+        // Only a count and an event: a store that cannot answer now must not turn the owner's success into an error.
+        guard let state = try? await shielded({ try await store.state(of: username) }), state.block != nil else { return }
         metrics.trustedLoginsDuringLockout.increment()
         events.emit(.trustedLoginDuringLockout(username: username.value))
         logger.notice("trusted device logged in during a username lockout", metadata: ["username": shown(username.value)])

@@ -31,7 +31,8 @@ public protocol AttemptStore: Sendable {
     func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult
 
     /// Applies a successful login (clears what ``LockoutPolicy/successReset`` says) and releases
-    /// `reservation`, in one step.
+    /// `reservation`, in one step. An operator's block and a spray block stay: a success lifts only the
+    /// automatic blocks failures caused (it meets another only when admitted before it landed, or in a dry run).
     /// - Returns: the keys whose block this lifted.
     func recordSuccess(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> [DefenderKey]
 

@@ -84,25 +84,29 @@ public final class FallbackAttemptStore: AttemptStore {
         return result
     }
 
-    // Operator actions never pretend: under `open` and `closed` they fail during an outage.
+    // Operator actions and reports never pretend: during an outage they fail under every policy. A block kept in
+    // this instance's memory would protect nothing on the others and vanish when the shared store is back (and a
+    // command-line process's memory protects nothing at all); an unblock there would lift nothing; a list or a
+    // key's state read from memory would say "not blocked" of what the shared store holds. The engine does not
+    // trust a device cookie while it cannot read the username's state (see `Defender.trustDevice`).
     @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
         (primary as? any KnownBlocks)?.forget(key)
-        return try await perform(whenOpen: nil) { try await $0.block(key, for: duration) }
+        return try await perform(whenOpen: nil, fallsBack: false) { try await $0.block(key, for: duration) }
     }
 
     @discardableResult
     public func unblock(_ key: DefenderKey) async throws -> Bool {
         (primary as? any KnownBlocks)?.forget(key)
-        return try await perform(whenOpen: nil) { try await $0.unblock(key) }
+        return try await perform(whenOpen: nil, fallsBack: false) { try await $0.unblock(key) }
     }
 
     public func blocks(of kind: DefenderKey.Kind, after cursor: String?, limit: Int) async throws -> BlockPage {
-        try await perform(whenOpen: nil) { try await $0.blocks(of: kind, after: cursor, limit: limit) }
+        try await perform(whenOpen: nil, fallsBack: false) { try await $0.blocks(of: kind, after: cursor, limit: limit) }
     }
 
     public func state(of key: DefenderKey) async throws -> KeyState {
-        try await perform(whenOpen: nil) { try await $0.state(of: key) }
+        try await perform(whenOpen: nil, fallsBack: false) { try await $0.state(of: key) }
     }
 
     // Unlock links: during an outage under `fallback` a link is recorded in (and redeemed from) this instance's
@@ -141,7 +145,8 @@ public final class FallbackAttemptStore: AttemptStore {
 
     // A call that fails because its caller was cancelled says nothing about the shared store: it is rethrown
     // and opens no circuit (else one client that hangs up would send everyone to the fallback for a while).
-    private func perform<T: Sendable>(whenOpen: T?, _ operation: (any AttemptStore) async throws -> T) async throws -> T {
+    /// `fallsBack` false: the operation is never run on this instance's memory (the operator's actions and reports).
+    private func perform<T: Sendable>(whenOpen: T?, fallsBack: Bool = true, _ operation: (any AttemptStore) async throws -> T) async throws -> T {
         let skip = openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false }
         if !skip {
             do {
@@ -164,6 +169,9 @@ public final class FallbackAttemptStore: AttemptStore {
                 metrics?.errors.increment()
                 metrics?.fallback.record(1)
             }
+        }
+        guard fallsBack else {
+            throw DefenderError(.storeUnavailable, "the shared attempt store is unreachable; nothing was changed or read, try again when it is back")
         }
         switch policy {
         case .fallback:

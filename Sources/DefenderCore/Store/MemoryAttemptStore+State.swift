@@ -184,21 +184,24 @@ struct State {
 
     /// Clears the counter and block of `key`, keeping its lockout history (and, unless `forgetSpraying`, the
     /// usernames that failed from it). Returns whether it was blocked.
-    mutating func clear(_ key: DefenderKey, now: Duration, forgetSpraying: Bool = true) -> Bool {
+    mutating func clear(_ key: DefenderKey, now: Duration, forgetSpraying: Bool = true, bySuccess: Bool = false) -> Bool {
         let storeKey = StoreKey(key)
         guard var entry = entries[storeKey] else { return false }
-        let wasBlocked = entry.activeBlock(at: now) != nil
+        let block = entry.activeBlock(at: now)
+        // A success lifts only the block failures caused: never an operator's or a spray block, which a success
+        // can meet only when it was admitted before the block landed (or under a dry run).
+        let keepsBlock = bySuccess && block?.locksInEveryMode == true
         entry.failures = 0
         entry.failuresExpire = nil
-        entry.block = nil
+        if !keepsBlock { entry.block = nil }
         entry.longFailures = []
         if forgetSpraying { entry.sprayed = [:] }
-        if entry.lockoutCount(at: now) == 0 && entry.sprayed.isEmpty {
+        if entry.lockoutCount(at: now) == 0 && entry.sprayed.isEmpty && entry.block == nil {
             entries.removeValue(forKey: storeKey)
         } else {
             entries[storeKey] = entry
         }
-        return wasBlocked
+        return block != nil && !keepsBlock
     }
 
     /// Stores an entry, making room first when a new key would pass the capacity.

@@ -151,14 +151,14 @@ public final class MemoryAttemptStore: AttemptStore {
         return state.withLock { state in
             state.release(ip: ip, username: username, reservation: reservation)
             var unblocked: [DefenderKey] = []
-            if let username, state.clear(username, now: now) { unblocked.append(username) }
+            if let username, state.clear(username, now: now, bySuccess: true) { unblocked.append(username) }
             switch policy.successReset {
             case .all where !policy.lockOutByIPAndUsername:
                 // A success never forgives spraying, whatever the reset mode.
-                if state.clear(ip, now: now, forgetSpraying: false) { unblocked.append(ip) }
+                if state.clear(ip, now: now, forgetSpraying: false, bySuccess: true) { unblocked.append(ip) }
             case .own where ip.kind == .pair:
                 // A shared address's pair holds only this username's failures: its success forgives them all.
-                if state.clear(ip, now: now, forgetSpraying: false) { unblocked.append(ip) }
+                if state.clear(ip, now: now, forgetSpraying: false, bySuccess: true) { unblocked.append(ip) }
             case .own:
                 if let username { state.forgivePairFailures(ip: ip, username: username, now: now) }
             default:

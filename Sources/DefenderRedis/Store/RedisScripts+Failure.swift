@@ -232,8 +232,14 @@ struct RecordSuccessCall: ScriptCall {
           if inflight_addr ~= inflight_ip then redis.call('ZREM', inflight_addr, reservation) end
           if has_user then redis.call('ZREM', inflight_user, reservation) end
         end
+        -- A success lifts only the block failures caused: never an operator's (MANUAL) or a spray block, which it
+        -- meets only when admitted before the block landed, or under a dry run.
+        local function lifts(blocked)
+          local mark = redis.call('GET', blocked)
+          return mark and mark ~= MANUAL and mark ~= SPRAY
+        end
         if has_user then
-          user_un = redis.call('DEL', blocked_user)
+          if lifts(blocked_user) then user_un = redis.call('DEL', blocked_user) end
           redis.call('DEL', failed_user, long_user)
           if user_un == 1 then
             index_drop(index_user, expiry_user, user_member)
@@ -241,7 +247,7 @@ struct RecordSuccessCall: ScriptCall {
           end
         end
         if (reset == 'all' and not and_mode) or (reset == 'own' and is_pair) then
-          ip_un = redis.call('DEL', blocked_ip)
+          if lifts(blocked_ip) then ip_un = redis.call('DEL', blocked_ip) end
           redis.call('DEL', failed_ip, long_ip)
           if ip_un == 1 then
             index_drop(index_ip, expiry_ip, ip_member)
