@@ -125,9 +125,10 @@ extension DemoApp {
     /// any other login.
     @Sendable static func adminAccess(_ req: Request) async throws -> DefenderAdmin.Access {
         if let user = req.auth.get(User.self) { return user.isAdmin ? .sessionAdmin(user.username) : .forbidden }
-        guard let basic = req.headers.basicAuthorization else { return .anonymous }
-        let checked = try await LoginProtection.checkCredentials(engine: try req.defender.engine(), admitted: try await req.defender.check(username: basic.username)) {
-            try await authenticate(req, username: basic.username, password: basic.password)
+        // The one reading of the header both demos and both authenticators share (`BasicCredentials`).
+        guard case .credentials(let username, let password) = BasicCredentials.parse(req.headers[.authorization]) else { return .anonymous }
+        let checked = try await LoginProtection.checkCredentials(engine: try req.defender.engine(), admitted: try await req.defender.check(username: username)) {
+            try await authenticate(req, username: username, password: password)
         }
         switch checked {
         case .locked: return .forbidden

@@ -124,7 +124,7 @@ package enum LoginProtection {
             let result = try await engine.recordFailureDetails(attempt)
             if let lockout = result.lockout { return .locked(lockout) }
             var fields = HTTPFields()
-            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy(for: attempt), result: result, hasUsername: hasUsername) }
+            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy(for: attempt), result: result, hasUsername: hasUsername, device: attempt.deviceKey != nil) }
             throw CountedFailure(error: error, fields: fields)
         } catch {
             try? await engine.release(attempt)
@@ -135,11 +135,11 @@ package enum LoginProtection {
         case .failure:
             let result = try await engine.recordFailureDetails(attempt)
             if let lockout = result.lockout { return .locked(lockout) }
-            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy(for: attempt), result: result, hasUsername: hasUsername) }
+            if config.rateLimitHeaders { RateLimitFields.addRemaining(to: &fields, config, policy: engine.policy(for: attempt), result: result, hasUsername: hasUsername, device: attempt.deviceKey != nil) }
         case .success:
             try await engine.recordSuccess(attempt)
             if username == nil, let expected = expecting() { engine.reportLoginWithoutUsername(route: expected.route, source: expected.source) }
-            if config.rateLimitHeaders { RateLimitFields.addPolicy(to: &fields, config, hasUsername: hasUsername) }
+            if config.rateLimitHeaders { RateLimitFields.addPolicy(to: &fields, config, hasUsername: hasUsername, device: attempt.deviceKey != nil) }
             if let deviceCookies = engine.deviceCookies, let username = attempt.usernameKey {
                 // A fresh device on every success: the browser's identifier changes, and its counter starts clean.
                 fields.append(HTTPField(name: .setCookie, value: deviceCookies.setCookie(deviceCookies.issue(for: username), secure: isSecure())))

@@ -10,8 +10,9 @@ import Hummingbird
 /// router.add(middleware: DefenderLoginMiddleware(defender, paths: ["/login"]))
 /// ```
 ///
-/// Paths are compared with the route the router matched (so every spelling it accepts is protected). Add the
-/// middleware before the routes it covers, as every Hummingbird middleware.
+/// Paths are compared with the route the router matched (so every spelling it accepts is protected; a
+/// case-insensitive router's routes are lowercased, and a path matches them in any case). Add the middleware before
+/// the routes it covers, as every Hummingbird middleware.
 public struct DefenderLoginMiddleware<Context: DefenderRequestContext>: RouterMiddleware {
     /// The protected routes, as registered (`/login`, `/users/{name}/login`).
     public let paths: Set<String>
@@ -20,6 +21,8 @@ public struct DefenderLoginMiddleware<Context: DefenderRequestContext>: RouterMi
     let outcome: LoginOutcome
     let format: LockoutResponseFormat
     let maxBodySize: Int?
+    /// A case-insensitive router registers, and so matches, every route lowercased: `/Login` is `/login` there.
+    let lowercasedPaths: Set<String>
 
     /// - Parameters:
     ///   - defender: Defender.
@@ -36,6 +39,7 @@ public struct DefenderLoginMiddleware<Context: DefenderRequestContext>: RouterMi
         self.defender = defender
         self.usernameSource = usernameFrom
         self.paths = Set(paths.map(Self.normalize))
+        self.lowercasedPaths = Set(self.paths.map { $0.lowercased() })
         self.outcome = outcome
         self.format = format
         self.maxBodySize = maxBodySize
@@ -43,7 +47,9 @@ public struct DefenderLoginMiddleware<Context: DefenderRequestContext>: RouterMi
 
     /// Protects a request to one of ``paths``; passes any other through untouched.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let path = context.endpointPath, paths.contains(Self.normalize(path)) else { return try await next(request, context) }
+        guard let path = context.endpointPath.map(Self.normalize), paths.contains(path) || lowercasedPaths.contains(path) else {
+            return try await next(request, context)
+        }
         return try await defender.watchLogin(
             request, context: context, usernameFrom: usernameSource, outcome: outcome, format: format, maxBodySize: maxBodySize, next)
     }

@@ -133,9 +133,7 @@ extension HummingbirdDemo {
             return .anonymous
         }
         var context = context
-        let admitted = try await LoginProtection.admit(engine: defender.engine, client: defender.client(request, context: &context), username: username, cookies: { request.headers[values: .cookie] }) {
-            AttemptContext(userAgent: request.headers[.userAgent] ?? "", httpAccept: request.headers[.accept] ?? "", pathInfo: request.uri.path)
-        }
+        let admitted = try await defender.check(request, context: &context, username: username)
         switch try await LoginProtection.checkCredentials(engine: defender.engine, admitted: admitted, verify: {
             try await authenticate(username: username, password: password)
         }) {

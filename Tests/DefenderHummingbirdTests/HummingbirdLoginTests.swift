@@ -68,6 +68,21 @@ import Testing
         #expect(seen.names == ["alice", "alice", "alice", "alice"], "a locked request reached the handler")
     }
 
+    /// A case-insensitive router lowercases its routes: a path configured as `/Login` still protects `/login`,
+    /// whatever case the request uses (it protected nothing: the matched route never equalled `/Login`).
+    @Test func middlewareProtectsACaseInsensitiveRoutersRoutes() async throws {
+        let router = Router(context: BasicDefenderRequestContext.self, options: .caseInsensitive)
+        router.add(middleware: DefenderLoginMiddleware(try Self.defender(), paths: ["/Login"]))
+        router.post("Login") { _, _ in Response(status: .unauthorized) }
+        try await Application(router: router).test(.live) { (client) async throws in
+            var statuses: [HTTPResponse.Status] = []
+            for path in ["/login", "/LOGIN", "/Login", "/lOgIn"] {
+                statuses.append(try await client.execute(uri: path, method: .post, headers: Self.formHeaders, body: Self.form("alice", "x")).status)
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .forbidden])
+        }
+    }
+
     /// The credentials wrapper decodes once: the handler gets the decoded value whose username was counted, and a
     /// body that does not decode is counted against the IP and answered `400`.
     @Test func credentialsAreReadOnce() async throws {

@@ -196,6 +196,29 @@ import VaporTesting
         }
     }
 
+    /// A client trusted through its device cookie is counted on its device, against the device limit: the
+    /// `RateLimit` fields name that dimension `"device"` with its own limit (they gave the username's limit and
+    /// count, so a trusted owner saw `r=0` with failures left).
+    @Test func rateLimitFieldsNameTheDeviceOfATrustedClient() async throws {
+        let configure: (inout DefenderConfiguration) -> Void = {
+            $0.secretKeys = [DefenderSecret("rate-limit-device-key-0123456789-abcdef")]
+            $0.loginFailureLimitIP = 100
+            $0.deviceCookies.failureLimit = 5
+            $0.rateLimitHeaders = true
+        }
+        try await withTestApp(configure) { (app) async throws in
+            for _ in 0..<4 { try await post(app, "/login", "username=d&password=x") }
+            let engine = try app.defender.engine()
+            let cookie = try #require(engine.deviceCookies).issue(for: try #require(DefenderKey.username("d")))
+            let trusted = try await post(app, "/login", "username=d&password=x", headers: ["Cookie": "defender_device=\(cookie)"])
+            #expect(trusted.status == .ok)
+            #expect(trusted.headers.first(name: "RateLimit-Policy") == "\"ip\";q=100;w=300, \"device\";q=5;w=300")
+            #expect(trusted.headers.first(name: "RateLimit") == "\"ip\";r=95;t=300, \"device\";r=4;t=300")
+            let plain = try await post(app, "/login", "username=d&password=x")
+            #expect(plain.status == .forbidden && plain.headers.first(name: "RateLimit")?.contains("\"username\";r=0") == true)
+        }
+    }
+
     @Test func responseFormatFollowsAccept() async throws {
         try await withTestApp { (app) async throws in
             for _ in 0..<4 { try await post(app, "/login", "username=a&password=x") }

@@ -77,9 +77,15 @@ package struct DefenderOperations: Sendable {
         }
     }
 
-    /// Blocks `key` for `seconds`, or until unblocked; events fire from the engine, once per transition.
-    /// - Throws: `DefenderError` with `DefenderError/Code/invalidKey` for a duration that is not above 0.
+    /// Blocks `key` for `seconds`, or until unblocked; events fire from the engine, once per transition. The rule
+    /// for every way an operator blocks (the admin's page and API, the commands): an address or a username; a
+    /// shared address's pair and a device are locked by failures only, and only unblocked by hand.
+    /// - Throws: `DefenderError` with `DefenderError/Code/invalidKey` for a pair, a device, or a duration that is
+    ///   not above 0.
     package func block(_ key: DefenderKey, seconds: Int?) async throws {
+        guard key.kind == .ip || key.kind == .username else {
+            throw DefenderError(.invalidKey, "an operator blocks an IP or a username; a \(key.kind.rawValue) is only unblocked")
+        }
         if let seconds, seconds <= 0 { throw DefenderError(.invalidKey, "seconds must be above 0 (leave it out for a permanent block)") }
         try await engine.block(key, for: seconds.map { .seconds($0) })
     }
