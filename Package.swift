@@ -248,7 +248,7 @@ let package = Package(
             name: "DefenderHTTPTests",
             dependencies: [
                 "DefenderHTTP", "DefenderCore", "DefenderTesting", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

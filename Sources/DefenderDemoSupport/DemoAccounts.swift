@@ -9,6 +9,9 @@ public enum DemoAccounts {
     /// - Throws: `DefenderError.invalidKey` for an empty name or password.
     public static func validate(name: String, password: String) throws(DefenderError) -> String {
         guard let username = normalize(name) else { throw DefenderError(.invalidKey, "the username is empty") }
+        guard !username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw DefenderError(.invalidKey, "the username holds a control character")
+        }
         guard !password.isEmpty else { throw DefenderError(.invalidKey, "the password is empty") }
         return username
     }

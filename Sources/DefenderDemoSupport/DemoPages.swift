@@ -77,9 +77,14 @@ package enum DemoPages {
 
     /// `next` only when it is a path on this site (no scheme, no `//host`, no backslash tricks, no control
     /// characters).
+    /// Judged on bytes and printable ASCII only: by `Character`, `//\u{FE0F}evil.example` does not start with two
+    /// slashes (the second is glued to the variation selector), while a browser drops the selector and goes to
+    /// `evil.example`. A path of this site that needs other characters is sent percent-encoded.
     package static func safeNext(_ next: String?) -> String? {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
-            !next.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } ?? false })
+        guard let next else { return nil }
+        let bytes = Array(next.utf8)
+        guard bytes.first == UInt8(ascii: "/"), bytes.dropFirst().first != UInt8(ascii: "/"), bytes.dropFirst().first != UInt8(ascii: "\\"),
+            bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") })
         else { return nil }
         return next
     }

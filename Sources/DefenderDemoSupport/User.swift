@@ -29,7 +29,9 @@ public final class User: Model, @unchecked Sendable {
 
     /// The user called `username` (normalised first), if any.
     public static func named(_ username: String?, on database: any Database) async throws -> User? {
-        guard let key = username.flatMap(DemoAccounts.normalize) else { return nil }
+        // A name with a NUL names no account (none can be created): PostgreSQL refuses it in a query, and a login
+        // that fails on the database is not counted — an attacker's free guess and a 500.
+        guard let key = username.flatMap(DemoAccounts.normalize), !key.utf8.contains(0) else { return nil }
         return try await User.query(on: database).filter(\.$username == key).first()
     }
 

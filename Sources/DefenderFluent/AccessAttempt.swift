@@ -12,7 +12,7 @@ public final class AccessAttempt: Model, @unchecked Sendable {
     @ID(custom: "id", generatedBy: .database) public var id: Int?
     /// When the attempt was recorded (UTC).
     @Field(key: "attempt_time") public var attemptTime: Date
-    /// The username as submitted, cut to 255 characters; `nil` when there was none.
+    /// The username as submitted, cut to 255 bytes (UTF-8, on a scalar); `nil` when there was none.
     @OptionalField(key: "username") public var username: String?
     /// The client address.
     @OptionalField(key: "ip_address") public var ipAddress: String?

@@ -148,13 +148,31 @@ public final class FluentAccessLog: AccessAttemptLog, AccessAttemptHistory, Serv
                 return
             } catch {
                 if attempt == retries {
-                    logger.error("could not write \(rows.count) audit rows: \(String(reflecting: error))")
+                    await writeOneByOne(rows, after: error)
                     return
                 }
                 try? await Task.sleep(for: delay)
                 delay *= 2
             }
         }
+    }
+
+    /// A batch that keeps failing is written row by row: one row the database refuses (a value it cannot index,
+    /// an encoding it rejects) must not take the others — perhaps an attacker's other attempts — with it.
+    private func writeOneByOne(_ rows: [AccessAttemptRecord], after error: any Error) async {
+        var lost = 0
+        var lastError = error
+        if rows.count > 1 {
+            for row in rows {
+                do { try await insert([row], into: database()) } catch {
+                    lost += 1
+                    lastError = error
+                }
+            }
+        } else {
+            lost = rows.count
+        }
+        if lost > 0 { logger.error("could not write \(lost) audit rows: \(String(reflecting: lastError))") }
     }
 
     /// One multi-row `INSERT`. On SQL databases it is built with SQLKit directly: Fluent's model path reflects

@@ -28,10 +28,10 @@ public final class RangeRow<Table: RangeTable>: Model, @unchecked Sendable {
     /// An empty row, for Fluent.
     public init() {}
 
-    /// An entry for a network, with an operator's note (cut to 255 characters).
+    /// An entry for a network, with an operator's note (cut to 255 bytes (UTF-8, on a scalar)).
     public init(network: IPNetwork, note: String) {
         self.network = network.description
-        self.note = String(note.prefix(255))
+        self.note = note.truncated(toUTF8Bytes: 255)
         self.createdAt = Date()
     }
 }

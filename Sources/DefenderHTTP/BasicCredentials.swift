@@ -24,10 +24,13 @@ package enum BasicCredentials: Equatable, Sendable {
         guard let scheme = parts.first, scheme.lowercased() == "basic" else { return .absent }
         guard parts.count == 2, let decoded = Data(base64Encoded: String(parts[1])) else { return .malformed(username: nil) }
         // RFC 7617 allows UTF-8; other bytes are replaced, as in form bodies.
-        let text = String(decoding: decoded, as: UTF8.self)
-        guard let colon = text.firstIndex(of: ":") else { return .malformed(username: text.isEmpty ? nil : text) }
-        let username = String(text[..<colon])
-        let password = String(text[text.index(after: colon)...])
+        // The first colon byte (RFC 7617): by `Character`, a colon glued to a combining mark after it is no colon.
+        guard let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else {
+            let text = String(decoding: decoded, as: UTF8.self)
+            return .malformed(username: text.isEmpty ? nil : text)
+        }
+        let username = String(decoding: decoded[..<colon], as: UTF8.self)
+        let password = String(decoding: decoded[decoded.index(after: colon)...], as: UTF8.self)
         guard !username.isEmpty else { return .malformed(username: nil) }
         return .credentials(username: username, password: password)
     }

@@ -5,7 +5,9 @@ import Mustache
 /// The pages Defender renders itself (the lockout page, the admin page), as swift-mustache templates: the same in every framework integration.
 ///
 /// The standard ones ship as resources of this module (`Templates/*.mustache`); an app replaces any of them with
-/// its own source. Mustache escapes every `{{value}}` for HTML, so nothing a client sent can become markup.
+/// its own source. Every `{{value}}` is escaped for HTML byte by byte (swift-mustache's own escaping compares
+/// grapheme clusters, which a combining mark glued to a `<` or `"` gets past), so nothing a client sent can become
+/// markup.
 /// (`LOCKOUT_TEMPLATE`, a view of the app's own renderer, still takes precedence over the lockout page.)
 public struct DefenderTemplates: Sendable {
     /// The lockout page. Its context: `message` (django-defender's words), `temporary` and `permanent`,
@@ -74,8 +76,10 @@ public struct DefenderTemplates: Sendable {
     }
 
     private static func parse(_ source: String, name: String) throws(DefenderError) -> MustacheTemplate {
+        DefenderHTMLContentType.registered
         do {
-            return try MustacheTemplate(string: source)
+            // Every template, the app's too, escapes with Defender's byte-wise HTML escaping (see `HTMLEscaping`).
+            return try MustacheTemplate(string: DefenderHTMLContentType.pragma + source)
         } catch {
             throw DefenderError(.invalidConfiguration, "the \(name) template does not parse: \(error)")
         }

@@ -55,6 +55,23 @@ import VaporTesting
         }
     }
 
+    /// Client text PostgreSQL would refuse or could not index — a NUL, one grapheme cluster of 7,000 combining
+    /// marks — is still logged (a NUL as U+FFFD; fields cut by bytes): an attacker cannot keep attempts out of the
+    /// audit log by their shape (such a row failed its whole batch).
+    @Test(arguments: DemoFramework.allCases) func textPostgreSQLWouldRefuseIsLogged(_ framework: DemoFramework) async throws {
+        try await withFreshPostgres { url in
+            try await withDemo(["DATABASE_URL": url, "DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
+                let marks = "a" + String(repeating: "\u{301}", count: 7_000)
+                try await demo.apiLogin("nul\\u0000name", "x", forwardedFor: "192.0.2.61")
+                try await demo.apiLogin(marks, "x", forwardedFor: "192.0.2.62", headers: ["User-Agent": marks])
+                try await demo.apiLogin("plain", "x", forwardedFor: "192.0.2.63")
+                let logged = try await rows(demo)
+                #expect(logged.map { $0.username?.utf8.count ?? -1 } == ["nul\u{FFFD}name".utf8.count, 255, 5], "\(logged.map(\.username))")
+                #expect(logged.count == 3 && logged[1].userAgent.utf8.count <= 255)
+            }
+        }
+    }
+
     /// Cleanup and the admin's attempt queries on PostgreSQL too.
     @Test(arguments: DemoFramework.allCases) func cleanupAndAdminQueriesOnPostgreSQL(_ framework: DemoFramework) async throws {
         try await withFreshPostgres { url in

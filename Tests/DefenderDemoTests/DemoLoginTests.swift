@@ -198,6 +198,34 @@ import VaporTesting
         for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil", "/a\nb", nil] as [String?] {
             #expect(DemoPages.safeNext(bad) == nil)
         }
+        // A slash glued to a mark that browsers drop (`//\u{FE0F}evil.example` is `//evil.example` to them), and
+        // seeded random paths: whatever is accepted starts with one slash byte and is printable ASCII.
+        for glued in ["//\u{FE0F}evil.example/", "/\u{301}/evil.example", "/\u{600}/evil", "/\\\u{301}evil"] { #expect(DemoPages.safeNext(glued) == nil) }
+        var random = SplitMix64(seed: 0x2E47)
+        let pieces = ["/", "\\", "\u{FE0F}", "\u{301}", "\u{600}", "a", ".", ":", "%2F", "?", "#", "\u{0}", " ", "é"]
+        for _ in 0..<5_000 {
+            let next = (0..<Int.random(in: 1...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            guard let kept = DemoPages.safeNext(next) else { continue }
+            let bytes = Array(kept.utf8)
+            #expect(bytes[0] == UInt8(ascii: "/") && bytes.dropFirst().first != UInt8(ascii: "/"), "\(next.debugDescription)")
+            #expect(bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }, "\(next.debugDescription)")
+        }
+    }
+
+    /// The open redirect and the reflected markup, over HTTP in both demos: `next` glued to a mark is not followed
+    /// after a login, and no part of it becomes markup on the login page.
+    @Test(arguments: DemoFramework.allCases) func gluedNextIsNeitherFollowedNorMarkup(_ framework: DemoFramework) async throws {
+        try await withDemo([:], on: framework) { (demo) async throws in
+            let attack = "/\"\u{301}\u{600}>\u{600}<img src=x onerror=alert(1)//\u{600}>"
+            let encoded = attack.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let page = try await demo.send(.GET, "/login?next=" + encoded)
+            #expect(!page.text.contains("<img"), "\(page.text)")
+            let redirect = "//\u{FE0F}evil.example/".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let login = try await demo.post(
+                "/login?next=" + redirect, body: "username=alice&password=secret1&next=" + redirect, contentType: "application/x-www-form-urlencoded")
+            #expect(login.status == .found && login.headers.first(name: .location)?.contains("evil") == false,
+                "\(login.status) \(login.headers.first(name: .location) ?? "-")")
+        }
     }
 
     @Test(arguments: DemoFramework.allCases) func healthAndEscaping(_ framework: DemoFramework) async throws {

@@ -20,5 +20,12 @@ import Testing
         try await operations.block(address, seconds: 60)
         #expect(try await operations.engine.store.state(of: address).block?.isManual == true)
         #expect(try await operations.unblock(address))
+        // A duration no clock can add (it stopped the process on the Redis store) is refused, for every caller.
+        for seconds in [Int.max, Int(DefenderConfiguration.maximumDuration.components.seconds) + 1] {
+            let error = await #expect(throws: DefenderError.self) { try await operations.block(address, seconds: seconds) }
+            #expect(error?.code == .invalidKey, "\(seconds)")
+        }
+        await #expect(throws: DefenderError.self) { try await operations.engine.block(address, for: .seconds(Int64.max)) }
+        #expect(try await operations.engine.store.state(of: address).block == nil)
     }
 }

@@ -71,7 +71,7 @@ import Testing
     }
 
     /// The audit log keeps the name as submitted, cut to 255 characters: compare what it can show.
-    static func key(_ name: String?) -> String? { name.flatMap { DefenderKey.normalizeUsername(String($0.prefix(255))) } }
+    static func key(_ name: String?) -> String? { name.flatMap { DefenderKey.normalizeUsername(AccessAttemptRecord.storable($0.truncated(toUTF8Bytes: 255))) } }
 
     @Test func bodiesNeverCountOneNameAndCheckAnother() async throws {
         try await withRoutes { client, recorder, seen in
@@ -125,7 +125,7 @@ import Testing
                     continue
                 }
                 verified += 1
-                #expect(counted.count == 1 && counted.first == handler.map { String($0.prefix(255)) }, "\(label): counted \(counted), verified \(String(describing: handler))")
+                #expect(counted.count == 1 && counted.first == handler.map { AccessAttemptRecord.storable($0.truncated(toUTF8Bytes: 255)) }, "\(label): counted \(counted), verified \(String(describing: handler))")
             }
             #expect(verified > Self.caseCount / 4, "verified \(verified)")
         }

@@ -89,6 +89,13 @@ import Testing
         #expect(throws: RedisError.self) { try decoder.decode(buffer: &buffer) }
         var long = ByteBuffer(string: "+" + String(repeating: "a", count: 70_000))
         #expect(throws: RedisError.self) { try RESPDecoder().decodeCopy(&long) }
+        // An aggregate larger than any reply Defender reads, and a bulk string over 8 MB, are refused at their
+        // header: a hostile server cannot make the decoder wait for (and re-parse) millions of elements.
+        var huge = ByteBuffer(string: "*65537\r\n")
+        #expect(throws: RedisError.self) { try RESPDecoder().decodeCopy(&huge) }
+        var bulk = ByteBuffer(string: "$8388609\r\n")
+        #expect(throws: RedisError.self) { try RESPDecoder().decodeCopy(&bulk) }
+        #expect(RESPDecoder.maximumReplyBytes == 8 * 1024 * 1024)
     }
 
     @Test func commandEncoding() {

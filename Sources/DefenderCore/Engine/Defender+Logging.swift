@@ -9,7 +9,19 @@ extension Defender {
     }
 
     /// A value for a log line: `********` when logs are redacted.
+    /// A client-chosen value as a log shows it: redacted (`DEFENDER_LOG_REDACT`), or with its control characters
+    /// written as `\u{…}`, so that a username holding a line break cannot forge a log line.
     func shown(_ value: String) -> Logger.MetadataValue {
-        configuration.redactLogs ? "********" : .string(value)
+        if configuration.redactLogs { return "********" }
+        guard value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return .string(value) }
+        var escaped = ""
+        for scalar in value.unicodeScalars {
+            if scalar.properties.generalCategory == .control {
+                escaped += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return .string(escaped)
     }
 }

@@ -32,6 +32,13 @@ extension Defender {
     /// Blocks a key by hand, firing the event when it was not blocked.
     @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
+        // Checked here, for every caller: a store adds it to its clock (and Redis's milliseconds), where an
+        // enormous value would overflow and stop the process.
+        if let duration, duration <= .zero || duration > DefenderConfiguration.maximumDuration {
+            throw DefenderError(
+                .invalidKey,
+                "a block lasts from 1 to \(DefenderConfiguration.maximumDuration.components.seconds) seconds; leave the duration out for a permanent block")
+        }
         let newly = try await store.block(key, for: duration)
         if newly { events.emit(DefenderEvent(key: key, blocked: true), cause: .manual) }
         return newly

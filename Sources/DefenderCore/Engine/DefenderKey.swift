@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// What is counted and blocked: a client IP (or IPv6 group), a normalised username, or — for a client in a shared
 /// range — the pair of the two.
@@ -66,14 +67,18 @@ public struct DefenderKey: Hashable, Sendable, CustomStringConvertible {
         normalizeUsername(submitted).map { DefenderKey(kind: .username, normalizedValue: $0) }
     }
 
-    /// Trims white space and lower-cases; names longer than 255 bytes become `sha256:` and a hex digest.
+    /// Normalises (NFKC), trims white space and lower-cases; names longer than 255 bytes become `sha256:` and a
+    /// hex digest.
     ///
     /// django-defender 0.9.8 only lower-cased, so `"alice "` escaped the lock on `"alice"`; upstream later
     /// trimmed too. The digest keeps keys short without letting two long names share a counter.
     /// - Returns: the key, or `nil` for an empty or all-space username.
     public static func normalizeUsername(_ submitted: String) -> String? {
         if let ascii = normalizeASCII(submitted) { return ascii.isEmpty ? nil : ascii }
-        let trimmed = submitted.trimmingCharacters(in: .whitespacesAndNewlinesAndControls)
+        // Compatibility-normalised (NFKC, as Django's `normalize_username`), then lower-cased: the spellings an app
+        // may take for one account — `é` precomposed or `e` and a combining accent, fullwidth `ａｌｉｃｅ` — share
+        // one counter, in every store (Redis compares bytes, Swift strings compare canonically).
+        let trimmed = submitted.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlinesAndControls)
         if trimmed.isEmpty { return nil }
         let lowered = trimmed.lowercased()
         if lowered.utf8.count <= 255 { return lowered }

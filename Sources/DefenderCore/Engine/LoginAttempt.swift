@@ -2,7 +2,7 @@
 public struct LoginAttempt: Sendable, Hashable {
     /// The client.
     public let ip: ClientAddress
-    /// The username as submitted (for the audit log), cut to 255 characters.
+    /// The username as submitted (for the audit log), cut to 255 bytes (UTF-8, on a scalar).
     public let submittedUsername: String?
     /// The IP dimension's key: the client's address key, or, for a client in a shared range with a username, the
     /// pair of the two (``Defender/attempt(ip:username:context:)`` decides).
@@ -27,7 +27,7 @@ public struct LoginAttempt: Sendable, Hashable {
     public init(ip: ClientAddress, submittedUsername: String?, context: AttemptContext? = nil) {
         self.ip = ip
         self.context = context
-        self.submittedUsername = submittedUsername.map { String($0.prefix(255)) }
+        self.submittedUsername = submittedUsername.map { $0.truncated(toUTF8Bytes: 255) }
         self.ipKey = .ip(ip)
         self.usernameKey = submittedUsername.flatMap(DefenderKey.username)
     }

@@ -132,7 +132,7 @@ package struct DefenderOperations: Sendable {
     package func add(_ text: String, note: String, to list: RangeList) async throws -> (network: IPNetwork, added: Bool) {
         let stored = try require(list)
         let network = try Self.network(text)
-        let added = try await stored.add(network, note: String(note.prefix(255)))
+        let added = try await stored.add(network, note: note.truncated(toUTF8Bytes: 255))
         try await reload(list)
         return (network, added)
     }

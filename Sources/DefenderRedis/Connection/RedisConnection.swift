@@ -62,7 +62,7 @@ import NIOSSL
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder(), maximumBufferSize: RESPDecoder.maximumReplyBytes))
                     try channel.pipeline.syncOperations.addHandler(RedisCommandHandler(commandTimeout: timeout, onPush: onPush))
                 }
             }

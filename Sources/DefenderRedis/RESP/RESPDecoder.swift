@@ -11,9 +11,13 @@ import NIOCore
     /// The deepest nesting accepted.
     public var maximumDepth = 32
     /// The longest bulk string accepted (our replies are small; Redis's own limit is 512 MB).
-    public var maximumBulkLength = 64 * 1024 * 1024
-    /// The most elements accepted in one aggregate.
-    public var maximumElements = 1_048_576
+    public var maximumBulkLength = 8 * 1024 * 1024
+    /// The most elements accepted in one aggregate (a page of blocks is a few hundred).
+    public var maximumElements = 65_536
+    /// The most bytes waiting for one reply (see `RedisConnection`): each read parses the reply from its start, so
+    /// without this cap a server (or anyone between it and a plain `redis://` client) that streams one endless
+    /// aggregate would cost work that grows with the square of its size on the event loop.
+    public static let maximumReplyBytes = 8 * 1024 * 1024
 
     public init() {}
 

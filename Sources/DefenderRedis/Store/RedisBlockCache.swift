@@ -120,8 +120,10 @@ final class RedisBlockCache: Sendable {
 
     /// The key a published invalidation names: `ip:VALUE` or `username:VALUE`.
     static func key(fromMessage message: String) -> DefenderKey? {
-        guard let colon = message.firstIndex(of: ":"), let kind = DefenderKey.Kind(rawValue: String(message[..<colon])) else { return nil }
-        return DefenderKey(kind: kind, normalizedValue: String(message[message.index(after: colon)...]))
+        // The first colon byte: the kind never holds one, the value may (and may glue one to a combining mark).
+        let utf8 = message.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), let kind = DefenderKey.Kind(rawValue: String(message[..<colon])) else { return nil }
+        return DefenderKey(kind: kind, normalizedValue: String(message[utf8.index(after: colon)...]))
     }
 
     /// The message that invalidates `key` (the Lua scripts write the same: `kind .. ':' .. member`).
