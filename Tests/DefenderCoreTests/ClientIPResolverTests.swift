@@ -1,4 +1,5 @@
 import DefenderCore
+import DefenderTesting
 import Testing
 
 @Suite struct ClientIPResolverTests {
@@ -35,6 +36,32 @@ import Testing
         #expect(try resolve(proxy, peer: "10.0.0.1", ["X-Forwarded-For": ["6.6.6.6", "5.5.5.5"]]) == "5.5.5.5")
         // All trusted: the leftmost.
         #expect(try resolve(proxy, peer: "10.0.0.1", ["X-Forwarded-For": ["192.168.1.5, 10.0.0.3"]]) == "192.168.1.5")
+    }
+
+    /// Whatever a client writes to the left of what its proxy appends — separators glued to combining or
+    /// prepended marks, quotes, brackets, more entries — the resolver answers the address the proxy appended, or
+    /// refuses the header as malformed: never another address (seeded, 5,000 cases each for `X-Forwarded-For` and
+    /// `Forwarded`).
+    @Test func clientTextNeverChoosesTheAddress() throws {
+        let fragments = [
+            ",", ";", "=", " ", "\"", "[", "]", ":", "for=", "6.6.6.6", "2001:db8::6", "\u{301}", "\u{600}", "\u{FE0F}", "unknown", "_hidden",
+        ]
+        var random = SplitMix64(seed: 0xF0E1)
+        let forwarded = resolver()
+        let standard = resolver(header: "Forwarded")
+        for _ in 0..<5_000 {
+            let written = (0..<Int.random(in: 0...8, using: &random)).map { _ in fragments.randomElement(using: &random)! }.joined()
+            for (resolver, header, appended) in [
+                (forwarded, "X-Forwarded-For", written + ", 203.0.113.9"), (standard, "Forwarded", written + ", for=203.0.113.9"),
+            ] {
+                do {
+                    let address = try resolve(resolver, peer: "10.0.0.1", [header: [appended]])
+                    #expect(address == "203.0.113.9", "\(header): \(appended.debugDescription) resolved to \(address)")
+                } catch {
+                    // Malformed: answered 400, which counts nothing and lets nobody in.
+                }
+            }
+        }
     }
 
     @Test func untrustedPeerHeaderIsIgnored() throws {
