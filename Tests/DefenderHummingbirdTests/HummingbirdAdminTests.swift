@@ -95,6 +95,10 @@ import Testing
             #expect(badType.status == .unsupportedMediaType)
             // No audit log and no stored deny list in this app: those API routes say so.
             #expect(try await client.execute(uri: "/ops/guard/api/attempts", method: .get, headers: Self.basicRoot).status == .notFound)
+            // A Basic administrator has no session for a CSRF token here: the page says to use the API, rather than
+            // showing forms that would be refused.
+            let basicPage = try await client.execute(uri: "/ops/guard", method: .get, headers: Self.basicRoot)
+            #expect(basicPage.status == .ok && String(buffer: basicPage.body).contains("use the JSON API under /ops/guard/api"))
         }
     }
 }

@@ -27,8 +27,13 @@ extension AdminHandler {
                 time: AdminPage.timestamp(row.attemptTime), username: row.username ?? "–", ip: row.ipAddress.isEmpty ? "–" : row.ipAddress,
                 path: row.pathInfo, result: row.loginValid ? "✓ success" : "✗ failure", userAgent: row.userAgent)
         }
+        let csrf = try await csrfToken(true)
+        // No session to keep a CSRF token in (an administrator signed in with HTTP Basic where the integration does
+        // not create sessions): say so, instead of forms that would be refused.
+        let notice = request.query("notice")
+            ?? (csrf == nil ? "These forms need a signed-in session; with HTTP Basic credentials, use the JSON API under \(request.base)/api." : nil)
         let model = AdminPageModel(
-            base: request.base, csrf: try await csrfToken(true) ?? "", admin: admin, notice: request.query("notice"),
+            base: request.base, csrf: csrf ?? "", admin: admin, notice: notice,
             stylesheet: AdminPage.stylesheet, blockSections: sections, rangeLists: try await rangeListModels(),
             filterIP: request.query("ip") ?? "", filterUsername: request.query("username") ?? "",
             validOptions: [("", "all"), ("false", "failed"), ("true", "succeeded")].map {
