@@ -41,6 +41,28 @@ import Testing
         #expect(back)
     }
 
+    /// What an outage counted in memory is forgotten when Redis is back: a later outage does not revive a block
+    /// that Redis has since lifted (an operator's unblock, a success), on this instance.
+    @Test func anOutagesMemoryIsForgottenWhenRedisIsBack() async throws {
+        guard RedisServer.isAvailable else { return }
+        var server = try await RedisServer()
+        let port = server.port
+        let fallback = try store(port, policy: .fallback)
+        let engine = Defender(configuration: DefenderConfiguration(), store: fallback)
+        server.stop()
+        for bot in 1...4 { _ = try await engine.login(ip: "10.9.4.\(bot)", username: "k", correctPassword: false) }
+        #expect(try await fallback.fallback.state(of: engine.usernameKey("k")).block != nil, "locked in memory during the outage")
+        server = try await RedisServer(fixedPort: port)
+        #expect(try await eventually(within: .seconds(10), every: .milliseconds(100)) {
+            _ = try await engine.login(ip: "10.9.4.9", username: "other", correctPassword: true)
+            return !fallback.isDegraded
+        })
+        #expect(try await fallback.fallback.state(of: engine.usernameKey("k")).block == nil)
+        server.stop()
+        // A second outage: k's old memory block is not revived.
+        #expect(try await engine.login(ip: "10.9.4.10", username: "k", correctPassword: true) == .success)
+    }
+
     @Test func openAndClosedPolicies() async throws {
         let open = try store(1, policy: .open)
         let engine = Defender(configuration: DefenderConfiguration(), store: open)

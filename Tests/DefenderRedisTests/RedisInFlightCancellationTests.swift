@@ -69,5 +69,9 @@ import Testing
             #expect(try await store.state(of: engine.usernameKey("blocked")).block != nil, "round \(round)")
             #expect(try await store.fallback.blocks(of: .username, after: nil, limit: 10).blocks.isEmpty)
         }
+        // And no admission slot is left held: an admission cancelled while out to Redis is given back (it leaked
+        // until its TTL, so that the username's next logins waited and got 503).
+        #expect(try await redis.inFlight(engine.usernameKey("someone")) == 0)
+        for round in 0..<6 { #expect(try await redis.inFlight(engine.ipKey("10.22.0.\(round + 2)")) == 0, "round \(round)") }
     }
 }

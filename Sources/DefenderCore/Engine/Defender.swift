@@ -151,6 +151,13 @@ public final class Defender: Sendable {
             }
             switch admission {
             case .admitted:
+                // A caller that gave up while its admission was out gets no slot: it is given back here, where
+                // nobody else would (the store ran the admission to the end; see `AttemptStore.admit`).
+                if Task.isCancelled {
+                    let (ip, username) = (attempt.ipKey, attempt.countedUsernameKey)
+                    try? await shielded { try await self.store.release(ip: ip, username: username, reservation: reservation) }
+                    throw CancellationError()
+                }
                 attempt.reservation = reservation
                 if let deadline {
                     metrics.admissionWaits.increment()

@@ -21,6 +21,9 @@ public protocol AttemptStore: Sendable {
     /// A key with `c` live failures, `n` slots in flight and limit `L` counts as blocked for this decision when
     /// it is blocked, or when `n > 0` and `c + n > L`: so no key ever sees more password checks than the
     /// sequential rules allow, however many requests arrive at once.
+    ///
+    /// A store whose step can be interrupted after the server has reserved (a network store) runs it to its end
+    /// whatever the caller's cancellation, and answers: the engine gives back the slot of a cancelled caller.
     func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission
 
     /// Gives back the slots of an admitted request whose outcome will not be recorded (the handler threw,

@@ -13,7 +13,9 @@ import Synchronization
 ///
 /// A failure opens the circuit for ``retryInterval``: requests then skip the shared store instead of each
 /// waiting for it; the first request after that tries it again, and one success closes the circuit. No restart
-/// and no health probe are needed. What was counted in memory during an outage stays there.
+/// and no health probe are needed. What was counted in memory during an outage is forgotten when the shared store
+/// is back (it is not copied there): a later outage starts afresh instead of reviving blocks the shared store has
+/// since lifted.
 public final class FallbackAttemptStore: AttemptStore {
     /// The shared store.
     public let primary: any AttemptStore
@@ -153,7 +155,12 @@ public final class FallbackAttemptStore: AttemptStore {
                 let result = try await operation(primary)
                 if degraded.load(ordering: .relaxed) {
                     openUntil.withLock { $0 = nil }
-                    if degraded.exchange(false, ordering: .relaxed) { logger.notice("the shared attempt store is back") }
+                    if degraded.exchange(false, ordering: .relaxed) {
+                        logger.notice("the shared attempt store is back")
+                        // What the outage counted here is not copied to the shared store, and must not come back in a
+                        // later outage after the shared store moved on (an operator's unblock, a success).
+                        fallback.forgetRecords()
+                    }
                     metrics?.fallback.record(0)
                 }
                 return result

@@ -24,6 +24,17 @@ public final class MemoryAttemptStore: AttemptStore {
         self.state = Mutex(State())
     }
 
+    /// Forgets every counter, block and lockout history (slots in flight and unlock links stay): for a store that
+    /// stood in for a shared one during an outage, whose records must not come back in the next outage after the
+    /// shared store has moved on (an operator's unblock, a success, an unlock link).
+    package func forgetRecords() {
+        state.withLock { state in
+            state.entries = [:]
+            state.order = []
+            state.head = 0
+        }
+    }
+
     /// The number of keys held now (expired ones included until they are swept).
     public var count: Int { state.withLock { $0.entries.count } }
 
