@@ -51,10 +51,15 @@ package final class DefenderServiceRunner: Sendable {
             ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: configurations, logger: logger))
-        let task = Task {
-            do { try await group.run() } catch { logger.error("Defender's services stopped", metadata: ["error": "\(error)"]) }
+        // Started and registered under the lock `stop()` takes: a service added while the runner stops either is
+        // in the list `stop()` shuts down, or never runs (it once ran past shutdown, writing to a closed database).
+        state.withLock { state in
+            guard !state.stopped else { return }
+            let task = Task {
+                do { try await group.run() } catch { logger.error("Defender's services stopped", metadata: ["error": "\(error)"]) }
+            }
+            state.running.append((group, task))
         }
-        state.withLock { $0.running.append((group, task)) }
     }
 
     /// Shuts every group down gracefully, newest first, and waits for them.
