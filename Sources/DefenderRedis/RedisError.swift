@@ -10,8 +10,11 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let protocolError = Code("protocolError")
         /// The server answered the command with an error reply (`-ERR`, `-WRONGTYPE`, …); see ``RedisError/reply``.
         public static let serverError = Code("serverError")
-        /// A connection could not be made in time, or broke.
+        /// A connection could not be made in time, or the command could not be written: the server never saw it.
         public static let connectionFailed = Code("connectionFailed")
+        /// A connection broke while the command was out: whether the server ran it is unknown, so it is never sent
+        /// again (a script run twice would count a failure twice).
+        public static let connectionLost = Code("connectionLost")
         /// A command got no reply within its deadline.
         public static let timeout = Code("timeout")
         /// `AUTH` or `SELECT` was refused during the handshake.

@@ -347,6 +347,25 @@ struct TestCertificates {
         await other.close()
     }
 
+    /// A connection that breaks while a command is out says so with its own code, `connectionLost` (the server may
+    /// have run it), which nothing retries; `connectionFailed` is kept for commands the server never saw, the only
+    /// ones a Cluster's router sends again after a failover (a script run twice counted a failure twice).
+    @Test func aConnectionLostWithACommandOutIsNotAConnectFailure() async throws {
+        guard let url = await SharedRedis.url else { return }
+        var configuration = try RedisConfiguration(url: url)
+        configuration.commandTimeout = .seconds(30)
+        let connection = try await RedisConnection.connect(to: configuration)
+        let id = try #require(try await connection.send(["CLIENT", "ID"]).int)
+        let out = Task { try await connection.send(["BLPOP", "defender-test-lost-\(UUID().uuidString)", "25"]) }
+        try await Task.sleep(for: .milliseconds(200))
+        let killer = try await RedisConnection.connect(to: configuration)
+        _ = try await killer.send(["CLIENT", "KILL", "ID", String(id)])
+        let error = await #expect(throws: RedisError.self) { try await out.value }
+        #expect(error?.code == .connectionLost && error?.isUnavailable == true, "\(String(describing: error))")
+        await killer.close()
+        await connection.close()
+    }
+
     @Test func commandsOnAClosedConnectionFail() async throws {
         guard let url = await SharedRedis.url else { return }
         let connection = try await RedisConnection.connect(to: try RedisConfiguration(url: url))

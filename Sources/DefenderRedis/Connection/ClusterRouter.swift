@@ -136,8 +136,9 @@ final class ClusterRouter: Sendable {
                         if error.code == .timeout { refreshInBackground() }
                         throw error
                     }
-                    // Nothing was sent (the node could not be reached): if the map now names another owner (a
-                    // failover the cluster has finished), go there once.
+                    // Nothing was sent (the node could not be reached; a connection that broke with the command out
+                    // is `connectionLost`, never retried: the node may have run it): if the map now names another
+                    // owner (a failover the cluster has finished), go there once.
                     refreshedAfterConnectFailure = true
                     try? await refresh()
                     let owner = try await node(serving: slot)

@@ -62,13 +62,14 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let redisError = (error as? RedisError) ?? RedisError(.connectionFailed, "connection error: \(error)")
+        let redisError = (error as? RedisError) ?? RedisError(.connectionLost, "connection error: \(error)")
         failAll(redisError)
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(RedisError(.connectionFailed, "the connection was closed"))
+        // The commands still waiting were written: the server may have run them.
+        failAll(RedisError(.connectionLost, "the connection was closed with commands out"))
         context.fireChannelInactive()
     }
 

@@ -60,7 +60,7 @@ final class RedisBlockInvalidations: Service {
                 cache.setListening(false)
                 // Redis cannot be reached: known blocks are believed until they end (the outage rule). A refusal
                 // of this connection alone (an ACL without the channel) is no outage.
-                if let error = error as? RedisError, error.code == .connectionFailed || error.code == .timeout { cache.setOutage(true) }
+                if let error = error as? RedisError, error.code == .connectionFailed || error.code == .connectionLost || error.code == .timeout { cache.setOutage(true) }
             }
             do { try await Task.sleep(for: delay) } catch { return }
             delay = min(delay * 2, .seconds(5))
