@@ -10,7 +10,7 @@ extension DefenderConfiguration {
     /// `DEFENDER_LOGIN_FAILURE_LIMIT_IP`, `DEFENDER_LOGIN_FAILURE_LIMT` → `DEFENDER_LOGIN_FAILURE_LIMIT`.
     public static func suggestion(for name: String) -> String? {
         // The older words for the lists (django-axes', early Django's) mean our lists.
-        let name = name.uppercased().replacingAll("WHITELIST", with: "ALLOWLIST").replacingAll("BLACKLIST", with: "DENYLIST")
+        let name = name.uppercased().replacing("WHITELIST", with: "ALLOWLIST").replacing("BLACKLIST", with: "DENYLIST")
         if environmentVariables.contains(name) { return name }
         let words = Set(name.split(separator: "_").dropFirst())
         var best: (name: String, shared: Int, distance: Int)?
@@ -42,11 +42,5 @@ extension DefenderConfiguration {
     struct Unrecognized: Sendable, Equatable {
         var names: [String] = []
         static func == (_: Self, _: Self) -> Bool { true }
-    }
-}
-
-extension String {
-    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

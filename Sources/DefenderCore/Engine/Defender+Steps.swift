@@ -25,8 +25,8 @@ extension Defender {
     /// Runs a store step that must happen even if the caller is cancelled — on entry or while the step is in
     /// flight (a cancelled Redis command is written, but its reply, and the EVAL retry after NOSCRIPT, would be
     /// dropped) — in an unstructured task, which the caller's cancellation never reaches. Every record and
-    /// release goes through here.
-    static func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// release goes through here, and the Redis store's admission (`RedisAttemptStore.admit`).
+    package static func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         try await Task { try await operation() }.value
     }
 

@@ -123,13 +123,14 @@ extension AdminHandler {
                     _ = try await operations.unblock(key)
                     notice = "Unblocked \(key.kind.rawValue) \(key.value)."
                 }
-            case .denylistAddForm, .sharedRangesAddForm:
-                let list: DefenderOperations.RangeList = request.route == .denylistAddForm ? .denylist : .sharedRanges
-                let (network, added) = try await operations.add(value, note: field("note") ?? "", to: list)
-                notice = list.added(network, wasNew: added)
-            case .denylistRemoveForm, .sharedRangesRemoveForm:
-                let list: DefenderOperations.RangeList = request.route == .denylistRemoveForm ? .denylist : .sharedRanges
-                notice = list.removed(value, wasThere: try await operations.remove(value, from: list))
+            case .denylistAddForm, .sharedRangesAddForm, .denylistRemoveForm, .sharedRangesRemoveForm:
+                let list = request.route.rangeList ?? .denylist
+                if request.route.addsToRangeList {
+                    let (network, added) = try await operations.add(value, note: field("note") ?? "", to: list)
+                    notice = list.added(network, wasNew: added)
+                } else {
+                    notice = list.removed(value, wasThere: try await operations.remove(value, from: list))
+                }
             default:
                 return .problem(status: 404, detail: "No such admin form.")
             }

@@ -112,7 +112,7 @@ public final class RedisAttemptStore: AttemptStore, KnownBlocks, TopologyReporti
             // Run to its end even when the caller is cancelled: once the script is written Redis reserves the slot
             // whatever the caller does, and only an answer tells the engine to give it back (it leaked until its
             // TTL, holding the username's other logins at `busy`).
-            reply = try await Task { try await self.run(call) }.value
+            reply = try await Defender.uncancelled { try await self.run(call) }
         } catch let error as DefenderError where error.code == .storeUnavailable {
             // Redis just became unreachable: the blocks known here are believed until they end from now on.
             if let known = blockCache.lockout(ip: ip, username: username, policy: policy) { return .locked(known) }
