@@ -8,7 +8,7 @@ import Mustache
 ///
 /// `GET` only reads the token and shows a page with a button: mail scanners and link previews fetch links, and a
 /// fetch must not unlock anything. The button's `POST` (to the same address) redeems the token: the username's
-/// lock and counter are lifted, once (`Defender.redeemUnlockToken(_:)`). A used, replaced, expired, altered or
+/// lock and counter are lifted, once (`Defender.redeemUnlockToken(_:)`). A used, expired, altered or
 /// unknown token gets a page that says so: `410 Gone` for a used or expired one, `400` for anything else; `403`
 /// while an operator has blocked the username (the link cannot lift that). Every
 /// answer says `Cache-Control: no-store` and `Referrer-Policy: no-referrer`, so the token stays out of caches and

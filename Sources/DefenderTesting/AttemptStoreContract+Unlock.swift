@@ -7,7 +7,8 @@ extension AttemptStoreContract {
     /// whose clock a test can move a day).
     public func runUnlockLinks() async throws {
         try await theDailyLimitCountsMails()
-        try await aLaterLinkReplacesTheEarlierOne()
+        try await everyMailedLinkWorksUntilOneIsUsed()
+        try await theOldestLinksGoBeyondTheCap()
         try await aLinkExpires()
         try await aRedemptionLiftsTheLockInTheSameStep()
         try await racingRedemptionsUnlockOnce()
@@ -77,10 +78,14 @@ extension AttemptStoreContract {
         #expect(try await engine.redeemUnlockToken(token) == .unlocked(username: "alice"))
     }
 
-    static func nonce(_ index: Int) -> String { String(repeating: String(index % 10), count: 32) }
+    /// A distinct 32-digit nonce per index.
+    static func nonce(_ index: Int) -> String {
+        let digits = String(index)
+        return String(repeating: "0", count: max(0, 32 - digits.count)) + digits
+    }
 
-    /// `DEFENDER_UNLOCK_MAILS_PER_DAY`: three mails a day per username, then none (writing nothing: the third's link
-    /// stays the pending one); another username has its own count.
+    /// `DEFENDER_UNLOCK_MAILS_PER_DAY`: three mails a day per username, then none (writing nothing: the
+    /// refused ones' links are not pending); another username has its own count.
     public func theDailyLimitCountsMails() async throws {
         let store = try await makeStore()
         let alice = try #require(DefenderKey.username("alice"))
@@ -103,19 +108,38 @@ extension AttemptStoreContract {
         #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(3)) == .redeemed(wasBlocked: false))
     }
 
-    /// Only the latest lockout's link works, once; a nonce of another username's link does nothing for this one.
-    public func aLaterLinkReplacesTheEarlierOne() async throws {
+    /// Every link mailed works until it expires or one of them is used (a later e-mail whose sending failed must
+    /// not have taken away the link already in the inbox); one unlock uses them all; a nonce of another username's
+    /// link does nothing for this one.
+    public func everyMailedLinkWorksUntilOneIsUsed() async throws {
         let store = try await makeStore()
         let alice = try #require(DefenderKey.username("alice"))
         let bob = try #require(DefenderKey.username("bob"))
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(1), linkTTL: .seconds(3600), dailyLimit: 3))
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(2), linkTTL: .seconds(3600), dailyLimit: 3))
         #expect(try await store.recordUnlockMail(for: bob, nonce: Self.nonce(7), linkTTL: .seconds(3600), dailyLimit: 3))
-        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(1)) == .notPending)
         #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(7)) == .notPending)
-        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(2)) == .redeemed(wasBlocked: false))
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(1)) == .redeemed(wasBlocked: false))
         #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(2)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(1)) == .notPending)
         #expect(try await store.redeemUnlockLink(for: bob, nonce: Self.nonce(7)) == .redeemed(wasBlocked: false))
+        // A new e-mail after the unlock starts afresh: the used links stay used.
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(3), linkTTL: .seconds(3600), dailyLimit: 3))
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(2)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(3)) == .redeemed(wasBlocked: false))
+    }
+
+    /// At most `UnlockLinks.maximumPending` links per username: beyond it the oldest no longer work.
+    public func theOldestLinksGoBeyondTheCap() async throws {
+        let store = try await makeStore()
+        let alice = try #require(DefenderKey.username("alice"))
+        let mailed = UnlockLinks.maximumPending + 2
+        for index in 1...mailed {
+            #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(index), linkTTL: .seconds(3600), dailyLimit: 100))
+        }
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(1)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(2)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(3)) == .redeemed(wasBlocked: false))
     }
 
     /// The store forgets a link after its lifetime, whatever the token says.
@@ -125,6 +149,10 @@ extension AttemptStoreContract {
         #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(1), linkTTL: .seconds(1), dailyLimit: 3))
         try await advance(.milliseconds(1200))
         #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(1)) == .notPending)
+        // An expired link stays dead beside a newer pending one, which works.
+        #expect(try await store.recordUnlockMail(for: alice, nonce: Self.nonce(2), linkTTL: .seconds(3600), dailyLimit: 3))
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(1)) == .notPending)
+        #expect(try await store.redeemUnlockLink(for: alice, nonce: Self.nonce(2)) == .redeemed(wasBlocked: false))
     }
 
     /// Forty requests redeem one link at once (a user double-clicking, a scanner, an attacker who saw the link):

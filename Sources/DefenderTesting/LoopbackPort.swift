@@ -93,5 +93,16 @@ extension Process {
         pthread_sigmask(SIG_UNBLOCK, &stopSignals, &previous)
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         try run()
+        registerWithTestScript()
+    }
+
+    /// Leaves the child's PID and executable where `scripts/test` looks when the test process has ended
+    /// (`DEFENDER_TEST_CHILDREN`): a test process that crashes never runs its tests' `stop()`, and the script
+    /// then stops the servers it left behind, by PID, if that PID still runs the same executable.
+    private func registerWithTestScript() {
+        guard let directory = ProcessInfo.processInfo.environment["DEFENDER_TEST_CHILDREN"], !directory.isEmpty,
+              let executable = executableURL?.resolvingSymlinksInPath().path else { return }
+        let file = URL(fileURLWithPath: directory).appendingPathComponent(String(processIdentifier))
+        try? Data(executable.utf8).write(to: file)
     }
 }

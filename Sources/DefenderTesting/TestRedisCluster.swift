@@ -19,11 +19,7 @@ public final class TestRedisCluster: Sendable {
              "--tls-cluster", "yes"]
         } ?? []
         var nodes: [RedisServer] = []
-        for _ in 0..<primaries {
-            nodes.append(try await RedisServer(
-                ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] + tlsArguments,
-                tlsPort: tls != nil))
-        }
+        for _ in 0..<primaries { nodes.append(try await Self.node(tlsArguments, tls: tls != nil)) }
         self.nodes = nodes
         certificate = tls?.certificate
         let cliTLS = tls.map { ["--tls", "--cacert", $0.certificate] } ?? []
@@ -46,6 +42,23 @@ public final class TestRedisCluster: Sendable {
             for node in nodes { node.stop() }
             throw error
         }
+    }
+
+    /// One cluster-enabled node, with its cluster bus on a free port of its own. Left to itself, a node's bus is
+    /// its port + 10,000: taken by another server, or past 65,535 for a port above 55,535, so the node listened on
+    /// its port and then exited on the bus's bind — after the start had been seen, so `--cluster create` met a
+    /// refused connection. The node counts as started once it listens on both.
+    static func node(_ tlsArguments: [String], tls: Bool) async throws -> RedisServer {
+        for _ in 0..<5 {
+            let bus = LoopbackPort.fresh()
+            let node = try await RedisServer(
+                ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--cluster-port", String(bus)]
+                    + tlsArguments,
+                tlsPort: tls)
+            if await LoopbackPort.waitUntilListening(bus, process: node.process) { return node }
+            node.stop()
+        }
+        throw DefenderError(.storeUnavailable, "no cluster node started with its bus listening (five tries)")
     }
 
     /// `redis-cluster://127.0.0.1:P` with the nodes at `seeds` (indexes) as seeds; with TLS

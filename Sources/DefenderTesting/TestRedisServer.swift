@@ -8,7 +8,7 @@ public final class RedisServer: @unchecked Sendable {
     /// The port it listens on (the TLS port with `tlsPort`).
     public let port: Int
     let directory: URL
-    private let process: Process
+    let process: Process
 
     /// Starts `redis-server` with extra arguments (e.g. `--requirepass x`).
     public convenience init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) async throws {

@@ -24,7 +24,8 @@ import Testing
 
     @Test func theDailyLimitCountsMails() async throws { try await contract.theDailyLimitCountsMails() }
     @Test func aDayLaterMailsAgain() async throws { try await contract.aDayLaterMailsAgain() }
-    @Test func aLaterLinkReplacesTheEarlierOne() async throws { try await contract.aLaterLinkReplacesTheEarlierOne() }
+    @Test func everyMailedLinkWorksUntilOneIsUsed() async throws { try await contract.everyMailedLinkWorksUntilOneIsUsed() }
+    @Test func theOldestLinksGoBeyondTheCap() async throws { try await contract.theOldestLinksGoBeyondTheCap() }
     @Test func aLinkExpires() async throws { try await contract.aLinkExpires() }
     @Test func racingRedemptionsUnlockOnce() async throws { try await contract.racingRedemptionsUnlockOnce() }
     @Test func aLinkLiftsTheUsernameAlone() async throws { try await contract.aLinkLiftsTheUsernameAlone() }

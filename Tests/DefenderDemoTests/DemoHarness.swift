@@ -91,6 +91,13 @@ struct Demo {
         }
     }
 
+    func runtime() throws -> DefenderRuntime {
+        switch side {
+        case .vapor(let app, _): try app.defender.runtime()
+        case .hummingbird(let demo, _): demo.defender.runtime
+        }
+    }
+
     func operations() throws -> DefenderOperations {
         switch side {
         case .vapor(let app, _): try app.defender.operations()

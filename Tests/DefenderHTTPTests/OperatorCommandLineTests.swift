@@ -41,7 +41,7 @@ import Testing
 
     @Test func unknownCommandsListTheCommands() async throws {
         let engine = Defender(configuration: DefenderConfiguration())
-        let commands = OperatorCommands(DefenderOperations(engine: engine, history: nil, denylist: nil, applyDenylist: { _ in }))
+        let commands = OperatorCommands(DefenderOperations(engine: engine, history: nil, denylist: nil, reload: { _ in }))
         for words in [[], ["frobnicate"]] {
             do {
                 _ = try await OperatorCommandLine.run(words, with: commands)

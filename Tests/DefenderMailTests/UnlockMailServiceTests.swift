@@ -106,6 +106,42 @@ import Testing
         }
     }
 
+    /// The mail server is down when alice is locked a second time: that e-mail fails, and the link of the first
+    /// one, already in her inbox, still unlocks her (the failed e-mail's link was recorded before the send; it once
+    /// replaced the pending one, so the only link she had answered "already used").
+    @Test func aFailedMailLeavesTheEarlierLinkWorking() async throws {
+        guard let smtp = TestSMTPServer.shared else { return }
+        let setup = try setup(smtp.server)
+        let address = TestSMTPServer.freshAddress("hana")
+        let delivering = try UnlockMailService(
+            defender: setup.engine, mailer: SMTPMailer(server: smtp.server), publicURL: "https://example.test", emailAddress: { _ in address })
+        // One event bus throughout (a stream is iterated once); each service runs while it is the one in use.
+        let events = Task { await setup.engine.events.run() }
+        defer { events.cancel() }
+        let first = Task { await delivering.run() }
+        try await lock(setup.engine, "hana")
+        let token = try Self.token(in: try #require(try await smtp.waitForMessages(to: address).first), base: "https://example.test")
+        first.cancel()
+        await first.value
+        // Her lock lapses (an operator lifts it here); then the mail server stops answering and she is locked again.
+        #expect(try await setup.engine.unblock(username: "hana"))
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let down = try SMTPServerURL("smtp://127.0.0.1:\(silent.localAddress?.port ?? 1)")
+        let failing = try UnlockMailService(
+            defender: setup.engine, mailer: SMTPMailer(server: down), publicURL: "https://example.test", emailAddress: { _ in address },
+            sendTimeout: .seconds(1))
+        let second = Task { await failing.run() }
+        defer { second.cancel() }
+        try await lock(setup.engine, "hana", from: 2)
+        #expect(try await eventually { sent(setup, "failed") == 1 }, "the condition did not hold within 10 s")
+        try await silent.close()
+        #expect(try await setup.engine.redeemUnlockToken(token) == .unlocked(username: "hana"))
+        #expect(try await setup.engine.login(ip: "192.0.2.1", username: "hana", correctPassword: true) == .success)
+        #expect(smtp.messages(to: address).count == 1)
+    }
+
     /// A dry run locks nobody, so it mails nobody.
     @Test func aDryRunSendsNothing() async throws {
         guard let smtp = TestSMTPServer.shared else { return }

@@ -2,6 +2,7 @@ import DefenderCore
 @_spi(Internals) import DefenderRedis
 import DefenderTesting
 import Foundation
+import Synchronization
 import Testing
 
 /// A cancellation that arrives while a record is in flight to Redis never loses it: every record and release runs
@@ -40,6 +41,42 @@ import Testing
         }
         #expect(failures == rounds)
         #expect(try await store.inFlight(engine.usernameKey("inflight")) == 0)
+    }
+}
+
+/// An operator's block, unblock or unlock-link redemption is one step with its event: an admin request cancelled
+/// while its command is out to Redis (the browser closed) still lands and still announces it. Before, the command
+/// was written, the cancelled wait gave up, and the block stood in Redis with no event and an error to the admin.
+@Suite(.serialized) struct RedisOperatorCancellationTests {
+    @Test func operatorStepsCancelledInFlightLandWithTheirEvents() async throws {
+        guard let url = await SharedRedis.url else { return }
+        let client = RedisClient(configuration: try RedisConfiguration(url: url))
+        defer { Task { await client.shutdown() } }
+        let store = RedisAttemptStore(client: client, prefix: "cancel-operator-\(UUID().uuidString)")
+        let engine = Defender(configuration: DefenderConfiguration(), store: store)
+        let announced = Mutex<[DefenderEvent]>([])
+        engine.events.on { event in announced.withLock { $0.append(event) } }
+        let delivery = Task { await engine.events.run() }
+        defer { delivery.cancel() }
+        let key = try engine.usernameKey("cancelled-admin")
+        for round in 0..<12 {
+            let blocking = round.isMultiple(of: 2)
+            // Cancelled before it starts: the command is still written (a cancelled wait only drops the reply).
+            let call = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await blocking ? engine.block(key, for: .seconds(600)) : engine.unblock(key)
+            }
+            let changed = try await call.value
+            #expect(changed, "round \(round): the \(blocking ? "block" : "unblock") did not land")
+            #expect((try await store.state(of: key).block != nil) == blocking, "round \(round)")
+            let expected = DefenderEvent(key: key, blocked: blocking)
+            var seen = false
+            for _ in 0..<200 where !seen {
+                seen = announced.withLock { $0.count == round + 1 && $0.last == expected }
+                if !seen { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(seen, "round \(round): no event for the \(blocking ? "block" : "unblock")")
+        }
     }
 }
 

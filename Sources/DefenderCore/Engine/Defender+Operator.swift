@@ -39,17 +39,23 @@ extension Defender {
                 .invalidKey,
                 "a block lasts from 1 to \(DefenderConfiguration.maximumDuration.components.seconds) seconds; leave the duration out for a permanent block")
         }
-        let newly = try await store.block(key, for: duration)
-        if newly { events.emit(DefenderEvent(key: key, blocked: true), cause: .manual) }
-        return newly
+        // The write and its event are one step: an admin request cancelled while the store answers (the browser
+        // closed) must not leave a block that landed without the event that tells other instances and webhooks.
+        return try await shielded { [store, events] in
+            let newly = try await store.block(key, for: duration)
+            if newly { events.emit(DefenderEvent(key: key, blocked: true), cause: .manual) }
+            return newly
+        }
     }
 
     /// Unblocks a key by hand, firing the event when it was blocked.
     @discardableResult
     public func unblock(_ key: DefenderKey) async throws -> Bool {
-        let was = try await store.unblock(key)
-        if was { events.emit(DefenderEvent(key: key, blocked: false)) }
-        return was
+        try await shielded { [store, events] in
+            let was = try await store.unblock(key)
+            if was { events.emit(DefenderEvent(key: key, blocked: false)) }
+            return was
+        }
     }
 
     /// Every active block of one kind, read page by page.

@@ -25,7 +25,8 @@ extension Defender {
         return unlockLinks.read(token)
     }
 
-    /// Redeems an unlock token: when it is the username's pending link, consumes it (it never works again) and
+    /// Redeems an unlock token: when it is one of the username's pending links, consumes it and its siblings (none
+    /// works again) and
     /// lifts that username's lock and failure counter, firing ``DefenderEvent/usernameUnblocked(_:)``. No IP's
     /// block is lifted: whoever locked the account from their addresses stays locked out. An operator's block of
     /// the username is not lifted either (``UnlockOutcome/blockedByOperator``).
@@ -39,12 +40,17 @@ extension Defender {
         case .success(let link):
             // One store step: the operator-block check, the link's consumption and the lift cannot be split by
             // another request or a crash.
-            switch try await store.redeemUnlockLink(for: link.username, nonce: link.nonce) {
+            // Shielded with its event: a click whose request is cancelled mid-step (the tab closed) must not
+            // consume the link and lift the lock without the unblock event.
+            let redemption = try await shielded { [store, events] in
+                let redemption = try await store.redeemUnlockLink(for: link.username, nonce: link.nonce)
+                if case .redeemed(wasBlocked: true) = redemption { events.emit(DefenderEvent(key: link.username, blocked: false)) }
+                return redemption
+            }
+            switch redemption {
             case .blockedByOperator: outcome = .blockedByOperator
             case .notPending: outcome = .used
-            case .redeemed(let wasBlocked):
-                if wasBlocked { events.emit(DefenderEvent(key: link.username, blocked: false)) }
-                outcome = .unlocked(username: link.username.value)
+            case .redeemed: outcome = .unlocked(username: link.username.value)
             }
         }
         switch outcome {

@@ -7,9 +7,13 @@ import Foundation
 /// that name the lockout it was mailed for, the normalised username in unpadded base64url, and an HMAC-SHA-256
 /// over the four, in unpadded base64url. The key is derived from each secret key for this use alone
 /// (`HMAC(secret, "defender/unlock-link/v1")`), so neither a device cookie nor anything else signed with the secret
-/// passes for a token. The signature only says that Defender wrote the token: that it is still the username's
-/// pending link (unused, and for its latest lockout) is the store's to say, when the token is redeemed.
+/// passes for a token. The signature only says that Defender wrote the token: that it is still one of the
+/// username's pending links (unused, unexpired, none of its siblings used) is the store's to say, when it is redeemed.
 public struct UnlockLinks: Sendable {
+    /// The most links a store keeps pending per username (the oldest goes first): more than
+    /// `DEFENDER_UNLOCK_MAILS_PER_DAY`'s default, so that every link of a day's e-mails works.
+    public static let maximumPending = 10
+
     /// How long a link works after it is mailed.
     public let ttl: Duration
     /// The derived keys' bytes: the first signs, all verify.
@@ -19,7 +23,7 @@ public struct UnlockLinks: Sendable {
     public struct Token: Sendable, Hashable {
         /// The username it unlocks.
         public let username: DefenderKey
-        /// The lockout it was mailed for: the store's pending nonce for the username.
+        /// The e-mail it was mailed in: one of the store's pending nonces for the username.
         public let nonce: String
         /// When it stops working.
         public let expires: Date

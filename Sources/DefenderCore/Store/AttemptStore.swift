@@ -56,16 +56,18 @@ public protocol AttemptStore: Sendable {
     func state(of key: DefenderKey) async throws -> KeyState
 
     /// Records an unlock e-mail about to be sent for `username` (see ``UnlockMailService``): counts it against
-    /// `dailyLimit` (in a day from the first one counted) and makes `nonce` the username's one pending unlock link
-    /// for `linkTTL`, replacing any earlier one (whose link then no longer works).
+    /// `dailyLimit` (in a day from the first one counted) and adds `nonce` to the username's pending unlock links
+    /// for `linkTTL`. Earlier links stay pending until they expire or one of them is redeemed (at most
+    /// ``UnlockLinks/maximumPending``, the oldest dropped first): an e-mail whose sending fails must not take
+    /// away the link already in the owner's inbox.
     /// - Returns: `false`, recording nothing, when the username had `dailyLimit` e-mails within the day.
     func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool
 
     /// Redeems `username`'s pending unlock link, in one atomic step: while an operator has blocked the username,
-    /// nothing changes (``UnlockRedemption/blockedByOperator``); otherwise, when the pending link holds `nonce` and
-    /// has not expired, the link is consumed and the username's block, failure counter and spray record are lifted
+    /// nothing changes (``UnlockRedemption/blockedByOperator``); otherwise, when `nonce` is a pending link that has
+    /// not expired, every pending link of the username is consumed and its block, failure counter and spray record are lifted
     /// as ``unblock(_:)`` lifts them (``UnlockRedemption/redeemed(wasBlocked:)``). One step, so that of any number
-    /// of concurrent calls with the same nonce at most one redeems, ever; an operator's block landing at the same
+    /// of concurrent calls with the username's nonces at most one redeems, ever; an operator's block landing at the same
     /// moment is never lifted; and no crash can leave the link used with the lock in place.
     func redeemUnlockLink(for username: DefenderKey, nonce: String) async throws -> UnlockRedemption
 }

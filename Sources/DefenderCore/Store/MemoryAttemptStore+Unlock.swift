@@ -13,7 +13,8 @@ extension MemoryAttemptStore {
             let windowEnds: Duration
         }
 
-        var links: [String: Link] = [:]
+        /// Per username, its pending links, oldest first (at most `UnlockLinks.maximumPending`).
+        var links: [String: [Link]] = [:]
         var mailCounts: [String: MailCount] = [:]
 
         /// Drops what has expired; if `table` is still full, the entries that would expire first.
@@ -41,9 +42,12 @@ extension MemoryAttemptStore {
             }
             ledger.mailCounts[username.value] = count
             if ledger.links[username.value] == nil {
-                UnlockLedger.makeRoom(in: &ledger.links, capacity: capacity, now: now) { $0.expires }
+                UnlockLedger.makeRoom(in: &ledger.links, capacity: capacity, now: now) { $0.last?.expires ?? now }
             }
-            ledger.links[username.value] = UnlockLedger.Link(nonce: nonce, expires: now + linkTTL)
+            // Earlier links stay: an e-mail whose sending fails must not take away the one already in the inbox.
+            var pending = ledger.links[username.value, default: []].filter { $0.expires > now }
+            pending.append(UnlockLedger.Link(nonce: nonce, expires: now + linkTTL))
+            ledger.links[username.value] = Array(pending.suffix(UnlockLinks.maximumPending))
             return true
         }
     }
@@ -55,8 +59,8 @@ extension MemoryAttemptStore {
         return state.withLock { state in
             if state.entries[StoreKey(username)]?.activeBlock(at: now)?.isManual == true { return .blockedByOperator }
             let consumed = unlockLedger.withLock { ledger in
-                guard let link = ledger.links[username.value], link.nonce == nonce, link.expires > now else { return false }
-                ledger.links[username.value] = nil
+                guard ledger.links[username.value]?.contains(where: { $0.nonce == nonce && $0.expires > now }) == true else { return false }
+                ledger.links[username.value] = nil  // one unlock uses every pending link
                 return true
             }
             guard consumed else { return .notPending }

@@ -9,12 +9,11 @@ package struct DefenderOperations: Sendable {
     package let history: (any AccessAttemptHistory)?
     /// The stored deny list, when the app keeps one.
     package let denylist: (any StoredRangeList)?
-    /// Puts a stored deny list in force in this process (the integration keeps it for engines built later).
-    package let applyDenylist: @Sendable (IPNetworkSet) -> Void
     /// The stored shared ranges, when the app keeps them.
     package let sharedRanges: (any StoredRangeList)?
-    /// Puts stored shared ranges in force in this process.
-    package let applySharedRanges: @Sendable (IPNetworkSet) -> Void
+    /// Reads a stored list and puts it in force in this process, in order with every other reload of it
+    /// (`DefenderRuntime/reload(_:)`: an older read never replaces a newer one).
+    package let reloadList: @Sendable (RangeList) async throws -> Void
 
     /// A stored list of ranges an operator manages.
     package enum RangeList: Sendable, Hashable {
@@ -33,16 +32,14 @@ package struct DefenderOperations: Sendable {
     }
 
     package init(
-        engine: Defender, history: (any AccessAttemptHistory)?, denylist: (any StoredRangeList)?,
-        applyDenylist: @escaping @Sendable (IPNetworkSet) -> Void, sharedRanges: (any StoredRangeList)? = nil,
-        applySharedRanges: @escaping @Sendable (IPNetworkSet) -> Void = { _ in }
+        engine: Defender, history: (any AccessAttemptHistory)?, denylist: (any StoredRangeList)?, sharedRanges: (any StoredRangeList)? = nil,
+        reload: @escaping @Sendable (RangeList) async throws -> Void
     ) {
         self.engine = engine
         self.history = history
         self.denylist = denylist
-        self.applyDenylist = applyDenylist
         self.sharedRanges = sharedRanges
-        self.applySharedRanges = applySharedRanges
+        self.reloadList = reload
     }
 
     /// The key named by `ip` or by `username`, or, where `pairs` are accepted (unblocking), by both: a shared
@@ -147,11 +144,8 @@ package struct DefenderOperations: Sendable {
 
     /// Reads a stored list and puts it in force in this process.
     package func reload(_ list: RangeList) async throws {
-        let networks = try await require(list).networks()
-        switch list {
-        case .denylist: applyDenylist(networks)
-        case .sharedRanges: applySharedRanges(networks)
-        }
+        _ = try require(list)
+        try await reloadList(list)
     }
 
     /// Deletes audit rows older than `DEFENDER_ACCESS_ATTEMPT_EXPIRATION`.

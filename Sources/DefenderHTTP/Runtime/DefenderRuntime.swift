@@ -28,6 +28,9 @@ public final class DefenderRuntime: Sendable {
     public let storedDenylistService: (any Service)?
     /// The audit log, when it is a service itself (`FluentAccessLog` writes its queue in the background).
     public let accessLogService: (any Service)?
+    /// Orders the stored lists' overlapping reloads (the periodic one, the one at boot, an operator's).
+    private let denylistReload = OrderedReload()
+    private let sharedRangesReload = OrderedReload()
 
     /// Every service, in the order to run them (a `ServiceGroup` stops them in reverse): the store's, then event
     /// delivery and the reloads, then the audit log.
@@ -103,9 +106,32 @@ public final class DefenderRuntime: Sendable {
         let stored = storedDenylist != nil || storedSharedRanges != nil
         self.storedDenylistService = !stored ? nil
             : DefenderPoller(name: "stored range lists reload", interval: configuration.ipDenylistReloadInterval, startImmediately: true, logger: logger) {
-                if let storedDenylist { engine.accessLists.replaceStoredDenylist(try await storedDenylist.networks()) }
-                if let storedSharedRanges { engine.sharedRanges.replaceStoredRanges(try await storedSharedRanges.networks()) }
+                [denylistReload, sharedRangesReload] in
+                try await Self.reloadStoredLists(
+                    engine: engine, denylist: storedDenylist.map { ($0, denylistReload) }, sharedRanges: storedSharedRanges.map { ($0, sharedRangesReload) })
             }
+    }
+
+    /// Reads the stored lists and puts them in force, each in the order its reads began (``OrderedReload``).
+    private static func reloadStoredLists(
+        engine: Defender, denylist: (any StoredRangeList, OrderedReload)?, sharedRanges: (any StoredRangeList, OrderedReload)?
+    ) async throws {
+        if let (list, order) = denylist {
+            try await order.run(read: { try await list.networks() }, apply: { engine.accessLists.replaceStoredDenylist($0) })
+        }
+        if let (list, order) = sharedRanges {
+            try await order.run(read: { try await list.networks() }, apply: { engine.sharedRanges.replaceStoredRanges($0) })
+        }
+    }
+
+    /// Reads one stored list and puts it in force, unless a read that began later is in force already.
+    package func reload(_ list: DefenderOperations.RangeList) async throws {
+        switch list {
+        case .denylist:
+            try await Self.reloadStoredLists(engine: engine, denylist: storedDenylist.map { ($0, denylistReload) }, sharedRanges: nil)
+        case .sharedRanges:
+            try await Self.reloadStoredLists(engine: engine, denylist: nil, sharedRanges: storedSharedRanges.map { ($0, sharedRangesReload) })
+        }
     }
 
     /// Reads the stored deny list now and puts it in force, so that it applies before the first request (the
@@ -114,8 +140,8 @@ public final class DefenderRuntime: Sendable {
     /// The stored shared ranges are loaded with it.
     public func loadStoredDenylist() async {
         do {
-            if let storedDenylist { engine.accessLists.replaceStoredDenylist(try await storedDenylist.networks()) }
-            if let storedSharedRanges { engine.sharedRanges.replaceStoredRanges(try await storedSharedRanges.networks()) }
+            try await Self.reloadStoredLists(
+                engine: engine, denylist: storedDenylist.map { ($0, denylistReload) }, sharedRanges: storedSharedRanges.map { ($0, sharedRangesReload) })
         } catch {
             engine.logger.error("stored range lists not loaded (run the migrations?); retrying", metadata: ["error": "\(error)"])
         }
@@ -123,11 +149,8 @@ public final class DefenderRuntime: Sendable {
 
     /// The operator's actions on this engine, its audit log and its stored deny list.
     package func operations() -> DefenderOperations {
-        let engine = engine
-        return DefenderOperations(
-            engine: engine, history: history, denylist: storedDenylist,
-            applyDenylist: { engine.accessLists.replaceStoredDenylist($0) }, sharedRanges: storedSharedRanges,
-            applySharedRanges: { engine.sharedRanges.replaceStoredRanges($0) })
+        DefenderOperations(
+            engine: engine, history: history, denylist: storedDenylist, sharedRanges: storedSharedRanges, reload: { [self] in try await reload($0) })
     }
 
     /// The store `DEFENDER_STORE` names: the memory store for `memory` (or `DEFENDER_MOCK_REDIS`), else the one

@@ -4,13 +4,13 @@ import DefenderCore
 extension RedisAttemptStore {
     public func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool {
         let call = RecordUnlockMailCall(
-            mails: keys.key(.mails, username), link: keys.key(.unlock, username), nonce: nonce, linkMS: linkTTL.milliseconds,
-            dayMS: 86_400_000, limit: Int64(dailyLimit))
+            mails: keys.key(.mails, username), links: keys.key(.unlockLinks, username), nonce: nonce, linkMS: linkTTL.milliseconds,
+            dayMS: 86_400_000, limit: Int64(dailyLimit), cap: Int64(UnlockLinks.maximumPending))
         return try await run(call).int == 1
     }
 
     public func redeemUnlockLink(for username: DefenderKey, nonce: String) async throws -> UnlockRedemption {
-        let call = RedeemUnlockLinkCall(link: keys.key(.unlock, username), nonce: nonce, lifted: LiftedKey(username, in: keys))
+        let call = RedeemUnlockLinkCall(links: keys.key(.unlockLinks, username), nonce: nonce, lifted: LiftedKey(username, in: keys))
         let reply = try await run(call)
         switch reply.int {
         case 0: return .notPending

@@ -17,8 +17,8 @@ struct RedisKeySpace: Sendable {
         case spray
         /// Failure times within the long window (`DEFENDER_LONG_WINDOW`).
         case long
-        /// A username's pending unlock link: its nonce (TTL: the link's).
-        case unlock
+        /// A username's pending unlock links: a hash of nonce → when it expires (Unix ms); TTL: the newest link's.
+        case unlockLinks = "links"
         /// A username's unlock e-mails in the day (TTL: the rest of the day).
         case mails
     }
