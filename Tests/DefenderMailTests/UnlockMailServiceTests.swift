@@ -142,6 +142,24 @@ import Testing
         #expect(smtp.messages(to: address).count == 1)
     }
 
+    /// A lockout answered after the service has stopped (during graceful shutdown) sends nothing and says so:
+    /// counted as `dropped`, not lost without a trace.
+    @Test func aLockoutAfterTheServiceStoppedIsCountedAsDropped() async throws {
+        guard let smtp = TestSMTPServer.shared else { return }
+        let setup = try setup(smtp.server)
+        let address = TestSMTPServer.freshAddress("ivan")
+        let service = try UnlockMailService(
+            defender: setup.engine, mailer: SMTPMailer(server: smtp.server), publicURL: "https://example.test", emailAddress: { _ in address })
+        let events = Task { await setup.engine.events.run() }
+        defer { events.cancel() }
+        let stopped = Task { await service.run() }
+        stopped.cancel()
+        await stopped.value
+        try await lock(setup.engine, "ivan")
+        #expect(try await eventually { sent(setup, "dropped") == 1 }, "the condition did not hold within 10 s")
+        #expect(smtp.messages(to: address).isEmpty && sent(setup, "sent") == 0)
+    }
+
     /// A dry run locks nobody, so it mails nobody.
     @Test func aDryRunSendsNothing() async throws {
         guard let smtp = TestSMTPServer.shared else { return }

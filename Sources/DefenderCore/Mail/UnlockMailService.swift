@@ -78,7 +78,12 @@ public final class UnlockMailService: Service {
         defender.events.on(detailed: { event, cause in
             guard case .usernameBlocked(let username) = event, cause != .manual, !dryRun else { return }
             let job = Job(username: DefenderKey(kind: .username, normalizedValue: username), lockedAt: Date())
-            if case .dropped = continuation.yield(job) { metrics.unlock.record(.dropped) }
+            switch continuation.yield(job) {
+            case .enqueued: break
+            // Full (the oldest waiting one went), or the service has stopped: either way a mail is not sent.
+            case .dropped, .terminated: metrics.unlock.record(.dropped)
+            @unknown default: metrics.unlock.record(.dropped)
+            }
         })
     }
 

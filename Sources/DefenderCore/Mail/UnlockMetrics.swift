@@ -12,7 +12,8 @@ public struct UnlockMetrics: Sendable {
         case limited
         /// The app knows no address for the username.
         case noAddress = "no_address"
-        /// The queue was full (a flood of lockouts); the oldest waiting e-mail was dropped.
+        /// Not sent: the queue was full (a flood of lockouts) and the oldest waiting e-mail was dropped, or the
+        /// lockout came after the service had stopped (a lockout answered during graceful shutdown).
         case dropped
     }
 
@@ -20,7 +21,7 @@ public struct UnlockMetrics: Sendable {
     public enum LinkResult: String, Sendable, CaseIterable {
         /// The username's lock was lifted.
         case unlocked
-        /// Signed, but already used, replaced by a later lockout's link, or unknown to the store.
+        /// Signed, but already used (it or another link of the account's), or unknown to the store.
         case used
         /// Past its expiry.
         case expired
