@@ -120,6 +120,34 @@ import Testing
         #expect(bad?.description.contains("secret") == false)
     }
 
+    /// A Redis whose memory is full refuses every script that adds data (`OOM`) and still runs those that read or
+    /// delete. Such a success is not the end of the outage: the fallback's counts stay, and the victim locks on
+    /// her fourth failure. (It once ended the outage and forgot the counts every retry interval: an attacker got
+    /// three guesses a second, never locked.) Once Redis accepts writes again, an admission ends the outage.
+    @Test func aFullRedisDoesNotResetTheFallbacksCounts() async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let store = try store(server.port, policy: .fallback)
+        let engine = Defender(configuration: DefenderConfiguration(), store: store)
+        _ = try await serverCommand(server.port, ["CONFIG", "SET", "maxmemory", "1"])
+        for attempt in 1...3 {
+            #expect(try await engine.login(ip: "10.40.0.\(attempt)", username: "victim", correctPassword: false) == .failure)
+        }
+        #expect(store.isDegraded)
+        for round in 0..<3 {
+            // After the retry interval, a read (the lockout helper's check) reaches Redis, which answers it.
+            try await Task.sleep(for: .milliseconds(150))
+            #expect(try await engine.lockout(ip: engine.resolver.client(IPAddress("10.40.1.1")!), username: "someone") == nil)
+            #expect(store.isDegraded, "round \(round): a read ended the outage")
+        }
+        #expect(try await engine.login(ip: "10.40.0.4", username: "victim", correctPassword: false) == .lockedOut)
+        _ = try await serverCommand(server.port, ["CONFIG", "SET", "maxmemory", "0"])
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try await engine.login(ip: "10.40.2.1", username: "carol", correctPassword: true) == .success)
+        #expect(!store.isDegraded)
+    }
+
     /// During an outage admission goes on in memory, just as race-free, and its slots are given back there.
     @Test func admissionDuringAnOutage() async throws {
         let fallback = try store(1, policy: .fallback)

@@ -29,6 +29,47 @@ struct ScriptCallTests {
         }
     }
 
+    /// Each script's shebang flag matches what it does, so that Redis judges it rightly when memory is full (`OOM`)
+    /// or on a replica (`READONLY`): `no-writes` scripts only read; `allow-oom` scripts add nothing (they run when
+    /// memory is full, to free it); a script flagged as one that writes does add data (else a full Redis refused a
+    /// step that would have run — the block list and a key's state once did, and a device cookie was distrusted).
+    /// The commands counted are the body's own and those of the shared functions it calls, transitively.
+    @Test func scriptFlagsMatchTheirCommands() throws {
+        let reads: Set<String> = ["GET", "PTTL", "TTL", "ZCOUNT", "ZCARD", "ZRANGE", "ZRANGEBYSCORE", "ZRANGEBYLEX", "ZSCORE", "EXISTS", "HGET", "HGETALL", "TIME", "TYPE"]
+        let addsData: Set<String> = ["SET", "SETEX", "PSETEX", "SETNX", "ZADD", "HSET", "HSETNX", "SADD", "INCR", "INCRBY", "HINCRBY", "LPUSH", "RPUSH", "APPEND"]
+        let functions = Self.functions(in: RedisScripts.prelude)
+        for script in RedisScripts.all {
+            let body = script.source.replacingOccurrences(of: RedisScripts.prelude, with: "")
+            let used = Self.commands(in: body, functions: functions)
+            let name = body.split(separator: "\n").dropFirst().first { !$0.hasPrefix("local ") }.map(String.init) ?? script.sha1
+            if script.source.hasPrefix("#!lua flags=no-writes") {
+                #expect(used.isSubset(of: reads), "a no-writes script runs \(used.subtracting(reads).sorted()): \(name)")
+            } else if script.source.hasPrefix("#!lua flags=allow-oom") {
+                #expect(used.isDisjoint(with: addsData), "an allow-oom script adds data with \(used.intersection(addsData).sorted()): \(name)")
+            } else {
+                #expect(!used.isDisjoint(with: addsData), "a script flagged as writing adds nothing (\(used.sorted())): \(name)")
+            }
+        }
+    }
+
+    /// The commands `lua` runs itself and through the shared functions it calls.
+    static func commands(in lua: String, functions: [String: String], seen: Set<String> = []) -> Set<String> {
+        var found = Set(lua.components(separatedBy: "redis.call('").dropFirst().map { String($0.prefix { $0 != "'" }) })
+        for (name, body) in functions where !seen.contains(name) && lua.contains(name + "(") {
+            found.formUnion(commands(in: body, functions: functions, seen: seen.union([name])))
+        }
+        return found
+    }
+
+    /// The shared functions of the prelude by name, each with its text.
+    static func functions(in prelude: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for chunk in prelude.components(separatedBy: "local function ").dropFirst() {
+            result[String(chunk.prefix { $0 != "(" })] = chunk
+        }
+        return result
+    }
+
     /// Without a username, no username key is sent (not even an empty name), and an absent reservation is an
     /// empty slot that the prologue turns into `nil`, never a value.
     @Test func absenceIsSentAsAbsence() throws {

@@ -12,8 +12,11 @@ import Synchronization
 /// must fix them — and take the same path, so that no login is answered with a 500.
 ///
 /// A failure opens the circuit for ``retryInterval``: requests then skip the shared store instead of each
-/// waiting for it; the first request after that tries it again, and one success closes the circuit. No restart
-/// and no health probe are needed. What was counted in memory during an outage is forgotten when the shared store
+/// waiting for it; the first request after that tries it again, and a success of a step that adds data (an
+/// admission, a failure, a block, an unlock e-mail) closes the circuit. No restart and no health probe are needed.
+/// A success of a step that only reads or deletes proves nothing: a Redis whose memory is full (`OOM`) or that was
+/// demoted to a replica (`READONLY`) still runs those, and taking one for the end of the outage would forget this
+/// instance's counts every retry interval while admissions kept failing — an attacker's counter reset each second. What was counted in memory during an outage is forgotten when the shared store
 /// is back (it is not copied there): a later outage starts afresh instead of reviving blocks the shared store has
 /// since lifted.
 public final class FallbackAttemptStore: AttemptStore {
@@ -59,7 +62,9 @@ public final class FallbackAttemptStore: AttemptStore {
 
     public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
         if let known = knownWhileSkipped(ip: ip, username: username, policy: policy) { return .locked(known) }
-        return try await perform(whenOpen: .admitted) { try await $0.admit(ip: ip, username: username, reservation: reservation, policy: policy) }
+        return try await perform(whenOpen: .admitted, provesRecovery: true) {
+            try await $0.admit(ip: ip, username: username, reservation: reservation, policy: policy)
+        }
     }
 
     public func release(ip: DefenderKey, username: DefenderKey?, reservation: Reservation) async throws {
@@ -71,7 +76,7 @@ public final class FallbackAttemptStore: AttemptStore {
     // the shared store, which may be back by then. Released after the count, never before: in between, another
     // request would see a free slot and a failure not yet counted.
     public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
-        let result = try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0)) {
+        let result = try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0), provesRecovery: true) {
             try await $0.recordFailure(ip: ip, username: username, reservation: reservation, policy: policy)
         }
         if let reservation { try await fallback.release(ip: ip, username: username, reservation: reservation) }
@@ -94,7 +99,7 @@ public final class FallbackAttemptStore: AttemptStore {
     @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
         (primary as? any KnownBlocks)?.forget(key)
-        return try await perform(whenOpen: nil, fallsBack: false) { try await $0.block(key, for: duration) }
+        return try await perform(whenOpen: nil, fallsBack: false, provesRecovery: true) { try await $0.block(key, for: duration) }
     }
 
     @discardableResult
@@ -114,7 +119,9 @@ public final class FallbackAttemptStore: AttemptStore {
     // Unlock links: during an outage under `fallback` a link is recorded in (and redeemed from) this instance's
     // memory; under `open` and `closed` no e-mail goes out and no link is redeemed.
     public func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool {
-        try await perform(whenOpen: nil) { try await $0.recordUnlockMail(for: username, nonce: nonce, linkTTL: linkTTL, dailyLimit: dailyLimit) }
+        try await perform(whenOpen: nil, provesRecovery: true) {
+            try await $0.recordUnlockMail(for: username, nonce: nonce, linkTTL: linkTTL, dailyLimit: dailyLimit)
+        }
     }
 
     // This instance's memory knows only the links recorded in it during an outage. A link it does not know may
@@ -148,12 +155,16 @@ public final class FallbackAttemptStore: AttemptStore {
     // A call that fails because its caller was cancelled says nothing about the shared store: it is rethrown
     // and opens no circuit (else one client that hangs up would send everyone to the fallback for a while).
     /// `fallsBack` false: the operation is never run on this instance's memory (the operator's actions and reports).
-    private func perform<T: Sendable>(whenOpen: T?, fallsBack: Bool = true, _ operation: (any AttemptStore) async throws -> T) async throws -> T {
+    /// `provesRecovery`: the operation adds data, so its success shows the shared store serves again and ends the
+    /// outage; the others (reads, deletions) run there when they can but leave the outage open.
+    private func perform<T: Sendable>(
+        whenOpen: T?, fallsBack: Bool = true, provesRecovery: Bool = false, _ operation: (any AttemptStore) async throws -> T
+    ) async throws -> T {
         let skip = openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false }
         if !skip {
             do {
                 let result = try await operation(primary)
-                if degraded.load(ordering: .relaxed) {
+                if provesRecovery, degraded.load(ordering: .relaxed) {
                     openUntil.withLock { $0 = nil }
                     if degraded.exchange(false, ordering: .relaxed) {
                         logger.notice("the shared attempt store is back")

@@ -79,17 +79,16 @@ struct RecordFailureCall: ScriptCall {
         -- A new automatic block (AUTOMATIC, or SPRAY) at the next escalation step, kept in the history.
         local function lock_out(blocked, history, lockouts, mark, tag)
           set_block(blocked, cooloff(lockouts), mark)
-          redis.call('ZADD', history, now, now .. ':' .. tag .. ':' .. lockouts)
-          redis.call('ZREMRANGEBYRANK', history, 0, -(#cooloffs + 1))
-        end
-        -- Keeps the lockout history for the window (or, with no window, as long as the block) and lists the block.
-        local function remember(blocked, history, index, expiry, member)
+          -- With no window (`history_ms` 0) nothing ever counts a past lockout: no history is kept (one kept for a
+          -- permanent block had no TTL, and outlived the block's unblock forever).
           if history_ms > 0 then
-            redis.call('PEXPIRE', history, history_ms)
-          else
-            local ttl = redis.call('PTTL', blocked)
-            if ttl > 0 then redis.call('PEXPIRE', history, ttl) end
+            redis.call('ZADD', history, now, now .. ':' .. tag .. ':' .. lockouts)
+            redis.call('ZREMRANGEBYRANK', history, 0, -(#cooloffs + 1))
           end
+        end
+        -- Keeps the lockout history for the window and lists the block.
+        local function remember(blocked, history, index, expiry, member)
+          if history_ms > 0 then redis.call('PEXPIRE', history, history_ms) end
           index_put(index, expiry, member, blocked)
         end
         local function count(key)

@@ -85,7 +85,7 @@ struct BlocksCall: ScriptCall {
         .optionalText("cursor") { $0.cursor }, .number("limit") { $0.limit }, .number("history_ms") { $0.historyMS },
     ]
 
-    static let script = makeScript(.writes, body: """
+    static let script = makeScript(.allowOOM, body: """
         local start = '-'
         if cursor then start = '(' .. cursor end
         local now = now_ms()
@@ -134,7 +134,7 @@ struct StateCall: ScriptCall {
         .number("history_ms") { $0.historyMS },
     ]
 
-    static let script = makeScript(.writes, body: """
+    static let script = makeScript(.allowOOM, body: """
         local now = now_ms()
         redis.call('ZREMRANGEBYSCORE', history, '-inf', now - history_ms)
         local b = block_state(blocked)
