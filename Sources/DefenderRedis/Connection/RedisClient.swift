@@ -90,15 +90,18 @@ public final class RedisClient: Service {
     /// Runs a script with `EVALSHA`, falling back to `EVAL` (which also caches it) when the server answers
     /// `NOSCRIPT` — after `SCRIPT FLUSH` or a restart.
     ///
-    /// With Sentinel, a `READONLY` reply means the server was demoted: the script did nothing there (scripts that
-    /// write declare it, so a replica refuses them whole), so the client forgets that server, finds the primary
-    /// and runs the script there once.
+    /// A `READONLY` reply means the server was demoted: the script did nothing there (scripts that write declare
+    /// it, so a replica refuses them whole), so the client closes its connections (with Sentinel, it also forgets
+    /// that server and asks for the primary), connects again and runs the script there once. Without Sentinel the
+    /// new connection resolves the URL's host again: behind a name that follows the primary (a cloud primary
+    /// endpoint, a Kubernetes Service, a DNS record), the client reaches the new primary without a restart —
+    /// the old connections would otherwise answer `READONLY` for as long as they stayed open.
     @_spi(Internals) public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         if let cluster { return try await cluster.run(script, keys: keys, arguments: arguments) }
         let tail = [String(keys.count)] + keys + arguments
         do {
             return try await evaluate(script, tail)
-        } catch let error as RedisError where error.reply == .readOnly && sentinel != nil {
+        } catch let error as RedisError where error.reply == .readOnly {
             sentinel?.forget(nil)
             await dropConnections()
             return try await evaluate(script, tail)
