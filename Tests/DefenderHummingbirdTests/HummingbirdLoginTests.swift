@@ -62,9 +62,11 @@ import Testing
                 uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .accept: "application/json"],
                 body: Self.form("alice", "secret"))
             #expect(json.status == .forbidden && json.headers[.contentType] == "application/problem+json; charset=utf-8")
-            // The page itself is only checked for a lock: GET is never counted.
-            #expect(try await client.execute(uri: "/login", method: .get).status != .forbidden)
+            // A GET is only checked for a lock, never counted: this address is locked, so it is refused, and the
+            // count stays.
+            #expect(try await client.execute(uri: "/login", method: .get).status == .forbidden)
         }
+        #expect(try await defender.engine.store.state(of: defender.engine.usernameKey("alice")).failures == 4)
         #expect(seen.names == ["alice", "alice", "alice", "alice"], "a locked request reached the handler")
     }
 
