@@ -54,7 +54,7 @@ public struct DefenderAdmin: Sendable {
         let handler = AdminHandler(
             loginPath: loginPath, pageSize: pageSize, blockPageSize: blockPageSize, operations: try app.operations(),
             templates: try app.templatesInForce())
-        let matched = req.route?.path.map(\.description) ?? (["admin", "defender"] + route.path)
+        let matched = req.route.map(DefenderLoginMiddleware.servedComponents) ?? (["admin", "defender"] + route.path)
         let request = AdminRequest(
             route: route, base: AdminRequest.base(matched: matched, route: route), query: req.url.query,
             contentType: req.headers.first(name: .contentType), csrfHeader: req.headers.first(name: "X-CSRF-Token"),

@@ -52,9 +52,19 @@ public struct DefenderLoginMiddleware: AsyncMiddleware {
         "/" + path.split(separator: "/").joined(separator: "/")
     }
 
-    /// A route's registered path, as `paths` are written (`/users/:name/login`).
+    /// A route's path as Vapor serves it, as `paths` are written (`/users/:name/login`).
     static func path(of route: Route, caseInsensitive: Bool) -> String {
-        let path = "/" + route.path.map(\.description).joined(separator: "/")
+        let path = "/" + servedComponents(of: route).joined(separator: "/")
         return caseInsensitive ? path.lowercased() : path
+    }
+
+    /// A route's path components as Vapor's router serves it: empty constants dropped, as `DefaultResponder` drops
+    /// them when it registers the route. `request.route` keeps them (`app.grouped("")`, `post("")`): read as they
+    /// are, `/login` registered under an empty group was `//login`, matched no protected path, and went unprotected.
+    static func servedComponents(of route: Route) -> [String] {
+        route.path.compactMap { component in
+            if case .constant(let text) = component, text.isEmpty { return nil }
+            return component.description
+        }
     }
 }

@@ -48,4 +48,24 @@ import VaporTesting
             #expect(blocks.status == .ok && blocks.text.contains("victim1"))
         }
     }
+
+    /// Mounted under a group with empty parts (an empty prefix from the environment): no action, link or redirect
+    /// starts with `//`, which a browser reads as another host.
+    @Test func emptyPathPartsMakeNoOffSiteLinks() async throws {
+        try await withDemo(["DEFENDER_BEHIND_REVERSE_PROXY": "true"]) { (demo) async throws in
+            try await demo.createUser("root", "rootpw", admin: true)
+            DefenderAdmin(authorize: DemoApp.adminAccess)
+                .register(on: demo.app.grouped(User.sessionAuthenticator()).grouped("").grouped("ops", ""), at: "guard")
+            let login = try await demo.login("root", "rootpw", forwardedFor: "192.0.2.200")
+            let cookie: HTTPHeaders = ["Cookie": "defender-demo-session=\(login.headers.setCookie?["defender-demo-session"]?.string ?? "")"]
+            let page = try await demo.send(.GET, "/ops/guard", headers: cookie)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("action=\"/ops/guard/block\""))
+            #expect(!page.text.contains("=\"//"), "a link or action starts with //")
+            let token = page.text.range(of: "<meta name=\"csrf-token\" content=\"").map { String(page.text[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
+            let blocked = try await demo.post(
+                "/ops/guard/block", body: "kind=username&value=mallory&seconds=60&csrf=\(token)", contentType: "application/x-www-form-urlencoded", headers: cookie)
+            #expect(blocked.status == .seeOther && blocked.headers.first(name: .location)?.hasPrefix("/ops/guard?notice=") == true)
+        }
+    }
 }

@@ -92,8 +92,10 @@ package struct AdminRequest: Sendable {
 
     /// The base path from the path a request matched, given the route it matched (so that the admin works under
     /// any prefix, whatever the framework's group).
+    /// Empty parts are dropped: a base such as `//admin` would make every form's action and every redirect
+    /// protocol-relative — another host.
     package static func base(matched components: [String], route: AdminRoute) -> String {
-        "/" + components.dropLast(route.path.count).joined(separator: "/")
+        "/" + components.dropLast(route.path.count).filter { !$0.isEmpty }.joined(separator: "/")
     }
 
     /// The query's items, decoded once (the page reads a dozen of them).
