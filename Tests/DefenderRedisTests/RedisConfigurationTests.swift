@@ -1,5 +1,6 @@
 @_spi(Internals) import DefenderRedis
 import DefenderCore
+import DefenderTesting
 import Testing
 
 @Suite struct RedisConfigurationTests {
@@ -51,7 +52,8 @@ import Testing
     }
 
     @Test(arguments: ["localhost:6379", "http://h", "redis://h:0", "redis://h:99999", "redis://h/x", "redis://h?db=-1",
-                      "rediss://h?ssl_cert_reqs=maybe", "unix://relative", "redis://u:%zz@h", "redis://h?max_connections=0"])
+                      "rediss://h?ssl_cert_reqs=maybe", "unix://relative", "redis://u:%zz@h", "redis://h?max_connections=0",
+                      "redis://h?=", "redis://h?=1", "redis://h?db"])
     func rejectsBadURLs(_ url: String) {
         let error = #expect(throws: DefenderError.self) { try RedisConfiguration(url: url) }
         #expect(error?.code == .invalidConfiguration && error?.setting == "DEFENDER_REDIS_URL")
@@ -66,5 +68,65 @@ import Testing
         let error = #expect(throws: DefenderError.self) { try RedisConfiguration(url: "redis://app:hunter2@h:bad/0") }
         #expect(error?.description.contains("hunter2") == false && error?.message.contains("hunter2") == false)
         #expect((error?.underlying as? RedisError)?.description.contains("hunter2") == false)
+    }
+
+    /// The class search: generated passwords (weighted to the characters a URL gives meaning to, `/ ? # @ : & = %
+    /// +`, as base64 and password managers produce them), in every URL form and beside every mistake a URL can
+    /// hold. Whatever the parser makes of it (a configuration or an error), no message, description or redaction
+    /// holds the password, nor six characters of it in a row (one with an unencoded `?` or `/` once came back
+    /// whole in "bad host or port ':abc'").
+    @Test func generatedPasswordsNeverAppearInMessages() throws {
+        var random = SplitMix64(seed: 0x0D15_EA5E)
+        let plain = Array("ABCDEFGHJKMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789")
+        let meaningful = Array("/?#@:&=%+")
+        let forms: [(String) -> String] = [
+            { "redis://:\($0)@redis.internal:6379/0" },
+            { "redis://app:\($0)@redis.internal:6379/0?db=1" },
+            { "rediss://:\($0)@redis:6380/0?ssl_cert_reqs=CERT_REQUIRED" },
+            { "redis://redis/0?password=\($0)&max_connections=100" },
+            { "redis-sentinel://s1,s2/0?master=m&sentinel_password=\($0)&db=x" },
+            { "redis-cluster://:\($0)@n1:7000,n2:7001" },
+            { "redis://:\($0)@host:notaport" },
+            // A lone value is the password; one holding `:` is a user and a password (as redis-py reads it).
+            { "redis://\($0)@host/0" },
+            { "redis://app:\($0)@host/0?socket_timeout=5" },
+        ]
+        for round in 0..<3_000 {
+            let length = Int.random(in: 8...20, using: &random)
+            let special = round % forms.count == 7 ? meaningful.filter { $0 != ":" } : meaningful
+            var letters: [Character] = []
+            for _ in 0..<length {
+                let pool = Int.random(in: 0..<4, using: &random) == 0 ? special : plain
+                letters.append(pool[Int.random(in: 0..<pool.count, using: &random)])
+            }
+            let password = String(letters)
+            let form = forms[round % forms.count]
+            let url = form(password)
+            var shown = [RedisConfiguration.redact(url)]
+            do {
+                let configuration = try RedisConfiguration(url: url)
+                shown += [configuration.description, "\(configuration)"]
+            } catch {
+                shown += [error.message, error.description, "\(error)", (error.underlying as? RedisError)?.description ?? ""]
+            }
+            // Six characters in a row of the password, unless the URL has them without it.
+            let template = form("\u{1}")
+            let characters = Array(password)
+            let windows = (0...(characters.count - 6)).map { String(characters[$0..<($0 + 6)]) }.filter { !template.contains($0) }
+            for text in shown {
+                let leaked = windows.first { text.contains($0) }
+                #expect(leaked == nil, "round \(round): '\(leaked ?? "")' of the password shows in \(text)")
+                if leaked != nil { return }
+            }
+        }
+    }
+
+    /// redis-py's `?password=`/`?username=` are the credentials; any other unknown option is refused by name (it
+    /// was ignored: a misspelt password option connected without one).
+    @Test func queryCredentialsAndUnknownOptions() throws {
+        let configuration = try RedisConfiguration(url: "redis://redis/0?username=app&password=s%40cret")
+        #expect(configuration.username == "app" && configuration.password == "s@cret")
+        let unknown = #expect(throws: DefenderError.self) { try RedisConfiguration(url: "redis://redis/0?pasword=secret") }
+        #expect(unknown?.message.contains("unknown option 'pasword'") == true && unknown?.message.contains("secret") == false)
     }
 }

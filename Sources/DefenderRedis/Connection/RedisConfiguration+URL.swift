@@ -13,9 +13,11 @@ extension RedisConfiguration {
     ///   Redis Cluster (default port 6379; a Cluster has only database 0).
     ///
     /// The user and password are percent-decoded (RFC 3986): `redis://:p%40ss%21@host` has the password `p@ss!`.
-    /// Options: `db`, `ssl_ca_certs`, `ssl_cert_reqs` (`required`/`none`), `ssl_server_name`,
-    /// `connect_timeout` and `command_timeout` (seconds, decimals allowed), `max_connections`; with Sentinel also
-    /// `master`, `sentinel_username`, `sentinel_password`.
+    /// Options: `db`, `username` and `password` (as redis-py reads them, in place of the URL's credentials),
+    /// `ssl_ca_certs`, `ssl_cert_reqs` (`required`/`none`), `ssl_server_name`, `connect_timeout` and
+    /// `command_timeout` (seconds, decimals allowed), `max_connections`; with Sentinel also `master`,
+    /// `sentinel_username`, `sentinel_password`. Any other option is an error (ignored, a misspelt `password`
+    /// would connect without one).
     /// - Throws: `DefenderError` with `DefenderError/Code/invalidConfiguration` for the setting
     ///   `DEFENDER_REDIS_URL`, wrapping a ``RedisError`` with ``RedisError/Code/invalidURL``; the message never
     ///   repeats a password.
@@ -31,8 +33,21 @@ extension RedisConfiguration {
         var query: [String: String] = [:]
         if let mark = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: mark)...].split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                query[String(parts[0]).lowercased()] = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+                // Empty parts kept: `?=` is an option without a name (an error), not a crash on a missing part.
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(parts[0]).lowercased()
+                guard Self.options.contains(name) else {
+                    // Only a plain option name is repeated, and never beside a password option (an `&` in the
+                    // password would have made a piece of it look like a name), nor text after a `?` in a password.
+                    let holdsPassword = rest.lowercased().contains("password=")
+                    let plain = !holdsPassword && parts.count == 2 && !name.isEmpty && name.utf8.count <= 32
+                        && name.utf8.allSatisfy { (0x61...0x7A).contains($0) || $0 == UInt8(ascii: "_") }
+                    throw invalid(
+                        plain
+                            ? "unknown option '\(name)'; the options are \(Self.options.sorted().joined(separator: ", "))"
+                            : "the query is not name=value options (a password holding '?', '/', '#' or '@' must be percent-encoded: %3F, %2F, %23, %40)")
+                }
+                query[name] = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
             }
             rest = rest[..<mark]
         }
@@ -63,7 +78,9 @@ extension RedisConfiguration {
                 hosts = rest[..<slash]
                 let path = rest[rest.index(after: slash)...]
                 if !path.isEmpty {
-                    guard let db = Int(path), db >= 0 else { throw invalid("the path must be a database number") }
+                    guard let db = Int(path), db >= 0 else {
+                    throw invalid("the path must be a database number (a password holding '/' must be percent-encoded: %2F)")
+                }
                     database = db
                 }
             }
@@ -72,7 +89,10 @@ extension RedisConfiguration {
             let list = hosts.split(separator: ",", omittingEmptySubsequences: false)
             for hostPort in list {
                 // A lone empty host is `localhost` (as redis-py reads `redis://`); an empty entry in a list is a typo.
-                guard list.count == 1 || !hostPort.isEmpty, let parsed = Self.parseHostPort(hostPort, defaultPort: defaultPort) else { throw invalid("bad host or port '\(hostPort.prefix(60))'") }
+                // The text is not repeated: with a password holding an unencoded `/`, it is part of the password.
+                guard list.count == 1 || !hostPort.isEmpty, let parsed = Self.parseHostPort(hostPort, defaultPort: defaultPort) else {
+                    throw invalid("bad host or port (a password holding '?', '/', '#' or '@' must be percent-encoded: %3F, %2F, %23, %40)")
+                }
                 endpoints.append(.tcp(host: parsed.host, port: parsed.port))
             }
             guard !endpoints.isEmpty else { throw invalid("no host") }
@@ -105,6 +125,9 @@ extension RedisConfiguration {
         default:
             throw invalid("unknown scheme '\(scheme.prefix(16))'; use redis://, rediss://, redis-sentinel://, redis-cluster:// (or their rediss- forms) or unix://")
         }
+        // redis-py's `?password=` and `?username=`: the credentials, when the URL's own are absent.
+        if let value = query["password"], !value.isEmpty { password = value }
+        if let value = query["username"], !value.isEmpty { username = value }
         if let db = query["db"] {
             guard let value = Int(db), value >= 0 else { throw invalid("db must be a number") }
             database = value
@@ -143,23 +166,15 @@ extension RedisConfiguration {
         return (host, port)
     }
 
-    /// The URL with its passwords (the servers' and `sentinel_password=`) replaced by `***`.
+    /// The options a URL may carry.
+    static let options: Set<String> = [
+        "db", "username", "password", "ssl_ca_certs", "ssl_cert_reqs", "ssl_server_name", "connect_timeout", "command_timeout",
+        "max_connections", "master", "sentinel_username", "sentinel_password",
+    ]
+
+    /// The URL with its passwords replaced by `***`: everything up to its last `@` (however a password with an
+    /// unencoded `?`, `/` or `@` would be split) and every `…password=` option's value.
     public static func redact(_ url: String) -> String {
-        var url = url
-        // Every `sentinel_password=…` in the query (the parser keeps the last), up to the next `&` or `#`.
-        var from = url.startIndex
-        while let range = url.range(of: "sentinel_password=", options: .caseInsensitive, range: from..<url.endIndex) {
-            let end = url[range.upperBound...].firstIndex(where: { $0 == "&" || $0 == "#" }) ?? url.endIndex
-            url.replaceSubrange(range.upperBound..<end, with: "***")
-            from = url.index(range.upperBound, offsetBy: 3)
-        }
-        guard let schemeEnd = url.range(of: "://") else { return url.contains("@") ? "***" : url }
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        let credentials = rest[..<at]
-        let user = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        let shown = user.count > 1 ? "\(user[0]):***" : "***"
-        return String(url[..<schemeEnd.upperBound]) + shown + String(rest[at...])
+        URLRedaction.redact(url)
     }
 }
