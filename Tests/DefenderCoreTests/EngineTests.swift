@@ -247,7 +247,37 @@ import Testing
 
     @Test func boundedBuffer() {
         let bus = DefenderEventBus(bufferSize: 2)
+        bus.on { _ in }  // not delivering yet: its queue holds two
         for index in 0..<5 { bus.emit(DefenderEvent(key: DefenderKey(kind: .ip, normalizedValue: "1.1.1.\(index)"), blocked: true)) }
         #expect(bus.droppedCount == 3)
+    }
+
+    /// A handler that never returns (a webhook whose server does not answer) neither holds up nor makes drop the
+    /// events of another (the unlock e-mail, the owner's way back in): each handler has its own queue and task.
+    /// It once delayed every other handler by its timeout per event, and made the shared queue drop theirs.
+    @Test func aStuckHandlerDoesNotHoldUpTheOthers() async throws {
+        let bus = DefenderEventBus(bufferSize: 100)
+        let stuck = Mutex(false)
+        bus.on { _ in
+            stuck.withLock { $0 = true }
+            // Stuck until the bus stops (its task is cancelled then).
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        }
+        let collector = Collector()
+        bus.on { await collector.add($0) }
+        let runner = Task { await bus.run() }
+        func event(_ index: Int) -> DefenderEvent { DefenderEvent(key: DefenderKey(kind: .ip, normalizedValue: "1.1.1.\(index)"), blocked: true) }
+        bus.emit(event(0))
+        #expect(try await eventually { await collector.events.count == 1 && stuck.withLock { $0 } })
+        // 150 more, in steps the other handler keeps up with: the stuck one holds 100 of them and drops 50.
+        for step in 0..<15 {
+            for index in 1...10 { bus.emit(event(step * 10 + index)) }
+            #expect(try await eventually { await collector.events.count == 1 + (step + 1) * 10 }, "step \(step)")
+        }
+        let received = await collector.events
+        #expect(received.count == 151 && received.last == "ipBlocked 1.1.1.150")
+        #expect(bus.droppedCount == 50)
+        runner.cancel()
+        await runner.value
     }
 }

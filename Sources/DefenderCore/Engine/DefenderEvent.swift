@@ -115,8 +115,10 @@ public enum DefenderEvent: Sendable, Hashable, CustomStringConvertible {
 
 /// Delivers ``DefenderEvent``s to async handlers off the login path.
 ///
-/// ``emit(_:cause:)`` only enqueues (bounded: under a flood the oldest undelivered events are dropped and
-/// counted in ``droppedCount``); ``run()`` delivers them in order, one handler after another.
+/// ``emit(_:cause:)`` only enqueues. Each handler has its own bounded queue and its own task, so that a slow one (a
+/// webhook whose server does not answer) neither delays nor makes drop another's events (the unlock e-mail that is
+/// the owner's way back in, a firewall rule): under a flood the oldest events a handler has not taken yet are
+/// dropped for that handler alone, and counted in ``droppedCount``. Each handler gets its events in order.
 ///
 /// It is a swift-service-lifecycle `Service`: add it to the app's `ServiceGroup` (the Vapor integration runs it
 /// from the application's lifecycle). On graceful shutdown it delivers the events already queued, then returns.
@@ -131,46 +133,70 @@ public final class DefenderEventBus: Service {
         let cause: DefenderEvent.Cause?
     }
 
-    private let handlers = Mutex<[DetailedHandler]>([])
-    private let dropped = Atomic<Int>(0)
-    private let stream: AsyncStream<Delivery>
-    private let continuation: AsyncStream<Delivery>.Continuation
+    /// One handler with its queue.
+    private struct Subscriber: Sendable {
+        let handler: DetailedHandler
+        let queue: AsyncStream<Delivery>
+        let enqueue: AsyncStream<Delivery>.Continuation
+    }
 
-    /// Creates a bus holding at most `bufferSize` undelivered events.
+    private let bufferSize: Int
+    private let subscribers = Mutex<(list: [Subscriber], finished: Bool)>(([], false))
+    private let dropped = Atomic<Int>(0)
+    /// Handlers as they are added, for ``run()`` to start a task for each (also those added while it runs).
+    private let added: AsyncStream<Subscriber>
+    private let announce: AsyncStream<Subscriber>.Continuation
+
+    /// Creates a bus holding at most `bufferSize` undelivered events per handler.
     public init(bufferSize: Int = 10_000) {
-        (stream, continuation) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingNewest(bufferSize))
+        self.bufferSize = max(1, bufferSize)
+        (added, announce) = AsyncStream.makeStream(of: Subscriber.self)
     }
 
     /// Adds a handler; it sees every event emitted after this call.
     public func on(_ handler: @escaping Handler) {
-        handlers.withLock { $0.append { event, _ in await handler(event) } }
+        on(detailed: { event, _ in await handler(event) })
     }
 
     /// Adds a handler that also learns why a key became blocked: its counter, spraying, the long window, or an
     /// operator (`nil` for an unblock), so that it can tell a slow attack from a fast one.
     public func on(detailed handler: @escaping DetailedHandler) {
-        handlers.withLock { $0.append(handler) }
+        let (queue, enqueue) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingNewest(bufferSize))
+        let subscriber = Subscriber(handler: handler, queue: queue, enqueue: enqueue)
+        let finished = subscribers.withLock { subscribers in
+            subscribers.list.append(subscriber)
+            return subscribers.finished
+        }
+        if finished { enqueue.finish() }
+        announce.yield(subscriber)
     }
 
-    /// Enqueues an event without waiting.
+    /// Enqueues an event for every handler, without waiting.
     /// - Parameters:
     ///   - event: the transition.
     ///   - cause: why a key became blocked; `nil` for an unblock.
     public func emit(_ event: DefenderEvent, cause: DefenderEvent.Cause? = nil) {
-        if case .dropped = continuation.yield(Delivery(event: event, cause: cause)) {
-            dropped.add(1, ordering: .relaxed)
+        let delivery = Delivery(event: event, cause: cause)
+        for subscriber in subscribers.withLock({ $0.list }) {
+            if case .dropped = subscriber.enqueue.yield(delivery) {
+                dropped.add(1, ordering: .relaxed)
+            }
         }
     }
 
-    /// Events dropped because nobody ran ``run()`` fast enough.
+    /// Events dropped, over all handlers, because a handler did not keep up.
     public var droppedCount: Int { dropped.load(ordering: .relaxed) }
 
-    /// Delivers events until ``finish()``, graceful shutdown (after the queued ones) or cancellation. Run it
-    /// once, for the lifetime of the app.
+    /// Delivers events until ``finish()``, graceful shutdown (after the queued ones) or cancellation: each
+    /// handler in a task of its own. Run it once, for the lifetime of the app.
     public func run() async {
         await withGracefulShutdownHandler {
-            for await delivery in stream {
-                for handler in handlers.withLock({ $0 }) { await handler(delivery.event, delivery.cause) }
+            await withTaskGroup(of: Void.self) { group in
+                for await subscriber in added {
+                    group.addTask {
+                        for await delivery in subscriber.queue { await subscriber.handler(delivery.event, delivery.cause) }
+                    }
+                }
             }
         } onGracefulShutdown: {
             self.finish()
@@ -179,6 +205,11 @@ public final class DefenderEventBus: Service {
 
     /// Ends ``run()`` after the events already queued are delivered.
     public func finish() {
-        continuation.finish()
+        let list = subscribers.withLock { subscribers in
+            subscribers.finished = true
+            return subscribers.list
+        }
+        for subscriber in list { subscriber.enqueue.finish() }
+        announce.finish()
     }
 }
