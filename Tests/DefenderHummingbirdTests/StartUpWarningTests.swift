@@ -51,6 +51,27 @@ import Testing
         }
     }
 
+    /// Valid settings that turn protection off, or let memory grow, are named once at start-up (never their values);
+    /// the defaults, and each setting alone at a sensible value, say nothing.
+    @Test(arguments: [
+        (["DEFENDER_DRY_RUN": "true"], "DEFENDER_DRY_RUN"),
+        (["DEFENDER_DISABLE_IP_LOCKOUT": "true", "DEFENDER_DISABLE_USERNAME_LOCKOUT": "true"], "DEFENDER_DISABLE_IP_LOCKOUT, DEFENDER_DISABLE_USERNAME_LOCKOUT"),
+        (["DEFENDER_BEHIND_REVERSE_PROXY": "true", "DEFENDER_TRUSTED_PROXIES": ","], "DEFENDER_TRUSTED_PROXIES"),
+        (["DEFENDER_COOLOFF_TIME": "0"], "DEFENDER_ATTEMPT_COOLOFF_TIME"),
+        (["DEFENDER_ATTEMPT_COOLOFF_TIME": "0"], "DEFENDER_ATTEMPT_COOLOFF_TIME"),
+        (["DEFENDER_MOCK_REDIS": "true", "DEFENDER_STORE": "redis"], "DEFENDER_MOCK_REDIS"),
+        (["DEFENDER_ACCESS_ATTEMPT_EXPIRATION": "0"], "DEFENDER_ACCESS_ATTEMPT_EXPIRATION"),
+    ])
+    func settingsThatTurnProtectionOffAreNamed(_ environment: [String: String], _ setting: String) throws {
+        let logs = LogCapture()
+        _ = try HummingbirdDefender(
+            configuration: .fromEnvironment(environment.merging(["DEFENDER_STORE_ACCESS_ATTEMPTS": "false"]) { $1 }), logger: logs.logger)
+        let warnings = logs.messages.filter { $0.hasPrefix("[warning]") }
+        #expect(warnings.count == 1 && warnings[0].contains(setting), "\(warnings)")
+        for value in environment.values where value.count > 1 { #expect(!warnings[0].contains("=\(value)")) }
+        #expect(try DefenderConfiguration.fromEnvironment(["DEFENDER_STORE_ACCESS_ATTEMPTS": "false"]).warnings.isEmpty)
+    }
+
     /// An audit log that keeps nothing: enough to say one is configured.
     struct DiscardingLog: AccessAttemptLog {
         func record(_ attempt: AccessAttemptRecord) async {}

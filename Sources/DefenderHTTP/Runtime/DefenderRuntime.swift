@@ -82,6 +82,9 @@ public final class DefenderRuntime: Sendable {
             let hint = DefenderConfiguration.suggestion(for: name).map { "; did you mean \($0)?" } ?? "; DefenderConfiguration.environmentVariables lists the settings"
             logger.warning("\(name) is set but is not a Defender setting, so it changes nothing\(hint)")
         }
+        for warning in configuration.warnings {
+            logger.warning("\(warning.setting) \(warning.message)")
+        }
         var background: [any Service] = [events]
         if let path = configuration.ipDenylistFile {
             let watcher = RangeFileWatcher(
