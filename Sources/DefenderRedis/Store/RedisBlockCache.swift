@@ -77,18 +77,29 @@ final class RedisBlockCache: Sendable {
             guard forgets.load(ordering: .acquiring) == stamp else { return }
             for block in blocks {
                 if entries[block.key] == nil, entries.count >= capacity {
-                    // Full: sweep lapsed entries, at most once a second; until then a new block is not cached.
+                    // Full: sweep, at most once a second; until then a new block is not cached.
                     let due = lastSweep.withLock { last in
                         guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
                         last = now
                         return true
                     }
-                    if due { entries = entries.filter { _, entry in entry.ends.map { $0 > now } ?? true } }
+                    if due { Self.sweep(&entries, now: now, maximumAge: maximumAge, capacity: capacity) }
                     if entries.count >= capacity { continue }
                 }
                 entries[block.key] = Entry(locksInEveryMode: block.locksInEveryMode, ends: block.remaining.map { now + $0 }, learnt: now)
             }
         }
+    }
+
+    /// Makes room in a full cache: lapsed blocks go, then those learnt longer ago than `maximumAge` (no longer
+    /// believed while Redis answers), then, if it is still full, the oldest-learnt tenth. Without the last two, ten
+    /// thousand long blocks learnt once kept the cache full for good: no new block was cached, and every refusal of
+    /// one cost a round trip.
+    static func sweep(_ entries: inout [DefenderKey: Entry], now: ContinuousClock.Instant, maximumAge: Duration, capacity: Int) {
+        entries = entries.filter { _, entry in (entry.ends.map { $0 > now } ?? true) && now - entry.learnt <= maximumAge }
+        guard entries.count >= capacity else { return }
+        let oldest = entries.sorted { $0.value.learnt < $1.value.learnt }.prefix(max(1, capacity / 10)).map(\.key)
+        for key in oldest { entries.removeValue(forKey: key) }
     }
 
     /// Drops what is known of `key`.
