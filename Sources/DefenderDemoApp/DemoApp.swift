@@ -79,7 +79,7 @@ public enum DemoApp {
             sha ? LoadTestHash.hash(Array(DemoAccounts.dummyPassword.utf8)) : try Bcrypt.hash(DemoAccounts.dummyPassword, cost: cost)
         }
         app.storage[DummyHashKey.self] = dummy
-        app.storage[Application.OutboxKey.self] = PasswordResetOutbox(logger: app.logger)
+        app.storage[Application.OutboxKey.self] = PasswordResetOutbox(logger: app.logger, showsUsernames: !app.defender.configuration.redactLogs)
         app.storage[SettingsKey.self] = settings
 
         if let webhook = settings.webhookURL { DefenderWebhookNotifier(url: URI(string: webhook)).register(on: app) }

@@ -101,7 +101,7 @@ public struct HummingbirdDemo: Sendable {
             defender: defender.engine, publicURL: { listeningURL.value },
             emailAddress: { username in try await User.emailAddress(of: username, on: db()) })
         return HummingbirdDemo(
-            settings: settings, defender: defender, outbox: PasswordResetOutbox(logger: logger), databases: databases,
+            settings: settings, defender: defender, outbox: PasswordResetOutbox(logger: logger, showsUsernames: !defender.engine.configuration.redactLogs), databases: databases,
             sessionStorage: sessionStorage, registry: registry, dummyHash: dummy, logger: logger, unlockMail: unlockMail,
             listeningURL: listeningURL)
     }
