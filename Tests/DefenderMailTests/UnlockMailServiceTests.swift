@@ -55,6 +55,21 @@ import Testing
         setup.metrics.counterTotal(label: "defender_unlock_mails_total", dimensions: [("result", result)])
     }
 
+    /// A service that mails `address` for every username through `server`.
+    func service(_ setup: Setup, _ server: SMTPServerURL, to address: String, sendTimeout: Duration = .seconds(30)) throws -> UnlockMailService {
+        try UnlockMailService(
+            defender: setup.engine, mailer: SMTPMailer(server: server), publicURL: "https://example.test", emailAddress: { _ in address },
+            sendTimeout: sendTimeout)
+    }
+
+    /// A mail server that accepts connections and never answers.
+    func silentServer() async throws -> (channel: any Channel, url: SMTPServerURL) {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return (channel, try SMTPServerURL("smtp://127.0.0.1:\(channel.localAddress?.port ?? 1)"))
+    }
+
     /// The scenario: one mail to the owner, over STARTTLS with AUTH, with a link under the public URL; it
     /// unlocks once; the log names neither the address nor the link.
     @Test func aLockoutMailsOneWorkingLink() async throws {
@@ -113,8 +128,7 @@ import Testing
         guard let smtp = TestSMTPServer.shared else { return }
         let setup = try setup(smtp.server)
         let address = TestSMTPServer.freshAddress("hana")
-        let delivering = try UnlockMailService(
-            defender: setup.engine, mailer: SMTPMailer(server: smtp.server), publicURL: "https://example.test", emailAddress: { _ in address })
+        let delivering = try service(setup, smtp.server, to: address)
         // One event bus throughout (a stream is iterated once); each service runs while it is the one in use.
         let events = Task { await setup.engine.events.run() }
         defer { events.cancel() }
@@ -125,18 +139,13 @@ import Testing
         await first.value
         // Her lock lapses (an operator lifts it here); then the mail server stops answering and she is locked again.
         #expect(try await setup.engine.unblock(username: "hana"))
-        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let down = try SMTPServerURL("smtp://127.0.0.1:\(silent.localAddress?.port ?? 1)")
-        let failing = try UnlockMailService(
-            defender: setup.engine, mailer: SMTPMailer(server: down), publicURL: "https://example.test", emailAddress: { _ in address },
-            sendTimeout: .seconds(1))
+        let silent = try await silentServer()
+        let failing = try service(setup, silent.url, to: address, sendTimeout: .seconds(1))
         let second = Task { await failing.run() }
         defer { second.cancel() }
         try await lock(setup.engine, "hana", from: 2)
         #expect(try await eventually { sent(setup, "failed") == 1 }, "the condition did not hold within 10 s")
-        try await silent.close()
+        try await silent.channel.close()
         #expect(try await setup.engine.redeemUnlockToken(token) == .unlocked(username: "hana"))
         #expect(try await setup.engine.login(ip: "192.0.2.1", username: "hana", correctPassword: true) == .success)
         #expect(smtp.messages(to: address).count == 1)
@@ -148,8 +157,7 @@ import Testing
         guard let smtp = TestSMTPServer.shared else { return }
         let setup = try setup(smtp.server)
         let address = TestSMTPServer.freshAddress("ivan")
-        let service = try UnlockMailService(
-            defender: setup.engine, mailer: SMTPMailer(server: smtp.server), publicURL: "https://example.test", emailAddress: { _ in address })
+        let service = try service(setup, smtp.server, to: address)
         let events = Task { await setup.engine.events.run() }
         defer { events.cancel() }
         let stopped = Task { await service.run() }
@@ -186,10 +194,7 @@ import Testing
     /// login is answered while the mail is still stuck (nothing has been counted as sent or failed yet); the stuck
     /// mail fails at its deadline, logged without the address; nothing is mailed for the account without one.
     @Test func aStuckMailServerOrNoAddressLeaveLoginsAlone() async throws {
-        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let server = try SMTPServerURL("smtp://127.0.0.1:\(silent.localAddress?.port ?? 1)")
+        let (silent, server) = try await silentServer()
         let setup = try setup(server)
         let service = try UnlockMailService(
             defender: setup.engine, mailer: SMTPMailer(server: server), publicURL: "https://example.test",
