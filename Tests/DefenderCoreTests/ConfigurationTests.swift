@@ -71,6 +71,13 @@ import Testing
         #expect(error?.setting == "DEFENDER_REDIS_NAME")
     }
 
+    /// A username list with an entry that normalises to nothing is refused under its own name (a bad deny-list
+    /// entry was reported as the allow list's).
+    @Test(arguments: ["DEFENDER_USERNAME_ALLOWLIST", "DEFENDER_USERNAME_DENYLIST"]) func usernameListsNameThemselves(_ setting: String) {
+        let error = #expect(throws: DefenderError.self) { try DefenderConfiguration.fromEnvironment([setting: "alice,\u{00A0}"]) }
+        #expect(error?.setting == setting)
+    }
+
     // The 0.9.8 tests #47–#51 were vacuous; these check that bad values really stop start-up.
     @Test(arguments: [
         ("DEFENDER_LOGIN_FAILURE_LIMIT", "3.5"), ("DEFENDER_LOGIN_FAILURE_LIMIT", "maybe"), ("DEFENDER_LOGIN_FAILURE_LIMIT", "-1"),

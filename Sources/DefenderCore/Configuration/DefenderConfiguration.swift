@@ -276,8 +276,10 @@ public struct DefenderConfiguration: Sendable, Equatable {
         if lockoutJitter < .zero || lockoutJitter > .seconds(86400) {
             throw fail("DEFENDER_LOCKOUT_JITTER", "must be a whole number of seconds from 0 to 86400")
         }
-        if usernameAllowlist.contains(where: { DefenderKey.username($0) == nil }) || usernameDenylist.contains(where: { DefenderKey.username($0) == nil }) {
-            throw fail("DEFENDER_USERNAME_ALLOWLIST", "usernames in the allow and deny lists must not be empty")
+        // Each list named for itself: an error about the deny list once named the allow list.
+        for (setting, list) in [("DEFENDER_USERNAME_ALLOWLIST", usernameAllowlist), ("DEFENDER_USERNAME_DENYLIST", usernameDenylist)]
+        where list.contains(where: { DefenderKey.username($0) == nil }) {
+            throw fail(setting, "usernames in the list must not be empty (nor only spaces)")
         }
         try validateDeviceCookies()
         try validateUnlockMail()
