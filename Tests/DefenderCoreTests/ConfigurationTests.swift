@@ -78,6 +78,17 @@ import Testing
         #expect(error?.setting == setting)
     }
 
+    /// A range with address bits set past its prefix is refused, naming the range it would have been: an allow
+    /// list's `198.51.100.10/1` was read, in silence, as 128.0.0.0/1. Exact ranges and single addresses pass.
+    @Test(arguments: ["DEFENDER_TRUSTED_PROXIES", "DEFENDER_IP_ALLOWLIST", "DEFENDER_IP_DENYLIST", "DEFENDER_SHARED_IP_RANGES"])
+    func rangesWithHostBitsAreRefused(_ setting: String) throws {
+        for (bad, meant) in [("198.51.100.10/1", "128.0.0.0/1"), ("10.1.2.3/8", "10.0.0.0/8"), ("2001:db8::1/32", "2001:db8::/32")] {
+            let error = #expect(throws: DefenderError.self) { try DefenderConfiguration.fromEnvironment([setting: "192.0.2.0/24,\(bad)"]) }
+            #expect(error?.setting == setting && error?.message.contains(meant) == true, "\(bad): \(error?.message ?? "")")
+        }
+        _ = try DefenderConfiguration.fromEnvironment([setting: "10.0.0.0/8, 198.51.100.10, 2001:db8::/32, 2001:db8::1, 192.0.2.7/32"])
+    }
+
     // The 0.9.8 tests #47–#51 were vacuous; these check that bad values really stop start-up.
     @Test(arguments: [
         ("DEFENDER_LOGIN_FAILURE_LIMIT", "3.5"), ("DEFENDER_LOGIN_FAILURE_LIMIT", "maybe"), ("DEFENDER_LOGIN_FAILURE_LIMIT", "-1"),

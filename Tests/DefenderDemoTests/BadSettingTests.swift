@@ -15,6 +15,7 @@ import Testing
         ("DEFENDER_LOCKOUT_STATUS", "500", "403"),
         ("DEFENDER_IP_DENYLIST_FILE", "/nonexistent/denylist.txt", "cannot read"),
         ("DEFENDER_SHARED_IP_RANGES", "100.64.0.0/99", "CIDR"),
+        ("DEFENDER_IP_ALLOWLIST", "198.51.100.10/1", "128.0.0.0/1"),
         ("DEFENDER_SHARED_IP_RANGES_FILE", "/nonexistent/shared.txt", "cannot read"),
         ("DEMO_BCRYPT_COST", "3", "DEMO_BCRYPT_COST"),
         ("DATABASE_URL", "mysql://u:hunter2@h/db", "sqlite"),

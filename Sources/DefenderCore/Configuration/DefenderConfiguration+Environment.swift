@@ -155,6 +155,13 @@ struct EnvironmentReader {
             guard let network = IPNetwork(item) else {
                 throw error(name, "'\(item.prefix(64))' is not an address or CIDR range; use a comma-separated list such as 10.0.0.0/8,2001:db8::/32")
             }
+            // A range written with bits set past its prefix is ambiguous: `198.51.100.10/1` reads as 128.0.0.0/1,
+            // half the internet, where one address was most likely meant. Said, not guessed.
+            if let slash = item.firstIndex(of: "/"), let given = IPAddress(item[..<slash]), given != network.address {
+                throw error(
+                    name,
+                    "'\(item.prefix(64))' has address bits set past its /\(item[item.index(after: slash)...].prefix(4)) prefix, so it would stand for \(network): write \(network) for that range, or the address alone for one address")
+            }
             return network
         }
     }
