@@ -90,12 +90,10 @@ public final class RedisClient: Service {
     /// Runs a script with `EVALSHA`, falling back to `EVAL` (which also caches it) when the server answers
     /// `NOSCRIPT` — after `SCRIPT FLUSH` or a restart.
     ///
-    /// A `READONLY` reply means the server was demoted: the script did nothing there (scripts that write declare
-    /// it, so a replica refuses them whole), so the client closes its connections (with Sentinel, it also forgets
-    /// that server and asks for the primary), connects again and runs the script there once. Without Sentinel the
-    /// new connection resolves the URL's host again: behind a name that follows the primary (a cloud primary
-    /// endpoint, a Kubernetes Service, a DNS record), the client reaches the new primary without a restart —
-    /// the old connections would otherwise answer `READONLY` for as long as they stayed open.
+    /// A `READONLY` reply means the server was demoted: the script did nothing there (write scripts declare it, so
+    /// a replica refuses them whole), so the client closes its connections (with Sentinel it also forgets that
+    /// server), connects again — resolving the URL's name anew: behind a name that follows the primary, no restart
+    /// is needed — and runs the script once more.
     @_spi(Internals) public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         if let cluster { return try await cluster.run(script, keys: keys, arguments: arguments) }
         let tail = [String(keys.count)] + keys + arguments
