@@ -16,9 +16,9 @@ import Synchronization
 /// admission, a failure, a block, an unlock e-mail) closes the circuit. No restart and no health probe are needed.
 /// A success of a step that only reads or deletes proves nothing: a Redis whose memory is full (`OOM`) or that was
 /// demoted to a replica (`READONLY`) still runs those, and taking one for the end of the outage would forget this
-/// instance's counts every retry interval while admissions kept failing — an attacker's counter reset each second. What was counted in memory during an outage is forgotten when the shared store
-/// is back (it is not copied there): a later outage starts afresh instead of reviving blocks the shared store has
-/// since lifted.
+/// instance's counts every retry interval while admissions kept failing — an attacker's counter reset each second.
+/// What was counted in memory during an outage is forgotten when the shared store is back (it is not copied
+/// there): a later outage starts afresh instead of reviving blocks the shared store has since lifted.
 public final class FallbackAttemptStore: AttemptStore {
     /// The shared store.
     public let primary: any AttemptStore

@@ -28,9 +28,9 @@ public final class DefenderRuntime: Sendable {
     public let storedDenylistService: (any Service)?
     /// The audit log, when it is a service itself (`FluentAccessLog` writes its queue in the background).
     public let accessLogService: (any Service)?
-    /// Orders the stored lists' overlapping reloads (the periodic one, the one at boot, an operator's).
-    private let denylistReload = OrderedReload()
-    private let sharedRangesReload = OrderedReload()
+    /// Each stored list's reload, ordered over its overlapping callers (the periodic one, the one at boot, an
+    /// operator's): an older read is never put in force over a newer one (``OrderedReload``).
+    private let reloads: [DefenderOperations.RangeList: StoredListReload]
 
     /// Every service, in the order to run them (a `ServiceGroup` stops them in reverse): the store's, then event
     /// delivery and the reloads, then the audit log.
@@ -106,35 +106,24 @@ public final class DefenderRuntime: Sendable {
             })
         }
         self.backgroundServices = background
-        let stored = storedDenylist != nil || storedSharedRanges != nil
-        self.storedDenylistService = !stored ? nil
+        var reloads: [DefenderOperations.RangeList: StoredListReload] = [:]
+        if let storedDenylist {
+            reloads[.denylist] = StoredListReload(list: storedDenylist) { engine.accessLists.replaceStoredDenylist($0) }
+        }
+        if let storedSharedRanges {
+            reloads[.sharedRanges] = StoredListReload(list: storedSharedRanges) { engine.sharedRanges.replaceStoredRanges($0) }
+        }
+        self.reloads = reloads
+        let all = [reloads[.denylist], reloads[.sharedRanges]].compactMap { $0 }
+        self.storedDenylistService = all.isEmpty ? nil
             : DefenderPoller(name: "stored range lists reload", interval: configuration.ipDenylistReloadInterval, startImmediately: true, logger: logger) {
-                [denylistReload, sharedRangesReload] in
-                try await Self.reloadStoredLists(
-                    engine: engine, denylist: storedDenylist.map { ($0, denylistReload) }, sharedRanges: storedSharedRanges.map { ($0, sharedRangesReload) })
+                for reload in all { try await reload.run() }
             }
-    }
-
-    /// Reads the stored lists and puts them in force, each in the order its reads began (``OrderedReload``).
-    private static func reloadStoredLists(
-        engine: Defender, denylist: (any StoredRangeList, OrderedReload)?, sharedRanges: (any StoredRangeList, OrderedReload)?
-    ) async throws {
-        if let (list, order) = denylist {
-            try await order.run(read: { try await list.networks() }, apply: { engine.accessLists.replaceStoredDenylist($0) })
-        }
-        if let (list, order) = sharedRanges {
-            try await order.run(read: { try await list.networks() }, apply: { engine.sharedRanges.replaceStoredRanges($0) })
-        }
     }
 
     /// Reads one stored list and puts it in force, unless a read that began later is in force already.
     package func reload(_ list: DefenderOperations.RangeList) async throws {
-        switch list {
-        case .denylist:
-            try await Self.reloadStoredLists(engine: engine, denylist: storedDenylist.map { ($0, denylistReload) }, sharedRanges: nil)
-        case .sharedRanges:
-            try await Self.reloadStoredLists(engine: engine, denylist: nil, sharedRanges: storedSharedRanges.map { ($0, sharedRangesReload) })
-        }
+        try await reloads[list]?.run()
     }
 
     /// Reads the stored deny list now and puts it in force, so that it applies before the first request (the
@@ -143,8 +132,8 @@ public final class DefenderRuntime: Sendable {
     /// The stored shared ranges are loaded with it.
     public func loadStoredDenylist() async {
         do {
-            try await Self.reloadStoredLists(
-                engine: engine, denylist: storedDenylist.map { ($0, denylistReload) }, sharedRanges: storedSharedRanges.map { ($0, sharedRangesReload) })
+            try await reload(.denylist)
+            try await reload(.sharedRanges)
         } catch {
             engine.logger.error("stored range lists not loaded (run the migrations?); retrying", metadata: ["error": "\(error)"])
         }

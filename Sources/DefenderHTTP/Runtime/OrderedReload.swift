@@ -1,3 +1,4 @@
+import DefenderCore
 import Synchronization
 
 /// Puts a stored list's reads in force in the order they began, never an older read over a newer one.
@@ -35,5 +36,22 @@ package final class OrderedReload: Sendable {
             apply(value)
             return true
         }
+    }
+}
+
+/// A stored list, how to put it in force, and the order of its reloads.
+struct StoredListReload: Sendable {
+    let list: any StoredRangeList
+    let apply: @Sendable (IPNetworkSet) -> Void
+    let order = OrderedReload()
+
+    init(list: any StoredRangeList, apply: @escaping @Sendable (IPNetworkSet) -> Void) {
+        self.list = list
+        self.apply = apply
+    }
+
+    /// Reads the list and puts it in force, in the order reads began.
+    func run() async throws {
+        try await order.run(read: { try await list.networks() }, apply: apply)
     }
 }
