@@ -61,6 +61,10 @@ import Testing
         (["DEFENDER_ATTEMPT_COOLOFF_TIME": "0"], "DEFENDER_ATTEMPT_COOLOFF_TIME"),
         (["DEFENDER_MOCK_REDIS": "true", "DEFENDER_STORE": "redis"], "DEFENDER_MOCK_REDIS"),
         (["DEFENDER_ACCESS_ATTEMPT_EXPIRATION": "0"], "DEFENDER_ACCESS_ATTEMPT_EXPIRATION"),
+        (["DEFENDER_IPV6_PREFIX_LENGTH": "0"], "DEFENDER_IPV6_PREFIX_LENGTH"),
+        (["DEFENDER_IPV6_PREFIX_LENGTH": "47"], "DEFENDER_IPV6_PREFIX_LENGTH"),
+        (["DEFENDER_MEMORY_MAX_ENTRIES": "1"], "DEFENDER_MEMORY_MAX_ENTRIES"),
+        (["DEFENDER_MEMORY_MAX_ENTRIES": "999"], "DEFENDER_MEMORY_MAX_ENTRIES"),
     ])
     func settingsThatTurnProtectionOffAreNamed(_ environment: [String: String], _ setting: String) throws {
         let logs = LogCapture()
@@ -70,6 +74,11 @@ import Testing
         #expect(warnings.count == 1 && warnings[0].contains(setting), "\(warnings)")
         for value in environment.values where value.count > 1 { #expect(!warnings[0].contains("=\(value)")) }
         #expect(try DefenderConfiguration.fromEnvironment(["DEFENDER_STORE_ACCESS_ATTEMPTS": "false"]).warnings.isEmpty)
+        // The edges that are still sensible.
+        let sensible = [
+            "DEFENDER_IPV6_PREFIX_LENGTH": "48", "DEFENDER_MEMORY_MAX_ENTRIES": "1000", "DEFENDER_STORE_ACCESS_ATTEMPTS": "false",
+        ]
+        #expect(try DefenderConfiguration.fromEnvironment(sensible).warnings.isEmpty)
     }
 
     /// An audit log that keeps nothing: enough to say one is configured.

@@ -1,4 +1,5 @@
 @_spi(Internals) import DefenderRedis
+import Foundation
 import DefenderCore
 import DefenderTesting
 import Testing
@@ -128,5 +129,28 @@ import Testing
         #expect(configuration.username == "app" && configuration.password == "s@cret")
         let unknown = #expect(throws: DefenderError.self) { try RedisConfiguration(url: "redis://redis/0?pasword=secret") }
         #expect(unknown?.message.contains("unknown option 'pasword'") == true && unknown?.message.contains("secret") == false)
+    }
+}
+
+/// A Redis configuration printed, dumped or interpolated never shows its password or the Sentinels' password.
+@Suite struct RedisConfigurationConcealmentTests {
+    @Test func passwordsAreNeverRendered() throws {
+        var random = SplitMix64(seed: 0x5EC2E7)
+        let alphabet = Array("abcXYZ0189-._~!$&'()*+,;=:@/?#[]% \"\\")
+        func secret() -> String { "Pw" + String((0..<Int.random(in: 12...40, using: &random)).map { _ in alphabet.randomElement(using: &random)! }) }
+        for _ in 0..<300 {
+            let (password, sentinelPassword) = (secret(), secret())
+            let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
+            let url = "redis-sentinel://app:\(encode(password))@10.0.0.1,10.0.0.2/1?master=main&sentinel_password=\(encode(sentinelPassword))"
+            let configuration = try RedisConfiguration(url: url)
+            guard case .sentinel(let sentinel) = configuration.topology else { Issue.record("not Sentinel"); return }
+            #expect(configuration.password == password && sentinel.password == sentinelPassword, "the values themselves are kept")
+            for text in everyRendering(of: configuration) + everyRendering(of: sentinel) {
+                for hidden in [password, sentinelPassword, encode(password), encode(sentinelPassword)] {
+                    #expect(!text.contains(hidden), "\(hidden)")
+                }
+                #expect(text.contains("10.0.0.1"))
+            }
+        }
     }
 }

@@ -36,6 +36,16 @@ extension DefenderConfiguration {
         if accessAttemptExpiration == .zero {
             warn("DEFENDER_ACCESS_ATTEMPT_EXPIRATION", "is 0: lockouts never escalate (no window remembers them), and `defender cleanup` deletes the whole audit log")
         }
+        if ipv6PrefixLength < 48 {
+            warn(
+                "DEFENDER_IPV6_PREFIX_LENGTH",
+                "is below 48: IPv6 clients are counted per prefix wider than one site, so one attacker's failures lock out a whole provider's customers; 64 (one subnet, the default) or 56 (one home) are the usual choices")
+        }
+        if memoryMaxEntries < 1000 {
+            warn(
+                "DEFENDER_MEMORY_MAX_ENTRIES",
+                "is below 1000: the memory store (or the Redis store's stand-in during an outage) keeps so few keys that an attack from that many addresses or usernames evicts the others' counters early, so their failures stop adding up; the default is 100000")
+        }
         if unlockMail.smtpURL != nil {
             if unlockMail.publicURL == nil {
                 warn("DEFENDER_PUBLIC_URL", "is not set while unlock e-mails are on: their links use the server's own address, which the account's owner may not reach")

@@ -51,7 +51,12 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
         /// The ACL user for the Sentinels themselves (`?sentinel_username=`); `nil`: none.
         public var username: String?
         /// The password for the Sentinels themselves (`?sentinel_password=`); never printed.
-        public var password: String?
+        public var password: String? {
+            get { passwordText?.value }
+            set { passwordText = newValue.map { ConcealedText($0, concealing: .whole) } }
+        }
+        /// ``password``'s storage: it dumps and prints as `***`.
+        var passwordText: ConcealedText?
         /// How often the Sentinels are asked for the primary besides the `+switch-master` announcements.
         public var checkInterval: Duration = .seconds(2)
 
@@ -73,7 +78,12 @@ public struct RedisConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// The ACL user (Redis 6+); `nil` authenticates as `default` with `password` alone.
     public var username: String?
     /// The `AUTH` password; never printed.
-    public var password: String?
+    public var password: String? {
+        get { passwordText?.value }
+        set { passwordText = newValue.map { ConcealedText($0, concealing: .whole) } }
+    }
+    /// ``password``'s storage: it dumps and prints as `***`.
+    var passwordText: ConcealedText?
     /// The database number sent with `SELECT` (not sent for 0).
     public var database: Int = 0
     /// How long a connection attempt may take.
