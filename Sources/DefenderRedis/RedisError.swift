@@ -1,3 +1,5 @@
+import DefenderCore
+
 /// An error from the Redis client or store.
 ///
 /// Messages never contain a password: URLs are shown redacted.
@@ -101,4 +103,12 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isUnavailable: Bool { reply?.isUnavailable ?? (code != .invalidURL) }
 
     public var description: String { "Redis \(code): \(message)" }
+}
+
+extension RedisError: ReadableOutage {
+    /// Replies that refuse writes (scripts flagged as adding data) while read-only scripts still run.
+    package var storeStillReads: Bool {
+        guard let reply else { return false }
+        return reply == .readOnly || reply == .outOfMemory || reply == .misconfigured || reply == .noReplicas
+    }
 }

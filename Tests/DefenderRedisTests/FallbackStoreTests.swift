@@ -165,3 +165,44 @@ import Testing
         try await open.release(attempt)
     }
 }
+
+/// A block another instance wrote to Redis before Redis filled up still refuses on an instance that never saw it.
+@Suite struct ReadableOutageTests {
+    /// Instance A locks an address and a username in Redis; then Redis's memory fills (`OOM` refuses every script that
+    /// adds data, while the read-only check still runs). Instance B, with an empty block cache, admits in its memory
+    /// during the outage, but first asks Redis: the locked address and the locked username are refused there too;
+    /// an unrelated login is admitted in memory. (Without the question, B admitted the attacker afresh: a full
+    /// Redis unblocked everyone on every instance that had not seen the block itself.)
+    @Test(arguments: [StoreFailurePolicy.fallback, .open])
+    func blocksInAFullRedisStillRefuseOnOtherInstances(_ policy: StoreFailurePolicy) async throws {
+        guard RedisServer.isAvailable else { return }
+        let server = try await RedisServer()
+        defer { server.stop() }
+        let prefix = "ro-\(UUID().uuidString)"
+        func instance() -> (Defender, FallbackAttemptStore) {
+            var config = RedisConfiguration(host: "127.0.0.1", port: server.port)
+            config.initialBackoff = .milliseconds(50)
+            let redis = RedisAttemptStore(client: RedisClient(configuration: config), prefix: prefix)
+            let store = FallbackAttemptStore(primary: redis, fallback: MemoryAttemptStore(), policy: policy, retryInterval: .milliseconds(100))
+            return (Defender(configuration: DefenderConfiguration(), store: store), store)
+        }
+        let (first, _) = instance()
+        for attempt in 1...4 { _ = try await first.login(ip: "10.41.0.1", username: "user\(attempt)", correctPassword: false) }
+        for attempt in 1...4 { _ = try await first.login(ip: "10.41.1.\(attempt)", username: "victim", correctPassword: false) }
+        #expect(try await first.login(ip: "10.41.0.1", username: "other", correctPassword: true) == .refused)
+        #expect(try await first.login(ip: "10.41.2.1", username: "victim", correctPassword: true) == .refused)
+
+        _ = try await serverCommand(server.port, ["CONFIG", "SET", "maxmemory", "1"])
+        let (second, store) = instance()
+        #expect(try await second.login(ip: "10.41.3.1", username: "carol", correctPassword: true) == .success, "not locked: admitted in memory")
+        #expect(store.isDegraded)
+        // Both while the circuit is open (skipping Redis's writes) and after each retry interval.
+        for round in 0..<3 {
+            #expect(try await second.login(ip: "10.41.0.1", username: "someone", correctPassword: true) == .refused, "round \(round)")
+            #expect(try await second.login(ip: "10.41.4.\(round)", username: "victim", correctPassword: true) == .refused, "round \(round)")
+            try await Task.sleep(for: .milliseconds(120))
+        }
+        #expect(store.isDegraded)
+        _ = try await serverCommand(server.port, ["CONFIG", "SET", "maxmemory", "0"])
+    }
+}

@@ -17,6 +17,8 @@ import Synchronization
 /// A success of a step that only reads or deletes proves nothing: a Redis whose memory is full (`OOM`) or that was
 /// demoted to a replica (`READONLY`) still runs those, and taking one for the end of the outage would forget this
 /// instance's counts every retry interval while admissions kept failing — an attacker's counter reset each second.
+/// While the shared store still answers reads (memory full, a replica: ``ReadableOutage``), an admission first asks
+/// it whether the login is locked, so that a block another instance wrote there before the outage still refuses.
 /// What was counted in memory during an outage is forgotten when the shared store is back (it is not copied
 /// there): a later outage starts afresh instead of reviving blocks the shared store has since lifted.
 public final class FallbackAttemptStore: AttemptStore {
@@ -34,6 +36,8 @@ public final class FallbackAttemptStore: AttemptStore {
     public let logger: Logger
     private let openUntil = Mutex<ContinuousClock.Instant?>(nil)
     private let degraded = Atomic<Bool>(false)
+    /// Whether the outage is one in which the shared store still answers reads (``ReadableOutage``).
+    private let readable = Atomic<Bool>(false)
 
     /// Creates the wrapper.
     public init(
@@ -62,7 +66,12 @@ public final class FallbackAttemptStore: AttemptStore {
 
     public func admit(ip: DefenderKey, username: DefenderKey?, reservation: Reservation, policy: LockoutPolicy) async throws -> Admission {
         if let known = knownWhileSkipped(ip: ip, username: username, policy: policy) { return .locked(known) }
-        return try await perform(whenOpen: .admitted, provesRecovery: true) {
+        // Only a slot reserved proves Redis writes again: a lockout may come from the shared store's cache of
+        // blocks or from a read, without a write (ending the outage then would forget this instance's counts).
+        return try await perform(
+            whenOpen: .admitted, provesRecovery: { if case .locked = $0 { false } else { true } },
+            whileReadable: { primary in try await primary.check(ip: ip, username: username, policy: policy).map { .locked($0) } }
+        ) {
             try await $0.admit(ip: ip, username: username, reservation: reservation, policy: policy)
         }
     }
@@ -76,7 +85,7 @@ public final class FallbackAttemptStore: AttemptStore {
     // the shared store, which may be back by then. Released after the count, never before: in between, another
     // request would see a free slot and a failure not yet counted.
     public func recordFailure(ip: DefenderKey, username: DefenderKey?, reservation: Reservation?, policy: LockoutPolicy) async throws -> FailureResult {
-        let result = try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0), provesRecovery: true) {
+        let result = try await perform(whenOpen: FailureResult(lockout: nil, newlyBlocked: [], ipFailures: 0, usernameFailures: 0), provesRecovery: { _ in true }) {
             try await $0.recordFailure(ip: ip, username: username, reservation: reservation, policy: policy)
         }
         if let reservation { try await fallback.release(ip: ip, username: username, reservation: reservation) }
@@ -99,7 +108,7 @@ public final class FallbackAttemptStore: AttemptStore {
     @discardableResult
     public func block(_ key: DefenderKey, for duration: Duration?) async throws -> Bool {
         (primary as? any KnownBlocks)?.forget(key)
-        return try await perform(whenOpen: nil, fallsBack: false, provesRecovery: true) { try await $0.block(key, for: duration) }
+        return try await perform(whenOpen: nil, fallsBack: false, provesRecovery: { _ in true }) { try await $0.block(key, for: duration) }
     }
 
     @discardableResult
@@ -119,7 +128,7 @@ public final class FallbackAttemptStore: AttemptStore {
     // Unlock links: during an outage under `fallback` a link is recorded in (and redeemed from) this instance's
     // memory; under `open` and `closed` no e-mail goes out and no link is redeemed.
     public func recordUnlockMail(for username: DefenderKey, nonce: String, linkTTL: Duration, dailyLimit: Int) async throws -> Bool {
-        try await perform(whenOpen: nil, provesRecovery: true) {
+        try await perform(whenOpen: nil, provesRecovery: { _ in true }) {
             try await $0.recordUnlockMail(for: username, nonce: nonce, linkTTL: linkTTL, dailyLimit: dailyLimit)
         }
     }
@@ -155,16 +164,20 @@ public final class FallbackAttemptStore: AttemptStore {
     // A call that fails because its caller was cancelled says nothing about the shared store: it is rethrown
     // and opens no circuit (else one client that hangs up would send everyone to the fallback for a while).
     /// `fallsBack` false: the operation is never run on this instance's memory (the operator's actions and reports).
-    /// `provesRecovery`: the operation adds data, so its success shows the shared store serves again and ends the
-    /// outage; the others (reads, deletions) run there when they can but leave the outage open.
+    /// `provesRecovery`: whether the operation's result shows it added data, so that its success shows the shared
+    /// store serves again and ends the outage; the others (reads, deletions) run there when they can but leave the
+    /// outage open.
+    /// `whileReadable`: asked of the shared store before the failure policy applies, while it still answers reads
+    /// (full, or a replica); an answer is final. It fails or answers `nil`: the policy applies.
     private func perform<T: Sendable>(
-        whenOpen: T?, fallsBack: Bool = true, provesRecovery: Bool = false, _ operation: (any AttemptStore) async throws -> T
+        whenOpen: T?, fallsBack: Bool = true, provesRecovery: (T) -> Bool = { _ in false },
+        whileReadable: ((any AttemptStore) async throws -> T?)? = nil, _ operation: (any AttemptStore) async throws -> T
     ) async throws -> T {
         let skip = openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false }
         if !skip {
             do {
                 let result = try await operation(primary)
-                if provesRecovery, degraded.load(ordering: .relaxed) {
+                if degraded.load(ordering: .relaxed), provesRecovery(result) {
                     openUntil.withLock { $0 = nil }
                     if degraded.exchange(false, ordering: .relaxed) {
                         logger.notice("the shared attempt store is back")
@@ -172,6 +185,7 @@ public final class FallbackAttemptStore: AttemptStore {
                         // later outage after the shared store moved on (an operator's unblock, a success).
                         fallback.forgetRecords()
                     }
+                    readable.store(false, ordering: .relaxed)
                     metrics?.fallback.record(0)
                 }
                 return result
@@ -179,6 +193,7 @@ public final class FallbackAttemptStore: AttemptStore {
                 let retryInterval = self.retryInterval
                 openUntil.withLock { $0 = ContinuousClock.now + retryInterval }
                 let wasDegraded = degraded.exchange(true, ordering: .relaxed)
+                readable.store((error.underlying as? any ReadableOutage)?.storeStillReads ?? false, ordering: .relaxed)
                 if error.code == .storeFault {
                     logger.error("the shared attempt store answered with an error; applying the failure policy", metadata: ["error": "\(error.message)"])
                 } else if !wasDegraded {
@@ -186,6 +201,14 @@ public final class FallbackAttemptStore: AttemptStore {
                 }
                 metrics?.errors.increment()
                 metrics?.fallback.record(1)
+            }
+        }
+        if let whileReadable, readable.load(ordering: .relaxed) {
+            do {
+                if let answer = try await whileReadable(primary) { return answer }
+            } catch let error as DefenderError where error.code == .storeUnavailable || error.code == .storeFault {
+                // It stopped answering reads too: the next requests go straight to the policy.
+                readable.store(false, ordering: .relaxed)
             }
         }
         guard fallsBack else {
