@@ -95,13 +95,43 @@ import VaporTesting
             headers.add(name: .userAgent, value: "<img src=x onerror=alert(2)>")
             try await demo.login("\"><b>bold</b>", "x", forwardedFor: "203.0.113.9", headers: headers)
             let admin = try await session(demo, "root", "rootpw")
-            let page = try await demo.send(.GET, "/admin/defender?username=%3Cscript%3E&notice=%3Ci%3Ehi%3C/i%3E", headers: admin)
+            let page = try await demo.send(.GET, "/admin/defender?username=%3Cscript%3E", headers: admin)
             #expect(page.status == .ok)
             #expect(!page.text.contains("<script>alert(1)</script>") && !page.text.contains("<img src=x") && !page.text.contains("<b>bold</b>"))
-            #expect(!page.text.contains("<i>hi</i>") && page.text.contains("&lt;i&gt;hi&lt;/i&gt;"))
+            // A notice repeats what the administrator typed.
+            let done = try await form(demo, "/admin/defender/block", ["kind": "username", "value": "<i>hi</i>", "csrf": csrf(page)], headers: admin)
+            let noticed = try await demo.send(.GET, done.headers.first(name: .location) ?? "/", headers: admin)
+            #expect(!noticed.text.contains("<i>hi</i>") && noticed.text.contains("&lt;i&gt;hi&lt;/i&gt;"))
             let all = try await demo.send(.GET, "/admin/defender", headers: admin)
             #expect(all.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
             #expect(all.text.contains("&lt;img src=x onerror=alert(2)&gt;"))
+        }
+    }
+
+    /// The page shows a notice only when the session's own form put it in the link: anyone can send an
+    /// administrator a link to the real page with a notice of their choosing ("your session expired, sign in at
+    /// …"), which the page would say in its own voice. A notice without its tag, with a tag of other text or of
+    /// another session, or to an administrator without a session, is not shown.
+    @Test(arguments: DemoFramework.allCases) func onlyTheSessionsOwnNoticesAreShown(_ framework: DemoFramework) async throws {
+        try await withAdminDemo(framework) { (demo) async throws in
+            let admin = try await session(demo, "root", "rootpw")
+            let token = csrf(try await demo.send(.GET, "/admin/defender", headers: admin))
+            let done = try await form(demo, "/admin/defender/block", ["kind": "username", "value": "mallory", "csrf": token], headers: admin)
+            let location = try #require(done.headers.first(name: .location))
+            #expect(try await demo.send(.GET, location, headers: admin).text.contains("Blocked username mallory."))
+            let tag = try #require(location.split(separator: "notice_tag=").last.map(String.init))
+            let other = try await session(demo, "root", "rootpw")
+            #expect(csrf(try await demo.send(.GET, "/admin/defender", headers: other)) != token, "a session of its own")
+            let forged = "Session+expired.+Sign+in+again+at+evil.example"
+            for (query, headers) in [
+                (location, other), (location, basic("root", "rootpw")), ("/admin/defender?notice=\(forged)", admin),
+                ("/admin/defender?notice=\(forged)&notice_tag=\(tag)", admin), ("/admin/defender?notice=\(forged)&notice_tag=", admin),
+                ("/admin/defender?notice=Blocked+username+mallory.&notice_tag=\(String(repeating: "0", count: tag.count))", admin),
+            ] {
+                let page = try await demo.send(.GET, query, headers: headers)
+                #expect(page.status == .ok)
+                #expect(!page.text.contains("Blocked username mallory.") && !page.text.contains("evil.example"), "\(query)")
+            }
         }
     }
 

@@ -30,7 +30,7 @@ extension AdminHandler {
         let csrf = try await csrfToken(true)
         // No session to keep a CSRF token in (an administrator signed in with HTTP Basic where the integration does
         // not create sessions): say so, instead of forms that would be refused.
-        let notice = request.query("notice")
+        let notice = AdminPage.notice(request, csrfToken: csrf)
             ?? (csrf == nil ? "These forms need a signed-in session; with HTTP Basic credentials, use the JSON API under \(request.base)/api." : nil)
         let model = AdminPageModel(
             base: request.base, csrf: csrf ?? "", admin: admin, notice: notice,
@@ -102,7 +102,7 @@ extension AdminHandler {
             ? URLEncodedForm.parse(String(decoding: request.body, as: UTF8.self)) : []
         func field(_ name: String) -> String? { form.first { $0.name == name }?.value }
         // Every form, whoever sent it, carries the session's token: browsers also replay Basic credentials.
-        guard Self.tokensMatch(field("csrf"), try await csrfToken(false)) else {
+        guard let token = try await csrfToken(false), Self.tokensMatch(field("csrf"), token) else {
             return AdminPage.html(
                 title: "Refused",
                 body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"\(HTMLEscaping.escape(request.base))\">Reload the page</a> and try again.</p>",
@@ -137,6 +137,6 @@ extension AdminHandler {
         } catch let error as DefenderError {
             notice = "Nothing changed: \(error.message)."
         }
-        return AdminPage.backToPage(request, notice: notice)
+        return AdminPage.backToPage(request, notice: notice, csrfToken: token)
     }
 }

@@ -11,16 +11,29 @@ package enum AdminPage {
         return HTTPAnswer(status: 302, fields: fields)
     }
 
-    /// `303` back to the page, showing `notice`.
-    static func backToPage(_ request: AdminRequest, notice: String) -> HTTPAnswer {
+    /// `303` back to the page, showing `notice`, signed with the session's CSRF token (see ``notice(_:)``).
+    static func backToPage(_ request: AdminRequest, notice: String, csrfToken: String) -> HTTPAnswer {
         var fields = HTTPFields()
-        fields[.location] = request.base + "?" + URLEncodedForm.serialize([("notice", notice)])
+        let tag = KeyedDigest.tag(notice, key: csrfToken, purpose: noticePurpose)
+        fields[.location] = request.base + "?" + URLEncodedForm.serialize([("notice", notice), ("notice_tag", tag)])
         return HTTPAnswer(status: 303, fields: fields)
     }
 
+    /// The notice the page shows: the one in its query, only when the session's own form put it there. Anyone can
+    /// link an administrator to the page with `?notice=` of their choosing ("your session expired, sign in at …"),
+    /// shown in the page's trusted voice; a notice whose tag was not made with this session's CSRF token is dropped.
+    static func notice(_ request: AdminRequest, csrfToken: String?) -> String? {
+        guard let notice = request.query("notice"), let csrfToken, !csrfToken.isEmpty,
+            AdminHandler.tokensMatch(request.query("notice_tag"), KeyedDigest.tag(notice, key: csrfToken, purpose: noticePurpose))
+        else { return nil }
+        return notice
+    }
+
+    private static let noticePurpose = "defender/admin-notice/v1"
+
     /// This page's URL with some query items replaced (and the notice dropped).
     static func link(_ request: AdminRequest, _ changes: [String: String]) -> String {
-        let kept = request.queryItems.filter { changes[$0.name] == nil && $0.name != "notice" }
+        let kept = request.queryItems.filter { changes[$0.name] == nil && $0.name != "notice" && $0.name != "notice_tag" }
         return request.base + "?" + URLEncodedForm.serialize(kept + changes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 
