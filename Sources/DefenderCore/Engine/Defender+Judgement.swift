@@ -40,13 +40,13 @@ extension Defender {
     /// The lockout of a deny-listed request: permanent, naming the listed keys.
     func denied(_ attempt: LoginAttempt) -> Lockout {
         metrics.denied.increment()
-        logger.info("login refused: deny-listed address or username", metadata: metadata(attempt))
+        log(.info, "login refused: deny-listed address or username", attempt, budget: deniedLines)
         return Lockout(keys: [.ip(attempt.ip)] + (attempt.usernameKey.map { [$0] } ?? []), retryAfter: nil, reason: .denylisted)
     }
 
     /// Counts and logs a lockout a dry run did not enforce.
     func wouldLock(_ attempt: LoginAttempt) {
         metrics.dryRunLockouts.increment()
-        logger.notice("dry run: this login would be locked out", metadata: metadata(attempt))
+        log(.notice, "dry run: this login would be locked out", attempt, budget: dryRunLines)
     }
 }

@@ -8,6 +8,16 @@ extension Defender {
         ["ip": shown(attempt.ip.key), "username": shown(attempt.usernameKey?.value ?? "")]
     }
 
+    /// Writes a line about an attempt within `budget`, saying how many like it were dropped before it.
+    func log(_ level: Logger.Level, _ message: Logger.Message, _ attempt: LoginAttempt, budget: LogBudget) {
+        guard logger.logLevel <= level else { return }
+        let (write, dropped) = budget.spend()
+        guard write else { return }
+        var metadata = metadata(attempt)
+        if dropped > 0 { metadata["dropped_before"] = "\(dropped)" }
+        logger.log(level: level, message, metadata: metadata)
+    }
+
     /// A value for a log line: `********` when logs are redacted.
     /// A client-chosen value as a log shows it: redacted (`DEFENDER_LOG_REDACT`), or with its control characters
     /// written as `\u{…}`, so that a username holding a line break cannot forge a log line.

@@ -47,6 +47,8 @@ public final class Defender: Sendable {
     let tracer: (any Tracer)?
     /// The routes `reportLoginWithoutUsername(route:source:)` reported: one warning each, 64 at most.
     let routesWithoutUsername = Mutex<Set<String>>([])
+    /// The log lines a client can cause once per request, each capped (the metrics count every occurrence).
+    let deniedLines = LogBudget(), dryRunLines = LogBudget(), admissionTimeoutLines = LogBudget()
 
     /// Creates an engine.
     /// - Parameters:
@@ -176,7 +178,7 @@ public final class Defender: Sendable {
                 deadline = end
                 guard now < end else {
                     metrics.admissionTimeout.increment()
-                    logger.warning("login waited too long for checks in flight on its address or username", metadata: metadata(attempt))
+                    log(.warning, "login waited too long for checks in flight on its address or username", attempt, budget: admissionTimeoutLines)
                     throw DefenderError(.admissionTimeout, "too many logins for this address or username are being checked at once; try again in a moment")
                 }
                 // Jitter spreads the retries of requests that started together.
