@@ -17,7 +17,12 @@ public struct DemoSettings: Sendable {
     /// `DEMO_BCRYPT_COST`: the cost of hashes `create-user` writes and of the dummy hash for unknown users.
     public var bcryptCost: Int = 12
     /// `DEFENDER_NOTIFY_WEBHOOK_URL`: where block events are POSTed as JSON (none by default).
-    public var webhookURL: String?
+    public var webhookURL: String? {
+        get { webhookURLText?.value }
+        set { webhookURLText = newValue.map { ConcealedText($0, concealing: .whole) } }
+    }
+    /// ``webhookURL``'s storage: it dumps and prints as `***` (a chat service's webhook URL is its secret).
+    var webhookURLText: ConcealedText?
     /// `DEMO_PASSWORD_HASH`: `bcrypt` (default) or `sha256`, one salted SHA-256 — insecure, for load tests only.
     public var sha256Passwords = false
     /// `DEMO_PROTECTION`: `off` serves the logins without Defender (the load tests' baseline); `bare403` answers
@@ -90,4 +95,20 @@ public struct DemoSettings: Sendable {
         let scheme = raw.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
         throw DefenderError(.invalidConfiguration, "the scheme '\(scheme.prefix(20))' is not supported; use sqlite:///absolute/path.sqlite or postgres://user:password@host/db", setting: "DATABASE_URL")
     }
+}
+
+extension DemoSettings.Database: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The database, with a PostgreSQL URL's password hidden.
+    public var description: String {
+        switch self {
+        case .sqliteFile(let path): "sqlite://\(path)"
+        case .sqliteMemory: "sqlite::memory:"
+        case .postgres(let url): URLRedaction.redact(url)
+        }
+    }
+
+    public var debugDescription: String { description }
+
+    /// A mirror that shows ``description`` only, so that `dump` never shows a PostgreSQL password.
+    public var customMirror: Mirror { Mirror(self, children: ["database": description], displayStyle: .enum) }
 }

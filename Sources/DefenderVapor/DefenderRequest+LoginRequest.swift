@@ -21,10 +21,12 @@ extension DefenderRequest: LoginRequest {
 
     package func isFailedLogin(_ error: any Error) -> Bool { (error as? any AbortError)?.status == .unauthorized }
 
+    /// Vapor's own `Abort` gets the fields, keeping its reason, identifier and source. An app's own `AbortError`
+    /// type is thrown on as it is: the app's error middleware may look for that type, and a copy as `Abort` would
+    /// hide it (such an error's response carries no `RateLimit` fields; answer with a `Response` to have them).
     package func error(_ error: any Error, adding fields: HTTPFields) -> any Error {
-        guard let abort = error as? any AbortError else { return error }
-        var headers = abort.headers
-        headers.apply(fields)
-        return Abort(abort.status, headers: headers, reason: abort.reason)
+        guard var abort = error as? Abort else { return error }
+        abort.headers.apply(fields)
+        return abort
     }
 }

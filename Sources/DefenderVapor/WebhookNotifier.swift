@@ -45,3 +45,10 @@ public struct DefenderWebhookNotifier: Sendable {
         })
     }
 }
+
+extension DefenderWebhookNotifier: CustomReflectable {
+    /// Shows the webhook's scheme and host only: a chat service's webhook URL carries its secret in the path.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["url": "\(url.scheme ?? "https")://\(url.host ?? "")/…", "timeout": timeout], displayStyle: .struct)
+    }
+}

@@ -281,6 +281,14 @@ import VaporTesting
         let settings = try DemoSettings.fromEnvironment(["DATABASE_URL": "sqlite:///srv/app/db.sqlite"])
         #expect(settings.database == .sqliteFile("/srv/app/db.sqlite"))
         #expect(try DemoSettings.fromEnvironment(["DATABASE_URL": "postgres://u:pw@h/db"]).database == .postgres("postgres://u:pw@h/db"))
+        // The demo's settings dump and print without the database's password or the webhook's URL.
+        let secretive = try DemoSettings.fromEnvironment([
+            "DATABASE_URL": "postgres://u:DbPassw0rd@db.internal/app", "DEFENDER_NOTIFY_WEBHOOK_URL": "https://hooks.example/T0/B0/HookS3cret",
+        ])
+        #expect(secretive.webhookURL == "https://hooks.example/T0/B0/HookS3cret")
+        for text in everyRendering(of: secretive) {
+            #expect(!text.contains("DbPassw0rd") && !text.contains("HookS3cret") && text.contains("db.internal"), "\(text)")
+        }
         // A URL PostgreSQL cannot use stops start-up without echoing it, in both demos.
         for framework in DemoFramework.allCases {
             let error = await #expect(throws: DefenderError.self) {

@@ -154,3 +154,25 @@ import Testing
         }
     }
 }
+
+/// Which Redis errors leave reads working (`ReadableOutage`): those that refuse writes only.
+@Suite struct ReadableOutageClassificationTests {
+    @Test func onlyWriteRefusalsStillRead() {
+        for word in ["READONLY", "OOM", "MISCONF", "NOREPLICAS"] {
+            #expect(RedisError(.serverError, "\(word) something").storeStillReads, "\(word)")
+        }
+        for word in ["LOADING", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH", "ERR", "WRONGTYPE", "NOSCRIPT"] {
+            #expect(!RedisError(.serverError, "\(word) something").storeStillReads, "\(word)")
+        }
+        for code in [RedisError.Code.connectionFailed, .connectionLost, .timeout, .protocolError, .handshakeFailed, .shutDown] {
+            #expect(!RedisError(code, "OOM in the message is not a reply").storeStillReads, "\(code)")
+        }
+    }
+
+    /// A store factory given its own URL dumps and prints it with the password hidden.
+    @Test func aFactorysURLIsNeverRendered() {
+        let factory = RedisStoreFactory(url: "redis://app:S3cretFactoryPw@cache.internal:6379/0")
+        #expect(factory.url == "redis://app:S3cretFactoryPw@cache.internal:6379/0")
+        for text in everyRendering(of: factory) { #expect(!text.contains("S3cretFactoryPw") && text.contains("cache.internal")) }
+    }
+}

@@ -137,6 +137,42 @@ import VaporTesting
         }
     }
 
+    /// A thrown `Abort` keeps its reason and identifier when the fields are added; an app's own `AbortError` type
+    /// reaches the app's error middleware as itself (it was once replaced by an `Abort`, which that middleware did
+    /// not recognise), and still counts as a failure.
+    @Test func thrownErrorsKeepTheirIdentity() async throws {
+        struct AppError: AbortError {
+            var status: HTTPResponseStatus { .unauthorized }
+            var reason: String { "app's own" }
+        }
+        struct AppErrorMiddleware: AsyncMiddleware {
+            func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+                do { return try await next.respond(to: request) } catch is AppError {
+                    return Response(status: .unauthorized, body: "rendered by the app")
+                }
+            }
+        }
+        try await withTestApp({ $0.rateLimitHeaders = true; $0.loginFailureLimitIP = 100 }, setup: { app in
+            app.grouped(AppErrorMiddleware()).on(.POST, "app-error") { req in
+                try await req.defender.watchLogin { _ -> Response in throw AppError() }
+            }
+            app.on(.POST, "reasoned") { req in
+                try await req.defender.watchLogin { _ -> Response in throw Abort(.unauthorized, reason: "Wrong password, try again") }
+            }
+        }) { (app) async throws in
+            let reasoned = try await post(app, "/reasoned", "username=r")
+            #expect(reasoned.status == .unauthorized && reasoned.body.string.contains("Wrong password, try again"))
+            #expect(reasoned.headers.first(name: "RateLimit")?.hasSuffix("\"username\";r=2;t=300") == true)
+            for attempt in 1...3 {
+                let response = try await post(app, "/app-error", "username=a")
+                #expect(response.status == .unauthorized && response.body.string == "rendered by the app", "attempt \(attempt)")
+            }
+            #expect(try await post(app, "/app-error", "username=a").status == .forbidden, "the failure that crosses the limit")
+            let engine = try app.defender.engine()
+            #expect(try await engine.store.state(of: engine.usernameKey("a")).block != nil, "the app's error counted as a failure")
+        }
+    }
+
     @Test func redirectDetector() async throws {
         try await withTestApp { (app) async throws in
             for _ in 0..<3 { #expect(try await post(app, "/login", "username=a&password=x").status == .ok) }

@@ -191,9 +191,10 @@ public final class FallbackAttemptStore: AttemptStore {
                 return result
             } catch let error as DefenderError where (error.code == .storeUnavailable || error.code == .storeFault) && !Task.isCancelled {
                 let retryInterval = self.retryInterval
+                // Before the circuit opens: a request that sees it open must see what kind of outage it is.
+                readable.store((error.underlying as? any ReadableOutage)?.storeStillReads ?? false, ordering: .releasing)
                 openUntil.withLock { $0 = ContinuousClock.now + retryInterval }
                 let wasDegraded = degraded.exchange(true, ordering: .relaxed)
-                readable.store((error.underlying as? any ReadableOutage)?.storeStillReads ?? false, ordering: .relaxed)
                 if error.code == .storeFault {
                     logger.error("the shared attempt store answered with an error; applying the failure policy", metadata: ["error": "\(error.message)"])
                 } else if !wasDegraded {
@@ -203,7 +204,7 @@ public final class FallbackAttemptStore: AttemptStore {
                 metrics?.fallback.record(1)
             }
         }
-        if let whileReadable, readable.load(ordering: .relaxed) {
+        if let whileReadable, readable.load(ordering: .acquiring) {
             do {
                 if let answer = try await whileReadable(primary) { return answer }
             } catch let error as DefenderError where error.code == .storeUnavailable || error.code == .storeFault {

@@ -14,7 +14,9 @@ public struct RedisStoreFactory: AttemptStoreFactory {
     /// `StoreKind/redis`.
     public var kind: StoreKind { .redis }
     /// A URL that replaces `DefenderConfiguration/redisURL`; `nil` uses the configuration's.
-    public let url: String?
+    public var url: String? { urlText?.value }
+    /// ``url``'s storage: it dumps and prints with the URL's password hidden.
+    let urlText: ConcealedText?
     /// The app's own client, when it brings one: then no URL is read and no connection of Defender's is opened.
     let appClient: (any RedisScriptExecutor)?
     let eventLoopGroup: any EventLoopGroup
@@ -23,7 +25,7 @@ public struct RedisStoreFactory: AttemptStoreFactory {
     ///   - url: a `redis://`, `rediss://` or `unix://` URL to use instead of `DEFENDER_REDIS_URL`.
     ///   - eventLoopGroup: where the connections run (Vapor: `app.eventLoopGroup`).
     public init(url: String? = nil, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
-        self.url = url
+        self.urlText = url.map { ConcealedText($0, concealing: .url) }
         self.appClient = nil
         self.eventLoopGroup = eventLoopGroup
     }
@@ -32,7 +34,7 @@ public struct RedisStoreFactory: AttemptStoreFactory {
     /// `DEFENDER_REDIS_URL` is not read, and the app runs and shuts down its client itself.
     /// - Parameter client: the app's client.
     public init(client: any RedisScriptExecutor) {
-        self.url = nil
+        self.urlText = nil
         self.appClient = client
         self.eventLoopGroup = MultiThreadedEventLoopGroup.singleton
     }
