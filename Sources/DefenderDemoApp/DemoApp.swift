@@ -82,7 +82,7 @@ public enum DemoApp {
         app.storage[Application.OutboxKey.self] = PasswordResetOutbox(logger: app.logger, showsUsernames: !app.defender.configuration.redactLogs)
         app.storage[SettingsKey.self] = settings
 
-        if let webhook = settings.webhookURL { DefenderWebhookNotifier(url: URI(string: webhook)).register(on: app) }
+        if let webhook = settings.webhookURL { DefenderWebhookNotifier(url: URI(string: webhook), secret: settings.webhookSecret).register(on: app) }
 
         // DEFENDER_SMTP_URL: a locked account's owner is mailed a single-use unlock link (GET/POST /unlock/<token>).
         let server = app.http.server

@@ -23,6 +23,9 @@ public struct DemoSettings: Sendable {
     }
     /// ``webhookURL``'s storage: it dumps and prints as `***` (a chat service's webhook URL is its secret).
     var webhookURLText: ConcealedText?
+    /// `DEFENDER_NOTIFY_WEBHOOK_SECRET`: signs each webhook body (`X-Defender-Signature-256: sha256=…`, an
+    /// HMAC-SHA-256 of the body); unsigned when unset.
+    public var webhookSecret: DefenderSecret?
     /// `DEMO_PASSWORD_HASH`: `bcrypt` (default) or `sha256`, one salted SHA-256 — insecure, for load tests only.
     public var sha256Passwords = false
     /// `DEMO_PROTECTION`: `off` serves the logins without Defender (the load tests' baseline); `bare403` answers
@@ -41,8 +44,9 @@ public struct DemoSettings: Sendable {
     /// Reads the demo's settings.
     /// - Throws: ``DefenderError`` naming the variable and the accepted forms.
     public static func fromEnvironment(_ environment: [String: String]) throws(DefenderError) -> DemoSettings {
-        // The demo's own `DEFENDER_*` name is not a Defender setting: kept out of the unrecognized names.
-        var settings = DemoSettings(defender: try .fromEnvironment(environment.filter { $0.key != "DEFENDER_NOTIFY_WEBHOOK_URL" }))
+        // The demo's own `DEFENDER_*` names are not Defender settings: kept out of the unrecognized names.
+        let demoNames: Set = ["DEFENDER_NOTIFY_WEBHOOK_URL", "DEFENDER_NOTIFY_WEBHOOK_SECRET"]
+        var settings = DemoSettings(defender: try .fromEnvironment(environment.filter { !demoNames.contains($0.key) }))
         if let raw = environment["DATABASE_URL"], !raw.isEmpty {
             settings.database = try parseDatabaseURL(raw)
         }
@@ -51,6 +55,15 @@ public struct DemoSettings: Sendable {
                 throw DefenderError(.invalidConfiguration, "is not an http:// or https:// URL", setting: "DEFENDER_NOTIFY_WEBHOOK_URL")
             }
             settings.webhookURL = raw
+        }
+        if let raw = environment["DEFENDER_NOTIFY_WEBHOOK_SECRET"], !raw.isEmpty {
+            guard settings.webhookURL != nil else {
+                throw DefenderError(.invalidConfiguration, "is set without DEFENDER_NOTIFY_WEBHOOK_URL: there is nothing to sign", setting: "DEFENDER_NOTIFY_WEBHOOK_SECRET")
+            }
+            guard raw.utf8.count >= 16 else {
+                throw DefenderError(.invalidConfiguration, "must be at least 16 characters (a random string; `openssl rand -hex 32` makes one)", setting: "DEFENDER_NOTIFY_WEBHOOK_SECRET")
+            }
+            settings.webhookSecret = DefenderSecret(raw)
         }
         if let raw = environment["DEMO_PASSWORD_HASH"], !raw.isEmpty {
             switch raw.lowercased() {

@@ -25,4 +25,18 @@ public struct DefenderWebhookPayload: Codable, Sendable, Equatable {
         key = event.key.value
         self.time = time
     }
+
+    /// The header that carries a signed body's signature (`sha256=` and the hex HMAC), as GitHub's webhooks do.
+    public static let signatureField = "X-Defender-Signature-256"
+
+    /// The JSON body as every notifier sends it, and its ``signatureField`` value when a secret is given: the
+    /// receiver recomputes `HMAC-SHA-256(secret, body)` over the bytes it got and compares in constant time, so
+    /// that nobody who learns the URL can post block events; the body's `time` lets it refuse old ones replayed.
+    /// - Parameter secret: the shared secret (`DEFENDER_NOTIFY_WEBHOOK_SECRET` in the demos); `nil`: unsigned.
+    /// - Returns: the body, and the signature field's value (`nil` without a secret).
+    /// - Throws: the JSON encoder's error.
+    public func signedBody(secret: DefenderSecret?) throws -> (body: [UInt8], signature: String?) {
+        let body = Array(try HTTPAnswer.encoder().encode(self))
+        return (body, secret.map { "sha256=" + KeyedDigest.signature(of: body, key: $0.value) })
+    }
 }

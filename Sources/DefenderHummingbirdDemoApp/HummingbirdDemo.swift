@@ -85,7 +85,7 @@ public struct HummingbirdDemo: Sendable {
         try await migrator.prepareBatch().get()
 
         await defender.runtime.loadStoredDenylist()
-        if let webhook = settings.webhookURL { WebhookNotifier(url: webhook).register(on: defender, logger: logger) }
+        if let webhook = settings.webhookURL { WebhookNotifier(url: webhook, secret: settings.webhookSecret).register(on: defender, logger: logger) }
         let cost = settings.bcryptCost
         let sha = settings.sha256Passwords
         let dummy = try await NIOThreadPool.singleton.runIfActive {

@@ -12,11 +12,13 @@ import NIOHTTP1
 /// login path; a slow or failing webhook is logged and never affects logins (each POST has a timeout).
 struct WebhookNotifier: Sendable {
     let url: String
+    let secret: DefenderSecret?
     let timeout: TimeAmount = .seconds(5)
 
     func register(on defender: HummingbirdDefender, logger: Logger) {
         let url = url
         let timeout = timeout
+        let secret = secret
         let redacted = defender.engine.configuration.redactLogs
         defender.events.on(detailed: { event, cause in
             logger.notice("defender: \(event.description(redacted: redacted))")
@@ -25,7 +27,9 @@ struct WebhookNotifier: Sendable {
                 var request = HTTPClientRequest(url: url)
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-                request.body = .bytes(ByteBuffer(bytes: try HTTPAnswer.encoder().encode(payload)))
+                let (body, signature) = try payload.signedBody(secret: secret)
+                if let signature { request.headers.add(name: DefenderWebhookPayload.signatureField, value: signature) }
+                request.body = .bytes(ByteBuffer(bytes: body))
                 let response = try await HTTPClient.shared.execute(request, timeout: timeout)
                 if response.status.code >= 300 { logger.warning("defender webhook answered \(response.status.code)") }
             } catch {

@@ -4,7 +4,8 @@ import NIOCore
 import Vapor
 
 /// An example notifier for django-defender's signals: logs every block and unblock, and POSTs a JSON webhook
-/// when a block happens (`{"event":"ipBlocked","kind":"ip","key":"203.0.113.7","time":"…"}`).
+/// when a block happens (`{"event":"ipBlocked","kind":"ip","key":"203.0.113.7","time":"…"}`), signed when given a
+/// secret.
 ///
 /// It runs in the event task, never on the login path; a slow or failing webhook is logged and never affects
 /// logins (each POST has a timeout).
@@ -13,11 +14,15 @@ public struct DefenderWebhookNotifier: Sendable {
     public let url: URI
     /// How long one POST may take.
     public let timeout: TimeAmount
+    /// Signs each body (`X-Defender-Signature-256`, see ``DefenderWebhookPayload/signedBody(secret:)``); `nil`:
+    /// unsigned.
+    public let secret: DefenderSecret?
 
-    /// Posts each event as JSON to `url`, giving up after `timeout`.
-    public init(url: URI, timeout: TimeAmount = .seconds(5)) {
+    /// Posts each event as JSON to `url`, giving up after `timeout`, signed with `secret` when one is given.
+    public init(url: URI, timeout: TimeAmount = .seconds(5), secret: DefenderSecret? = nil) {
         self.url = url
         self.timeout = timeout
+        self.secret = secret
     }
 
     /// The JSON body of one event (shared with every integration).
@@ -29,13 +34,17 @@ public struct DefenderWebhookNotifier: Sendable {
         let logger = app.logger
         let url = url
         let timeout = timeout
+        let secret = secret
         let redacted = app.defender.configuration.redactLogs
         app.defender.events.on(detailed: { event, cause in
             logger.notice("defender: \(event.description(redacted: redacted))")
             guard let payload = Payload(event, cause: cause) else { return }
             do {
+                let (body, signature) = try payload.signedBody(secret: secret)
                 let response = try await client.post(url) { request in
-                    try request.content.encode(payload, as: .json)
+                    request.headers.contentType = .json
+                    if let signature { request.headers.replaceOrAdd(name: Payload.signatureField, value: signature) }
+                    request.body = ByteBuffer(bytes: body)
                     request.timeout = timeout
                 }
                 if response.status.code >= 300 { logger.warning("defender webhook answered \(response.status.code)") }
@@ -49,6 +58,8 @@ public struct DefenderWebhookNotifier: Sendable {
 extension DefenderWebhookNotifier: CustomReflectable {
     /// Shows the webhook's scheme and host only: a chat service's webhook URL carries its secret in the path.
     public var customMirror: Mirror {
-        Mirror(self, children: ["url": "\(url.scheme ?? "https")://\(url.host ?? "")/…", "timeout": timeout], displayStyle: .struct)
+        Mirror(
+            self, children: ["url": "\(url.scheme ?? "https")://\(url.host ?? "")/…", "timeout": timeout, "secret": secret as Any],
+            displayStyle: .struct)
     }
 }

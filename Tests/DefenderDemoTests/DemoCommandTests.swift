@@ -1,3 +1,4 @@
+import Crypto
 import DefenderDemoApp
 import DefenderFluent
 import DefenderTesting
@@ -41,8 +42,12 @@ import VaporTesting
 
     @Test(arguments: DemoFramework.allCases) func blockUnblockAndListThroughRedisWithWebhookEvents(_ framework: DemoFramework) async throws {
         guard let url = await SharedRedis.url else { return }
-        try await withWebhookReceiver { (hook, received) async throws in
-            let env = ["DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": "cmd-\(UUID().uuidString)", "DEFENDER_NOTIFY_WEBHOOK_URL": hook]
+        let secret = "webhook-secret-\(UUID().uuidString)"
+        try await withWebhookReceiver(secret: secret) { (hook, received) async throws in
+            let env = [
+                "DEFENDER_STORE": "redis", "DEFENDER_REDIS_URL": url, "DEFENDER_CACHE_PREFIX": "cmd-\(UUID().uuidString)", "DEFENDER_NOTIFY_WEBHOOK_URL": hook,
+                "DEFENDER_NOTIFY_WEBHOOK_SECRET": secret,
+            ]
             try await withDemoFiles(framework, env) { (executable, env, _) async throws in
                 func run(_ arguments: String...) async throws -> (Int32, String) { try await DemoProcess.run(executable, ["defender"] + arguments, environment: env) }
                 var (status, output) = try await run("block", "--ip", "2001:db8::5", "--seconds", "120")
@@ -68,6 +73,7 @@ import VaporTesting
             }
             // Each transition fired once, from the command processes, and blocks reached the webhook.
             #expect(received.events.withLock { $0 } == ["ipBlocked ip 2001:db8::/64 manual", "usernameBlocked username eve manual"])
+            #expect(received.signatures.withLock { $0 } == ["signed", "signed"], "each body signed with the secret")
         }
     }
 
@@ -93,6 +99,15 @@ import VaporTesting
             #expect(try await demo.login("bob", "pw", forwardedFor: "198.51.100.1").status == .found)
         }
         #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment(["DEFENDER_NOTIFY_WEBHOOK_URL": "ftp://x"]) }
+        // A secret needs a webhook to sign for, and enough of itself to resist guessing; it never renders.
+        #expect(throws: DefenderError.self) { try DemoSettings.fromEnvironment(["DEFENDER_NOTIFY_WEBHOOK_SECRET": "0123456789abcdef"]) }
+        let short = #expect(throws: DefenderError.self) {
+            try DemoSettings.fromEnvironment(["DEFENDER_NOTIFY_WEBHOOK_URL": "https://h/x", "DEFENDER_NOTIFY_WEBHOOK_SECRET": "short"])
+        }
+        #expect(short?.setting == "DEFENDER_NOTIFY_WEBHOOK_SECRET" && short?.description.contains("short") == false)
+        let signed = try DemoSettings.fromEnvironment(["DEFENDER_NOTIFY_WEBHOOK_URL": "https://h/x", "DEFENDER_NOTIFY_WEBHOOK_SECRET": "HookSecretValue123"])
+        #expect(signed.webhookSecret == DefenderSecret("HookSecretValue123") && signed.defender.unrecognizedEnvironmentVariables.isEmpty)
+        #expect(everyRendering(of: signed).allSatisfy { !$0.contains("HookSecretValue123") })
     }
 
     @Test(arguments: DemoFramework.allCases) func cleanupDeletesExactlyTheExpiredRows(_ framework: DemoFramework) async throws {
@@ -129,14 +144,23 @@ import VaporTesting
     }
 }
 
-/// A webhook receiver on a free loopback port: `body` gets its URL and the events received ("kind key").
-func withWebhookReceiver(_ body: (String, WebhookLog) async throws -> Void) async throws {
+/// A webhook receiver on a free loopback port: `body` gets its URL and the events received ("kind key"). With a
+/// `secret` it checks each body's signature as a receiver would (`HMAC-SHA-256(secret, body)`, swift-crypto's, in
+/// `X-Defender-Signature-256: sha256=…`) and records `signed`, `unsigned` or `forged` in ``WebhookLog/signatures``.
+func withWebhookReceiver(secret: String? = nil, _ body: (String, WebhookLog) async throws -> Void) async throws {
     let received = WebhookLog()
     try await withApp { (app) async throws in
         app.logger.logLevel = .warning
         app.post("hook") { req async throws -> HTTPStatus in
             let payload = try req.content.decode(DefenderWebhookNotifier.Payload.self)
             received.events.withLock { $0.append("\(payload.event) \(payload.kind) \(payload.key) \(payload.cause ?? "-")") }
+            if let secret {
+                let bytes = Data(req.body.data.map { Array($0.readableBytesView) } ?? [])
+                let mac = HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: Data(secret.utf8)))
+                let expected = "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+                let given = req.headers.first(name: "X-Defender-Signature-256")
+                received.signatures.withLock { $0.append(given == nil ? "unsigned" : given == expected ? "signed" : "forged") }
+            }
             return .noContent
         }
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
@@ -154,4 +178,6 @@ func withWebhookReceiver(_ body: (String, WebhookLog) async throws -> Void) asyn
 /// What a test webhook received.
 final class WebhookLog: Sendable {
     let events = Mutex<[String]>([])
+    /// With a secret: how each body's signature checked out.
+    let signatures = Mutex<[String]>([])
 }

@@ -10,4 +10,9 @@ package enum KeyedDigest {
         let mac = HMAC<SHA256>.authenticationCode(for: Data((purpose + "\u{0}" + text).utf8), using: SymmetricKey(data: Data(key.utf8)))
         return mac.prefix(16).hexEncoded
     }
+
+    /// `HMAC-SHA-256(key, bytes)` in hex, whole: a signature a receiver recomputes over the bytes it got.
+    package static func signature(of bytes: some Sequence<UInt8>, key: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(bytes), using: SymmetricKey(data: Data(key.utf8))).hexEncoded
+    }
 }
