@@ -120,6 +120,7 @@ extension DemoSettings.Database: CustomStringConvertible, CustomDebugStringConve
         }
     }
 
+    /// The same as ``description``.
     public var debugDescription: String { description }
 
     /// A mirror that shows ``description`` only, so that `dump` never shows a PostgreSQL password.

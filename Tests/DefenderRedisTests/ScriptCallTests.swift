@@ -18,6 +18,7 @@ struct ScriptCallTests {
             ("blocks", BlocksCall.script.source, BlocksCall.fields.count), ("state", StateCall.script.source, StateCall.fields.count),
             ("recordUnlockMail", RecordUnlockMailCall.script.source, RecordUnlockMailCall.fields.count),
             ("redeemUnlockLink", RedeemUnlockLinkCall.script.source, RedeemUnlockLinkCall.fields.count),
+            ("probeWrites", ProbeWritesCall.script.source, ProbeWritesCall.fields.count),
         ]
         #expect(scripts.count == RedisScripts.all.count)
         for (name, source, fields) in scripts {

@@ -320,6 +320,22 @@ import VaporTesting
         #expect(DefenderError(.storeUnavailable, "x").headers.first(name: .retryAfter) == nil)
     }
 
+    /// Vapor's error middleware reports every error it answers (`Logger.report(error:)`): the errors a client
+    /// causes once per request are reported at `debug`, so an app logging at `info` gets no line per request from
+    /// them; what someone must fix still reaches its log.
+    @Test func perRequestErrorsAreNotLoggedPerRequest() {
+        let logs = LogCapture()
+        var logger = logs.logger
+        logger.logLevel = .info
+        for code in [DefenderError.Code.admissionTimeout, .storeUnavailable, .malformedForwardingHeader, .invalidKey] {
+            for _ in 0..<100 { logger.report(error: DefenderError(code, "per request")) }
+        }
+        #expect(logs.messages.isEmpty, "\(logs.messages.prefix(3))")
+        logger.report(error: DefenderError(.invalidConfiguration, "fix me", setting: "DEFENDER_X"))
+        logger.report(error: DefenderError(.storeFault, "WRONGTYPE"))
+        #expect(logs.messages.count == 2 && logs.messages.allSatisfy { $0.hasPrefix("[error]") }, "\(logs.messages)")
+    }
+
     /// Every way out of a protected handler gives the admission slot back: recorded outcomes, uncounted
     /// responses, thrown errors and cancellation.
     @Test func everyPathReleasesTheSlot() async throws {

@@ -38,6 +38,8 @@ public final class FallbackAttemptStore: AttemptStore {
     private let degraded = Atomic<Bool>(false)
     /// Whether the outage is one in which the shared store still answers reads (``ReadableOutage``).
     private let readable = Atomic<Bool>(false)
+    /// When the shared store may next be asked whether it takes writes again (``WriteProbe``).
+    private let nextProbe = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Creates the wrapper.
     public init(
@@ -151,6 +153,36 @@ public final class FallbackAttemptStore: AttemptStore {
     /// While the shared store is skipped (an outage), the blocks it is known to hold still lock: a known attacker
     /// stays blocked through the outage whatever the failure policy. (When it is not skipped, the store answers
     /// for its known blocks itself.)
+    /// The shared store serves again: logins go back to it.
+    private func endOutage() {
+        openUntil.withLock { $0 = nil }
+        if degraded.exchange(false, ordering: .relaxed) {
+            logger.notice("the shared attempt store is back")
+            // What the outage counted here is not copied to the shared store, and must not come back in a
+            // later outage after the shared store moved on (an operator's unblock, a success).
+            fallback.forgetRecords()
+        }
+        readable.store(false, ordering: .relaxed)
+        metrics?.fallback.record(0)
+    }
+
+    /// After a step that succeeded without proving the shared store takes writes (a lockout it answered from what
+    /// it knows locally, a read, a deletion): asks it to write, at most once per retry interval, and ends the outage
+    /// when it does. Without this, an outage in which only locked clients knock — answered from the cache of blocks —
+    /// would never be seen to end.
+    private func probeRecovery() async {
+        guard let probe = primary as? any WriteProbe else { return }
+        let retryInterval = self.retryInterval
+        let due = nextProbe.withLock { next in
+            let now = ContinuousClock.now
+            if let next, now < next { return false }
+            next = now + retryInterval
+            return true
+        }
+        guard due, (try? await probe.probeWrites()) != nil else { return }
+        endOutage()
+    }
+
     /// Whether the shared store is being skipped (an outage, until the next retry).
     var isSkippingPrimary: Bool { openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false } }
 
@@ -177,16 +209,12 @@ public final class FallbackAttemptStore: AttemptStore {
         if !skip {
             do {
                 let result = try await operation(primary)
-                if degraded.load(ordering: .relaxed), provesRecovery(result) {
-                    openUntil.withLock { $0 = nil }
-                    if degraded.exchange(false, ordering: .relaxed) {
-                        logger.notice("the shared attempt store is back")
-                        // What the outage counted here is not copied to the shared store, and must not come back in a
-                        // later outage after the shared store moved on (an operator's unblock, a success).
-                        fallback.forgetRecords()
+                if degraded.load(ordering: .relaxed) {
+                    if provesRecovery(result) {
+                        endOutage()
+                    } else {
+                        await probeRecovery()
                     }
-                    readable.store(false, ordering: .relaxed)
-                    metrics?.fallback.record(0)
                 }
                 return result
             } catch let error as DefenderError where (error.code == .storeUnavailable || error.code == .storeFault) && !Task.isCancelled {

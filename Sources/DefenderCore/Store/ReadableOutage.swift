@@ -7,3 +7,12 @@ package protocol ReadableOutage: Error {
     /// Whether the store that failed with this error still answers reads.
     var storeStillReads: Bool { get }
 }
+
+/// A shared store that can be asked whether it takes writes again, in one cheap step that adds data.
+/// ``FallbackAttemptStore`` asks during an outage when a login's step succeeded without proving it (a lockout
+/// answered from what the store knows locally, a read, a deletion): otherwise an outage in which only locked
+/// clients knock would never be seen to end.
+package protocol WriteProbe: Sendable {
+    /// Returns when the store took a write; throws as its steps throw when it does not.
+    func probeWrites() async throws
+}

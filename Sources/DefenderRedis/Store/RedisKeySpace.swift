@@ -40,6 +40,9 @@ struct RedisKeySpace: Sendable {
     /// The pub/sub channel on which lifted and manual blocks are announced to every instance's block cache.
     var channel: String { "\(prefix):blocks" }
 
+    /// Set for a second by the probe that asks whether Redis takes writes again (``ProbeWritesCall``).
+    var probe: String { "\(prefix):probe" }
+
     /// This username's failures from this IP (`SuccessReset/own`).
     func pair(_ ip: DefenderKey, _ username: DefenderKey) -> String { "\(prefix):failed:pair:\(ip.value)|\(username.value)" }
 }

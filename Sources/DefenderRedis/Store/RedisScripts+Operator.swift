@@ -143,3 +143,17 @@ struct StateCall: ScriptCall {
         return { failures, '', -2, redis.call('ZCARD', history) }
         """)
 }
+
+/// Whether Redis takes writes again, during an outage in which only reads and deletions succeeded: sets a short-lived
+/// key, with the flags of a script that adds data, so that a full Redis (`OOM`) or a replica (`READONLY`) refuses it
+/// whole, as it refuses admissions. Returns 1.
+struct ProbeWritesCall: ScriptCall {
+    var probe: String
+
+    static let fields: [ScriptField<Self>] = [.key("probe") { $0.probe }]
+
+    static let script = makeScript(.writes, body: """
+        redis.call('SET', probe, '1', 'PX', 1000)
+        return 1
+        """)
+}

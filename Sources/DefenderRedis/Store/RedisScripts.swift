@@ -20,7 +20,7 @@ enum RedisScripts {
     static let all = [
         CheckCall.script, AdmitCall.script, InFlightCall.script, ReleaseCall.script, RecordFailureCall.script,
         RecordSuccessCall.script, BlockCall.script, UnblockCall.script, BlocksCall.script, StateCall.script,
-        RecordUnlockMailCall.script, RedeemUnlockLinkCall.script,
+        RecordUnlockMailCall.script, RedeemUnlockLinkCall.script, ProbeWritesCall.script,
     ]
 }
 
