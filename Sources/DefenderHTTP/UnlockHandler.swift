@@ -51,7 +51,7 @@ public struct UnlockHandler: Sendable {
             case .blockedByOperator: return page(.blockedByOperator, status: 403)
             }
         } catch {
-            defender.logger.error("an unlock link could not be redeemed", metadata: ["error": "\(error)"])
+            defender.log(.error, "an unlock link could not be redeemed", metadata: ["error": "\(error)"], budget: defender.unlockFailureLines)
             var answer = page(.unavailable, status: 503)
             answer.fields[.retryAfter] = "60"
             return answer

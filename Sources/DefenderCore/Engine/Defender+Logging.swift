@@ -10,10 +10,16 @@ extension Defender {
 
     /// Writes a line about an attempt within `budget`, saying how many like it were dropped before it.
     func log(_ level: Logger.Level, _ message: Logger.Message, _ attempt: LoginAttempt, budget: LogBudget) {
+        log(level, message, metadata: metadata(attempt), budget: budget)
+    }
+
+    /// Writes a line a client can cause once per request within `budget`, saying how many like it were dropped
+    /// before it (see ``LogBudget``).
+    package func log(_ level: Logger.Level, _ message: Logger.Message, metadata: @autoclosure () -> Logger.Metadata, budget: LogBudget) {
         guard logger.logLevel <= level else { return }
         let (write, dropped) = budget.spend()
         guard write else { return }
-        var metadata = metadata(attempt)
+        var metadata = metadata()
         if dropped > 0 { metadata["dropped_before"] = "\(dropped)" }
         logger.log(level: level, message, metadata: metadata)
     }

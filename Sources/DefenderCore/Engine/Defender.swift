@@ -49,6 +49,8 @@ public final class Defender: Sendable {
     let routesWithoutUsername = Mutex<Set<String>>([])
     /// The log lines a client can cause once per request, each capped (the metrics count every occurrence).
     let deniedLines = LogBudget(), dryRunLines = LogBudget(), admissionTimeoutLines = LogBudget()
+    /// An unlock link posted while the store cannot redeem it (its holder may post it again and again).
+    package let unlockFailureLines = LogBudget()
 
     /// Creates an engine.
     /// - Parameters:
