@@ -15,15 +15,26 @@ import Glibc
 enum LoopbackPort {
     private static let handedOut = Mutex(Set<Int>())
 
-    /// A port in 20000–60000 not handed out before in this process.
+    /// A port from 10000 up to the kernel's ephemeral range, not handed out before in this process. Below the
+    /// ephemeral range (Linux: 32768–60999 by default), because the kernel hands those out itself — to every
+    /// outgoing connection's local end and every server bound to port 0 — so a port chosen there may be taken by
+    /// the time a server binds it (seen: a cluster node's bus port, five retries in a row).
     static func fresh() -> Int {
         handedOut.withLock { ports in
             while true {
-                let port = Int.random(in: 20_000...60_000)
+                let port = Int.random(in: 10_000..<ephemeralStart)
                 if ports.insert(port).inserted { return port }
             }
         }
     }
+
+    /// The first port of the kernel's ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`), 32768 when it
+    /// cannot be read, and never below 20000 (so that the range above stays wide).
+    static let ephemeralStart: Int = {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
+        return max(20_000, low)
+    }()
 
     /// Waits up to twenty seconds until `process` listens on `port` of 127.0.0.1. The wait suspends, never blocks:
     /// a blocking wait held one of the test pool's few threads (two on a two-core machine) while a server started,

@@ -51,10 +51,12 @@ public final class TestRedisCluster: Sendable {
     static func node(_ tlsArguments: [String], tls: Bool) async throws -> RedisServer {
         for _ in 0..<5 {
             let bus = LoopbackPort.fresh()
-            let node = try await RedisServer(
+            // A bus port taken by someone else makes every start on it exit at once: try another bus port.
+            guard let node = try? await RedisServer(
                 ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--cluster-port", String(bus)]
                     + tlsArguments,
                 tlsPort: tls)
+            else { continue }
             if await LoopbackPort.waitUntilListening(bus, process: node.process) { return node }
             node.stop()
         }

@@ -95,10 +95,27 @@ import Testing
             #expect(badType.status == .unsupportedMediaType)
             // No audit log and no stored deny list in this app: those API routes say so.
             #expect(try await client.execute(uri: "/ops/guard/api/attempts", method: .get, headers: Self.basicRoot).status == .notFound)
-            // A Basic administrator has no session for a CSRF token here: the page says to use the API, rather than
-            // showing forms that would be refused.
+            // A Basic administrator has no session to keep a CSRF token in here: the forms carry one derived from the
+            // administrator's name and the day under a key no other site knows, and work with it; without it, or with
+            // a wrong one, they are refused, and nothing changes.
             let basicPage = try await client.execute(uri: "/ops/guard", method: .get, headers: Self.basicRoot)
-            #expect(basicPage.status == .ok && String(buffer: basicPage.body).contains("use the JSON API under /ops/guard/api"))
+            let basicText = String(buffer: basicPage.body)
+            #expect(basicPage.status == .ok && !basicText.contains("use the JSON API"))
+            let basicToken = try #require(basicText.range(of: "<meta name=\"csrf-token\" content=\"").map { basicText[$0.upperBound...].prefix { $0 != "\"" } })
+            #expect(basicToken.count == 32)
+            var basicForm = Self.basicRoot
+            basicForm[.contentType] = "application/x-www-form-urlencoded"
+            for refused in ["", String(repeating: "0", count: 32), "\(basicToken.dropLast())x"] {
+                let answer = try await client.execute(uri: "/ops/guard/block", method: .post, headers: basicForm, body: ByteBuffer(string: "kind=username&value=viabasic&csrf=\(refused)"))
+                #expect(answer.status == .forbidden, "token '\(refused)'")
+            }
+            #expect(try await defender.engine.store.state(of: defender.engine.usernameKey("viabasic")).block == nil)
+            let done = try await client.execute(uri: "/ops/guard/block", method: .post, headers: basicForm, body: ByteBuffer(string: "kind=username&value=viabasic&csrf=\(basicToken)"))
+            #expect(done.status == .seeOther)
+            #expect(try await defender.engine.store.state(of: defender.engine.usernameKey("viabasic")).block != nil)
+            // The notice of that form shows to the same Basic administrator.
+            let noticed = try await client.execute(uri: try #require(done.headers[.location]), method: .get, headers: Self.basicRoot)
+            #expect(String(buffer: noticed.body).contains("Blocked username viabasic."))
         }
     }
 }

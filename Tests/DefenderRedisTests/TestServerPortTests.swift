@@ -1,4 +1,5 @@
 import DefenderTesting
+import Foundation
 import Testing
 
 /// The test servers' start-up must not mistake another server on the same port for their own: a cluster test
@@ -22,6 +23,10 @@ import Testing
         }
         defer { servers.forEach { $0.stop() } }
         #expect(Set(servers.map(\.port)).count == servers.count)
+        // Below the kernel's ephemeral range, which it hands out to outgoing connections and port-0 servers itself.
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let ephemeral = max(20_000, range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768)
+        #expect(servers.allSatisfy { $0.port >= 10_000 && $0.port < ephemeral }, "\(servers.map(\.port))")
     }
 
     /// The test runner's threads block SIGTERM, and a spawned child inherits the mask: a server that ignored

@@ -5,7 +5,7 @@ import Mustache
 
 extension AdminHandler {
     /// `GET {base}`: the page.
-    func page(_ request: AdminRequest, admin: String, csrfToken: CSRFToken) async throws -> HTTPAnswer {
+    func page(_ request: AdminRequest, admin: String, csrf: String?) async throws -> HTTPAnswer {
         var sections: [AdminPageModel.BlockSection] = []
         for kind in DefenderKey.Kind.allCases {
             let cursorName = "\(Self.plural(kind))_after"
@@ -27,11 +27,7 @@ extension AdminHandler {
                 time: AdminPage.timestamp(row.attemptTime), username: row.username ?? "–", ip: row.ipAddress.isEmpty ? "–" : row.ipAddress,
                 path: row.pathInfo, result: row.loginValid ? "✓ success" : "✗ failure", userAgent: row.userAgent)
         }
-        let csrf = try await csrfToken(true)
-        // No session to keep a CSRF token in (an administrator signed in with HTTP Basic where the integration does
-        // not create sessions): say so, instead of forms that would be refused.
         let notice = AdminPage.notice(request, csrfToken: csrf)
-            ?? (csrf == nil ? "These forms need a signed-in session; with HTTP Basic credentials, use the JSON API under \(request.base)/api." : nil)
         let model = AdminPageModel(
             base: request.base, csrf: csrf ?? "", admin: admin, notice: notice,
             stylesheet: AdminPage.stylesheet, blockSections: sections, rangeLists: try await rangeListModels(),
@@ -97,12 +93,12 @@ extension AdminHandler {
 
     /// `POST {base}/block`, `/unblock`, `/denylist/add`, `/denylist/remove`: the change, then `303` back to the
     /// page with a notice. The caller has checked that an administrator asks.
-    func formAction(_ request: AdminRequest, csrfToken: CSRFToken) async throws -> HTTPAnswer {
+    func formAction(_ request: AdminRequest, csrf: String?) async throws -> HTTPAnswer {
         let form = URLEncodedForm.mediaType(request.contentType) == "application/x-www-form-urlencoded"
             ? URLEncodedForm.parse(String(decoding: request.body, as: UTF8.self)) : []
         func field(_ name: String) -> String? { form.first { $0.name == name }?.value }
         // Every form, whoever sent it, carries the session's token: browsers also replay Basic credentials.
-        guard let token = try await csrfToken(false), Self.tokensMatch(field("csrf"), token) else {
+        guard let token = csrf, Self.tokensMatch(field("csrf"), token) else {
             return AdminPage.html(
                 title: "Refused",
                 body: "<h1>Refused</h1><p>The form's CSRF token is missing or wrong. <a href=\"\(HTMLEscaping.escape(request.base))\">Reload the page</a> and try again.</p>",

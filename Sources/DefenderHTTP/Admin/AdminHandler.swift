@@ -47,10 +47,34 @@ package struct AdminHandler: Sendable {
                 ? AdminPage.html(title: "Forbidden", body: "<h1>Forbidden</h1><p>Administrators only.</p>", status: 403)
                 : .problem(status: 403, detail: "Administrators only.")
         case .sessionAdmin(let name), .credentialAdmin(let name):
-            if request.route == .page { return try await page(request, admin: name, csrfToken: csrfToken) }
-            return try await formAction(request, csrfToken: csrfToken)
+            let fallback = credentialFormToken(request)
+            if request.route == .page { return try await page(request, admin: name, csrf: try await csrfToken(true) ?? fallback) }
+            return try await formAction(request, csrf: try await csrfToken(false) ?? fallback)
         }
     }
+
+    /// The token the page's forms carry when the session has none: for an administrator signed in with HTTP Basic
+    /// where the integration keeps no session (browsers replay Basic credentials on a cross-site form, so the forms
+    /// need a token all the same), one derived from the administrator's name and the day under a key a cross-site
+    /// page cannot know (see ``credentialToken(for:key:day:)``); `nil` for a session's administrator.
+    func credentialFormToken(_ request: AdminRequest) -> String? {
+        guard case .credentialAdmin(let name) = request.access else { return nil }
+        let key = operations.engine.configuration.secretKeys.first?.value ?? Self.processKey
+        return Self.credentialToken(for: name, key: key, day: Int(Date().timeIntervalSince1970 / 86400))
+    }
+
+    /// `HMAC-SHA-256(key, purpose ‖ day ‖ name)`, cut to 128 bits: the same on every instance that shares
+    /// `DEFENDER_SECRET_KEY`, and new each day (UTC), so a page left open over midnight asks for a reload once.
+    package static func credentialToken(for name: String, key: String, day: Int) -> String {
+        KeyedDigest.tag("\(day)\u{0}\(name)", key: key, purpose: "defender/admin-credential-csrf/v1")
+    }
+
+    /// The key of ``credentialToken(for:key:day:)`` without `DEFENDER_SECRET_KEY`: random, made once per process (a
+    /// form posted to another instance is then refused, and the page says to reload).
+    static let processKey: String = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexEncoded
+    }()
 
     // MARK: JSON API
 
