@@ -14,7 +14,7 @@ public struct DefenderWebhookNotifier: Sendable {
     public let url: URI
     /// How long one POST may take.
     public let timeout: TimeAmount
-    /// Signs each body (`X-Defender-Signature-256`, see ``DefenderWebhookPayload/signedBody(secret:)``); `nil`:
+    /// Signs each body (`X-Defender-Signature-256`, see `DefenderWebhookPayload.signedBody(secret:)`); `nil`:
     /// unsigned.
     public let secret: DefenderSecret?
 

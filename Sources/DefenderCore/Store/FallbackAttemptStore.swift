@@ -17,7 +17,7 @@ import Synchronization
 /// A success of a step that only reads or deletes proves nothing: a Redis whose memory is full (`OOM`) or that was
 /// demoted to a replica (`READONLY`) still runs those, and taking one for the end of the outage would forget this
 /// instance's counts every retry interval while admissions kept failing — an attacker's counter reset each second.
-/// While the shared store still answers reads (memory full, a replica: ``ReadableOutage``), an admission first asks
+/// While the shared store still answers reads (memory full, a replica: `ReadableOutage`), an admission first asks
 /// it whether the login is locked, so that a block another instance wrote there before the outage still refuses.
 /// What was counted in memory during an outage is forgotten when the shared store is back (it is not copied
 /// there): a later outage starts afresh instead of reviving blocks the shared store has since lifted.
@@ -36,7 +36,7 @@ public final class FallbackAttemptStore: AttemptStore {
     public let logger: Logger
     private let openUntil = Mutex<ContinuousClock.Instant?>(nil)
     private let degraded = Atomic<Bool>(false)
-    /// Whether the outage is one in which the shared store still answers reads (``ReadableOutage``).
+    /// Whether the outage is one in which the shared store still answers reads (`ReadableOutage`).
     private let readable = Atomic<Bool>(false)
     /// When the shared store may next be asked whether it takes writes again (``WriteProbe``).
     private let nextProbe = Mutex<ContinuousClock.Instant?>(nil)
