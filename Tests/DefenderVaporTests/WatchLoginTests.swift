@@ -173,6 +173,14 @@ import VaporTesting
         }
     }
 
+    /// The webhook notifier dumps and prints with its URL's path (a chat service's secret) and its secret hidden.
+    @Test func theWebhookNotifierNeverRendersItsSecrets() {
+        let notifier = DefenderWebhookNotifier(url: "https://hooks.example/T0/B0/HookPathS3cret", secret: DefenderSecret("SigningSecret123456"))
+        for text in everyRendering(of: notifier) {
+            #expect(!text.contains("HookPathS3cret") && !text.contains("SigningSecret123456") && text.contains("hooks.example"), "\(text)")
+        }
+    }
+
     @Test func redirectDetector() async throws {
         try await withTestApp { (app) async throws in
             for _ in 0..<3 { #expect(try await post(app, "/login", "username=a&password=x").status == .ok) }
