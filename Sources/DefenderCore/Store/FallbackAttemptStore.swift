@@ -148,11 +148,6 @@ public final class FallbackAttemptStore: AttemptStore {
         }
     }
 
-    /// Runs `operation` on the shared store, or applies the outage policy. `whenOpen` is what the `open`
-    /// policy answers (`nil`: the operation fails instead).
-    /// While the shared store is skipped (an outage), the blocks it is known to hold still lock: a known attacker
-    /// stays blocked through the outage whatever the failure policy. (When it is not skipped, the store answers
-    /// for its known blocks itself.)
     /// The shared store serves again: logins go back to it.
     private func endOutage() {
         openUntil.withLock { $0 = nil }
@@ -186,15 +181,18 @@ public final class FallbackAttemptStore: AttemptStore {
     /// Whether the shared store is being skipped (an outage, until the next retry).
     var isSkippingPrimary: Bool { openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false } }
 
+    /// While the shared store is skipped (an outage), the blocks it is known to hold still lock: a known attacker
+    /// stays blocked through the outage whatever the failure policy. (When it is not skipped, the store answers
+    /// for its known blocks itself.)
     private func knownWhileSkipped(ip: DefenderKey, username: DefenderKey?, policy: LockoutPolicy) -> Lockout? {
-        guard let known = primary as? any KnownBlocks,
-            openUntil.withLock({ until in until.map { ContinuousClock.now < $0 } ?? false })
-        else { return nil }
+        guard let known = primary as? any KnownBlocks, isSkippingPrimary else { return nil }
         return known.knownLockout(ip: ip, username: username, policy: policy)
     }
 
-    // A call that fails because its caller was cancelled says nothing about the shared store: it is rethrown
-    // and opens no circuit (else one client that hangs up would send everyone to the fallback for a while).
+    /// Runs `operation` on the shared store, or applies the outage policy. `whenOpen` is what the `open`
+    /// policy answers (`nil`: the operation fails instead).
+    /// A call that fails because its caller was cancelled says nothing about the shared store: it is rethrown
+    /// and opens no circuit (else one client that hangs up would send everyone to the fallback for a while).
     /// `fallsBack` false: the operation is never run on this instance's memory (the operator's actions and reports).
     /// `provesRecovery`: whether the operation's result shows it added data, so that its success shows the shared
     /// store serves again and ends the outage; the others (reads, deletions) run there when they can but leave the
@@ -203,10 +201,9 @@ public final class FallbackAttemptStore: AttemptStore {
     /// (full, or a replica); an answer is final. It fails or answers `nil`: the policy applies.
     private func perform<T: Sendable>(
         whenOpen: T?, fallsBack: Bool = true, provesRecovery: (T) -> Bool = { _ in false },
-        whileReadable: ((any AttemptStore) async throws -> T?)? = nil, _ operation: (any AttemptStore) async throws -> T
+        whileReadable: (any AttemptStore) async throws -> T? = { _ in nil }, _ operation: (any AttemptStore) async throws -> T
     ) async throws -> T {
-        let skip = openUntil.withLock { until in until.map { ContinuousClock.now < $0 } ?? false }
-        if !skip {
+        if !isSkippingPrimary {
             do {
                 let result = try await operation(primary)
                 if degraded.load(ordering: .relaxed) {
@@ -232,7 +229,7 @@ public final class FallbackAttemptStore: AttemptStore {
                 metrics?.fallback.record(1)
             }
         }
-        if let whileReadable, readable.load(ordering: .acquiring) {
+        if readable.load(ordering: .acquiring) {
             do {
                 if let answer = try await whileReadable(primary) { return answer }
             } catch let error as DefenderError where error.code == .storeUnavailable || error.code == .storeFault {

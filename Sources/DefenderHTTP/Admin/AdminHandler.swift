@@ -47,9 +47,8 @@ package struct AdminHandler: Sendable {
                 ? AdminPage.html(title: "Forbidden", body: "<h1>Forbidden</h1><p>Administrators only.</p>", status: 403)
                 : .problem(status: 403, detail: "Administrators only.")
         case .sessionAdmin(let name), .credentialAdmin(let name):
-            let fallback = credentialFormToken(request)
-            if request.route == .page { return try await page(request, admin: name, csrf: try await csrfToken(true) ?? fallback) }
-            return try await formAction(request, csrf: try await csrfToken(false) ?? fallback)
+            if request.route == .page { return try await page(request, admin: name, csrf: try await csrfToken(true) ?? credentialFormToken(request)) }
+            return try await formAction(request, csrf: try await csrfToken(false) ?? credentialFormToken(request))
         }
     }
 
@@ -71,10 +70,7 @@ package struct AdminHandler: Sendable {
 
     /// The key of ``credentialToken(for:key:day:)`` without `DEFENDER_SECRET_KEY`: random, made once per process (a
     /// form posted to another instance is then refused, and the page says to reload).
-    static let processKey: String = {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexEncoded
-    }()
+    static let processKey = makeCSRFToken()
 
     // MARK: JSON API
 
