@@ -104,6 +104,22 @@ import Testing
         #expect(String(buffer: buffer) == "*3\r\n$3\r\nSET\r\n$8\r\nключ\r\n$0\r\n\r\n")
     }
 
+    /// The size a command's buffer is allocated at is exactly what encoding it writes: random commands of 0–40
+    /// arguments, each empty to 200 characters of ASCII and multi-byte text, so that counts and lengths cross
+    /// every digit boundary up to three digits.
+    @Test func encodedSizeIsExact() {
+        var generator = SplitMix64(seed: 0x5123)
+        let alphabet: [Character] = ["a", "Z", "0", "\r", "\n", "$", "*", "é", "ключ".first!, "🔑"]
+        for _ in 0..<2_000 {
+            let arguments = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                String((0..<Int.random(in: 0...200, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            }
+            var buffer = ByteBuffer()
+            RESPEncoder.encode(arguments, into: &buffer)
+            #expect(RESPEncoder.encodedSize(of: arguments) == buffer.readableBytes, "\(arguments.map(\.utf8.count))")
+        }
+    }
+
     // Property test: random values survive encode → decode, whole and split at a random point.
     @Test func encodeDecodeRoundTrip() throws {
         var generator = SplitMix64(seed: 0xDEFE)

@@ -1,9 +1,9 @@
 import NIOCore
 
 /// Commands on their way: their encoded bytes (one or a whole pipeline) and where each reply goes, in order.
-struct RedisCommand {
+struct RedisCommand: Sendable {
     var bytes: ByteBuffer
-    let promises: [EventLoopPromise<RESPValue>]
+    var promises: [EventLoopPromise<RESPValue>]
 }
 
 /// Matches replies to commands in order (Redis answers a pipeline in order).
@@ -16,8 +16,10 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private var pending = CircularBuffer<(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline)>()
+    /// The timer that checks the oldest command's deadline. It is armed while commands are out and left to fire
+    /// when they are answered (it then finds none, or a newer deadline, and re-arms for it): scheduling and
+    /// cancelling a timer per command cost more than the occasional idle firing.
     private var timeoutTask: Scheduled<Void>?
-    private var scheduledDeadline: NIODeadline?
     private let commandTimeout: TimeAmount
     private var failure: RedisError?
     /// Where messages that answer no command go: a subscriber connection's published messages.
@@ -35,10 +37,9 @@ final class RedisCommandHandler: ChannelDuplexHandler {
             promise?.fail(failure)
             return
         }
-        let wasIdle = pending.isEmpty
         let deadline = NIODeadline.now() + commandTimeout
         for commandPromise in command.promises { pending.append((commandPromise, deadline)) }
-        if wasIdle { scheduleTimeout(context: context) }
+        if timeoutTask == nil { armTimeout(at: deadline, context: context) }
         context.write(wrapOutboundOut(command.bytes), promise: promise)
     }
 
@@ -58,7 +59,6 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         case .error(let message): head.promise.fail(RedisError(.serverError, message))
         default: head.promise.succeed(value)
         }
-        scheduleTimeout(context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -77,22 +77,22 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         if failure == nil { failure = error }
         timeoutTask?.cancel()
         timeoutTask = nil
-        scheduledDeadline = nil
         while let head = pending.popFirst() { head.promise.fail(error) }
     }
 
-    /// One timer for the oldest pending command, moved along as replies arrive. Commands of one pipeline share
-    /// a deadline, so the timer is left alone while the head's deadline does not change.
-    private func scheduleTimeout(context: ChannelHandlerContext) {
-        let deadline = pending.first?.deadline
-        if deadline == scheduledDeadline, timeoutTask != nil || deadline == nil { return }
-        timeoutTask?.cancel()
-        timeoutTask = nil
-        scheduledDeadline = deadline
-        guard let deadline else { return }
+    /// Arms the timer for `deadline`. When it fires, the oldest command still out decides: past its deadline, every
+    /// command fails and the channel closes; otherwise the timer waits for that command's deadline; with none out
+    /// it stops until the next write.
+    private func armTimeout(at deadline: NIODeadline, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timeoutTask = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
+            handler.timeoutTask = nil
+            guard let oldest = handler.pending.first else { return }
+            guard oldest.deadline <= .now() else {
+                handler.armTimeout(at: oldest.deadline, context: context)
+                return
+            }
             handler.failAll(RedisError(.timeout, "no reply within \(handler.commandTimeout.nanoseconds / 1_000_000) ms"))
             context.close(promise: nil)
         }

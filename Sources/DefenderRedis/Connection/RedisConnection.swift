@@ -1,10 +1,13 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// One pipelined connection to Redis, authenticated and on the right database before it accepts a command.
 @_spi(Internals) public final class RedisConnection: Sendable {
     let channel: any Channel
+    /// Commands written by callers off the event loop, waiting for the loop to send them (`CommandOutbox`).
+    private let outbox = CommandOutbox()
 
     private init(channel: any Channel) {
         self.channel = channel
@@ -127,7 +130,7 @@ import NIOSSL
     ///   `CancellationError` at once when the task is cancelled. The reply still arrives later and is dropped
     ///   (completing a finished promise does nothing), so the other commands on the connection are unaffected.
     public func send(_ arguments: [String]) async throws -> RESPValue {
-        var buffer = channel.allocator.buffer(capacity: 64)
+        var buffer = channel.allocator.buffer(capacity: RESPEncoder.encodedSize(of: arguments))
         RESPEncoder.encode(arguments, into: &buffer)
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         return try await withTaskCancellationHandler {
@@ -142,7 +145,7 @@ import NIOSSL
     /// the others.
     public func pipeline(_ commands: [[String]]) async throws -> [Result<RESPValue, any Error>] {
         // One buffer and one write for the whole pipeline: one event-loop hop, one syscall.
-        var buffer = channel.allocator.buffer(capacity: 64 * commands.count)
+        var buffer = channel.allocator.buffer(capacity: commands.reduce(0) { $0 + RESPEncoder.encodedSize(of: $1) })
         var promises: [EventLoopPromise<RESPValue>] = []
         promises.reserveCapacity(commands.count)
         for arguments in commands {
@@ -154,15 +157,21 @@ import NIOSSL
         return try await EventLoopFuture.whenAllComplete(promises.map(\.futureResult), on: channel.eventLoop).get()
     }
 
-    /// Writes commands; if the write itself fails (the channel is already closed, so no handler will ever see
-    /// them), their promises fail instead of waiting forever.
+    /// Queues commands in the outbox; the first command of a batch asks the event loop to send the batch. If the
+    /// write itself fails (the channel is already closed, so no handler will ever see them), their promises fail
+    /// instead of waiting forever.
     private func write(_ command: RedisCommand) {
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        let promises = command.promises
-        written.futureResult.whenFailure { error in
-            for promise in promises { promise.fail(RedisError(.connectionFailed, "the connection is closed")) }
+        guard outbox.add(command) else { return }
+        let (channel, outbox) = (self.channel, self.outbox)
+        channel.eventLoop.execute {
+            guard let batch = outbox.take() else { return }
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            let promises = batch.promises
+            written.futureResult.whenFailure { _ in
+                for promise in promises { promise.fail(RedisError(.connectionFailed, "the connection is closed")) }
+            }
+            channel.writeAndFlush(batch, promise: written)
         }
-        channel.writeAndFlush(command, promise: written)
     }
 
     /// Returns when the connection closes, or at once when the task is cancelled (the connection is then closed).

@@ -16,6 +16,28 @@ import NIOCore
         }
     }
 
+    /// The bytes `encode(_:into:)` writes for `arguments`, so that a buffer is allocated once at its size instead of
+    /// growing (and copying) as a script's keys and arguments are written.
+    public static func encodedSize(of arguments: [String]) -> Int {
+        var size = 1 + decimalDigits(arguments.count) + 2
+        for argument in arguments {
+            let length = argument.utf8.count
+            size += 1 + decimalDigits(length) + 2 + length + 2
+        }
+        return size
+    }
+
+    @inline(__always)
+    static func decimalDigits(_ value: Int) -> Int {
+        var digits = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return digits
+    }
+
     /// Writes a non-negative length in decimal without making a `String` (two allocations per argument saved).
     @inline(__always)
     static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
