@@ -104,19 +104,24 @@ import Testing
         #expect(String(buffer: buffer) == "*3\r\n$3\r\nSET\r\n$8\r\nключ\r\n$0\r\n\r\n")
     }
 
-    /// The size a command's buffer is allocated at is exactly what encoding it writes: random commands of 0–40
+    /// The size a command's buffer is allocated at is exactly what encoding it writes, and the bytes are the
+    /// command as an array of bulk strings (the reply encoder, written separately): random commands of 0–40
     /// arguments, each empty to 200 characters of ASCII and multi-byte text, so that counts and lengths cross
     /// every digit boundary up to three digits.
-    @Test func encodedSizeIsExact() {
+    @Test func commandsEncodeExactlyAtTheirSize() {
         var generator = SplitMix64(seed: 0x5123)
         let alphabet: [Character] = ["a", "Z", "0", "\r", "\n", "$", "*", "é", "ключ".first!, "🔑"]
         for _ in 0..<2_000 {
             let arguments = (0..<Int.random(in: 0...40, using: &generator)).map { _ in
                 String((0..<Int.random(in: 0...200, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
             }
-            var buffer = ByteBuffer()
+            var buffer = ByteBuffer(string: "prefix")
             RESPEncoder.encode(arguments, into: &buffer)
-            #expect(RESPEncoder.encodedSize(of: arguments) == buffer.readableBytes, "\(arguments.map(\.utf8.count))")
+            #expect(RESPEncoder.encodedSize(of: arguments) == buffer.readableBytes - 6, "\(arguments.map(\.utf8.count))")
+            // The same bytes as the protocol's own description of a command: an array of bulk strings.
+            var expected = ByteBuffer(string: "prefix")
+            RESPEncoder.encode(.array(arguments.map { .bulkString(ByteBuffer(string: $0)) }), into: &expected)
+            #expect(buffer == expected)
         }
     }
 

@@ -96,32 +96,42 @@ public final class RedisClient: Service {
     /// is needed — and runs the script once more.
     @_spi(Internals) public func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         if let cluster { return try await cluster.run(script, keys: keys, arguments: arguments) }
-        let tail = [String(keys.count)] + keys + arguments
         do {
-            return try await evaluate(script, tail)
+            return try await evaluate(script, keys: keys, arguments: arguments)
         } catch let error as RedisError where error.reply == .readOnly {
             sentinel?.forget(nil)
             await dropConnections()
-            return try await evaluate(script, tail)
+            return try await evaluate(script, keys: keys, arguments: arguments)
         }
     }
 
-    private func evaluate(_ script: RedisScript, _ tail: [String]) async throws -> RESPValue {
+    private func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         do {
-            return try await send(["EVALSHA", script.sha1] + tail)
+            return try await send(Self.command("EVALSHA", script.sha1, keys: keys, arguments: arguments))
         } catch let error as RedisError where error.reply == .noScript {
-            return try await send(["EVAL", script.source] + tail)
+            return try await send(Self.command("EVAL", script.source, keys: keys, arguments: arguments))
         }
+    }
+
+    /// `EVALSHA sha numkeys key… arg…` (or `EVAL`), built in one array of its final size.
+    static func command(_ verb: String, _ script: String, keys: [String], arguments: [String]) -> [String] {
+        var command: [String] = []
+        command.reserveCapacity(3 + keys.count + arguments.count)
+        command.append(verb)
+        command.append(script)
+        command.append(String(keys.count))
+        command.append(contentsOf: keys)
+        command.append(contentsOf: arguments)
+        return command
     }
 
     /// `ASKING` then the script, on one connection: a Cluster's answer to `ASK` (the slot is being migrated to this
     /// node and the keys are already here).
     func runAsking(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
-        let tail = [String(keys.count)] + keys + arguments
         let connection = try await connection()
-        let replies = try await connection.pipeline([["ASKING"], ["EVALSHA", script.sha1] + tail])
+        let replies = try await connection.pipeline([["ASKING"], Self.command("EVALSHA", script.sha1, keys: keys, arguments: arguments)])
         if case .failure(let error as RedisError) = replies[1], error.reply == .noScript {
-            return try await connection.pipeline([["ASKING"], ["EVAL", script.source] + tail])[1].get()
+            return try await connection.pipeline([["ASKING"], Self.command("EVAL", script.source, keys: keys, arguments: arguments)])[1].get()
         }
         return try replies[1].get()
     }

@@ -3,16 +3,57 @@ import NIOCore
 /// Writes commands as RESP arrays of bulk strings. Several commands in one buffer are a pipeline.
 @_spi(Internals) public enum RESPEncoder {
     /// Appends one command (`["SET", "k", "v"]`) to `buffer`.
+    ///
+    /// The whole command is written in one pass into space reserved once (`encodedSize(of:)`): a script's call
+    /// has 20–30 arguments, and writing each piece through `ByteBuffer`'s checked writes was 8 % of the client's
+    /// CPU per script in a profile of `Benchmarks/run-redis-cpu`.
     public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "*"))
-        writeDecimal(arguments.count, into: &buffer)
-        buffer.writeStaticString("\r\n")
-        for argument in arguments {
-            buffer.writeInteger(UInt8(ascii: "$"))
-            writeDecimal(argument.utf8.count, into: &buffer)
-            buffer.writeStaticString("\r\n")
-            buffer.writeString(argument)
-            buffer.writeStaticString("\r\n")
+        let size = encodedSize(of: arguments)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { output in
+            var writer = RawWriter(base: output.baseAddress!)
+            writer.header(UInt8(ascii: "*"), arguments.count)
+            for argument in arguments {
+                var argument = argument
+                argument.withUTF8 { bytes in
+                    writer.header(UInt8(ascii: "$"), bytes.count)
+                    writer.copy(bytes)
+                    writer.crlf()
+                }
+            }
+            precondition(writer.written == size, "RESPEncoder.encodedSize disagrees with encode")
+            return writer.written
+        }
+    }
+
+    /// Writes into space already reserved: `encodedSize(of:)` bytes, checked once when done.
+    private struct RawWriter {
+        let base: UnsafeMutableRawPointer
+        var written = 0
+
+        /// `*3\r\n` or `$5\r\n`.
+        mutating func header(_ type: UInt8, _ value: Int) {
+            base.storeBytes(of: type, toByteOffset: written, as: UInt8.self)
+            written += 1
+            let digits = RESPEncoder.decimalDigits(value)
+            var rest = value
+            for offset in stride(from: digits - 1, through: 0, by: -1) {
+                base.storeBytes(of: UInt8(truncatingIfNeeded: 48 + rest % 10), toByteOffset: written + offset, as: UInt8.self)
+                rest /= 10
+            }
+            written += digits
+            crlf()
+        }
+
+        mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+            (base + written).copyMemory(from: source, byteCount: bytes.count)
+            written += bytes.count
+        }
+
+        mutating func crlf() {
+            base.storeBytes(of: UInt8(ascii: "\r"), toByteOffset: written, as: UInt8.self)
+            base.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: written + 1, as: UInt8.self)
+            written += 2
         }
     }
 
@@ -36,25 +77,6 @@ import NIOCore
             digits += 1
         }
         return digits
-    }
-
-    /// Writes a non-negative length in decimal without making a `String` (two allocations per argument saved).
-    @inline(__always)
-    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
-        if value < 10 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: 48 + value))
-            return
-        }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var rest = value
-            var index = 20
-            repeat {
-                index -= 1
-                digits[index] = UInt8(truncatingIfNeeded: 48 + rest % 10)
-                rest /= 10
-            } while rest > 0
-            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[index...]))
-        }
     }
 
     /// Encodes a reply value (used by tests and tools; the client only sends commands).
