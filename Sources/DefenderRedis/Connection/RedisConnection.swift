@@ -130,11 +130,11 @@ import Synchronization
     ///   `CancellationError` at once when the task is cancelled. The reply still arrives later and is dropped
     ///   (completing a finished promise does nothing), so the other commands on the connection are unaffected.
     public func send(_ arguments: [String]) async throws -> RESPValue {
-        var buffer = channel.allocator.buffer(capacity: RESPEncoder.encodedSize(of: arguments))
-        RESPEncoder.encode(arguments, into: &buffer)
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         return try await withTaskCancellationHandler {
-            write(RedisCommand(bytes: buffer, promises: [promise]))
+            // Encoded here, as a temporary: the outbox then holds the buffer's only reference and appends the next
+            // commands of its batch to it in place (a caller still holding it would force a copy).
+            write(RedisCommand(bytes: encode([arguments]), promises: [promise]))
             return try await promise.futureResult.get()
         } onCancel: {
             promise.fail(CancellationError())
@@ -145,16 +145,17 @@ import Synchronization
     /// the others.
     public func pipeline(_ commands: [[String]]) async throws -> [Result<RESPValue, any Error>] {
         // One buffer and one write for the whole pipeline: one event-loop hop, one syscall.
-        var buffer = channel.allocator.buffer(capacity: commands.reduce(0) { $0 + RESPEncoder.encodedSize(of: $1) })
-        var promises: [EventLoopPromise<RESPValue>] = []
-        promises.reserveCapacity(commands.count)
-        for arguments in commands {
-            RESPEncoder.encode(arguments, into: &buffer)
-            promises.append(channel.eventLoop.makePromise(of: RESPValue.self))
-        }
-        write(RedisCommand(bytes: buffer, promises: promises))
+        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
+        write(RedisCommand(bytes: encode(commands), promises: promises))
         // One await for the whole pipeline: awaiting each future would cost a hop to the event loop and back apiece.
         return try await EventLoopFuture.whenAllComplete(promises.map(\.futureResult), on: channel.eventLoop).get()
+    }
+
+    /// The commands, one after another, in a buffer allocated at their encoded size.
+    private func encode(_ commands: [[String]]) -> ByteBuffer {
+        var buffer = channel.allocator.buffer(capacity: commands.reduce(0) { $0 + RESPEncoder.encodedSize(of: $1) })
+        for arguments in commands { RESPEncoder.encode(arguments, into: &buffer) }
+        return buffer
     }
 
     /// Queues commands in the outbox; the first command of a batch asks the event loop to send the batch. If the

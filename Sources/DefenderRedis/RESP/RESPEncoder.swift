@@ -10,7 +10,7 @@ import NIOCore
     public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
         let size = encodedSize(of: arguments)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { output in
-            var writer = RawWriter(base: output.baseAddress!)
+            var writer = RawWriter(base: output.baseAddress!, capacity: size)
             writer.header(UInt8(ascii: "*"), arguments.count)
             for argument in arguments {
                 var argument = argument
@@ -25,16 +25,23 @@ import NIOCore
         }
     }
 
-    /// Writes into space already reserved: `encodedSize(of:)` bytes, checked once when done.
+    /// Writes into space already reserved: `encodedSize(of:)` bytes. Every write checks that it fits first, so that
+    /// a size that ever disagreed with the bytes would stop the process instead of writing past the space.
     private struct RawWriter {
         let base: UnsafeMutableRawPointer
+        let capacity: Int
         var written = 0
+
+        private func reserve(_ count: Int) {
+            precondition(written + count <= capacity, "RESPEncoder.encodedSize disagrees with encode")
+        }
 
         /// `*3\r\n` or `$5\r\n`.
         mutating func header(_ type: UInt8, _ value: Int) {
+            let digits = RESPEncoder.decimalDigits(value)
+            reserve(1 + digits + 2)
             base.storeBytes(of: type, toByteOffset: written, as: UInt8.self)
             written += 1
-            let digits = RESPEncoder.decimalDigits(value)
             var rest = value
             for offset in stride(from: digits - 1, through: 0, by: -1) {
                 base.storeBytes(of: UInt8(truncatingIfNeeded: 48 + rest % 10), toByteOffset: written + offset, as: UInt8.self)
@@ -46,11 +53,13 @@ import NIOCore
 
         mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
             guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+            reserve(bytes.count)
             (base + written).copyMemory(from: source, byteCount: bytes.count)
             written += bytes.count
         }
 
         mutating func crlf() {
+            reserve(2)
             base.storeBytes(of: UInt8(ascii: "\r"), toByteOffset: written, as: UInt8.self)
             base.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: written + 1, as: UInt8.self)
             written += 2
