@@ -107,38 +107,10 @@ public final class RedisClient: Service {
 
     private func evaluate(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
         do {
-            return try await send(Self.command("EVALSHA", script.sha1, keys: keys, arguments: arguments))
+            return try await send(script.command(keys: keys, arguments: arguments))
         } catch let error as RedisError where error.reply == .noScript {
-            return try await send(Self.command("EVAL", script.source, keys: keys, arguments: arguments))
+            return try await send(script.command(keys: keys, arguments: arguments, withSource: true))
         }
-    }
-
-    /// `EVALSHA sha numkeys key… arg…` (or `EVAL`), built in one array of its final size.
-    static func command(_ verb: String, _ script: String, keys: [String], arguments: [String]) -> [String] {
-        var command: [String] = []
-        command.reserveCapacity(3 + keys.count + arguments.count)
-        command.append(verb)
-        command.append(script)
-        command.append(String(keys.count))
-        command.append(contentsOf: keys)
-        command.append(contentsOf: arguments)
-        return command
-    }
-
-    /// `ASKING` then the script, on one connection: a Cluster's answer to `ASK` (the slot is being migrated to this
-    /// node and the keys are already here).
-    func runAsking(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RESPValue {
-        let connection = try await connection()
-        let replies = try await connection.pipeline([["ASKING"], Self.command("EVALSHA", script.sha1, keys: keys, arguments: arguments)])
-        if case .failure(let error as RedisError) = replies[1], error.reply == .noScript {
-            return try await connection.pipeline([["ASKING"], Self.command("EVAL", script.source, keys: keys, arguments: arguments)])[1].get()
-        }
-        return try replies[1].get()
-    }
-
-    /// `ASKING` then one command, on one connection.
-    func sendAsking(_ arguments: [String]) async throws -> RESPValue {
-        try await connection().pipeline([["ASKING"], arguments])[1].get()
     }
 
     /// Opens a connection of its own (to the primary, with Sentinel; to any node of a Cluster) subscribed to `channel`; each message's payload
@@ -234,7 +206,8 @@ public final class RedisClient: Service {
         }
     }
 
-    private func connection(retrying: Bool = false) async throws -> RedisConnection {
+    /// A ready connection of the pool: a live one round-robin, or one opened now (waiting for one being opened).
+    func connection(retrying: Bool = false) async throws -> RedisConnection {
         enum Pick {
             case ready(RedisConnection)
             case wait(Task<RedisConnection, any Error>)

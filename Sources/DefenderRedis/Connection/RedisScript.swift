@@ -14,4 +14,16 @@ public struct RedisScript: Sendable, Hashable {
         self.source = source
         self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).hexEncoded
     }
+
+    /// `EVALSHA sha numkeys key… arg…`, or `EVAL source …` with `withSource`, built in one array of its final size.
+    func command(keys: [String], arguments: [String], withSource: Bool = false) -> [String] {
+        var command: [String] = []
+        command.reserveCapacity(3 + keys.count + arguments.count)
+        command.append(withSource ? "EVAL" : "EVALSHA")
+        command.append(withSource ? source : sha1)
+        command.append(String(keys.count))
+        command.append(contentsOf: keys)
+        command.append(contentsOf: arguments)
+        return command
+    }
 }
