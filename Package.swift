@@ -125,6 +125,8 @@ let package = Package(
             dependencies: [
                 "DefenderCore", "DefenderHTTP", "DefenderVaporTraitCheck",
                 product("Vapor", "vapor", trait: "Vapor"),
+                // Vapor's own dependency: the webhook notifier's client, which must not follow redirects.
+                product("AsyncHTTPClient", "async-http-client", trait: "Vapor"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

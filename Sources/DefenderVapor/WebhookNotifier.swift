@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import DefenderHTTP
 import Foundation
 import NIOCore
@@ -8,7 +9,8 @@ import Vapor
 /// secret.
 ///
 /// It runs in the event task, never on the login path; a slow or failing webhook is logged and never affects
-/// logins (each POST has a timeout).
+/// logins (each POST has a timeout). It never follows a redirect: a webhook that answers `3xx` (moved, misconfigured
+/// or taken over) is logged, and the signed body, which names blocked addresses and usernames, goes nowhere else.
 public struct DefenderWebhookNotifier: Sendable {
     /// Where block events are POSTed.
     public let url: URI
@@ -30,9 +32,9 @@ public struct DefenderWebhookNotifier: Sendable {
 
     /// Registers the notifier on the app's events.
     public func register(on app: Application) {
-        let client = app.client
+        let client = Self.client(of: app)
         let logger = app.logger
-        let url = url
+        let url = url.string
         let timeout = timeout
         let secret = secret
         let redacted = app.defender.configuration.redactLogs
@@ -41,17 +43,33 @@ public struct DefenderWebhookNotifier: Sendable {
             guard let payload = Payload(event, cause: cause) else { return }
             do {
                 let (body, signature) = try payload.signedBody(secret: secret)
-                let response = try await client.post(url) { request in
-                    request.headers.contentType = .json
-                    if let signature { request.headers.replaceOrAdd(name: Payload.signatureField, value: signature) }
-                    request.body = ByteBuffer(bytes: body)
-                    request.timeout = timeout
-                }
+                var request = HTTPClientRequest(url: url)
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+                if let signature { request.headers.add(name: Payload.signatureField, value: signature) }
+                request.body = .bytes(ByteBuffer(bytes: body))
+                let response = try await client.execute(request, timeout: timeout)
                 if response.status.code >= 300 { logger.warning("defender webhook answered \(response.status.code)") }
             } catch {
                 logger.warning("defender webhook failed: \(error)")
             }
         })
+    }
+
+    /// The app's webhook client: the app's client configuration (proxy, TLS, timeouts) with redirects turned off.
+    /// Made once per app and kept in its storage, which shuts it down (on either of Vapor's shutdown paths) after
+    /// every lifecycle handler has stopped, so after Defender's event delivery has sent what it had queued.
+    private static func client(of app: Application) -> HTTPClient {
+        if let client = app.storage[ClientKey.self] { return client }
+        var configuration = app.http.client.configuration
+        configuration.redirectConfiguration = .disallow
+        let client = HTTPClient(eventLoopGroup: app.eventLoopGroup, configuration: configuration, backgroundActivityLogger: app.logger)
+        app.storage.set(ClientKey.self, to: client, onShutdown: { try $0.syncShutdown() })
+        return client
+    }
+
+    private struct ClientKey: StorageKey {
+        typealias Value = HTTPClient
     }
 }
 

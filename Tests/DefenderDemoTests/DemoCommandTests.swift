@@ -90,6 +90,21 @@ import VaporTesting
         }
     }
 
+    /// A webhook that answers with a redirect is not followed: the signed body, which names blocked addresses and
+    /// usernames, goes to the configured URL and nowhere else (a `307` would have it re-POSTed there).
+    @Test(arguments: DemoFramework.allCases) func aRedirectingWebhookIsNotFollowed(_ framework: DemoFramework) async throws {
+        try await withWebhookReceiver { (hook, received) async throws in
+            let moved = hook.replacingOccurrences(of: "/hook", with: "/moved")
+            try await withDemo(["DEFENDER_NOTIFY_WEBHOOK_URL": moved, "DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
+                for _ in 0..<4 { _ = try await demo.login("alice", "wrong", forwardedFor: "203.0.113.9") }  // ipBlocked, usernameBlocked
+                #expect(try await eventually(within: .seconds(10)) { received.redirected.withLock { $0 } == 2 })
+                // A client that follows does so at once, within the same request; give it time all the same.
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            #expect(received.events.withLock { $0 }.isEmpty, "\(received.events.withLock { $0 })")
+        }
+    }
+
     /// A webhook that cannot be reached: logins and lockouts go on as before (it runs in the event task).
     @Test(arguments: DemoFramework.allCases) func failingWebhookNeverAffectsLogins(_ framework: DemoFramework) async throws {
         try await withDemo(["DEFENDER_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:1/hook", "DEFENDER_BEHIND_REVERSE_PROXY": "true"], on: framework) { (demo) async throws in
@@ -163,6 +178,11 @@ func withWebhookReceiver(secret: String? = nil, _ body: (String, WebhookLog) asy
             }
             return .noContent
         }
+        // A webhook that moved: a notifier that followed it would deliver the body to `/hook` as well.
+        app.post("moved") { req async throws -> Response in
+            received.redirected.withLock { $0 += 1 }
+            return Response(status: .temporaryRedirect, headers: ["Location": "/hook"])
+        }
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         let port = app.http.server.shared.localAddress?.port ?? 0
         do {
@@ -180,4 +200,6 @@ final class WebhookLog: Sendable {
     let events = Mutex<[String]>([])
     /// With a secret: how each body's signature checked out.
     let signatures = Mutex<[String]>([])
+    /// POSTs `/moved` answered with a `307` to `/hook`.
+    let redirected = Mutex(0)
 }
