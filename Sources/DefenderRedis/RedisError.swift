@@ -10,6 +10,8 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         private init(_ name: String) { description = name }
         /// The server sent bytes that are not valid RESP; the connection is closed.
         public static let protocolError = Code("protocolError")
+        /// The command cannot be sent: it is empty (Redis would never answer it). Nothing was written.
+        public static let invalidCommand = Code("invalidCommand")
         /// The server answered the command with an error reply (`-ERR`, `-WRONGTYPE`, …); see ``RedisError/reply``.
         public static let serverError = Code("serverError")
         /// A connection could not be made in time, or the command could not be written: the server never saw it.
@@ -99,8 +101,9 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether the server cannot be used now: it is unreachable, timed out, broke the protocol, or answered with a
-    /// reply that means it cannot serve (`Reply/isUnavailable`). Any other error reply is a fault of the command.
-    public var isUnavailable: Bool { reply?.isUnavailable ?? (code != .invalidURL) }
+    /// reply that means it cannot serve (`Reply/isUnavailable`). Any other error reply is a fault of the command, and
+    /// so are a bad URL and an empty command (the caller's, whatever the server's state).
+    public var isUnavailable: Bool { reply?.isUnavailable ?? (code != .invalidURL && code != .invalidCommand) }
 
     public var description: String { "Redis \(code): \(message)" }
 }

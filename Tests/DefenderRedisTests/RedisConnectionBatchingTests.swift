@@ -64,4 +64,18 @@ import Testing
             await connection.close()
         }
     }
+
+    /// Redis answers nothing to an empty command, so one would only end at its timeout: it is refused before it
+    /// is written, alone or in a pipeline, and the connection stays in use.
+    @Test func anEmptyCommandIsRefusedAtOnce() async throws {
+        guard let url = await SharedRedis.url else { return }
+        let connection = try await RedisConnection.connect(to: try RedisConfiguration(url: url))
+        let alone = await #expect(throws: RedisError.self) { try await connection.send([]) }
+        #expect(alone?.code == .invalidCommand && alone?.isUnavailable == false, "a caller's mistake, not an outage")
+        let piped = await #expect(throws: RedisError.self) { try await connection.pipeline([["PING"], []]) }
+        #expect(piped?.code == .invalidCommand)
+        #expect(try await connection.send(["PING"]).string == "PONG")
+        #expect(connection.isActive)
+        await connection.close()
+    }
 }

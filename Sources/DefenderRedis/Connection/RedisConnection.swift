@@ -126,10 +126,12 @@ import Synchronization
     }
 
     /// Sends one command and waits for its reply.
-    /// - Throws: ``RedisError``: `serverError` for an error reply, `timeout`, `connectionFailed`; or
-    ///   `CancellationError` at once when the task is cancelled. The reply still arrives later and is dropped
+    /// - Throws: ``RedisError``: `serverError` for an error reply, `timeout`, `connectionFailed`, `invalidCommand`
+    ///   for an empty command; or `CancellationError` at once when the task is cancelled. The reply still arrives later and is dropped
     ///   (completing a finished promise does nothing), so the other commands on the connection are unaffected.
     public func send(_ arguments: [String]) async throws -> RESPValue {
+        // Redis answers nothing at all to an empty array: the caller would wait for its timeout.
+        guard !arguments.isEmpty else { throw Self.emptyCommand }
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         return try await withTaskCancellationHandler {
             // Encoded here, as a temporary: the outbox then holds the buffer's only reference and appends the next
@@ -144,12 +146,15 @@ import Synchronization
     /// Sends several commands in one write and returns each one's result, so an error in one does not hide
     /// the others.
     public func pipeline(_ commands: [[String]]) async throws -> [Result<RESPValue, any Error>] {
+        guard !commands.contains(where: \.isEmpty) else { throw Self.emptyCommand }
         // One buffer and one write for the whole pipeline: one event-loop hop, one syscall.
         let promises = commands.map { _ in channel.eventLoop.makePromise(of: RESPValue.self) }
         write(RedisCommand(bytes: encode(commands), promises: promises))
         // One await for the whole pipeline: awaiting each future would cost a hop to the event loop and back apiece.
         return try await EventLoopFuture.whenAllComplete(promises.map(\.futureResult), on: channel.eventLoop).get()
     }
+
+    private static let emptyCommand = RedisError(.invalidCommand, "a command needs at least its name")
 
     /// The commands, one after another, in a buffer allocated at their encoded size.
     private func encode(_ commands: [[String]]) -> ByteBuffer {
