@@ -233,6 +233,7 @@ let package = Package(
             dependencies: [
                 "DefenderCore", "DefenderTesting", .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Issues and verifies device cookies (see ``DeviceCookieSettings``).
@@ -13,29 +12,23 @@ public struct DeviceCookies: Sendable {
     public let name: String
     /// How long a cookie is valid after the login that set it.
     public let age: Duration
-    /// The derived keys' bytes (`SymmetricKey` is not `Sendable`): the first signs, all verify.
-    private let keys: [Data]
+    /// The keys derived for device cookies: the first signs, all verify.
+    private let keys: SigningKeys
 
     /// The cookies of a configuration, or `nil` when ``DefenderConfiguration/secretKeys`` is empty (off).
     public init?(configuration: DefenderConfiguration) {
         guard configuration.deviceCookiesEnabled else { return nil }
         name = configuration.deviceCookies.name
         age = configuration.deviceCookies.age
-        keys = configuration.secretKeys.map { Self.derivedKey($0, purpose: "defender/device-cookie/v1").withUnsafeBytes { Data($0) } }
-    }
-
-    /// A key for one purpose, derived from a secret key.
-    package static func derivedKey(_ secret: DefenderSecret, purpose: String) -> SymmetricKey {
-        SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: SymmetricKey(data: Data(secret.value.utf8)))))
+        keys = SigningKeys(configuration.secretKeys, purpose: "defender/device-cookie/v1")
     }
 
     /// A new cookie value for `username`: a fresh device, valid for ``age`` from `now`.
     public func issue(for username: DefenderKey, now: Date = Date()) -> String {
-        var random = SystemRandomNumberGenerator()
-        let device = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }.hexEncoded
+        let device = SigningKeys.randomHex()
         let expiry = Int64(now.timeIntervalSince1970) + age.components.seconds
-        let mac = HMAC<SHA256>.authenticationCode(for: Self.message(expiry: expiry, device: device, username: username), using: SymmetricKey(data: keys[0]))
-        return "1.\(expiry).\(device).\(Base64URL.encode(Array(mac)))"
+        let mac = keys.sign(Self.message(expiry: expiry, device: device, username: username))
+        return "1.\(expiry).\(device).\(Base64URL.encode(mac))"
     }
 
     /// The device a cookie value names when it is a valid, unexpired cookie for `username` signed by one of the
@@ -47,13 +40,13 @@ public struct DeviceCookies: Sendable {
         guard parts.count == 4, parts[0].elementsEqual("1".utf8),
             parts[1].count <= 12, parts[1].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
             let expiry = Int64(String(decoding: parts[1], as: UTF8.self)),
-            parts[2].count == 32, parts[2].allSatisfy(Self.isLowerHex),
+            SigningKeys.isRandomHex(parts[2]),
             let mac = Base64URL.decode(parts[3]), mac.count == 32
         else { return nil }
         guard Double(expiry) > now.timeIntervalSince1970 else { return nil }
         let device = String(decoding: parts[2], as: UTF8.self)
         let message = Self.message(expiry: expiry, device: device, username: username)
-        guard keys.contains(where: { HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: SymmetricKey(data: $0)) }) else { return nil }
+        guard keys.verify(mac, of: message) else { return nil }
         return DefenderKey(kind: .device, normalizedValue: device)
     }
 
@@ -84,10 +77,6 @@ public struct DeviceCookies: Sendable {
 
     private static func message(expiry: Int64, device: String, username: DefenderKey) -> Data {
         Data("defender-device|1|\(expiry)|\(device)|\(username.value)".utf8)
-    }
-
-    private static func isLowerHex(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
     }
 }
 

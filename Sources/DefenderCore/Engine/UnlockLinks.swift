@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Issues and reads the tokens of unlock links (`/unlock/<token>`, see ``UnlockMailSettings``).
@@ -16,8 +15,8 @@ public struct UnlockLinks: Sendable {
 
     /// How long a link works after it is mailed.
     public let ttl: Duration
-    /// The derived keys' bytes: the first signs, all verify.
-    private let keys: [Data]
+    /// The keys derived for unlock links: the first signs, all verify.
+    private let keys: SigningKeys
 
     /// What a token says, once its signature and expiry are checked.
     public struct Token: Sendable, Hashable {
@@ -33,18 +32,16 @@ public struct UnlockLinks: Sendable {
     public init?(configuration: DefenderConfiguration) {
         guard !configuration.secretKeys.isEmpty else { return nil }
         ttl = configuration.unlockMail.linkTTL
-        keys = configuration.secretKeys.map { DeviceCookies.derivedKey($0, purpose: "defender/unlock-link/v1").withUnsafeBytes { Data($0) } }
+        keys = SigningKeys(configuration.secretKeys, purpose: "defender/unlock-link/v1")
     }
 
     /// A new token for `username`'s lockout, valid for ``ttl`` from `now`, and its nonce (for the store).
     public func issue(for username: DefenderKey, now: Date = Date()) -> (token: String, nonce: String) {
-        var random = SystemRandomNumberGenerator()
-        let nonce = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }.hexEncoded
+        let nonce = SigningKeys.randomHex()
         let expiry = Int64(now.timeIntervalSince1970) + ttl.components.seconds
         let user = Base64URL.encode(Array(username.value.utf8))
         let body = "1.\(expiry).\(nonce).\(user)"
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: keys[0]))
-        return ("\(body).\(Base64URL.encode(Array(mac)))", nonce)
+        return ("\(body).\(Base64URL.encode(keys.sign(Data(body.utf8))))", nonce)
     }
 
     /// Why a token is refused.
@@ -63,12 +60,12 @@ public struct UnlockLinks: Sendable {
         guard parts.count == 5, parts[0].elementsEqual("1".utf8),
             parts[1].count <= 12, parts[1].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
             let expiry = Int64(String(decoding: parts[1], as: UTF8.self)),
-            parts[2].count == 32, parts[2].allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+            SigningKeys.isRandomHex(parts[2]),
             let user = Base64URL.decode(parts[3]), let name = String(validating: user, as: UTF8.self),
             let mac = Base64URL.decode(parts[4]), mac.count == 32
         else { return .failure(.invalid) }
         let body = Data(token.utf8.prefix(token.utf8.count - parts[4].count - 1))
-        guard keys.contains(where: { HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: SymmetricKey(data: $0)) }),
+        guard keys.verify(mac, of: body),
             let username = DefenderKey.username(name), username.value == name
         else { return .failure(.invalid) }
         let expires = Date(timeIntervalSince1970: Double(expiry))
