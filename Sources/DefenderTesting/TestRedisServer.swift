@@ -9,6 +9,10 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     let directory: URL
     let process: Process
+    /// The arguments it was started with, for `restart()`.
+    let arguments: [String]
+    /// Set once `restart()` handed the directory to the next process, which removes it when it stops.
+    private let handedOver = Mutex(false)
 
     /// Starts `redis-server` with extra arguments (e.g. `--requirepass x`).
     public convenience init(_ arguments: [String] = [], tlsPort: Bool = false, fixedPort: Int? = nil) async throws {
@@ -57,21 +61,24 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     /// Starts the server with the arguments `arguments` makes for a port and a working directory.
-    init(fixedPort: Int?, arguments: (Int, URL) throws -> [String]) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("defender-redis-\(UUID().uuidString)")
+    init(fixedPort: Int?, directory: URL? = nil, arguments: (Int, URL) throws -> [String]) async throws {
+        let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("defender-redis-\(UUID().uuidString)")
+        self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = fixedPort ?? LoopbackPort.fresh()
             let process = Process()
+            let processArguments = try arguments(port, directory)
             process.executableURL = try Self.executable()
-            process.arguments = try arguments(port, directory)
+            process.arguments = processArguments
             process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             process.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try process.runWithStopSignalsUnblocked()
             if await LoopbackPort.waitUntilListening(port, process: process) {
                 self.port = port
                 self.process = process
+                self.arguments = processArguments
                 return
             }
             kill(process.processIdentifier, SIGKILL)
@@ -85,7 +92,7 @@ public final class RedisServer: @unchecked Sendable {
     /// - Returns: whether it was running and stopped on SIGTERM, gracefully.
     @discardableResult
     public func stop() -> Bool {
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer { if !handedOver.withLock({ $0 }) { try? FileManager.default.removeItem(at: directory) } }
         guard !hasExited else { return false }
         kill(process.processIdentifier, SIGTERM)
         for _ in 0..<200 where !hasExited { usleep(10_000) }
@@ -102,6 +109,18 @@ public final class RedisServer: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             for _ in 0..<200 where !hasExited { usleep(10_000) }
         }
+    }
+
+    /// Kills the server at once, as `crash()` does, and starts it again on the same port, directory and arguments,
+    /// as an operator's restart would: with `--appendonly yes` it replays its append-only file. The returned server
+    /// owns the directory from now on (it removes it when it stops); this one is spent.
+    public func restart() async throws -> RedisServer {
+        crash()
+        let arguments = arguments
+        let restarted = try await RedisServer(fixedPort: port, directory: directory) { _, _ in arguments }
+        // Only now: if the start failed, this one still removes the directory when it stops.
+        handedOver.withLock { $0 = true }
+        return restarted
     }
 
     /// Whether the server has exited. Foundation's `isRunning` turns false only once its monitor has reaped
