@@ -45,18 +45,17 @@ extension HummingbirdDefender {
         _ request: inout Request, context: inout Context, maxBodySize: Int? = nil, from source: UsernameSource? = nil
     ) async throws -> String? {
         if context.defender.usernameRead { return context.defender.username }
-        let configuration = engine.configuration
-        let source = source ?? configuration.usernameSource
         let username: String?
-        if !source.readsUsername {
+        switch UsernameReading(route: source, configuration: engine.configuration) {
+        case .none:
             username = nil
-        } else if let parameter = source.parameter {
-            username = context.parameters.get(parameter)
-        } else {
+        case .pathParameter(let name):
+            username = context.parameters.get(name)
+        case .bodyField(let field):
             _ = try await request.collectBody(upTo: maxBodySize ?? context.maxUploadSize)
             let collected = request
             let reading = context
-            username = await BodyField.read(configuration.usernameFormField) {
+            username = await BodyField.read(field) {
                 try await reading.requestDecoder.decode(BodyField.self, from: collected, context: reading)
             }
         }

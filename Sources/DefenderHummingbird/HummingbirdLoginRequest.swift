@@ -35,8 +35,7 @@ struct HummingbirdLoginRequest<Context: DefenderRequestContext>: LoginRequest {
     }
 
     func sourceDescription(_ source: UsernameSource?) -> String? {
-        let resolved = source ?? defender.engine.configuration.usernameSource
-        return resolved.readsUsername ? resolved.description : nil
+        UsernameReading.expected(route: source, configuration: defender.engine.configuration)
     }
 
     func isJSON(_ format: LockoutResponseFormat) -> Bool { defender.isJSON(request, format) }

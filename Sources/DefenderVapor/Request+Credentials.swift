@@ -84,12 +84,18 @@ extension DefenderRequest {
         return BodyField.$name.withValue(name) { (try? request.content.decode(BodyField.self))?.value }
     }
 
-    /// The username from `DefenderConfiguration/usernameSource`: a path parameter, or the body field
-    /// `DefenderConfiguration/usernameFormField` read with the app's content decoder.
-    func readUsername(_ source: UsernameSource, field: String) async throws -> String? {
-        if let parameter = source.parameter { return request.parameters.get(parameter) }
-        try await collectBody()
-        return formField(field)
+    /// Performs a username reading (`UsernameReading`, the rule every integration shares): a path parameter, or
+    /// a body field read with the app's content decoder.
+    func read(_ reading: UsernameReading) async throws -> String? {
+        switch reading {
+        case .none:
+            return nil
+        case .pathParameter(let name):
+            return request.parameters.get(name)
+        case .bodyField(let field):
+            try await collectBody()
+            return formField(field)
+        }
     }
 
     /// Collects a streamed body (middleware mode runs before the route collects it), so that Defender and the

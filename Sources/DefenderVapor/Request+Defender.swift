@@ -63,23 +63,17 @@ public struct DefenderRequest: Sendable {
     /// The submitted username, read once per request: from the route's `source` when it gives one, else the
     /// app's extractor, else `DefenderConfiguration/usernameSource` — a path parameter, or the body field
     /// `DefenderConfiguration/usernameFormField` read with the app's own content decoder for the request's media
-    /// type (the reading `req.content.decode` gives). A body that does not decode, a missing field and a value
-    /// that is not a string give `nil`: no username, only the IP is counted.
+    /// type (the reading `req.content.decode` gives), or none for `UsernameSource/ipOnly`. A body that does not
+    /// decode, a missing field and a value that is not a string give `nil`: no username, only the IP is counted.
     /// - Parameter source: where this route's requests carry the username; by default the app's.
     public func username(from source: UsernameSource? = nil) async throws -> String? {
         let state = self.state
         if let cached = state.withLockedValue({ $0.username }) { return cached }
-        let app = request.application.defender
         let username: String?
-        if let source {
-            let engine = try engine()
-            username = source.readsUsername ? try await readUsername(source, field: engine.configuration.usernameFormField) : nil
-        } else if let extractor = app.usernameExtractor {
+        if source == nil, let extractor = request.application.defender.usernameExtractor {
             username = try await extractor(request)
         } else {
-            // The engine is a class: read the two settings through it, without copying the configuration.
-            let engine = try engine()
-            username = try await readUsername(engine.configuration.usernameSource, field: engine.configuration.usernameFormField)
+            username = try await read(UsernameReading(route: source, configuration: try engine().configuration))
         }
         state.withLockedValue { $0.username = .some(username) }
         return username
@@ -143,10 +137,9 @@ public struct DefenderRequest: Sendable {
     /// How the username of this request is read, for the report of a route that reads none (`nil` for
     /// `UsernameSource/ipOnly`: none is expected).
     package func sourceDescription(_ source: UsernameSource?) -> String? {
-        if let source { return source.readsUsername ? source.description : nil }
-        if request.application.defender.usernameExtractor != nil { return "usernameExtractor" }
-        guard let configured = try? engine().configuration.usernameSource else { return nil }
-        return configured.readsUsername ? configured.description : nil
+        if source == nil, request.application.defender.usernameExtractor != nil { return "usernameExtractor" }
+        guard let engine = try? engine() else { return nil }
+        return UsernameReading.expected(route: source, configuration: engine.configuration)
     }
 
     /// The route as registered (`/users/:name/login`): a label a client cannot choose.

@@ -83,4 +83,32 @@ import VaporTesting
             #expect(metrics.counterTotal(label: Self.withoutUsername) == 2)
         }
     }
+
+    /// An app whose own source is `ipOnly` counts addresses alone on every route that does not say otherwise: the
+    /// username its form posts is neither handed over nor counted, and a success is not reported as a route that
+    /// reads the wrong place. (Vapor read the form's `username` here, unlike Hummingbird: the rule now lives once,
+    /// in `DefenderHTTP`'s `UsernameReading`.)
+    @Test func anAppThatCountsAddressesOnlyReadsNoUsername() async throws {
+        try await withApp { (app) async throws in
+            var config = DefenderConfiguration()
+            config.usernameSource = .ipOnly
+            config.disableIPLockout = true  // only a username could lock
+            app.defender.configuration = config
+            app.defender.clock = ManualClock()
+            let metrics = TestMetrics()
+            app.defender.metricsFactory = metrics
+            app.logger.logLevel = .error
+            app.post("login") { req in
+                try await req.defender.watchLogin { name in
+                    #expect(name == nil)
+                    return req.defender.formField("password") == "right" ? req.redirect(to: "/") : Response(status: .unauthorized)
+                }
+            }
+            for _ in 0..<5 { #expect(try await post(app, "/login", "username=alice&password=wrong") == .unauthorized) }
+            #expect(try await post(app, "/login", "username=alice&password=right") == .seeOther)
+            let engine = try app.defender.engine()
+            #expect(try await engine.store.state(of: engine.usernameKey("alice")).failures == 0)
+            #expect(metrics.counterTotal(label: Self.withoutUsername) == 0)
+        }
+    }
 }
