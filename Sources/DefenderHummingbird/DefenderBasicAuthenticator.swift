@@ -70,36 +70,13 @@ public struct DefenderBasicAuthenticator<Context: DefenderRequestContext & AuthR
     /// Admits the request's Basic credentials, verifies them, and calls `next` with `context.identity` set; answers
     /// the challenge, the lockout or `401` otherwise.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        switch BasicCredentials.parse(request.headers[values: .authorization]) {
-        case .absent:
-            return unauthorized("Authentication required.")
-        case .tooLarge:
-            return Response(.problem(status: 400, detail: "The Authorization header is too large."))
-        case .malformed(let username):
-            // No password to check: count the attempt and answer.
-            var login = defender.login(request, context)
-            login.cacheUsername(username)
-            if let lockout = try await login.countAttempt(username: username) { return login.lockoutResponse(lockout, format: .json) }
-            return unauthorized("The Basic credentials are malformed.")
-        case .credentials(let username, let password):
-            var login = defender.login(request, context)
-            login.cacheUsername(username)
-            // Every method counts: a Basic request carries credentials to check.
-            let result = try await login.protect(
-                username: username, counted: true, expecting: { "Authorization: Basic" }, classify: { $0 == nil ? .failure : .success }
-            ) { login in try await verify(username, password, login.context) }
-            switch result {
-            case .locked(let lockout): return login.lockoutResponse(lockout, format: .json)
-            case .answered(nil, _): return unauthorized("Invalid username or password.")
-            case .answered(let user?, let fields):
-                var context = login.context
-                context.identity = user
-                return login.response(try await next(request, context), adding: fields)
-            }
+        var login = defender.login(request, context)
+        return try await login.protectBasic(authorization: request.headers[values: .authorization], realm: realm) { login, username, password in
+            try await verify(username, password, login.context)
+        } next: { login, user in
+            var context = login.context
+            context.identity = user
+            return try await next(request, context)
         }
-    }
-
-    func unauthorized(_ detail: String) -> Response {
-        Response(.basicChallenge(realm: realm, detail: detail))
     }
 }

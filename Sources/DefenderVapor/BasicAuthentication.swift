@@ -42,33 +42,11 @@ public struct DefenderBasicAuthenticator: AsyncMiddleware {
     }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        switch BasicCredentials.parse(request.headers[.authorization]) {
-        case .absent:
-            return unauthorized(request, "Authentication required.")
-        case .tooLarge:
-            return ProblemDetails.response(.badRequest, "The Authorization header is too large.")
-        case .malformed(let username):
-            // No password to check: count the attempt and answer.
-            var login = request.defender
-            login.cacheUsername(username)
-            if let lockout = try await login.countAttempt(username: username) { return try await login.lockoutResponse(lockout, format: .json) }
-            return unauthorized(request, "The Basic credentials are malformed.")
-        case .credentials(let username, let password):
-            var login = request.defender
-            login.cacheUsername(username)
-            // Every method counts: a Basic request carries credentials to check.
-            let result = try await login.protect(
-                username: username, counted: true, expecting: { "Authorization: Basic" }, classify: { $0 ? .success : .failure }
-            ) { _ in try await verify(username, password, request) }
-            switch result {
-            case .locked(let lockout): return try await login.lockoutResponse(lockout, format: .json)
-            case .answered(false, _): return unauthorized(request, "Invalid username or password.")
-            case .answered(true, let fields): return login.response(try await next.respond(to: request), adding: fields)
-            }
+        var login = request.defender
+        return try await login.protectBasic(authorization: request.headers[.authorization], realm: realm) { _, username, password in
+            try await verify(username, password, request) ? () : nil
+        } next: { _, _ in
+            try await next.respond(to: request)
         }
-    }
-
-    func unauthorized(_ request: Request, _ detail: String) -> Response {
-        Response(.basicChallenge(realm: realm, detail: detail))
     }
 }
