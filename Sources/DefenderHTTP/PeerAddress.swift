@@ -21,3 +21,25 @@ extension IPAddress {
         }
     }
 }
+
+extension ClientIPResolver {
+    /// The client of a request from its socket peer and header fields, as every integration resolves it: a
+    /// forwarding header from a trusted proxy whose client entry is not an address is answered `400`
+    /// (`DefenderError/Code/malformedForwardingHeader`), never guessed at.
+    /// - Parameters:
+    ///   - peer: the socket peer (`nil`: an in-process request, or a Unix-domain socket, which is local).
+    ///   - headerValues: every value of a header, in order, for a case-insensitive name.
+    package func client(peer: SocketAddress?, headerValues: (String) -> [String]) throws(DefenderError) -> ClientAddress {
+        do {
+            return try resolve(peer: peer.flatMap(IPAddress.init(socketAddress:)), headerValues: headerValues)
+        } catch {
+            throw DefenderError(.malformedForwardingHeader, "The forwarding header does not hold a client address.")
+        }
+    }
+
+    /// Whether a trusted proxy says the client reached it over TLS (see `forwardedHTTPS(peer:headerValues:)`), for
+    /// a socket peer.
+    package func forwardedHTTPS(peer: SocketAddress?, headerValues: (String) -> [String]) -> Bool {
+        forwardedHTTPS(peer: peer.flatMap(IPAddress.init(socketAddress:)), headerValues: headerValues)
+    }
+}

@@ -11,14 +11,9 @@ extension HummingbirdDefender {
     public func client(_ request: Request, context: inout some DefenderRequestContext) throws -> ClientAddress {
         if let client = context.defender.client { return client }
         let headers = request.headers
-        let peer = context.remoteAddress.flatMap(IPAddress.init(socketAddress:))
-        do {
-            let client = try engine.resolver.resolve(peer: peer) { name in HTTPField.Name(name).map { headers[values: $0] } ?? [] }
-            context.defender.client = client
-            return client
-        } catch {
-            throw DefenderError(.malformedForwardingHeader, "The forwarding header does not hold a client address.")
-        }
+        let client = try engine.resolver.client(peer: context.remoteAddress) { name in HTTPField.Name(name).map { headers[values: $0] } ?? [] }
+        context.defender.client = client
+        return client
     }
 
     /// Whether the client reached the site over TLS, as a trusted proxy says (`X-Forwarded-Proto`, `Forwarded`);
@@ -26,7 +21,7 @@ extension HummingbirdDefender {
     public func isSecure(_ request: Request, context: some DefenderRequestContext, serverUsesTLS: Bool = false) -> Bool {
         if serverUsesTLS { return true }
         let headers = request.headers
-        return engine.resolver.forwardedHTTPS(peer: context.remoteAddress.flatMap(IPAddress.init(socketAddress:))) { name in
+        return engine.resolver.forwardedHTTPS(peer: context.remoteAddress) { name in
             HTTPField.Name(name).map { headers[values: $0] } ?? []
         }
     }

@@ -47,15 +47,8 @@ public struct DefenderRequest: Sendable {
     public func client() throws -> ClientAddress {
         let state = self.state
         if let cached = state.withLockedValue({ $0.client }) { return cached }
-        let resolver = try engine().resolver
-        let peer = request.remoteAddress.flatMap(IPAddress.init(socketAddress:))
         let headers = request.headers
-        let client: ClientAddress
-        do {
-            client = try resolver.resolve(peer: peer) { name in headers[name] }
-        } catch {
-            throw DefenderError(.malformedForwardingHeader, "The forwarding header does not hold a client address.")
-        }
+        let client = try engine().resolver.client(peer: request.remoteAddress) { name in headers[name] }
         state.withLockedValue { $0.client = client }
         return client
     }
@@ -207,6 +200,6 @@ extension DefenderRequest {
         if request.application.http.server.configuration.tlsConfiguration != nil { return true }
         guard let engine = try? engine() else { return false }
         let headers = request.headers
-        return engine.resolver.forwardedHTTPS(peer: request.remoteAddress.flatMap(IPAddress.init(socketAddress:))) { headers[$0] }
+        return engine.resolver.forwardedHTTPS(peer: request.remoteAddress) { headers[$0] }
     }
 }
