@@ -7,8 +7,8 @@ import NIOCore
 import NIOHTTP1
 
 /// `DEFENDER_NOTIFY_WEBHOOK_URL` in the Hummingbird demo: logs every block and unblock, and POSTs a JSON webhook
-/// when a block happens, with the body every integration sends (`DefenderWebhookPayload`). Only the transport is
-/// its own (AsyncHTTPClient; Vapor's notifier uses Vapor's client). It runs in the event task, never on the
+/// when a block happens, delivered as every integration delivers it (`WebhookDelivery`). Only the transport is its
+/// own (a process-wide AsyncHTTPClient client; Vapor's notifier has one per app). It runs in the event task, never on the
 /// login path; a slow or failing webhook is logged and never affects logins (each POST has a timeout). Like Vapor's,
 /// it never follows a redirect: the signed body names blocked addresses and usernames, and goes to `url` only.
 struct WebhookNotifier: Sendable {
@@ -30,19 +30,12 @@ struct WebhookNotifier: Sendable {
         let secret = secret
         let redacted = defender.engine.configuration.redactLogs
         defender.events.on(detailed: { event, cause in
-            logger.notice("defender: \(event.description(redacted: redacted))")
-            guard let payload = DefenderWebhookPayload(event, cause: cause) else { return }
-            do {
+            await WebhookDelivery.deliver(event, cause: cause, secret: secret, redacted: redacted, logger: logger) { body, fields in
                 var request = HTTPClientRequest(url: url)
                 request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-                let (body, signature) = try payload.signedBody(secret: secret)
-                if let signature { request.headers.add(name: DefenderWebhookPayload.signatureField, value: signature) }
+                for field in fields { request.headers.add(name: field.name, value: field.value) }
                 request.body = .bytes(ByteBuffer(bytes: body))
-                let response = try await Self.client.execute(request, timeout: timeout)
-                if response.status.code >= 300 { logger.warning("defender webhook answered \(response.status.code)") }
-            } catch {
-                logger.warning("defender webhook failed: \(error)")
+                return Int(try await Self.client.execute(request, timeout: timeout).status.code)
             }
         })
     }

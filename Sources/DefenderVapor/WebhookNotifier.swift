@@ -39,19 +39,12 @@ public struct DefenderWebhookNotifier: Sendable {
         let secret = secret
         let redacted = app.defender.configuration.redactLogs
         app.defender.events.on(detailed: { event, cause in
-            logger.notice("defender: \(event.description(redacted: redacted))")
-            guard let payload = Payload(event, cause: cause) else { return }
-            do {
-                let (body, signature) = try payload.signedBody(secret: secret)
+            await WebhookDelivery.deliver(event, cause: cause, secret: secret, redacted: redacted, logger: logger) { body, fields in
                 var request = HTTPClientRequest(url: url)
                 request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-                if let signature { request.headers.add(name: Payload.signatureField, value: signature) }
+                for field in fields { request.headers.add(name: field.name, value: field.value) }
                 request.body = .bytes(ByteBuffer(bytes: body))
-                let response = try await client.execute(request, timeout: timeout)
-                if response.status.code >= 300 { logger.warning("defender webhook answered \(response.status.code)") }
-            } catch {
-                logger.warning("defender webhook failed: \(error)")
+                return Int(try await client.execute(request, timeout: timeout).status.code)
             }
         })
     }
