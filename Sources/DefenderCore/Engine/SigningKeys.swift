@@ -29,13 +29,14 @@ package struct SigningKeys: Sendable {
         keys.contains { HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: SymmetricKey(data: $0)) }
     }
 
-    /// 16 random bytes from the system's generator, in lower-case hex: the unguessable part of a cookie or a link.
-    package static func randomHex() -> String {
+    /// `byteCount` random bytes from the system's generator, in lower-case hex: the unguessable part of a cookie, a
+    /// link or a token.
+    package static func randomHex(byteCount: Int = 16) -> String {
         var random = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }.hexEncoded
+        return (0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &random) }.hexEncoded
     }
 
-    /// Whether `text` is what `randomHex()` writes: 32 lower-case hex digits.
+    /// Whether `text` is what `randomHex()` writes by default: 32 lower-case hex digits.
     package static func isRandomHex(_ text: some Collection<UInt8>) -> Bool {
         text.count == 32 && text.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }

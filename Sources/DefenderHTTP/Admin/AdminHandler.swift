@@ -158,8 +158,7 @@ package struct AdminHandler: Sendable {
 
     /// A new CSRF token: 32 bytes from the system's secure generator, as hex.
     package static func makeCSRFToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexEncoded
+        SigningKeys.randomHex(byteCount: 32)
     }
 
     /// Compares in time independent of where they differ.

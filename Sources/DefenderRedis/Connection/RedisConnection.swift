@@ -158,8 +158,10 @@ import Synchronization
 
     /// The commands, one after another, in a buffer allocated at their encoded size.
     private func encode(_ commands: [[String]]) -> ByteBuffer {
-        var buffer = channel.allocator.buffer(capacity: commands.reduce(0) { $0 + RESPEncoder.encodedSize(of: $1) })
-        for arguments in commands { RESPEncoder.encode(arguments, into: &buffer) }
+        // Each command's size is computed once: for the buffer's capacity, then for the encoder's reserved space.
+        let sizes = commands.map(RESPEncoder.encodedSize(of:))
+        var buffer = channel.allocator.buffer(capacity: sizes.reduce(0, +))
+        for (arguments, size) in zip(commands, sizes) { RESPEncoder.encode(arguments, size: size, into: &buffer) }
         return buffer
     }
 

@@ -8,7 +8,11 @@ import NIOCore
     /// has 20–30 arguments, and writing each piece through `ByteBuffer`'s checked writes was 8 % of the client's
     /// CPU per script in a profile of `Benchmarks/run-redis-cpu`.
     public static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
-        let size = encodedSize(of: arguments)
+        encode(arguments, size: encodedSize(of: arguments), into: &buffer)
+    }
+
+    /// Appends one command whose `encodedSize(of:)` the caller already computed (to size the buffer it writes into).
+    static func encode(_ arguments: [String], size: Int, into buffer: inout ByteBuffer) {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { output in
             var writer = RawWriter(base: output.baseAddress!, capacity: size)
             writer.header(UInt8(ascii: "*"), arguments.count)
