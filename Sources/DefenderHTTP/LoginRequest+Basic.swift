@@ -16,25 +16,29 @@ extension LoginRequest {
         next: (Self, Verified) async throws -> Response
     ) async throws -> Response {
         func challenge(_ detail: String) -> Response { response(.basicChallenge(realm: realm, detail: detail)) }
-        switch BasicCredentials.parse(authorization) {
-        case .absent:
-            return challenge("Authentication required.")
-        case .tooLarge:
-            return response(.problem(status: 400, detail: "The Authorization header is too large."))
-        case .malformed(let username):
-            cacheUsername(username)
-            if let lockout = try await countAttempt(username: username) { return try await lockoutResponse(lockout, format: .json) }
-            return challenge("The Basic credentials are malformed.")
-        case .credentials(let username, let password):
-            cacheUsername(username)
-            let result = try await protect(
-                username: username, counted: true, expecting: { "Authorization: Basic" }, classify: { $0 == nil ? .failure : .success }
-            ) { login in try await verify(login, username, password) }
-            switch result {
-            case .locked(let lockout): return try await lockoutResponse(lockout, format: .json)
-            case .answered(nil, _): return challenge("Invalid username or password.")
-            case .answered(let verified?, let fields): return response(try await next(self, verified), adding: fields)
+        do {
+            switch BasicCredentials.parse(authorization) {
+            case .absent:
+                return challenge("Authentication required.")
+            case .tooLarge:
+                return response(.problem(status: 400, detail: "The Authorization header is too large."))
+            case .malformed(let username):
+                cacheUsername(username)
+                if let lockout = try await countAttempt(username: username) { return try await lockoutResponse(lockout, format: .json) }
+                return challenge("The Basic credentials are malformed.")
+            case .credentials(let username, let password):
+                cacheUsername(username)
+                let result = try await protect(
+                    username: username, counted: true, expecting: { "Authorization: Basic" }, classify: { $0 == nil ? .failure : .success }
+                ) { login in try await verify(login, username, password) }
+                switch result {
+                case .locked(let lockout): return try await lockoutResponse(lockout, format: .json)
+                case .answered(nil, _): return challenge("Invalid username or password.")
+                case .answered(let verified?, let fields): return response(try await next(self, verified), adding: fields)
+                }
             }
+        } catch let error as DefenderError {
+            return answer(error)
         }
     }
 }

@@ -1,5 +1,6 @@
 import DefenderCore
 import HTTPTypes
+import Logging
 
 /// The rules of a protected login, once for every framework (see ``LoginRequest``).
 extension LoginRequest {
@@ -11,13 +12,17 @@ extension LoginRequest {
         usernameFrom source: UsernameSource?, classify: (Response) -> LoginVerdict, format: LockoutResponseFormat,
         _ handler: (Self, String?) async throws -> Response
     ) async throws -> Response {
-        if let lockout = try await refusalByAddress() { return try await lockoutResponse(lockout, format: format) }
-        let username = try await username(from: source)
-        // Described only for a success without a username (the report), so that no login pays for the label.
-        let current = self
-        return try await protectAnswer(
-            username: username, counted: LoginProtection.isAttempt(method: methodName), expecting: { current.sourceDescription(source) },
-            classify: classify, format: format) { try await handler($0, username) }
+        do {
+            if let lockout = try await refusalByAddress() { return try await lockoutResponse(lockout, format: format) }
+            let username = try await username(from: source)
+            // Described only for a success without a username (the report), so that no login pays for the label.
+            let current = self
+            return try await protectAnswer(
+                username: username, counted: LoginProtection.isAttempt(method: methodName), expecting: { current.sourceDescription(source) },
+                classify: classify, format: format) { try await handler($0, username) }
+        } catch let error as DefenderError {
+            return answer(error)
+        }
     }
 
     /// A login whose credentials Defender decodes once, as `Credentials`: the username `username` reads from them
@@ -28,17 +33,21 @@ extension LoginRequest {
         _: Credentials.Type, username: (Credentials) -> String?, classify: (Response) -> LoginVerdict, format: LockoutResponseFormat,
         _ handler: (Credentials) async throws -> Response
     ) async throws -> Response {
-        if let lockout = try await refusalByAddress() { return try await lockoutResponse(lockout, format: format) }
-        guard let credentials = try await credentials(Credentials.self) else {
-            cacheUsername(nil)
-            if let lockout = try await countAttempt(username: nil) { return try await lockoutResponse(lockout, format: format) }
-            return response(HTTPAnswer.unreadableCredentials(json: isJSON(format)))
+        do {
+            if let lockout = try await refusalByAddress() { return try await lockoutResponse(lockout, format: format) }
+            guard let credentials = try await credentials(Credentials.self) else {
+                cacheUsername(nil)
+                if let lockout = try await countAttempt(username: nil) { return try await lockoutResponse(lockout, format: format) }
+                return response(HTTPAnswer.unreadableCredentials(json: isJSON(format)))
+            }
+            let name = username(credentials)
+            cacheUsername(name)
+            return try await protectAnswer(
+                username: name, counted: true, expecting: { "\(Credentials.self)" }, classify: classify, format: format
+            ) { _ in try await handler(credentials) }
+        } catch let error as DefenderError {
+            return answer(error)
         }
-        let name = username(credentials)
-        cacheUsername(name)
-        return try await protectAnswer(
-            username: name, counted: true, expecting: { "\(Credentials.self)" }, classify: classify, format: format
-        ) { _ in try await handler(credentials) }
     }
 
     /// A password reset or sign-up (django-defender's README recipe): an attempt counts against the IP and the
@@ -47,12 +56,25 @@ extension LoginRequest {
     package mutating func protectPasswordReset(
         usernameFrom source: UsernameSource?, format: LockoutResponseFormat, _ handler: (String?) async throws -> Response
     ) async throws -> Response {
-        let username = try await username(from: source)
-        let lockout =
-            LoginProtection.isAttempt(method: methodName)
-            ? try await countAttempt(username: username) : try await engine().lockout(ip: client(), username: username)
-        if let lockout { return try await lockoutResponse(lockout, format: format) }
-        return try await handler(username)
+        do {
+            let username = try await username(from: source)
+            let lockout =
+                LoginProtection.isAttempt(method: methodName)
+                ? try await countAttempt(username: username) : try await engine().lockout(ip: client(), username: username)
+            if let lockout { return try await lockoutResponse(lockout, format: format) }
+            return try await handler(username)
+        } catch let error as DefenderError {
+            return answer(error)
+        }
+    }
+
+    /// A `DefenderError` (an admission that waited too long, a store refused under the `closed` policy, a
+    /// forwarding header with no address in it) answered as every integration answers it — its status,
+    /// `Retry-After` and problem body (`DefenderError/answer`) — rather than in the framework's own error shape,
+    /// and logged at its level (`DefenderError/answerLogLevel`): per-request errors at `debug`.
+    package func answer(_ error: DefenderError) -> Response {
+        logger.log(level: error.answerLogLevel, "defender answered \(error.httpStatus): \(error.message)", metadata: ["defender.code": "\(error.code)"])
+        return response(error.answer)
     }
 
     /// Counts this request as a failed attempt without a password check (django-defender's throttling of a

@@ -1,5 +1,6 @@
 import DefenderCore
 import HTTPTypes
+import Logging
 
 /// One request of an HTTP integration, as the login rules see it.
 ///
@@ -25,6 +26,8 @@ package protocol LoginRequest {
     var routeLabel: String { get }
     /// The request's details for the audit log.
     var attemptContext: AttemptContext { get }
+    /// The request's logger (with the framework's request metadata), for the errors Defender answers itself.
+    var logger: Logger { get }
 
     /// The submitted username, read once per request, from `source` or the app's default.
     mutating func username(from source: UsernameSource?) async throws -> String?

@@ -27,25 +27,3 @@ extension LoginProtection {
         method != "GET" && method != "HEAD" && method != "OPTIONS"
     }
 }
-
-extension DefenderError {
-    /// The HTTP status of this error in every integration: `400` for what the client sent, `503` for a store that
-    /// cannot answer or an admission that waited too long, else `500`.
-    package var httpStatus: Int {
-        switch code {
-        case .malformedForwardingHeader, .invalidKey: 400
-        case .storeUnavailable, .storeFault, .admissionTimeout: 503
-        default: 500
-        }
-    }
-
-    /// `Retry-After: 1` for an admission timeout: checks in flight finish within a password check or two.
-    package var retryAfterSeconds: Int? { code == .admissionTimeout ? 1 : nil }
-
-    /// The error as a problem answer (its message says what happened; it never holds a secret).
-    package var answer: HTTPAnswer {
-        var fields = HTTPFields()
-        if let seconds = retryAfterSeconds { fields[.retryAfter] = String(seconds) }
-        return .problem(status: httpStatus, detail: message, fields: fields)
-    }
-}

@@ -25,8 +25,10 @@ extension HummingbirdDefender {
     ///   - format: the lockout response's format.
     ///   - maxBodySize: the largest body read; by default the context's `maxUploadSize`.
     ///   - handler: the login handler.
-    /// - Throws: `DefenderError` (`503` with `Retry-After: 1`) when admission waits too long; `413` for a larger
-    ///   body; whatever the handler throws.
+    /// - Returns: the handler's response, the lockout response, or Defender's own answer to a `DefenderError`
+    ///   (`503` with `Retry-After: 1` when admission waits too long, `503` while the store refuses, `400` for a
+    ///   forwarding header with no address) as problem+json, the same in every integration.
+    /// - Throws: `413` for a larger body; whatever the handler throws.
     public func watchLogin<Context: DefenderRequestContext>(
         _ request: Request, context: Context, usernameFrom source: UsernameSource? = nil, outcome: LoginOutcome = .redirectMeansSuccess,
         format: LockoutResponseFormat = .automatic, maxBodySize: Int? = nil, _ handler: (Request, Context) async throws -> Response

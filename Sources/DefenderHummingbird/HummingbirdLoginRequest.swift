@@ -1,6 +1,7 @@
 import DefenderHTTP
 import Hummingbird
 import HTTPTypes
+import Logging
 
 /// A Hummingbird request and its context, as the login rules see a request (`LoginRequest`): the rules themselves
 /// are `DefenderHTTP`'s, the same for every framework. The request's body is collected into it and the username
@@ -19,6 +20,7 @@ struct HummingbirdLoginRequest<Context: DefenderRequestContext>: LoginRequest {
     var isSecure: Bool { defender.isSecure(request, context: context, serverUsesTLS: defender.serverUsesTLS) }
     var routeLabel: String { context.endpointPath ?? "(unrouted)" }
     var attemptContext: AttemptContext { defender.attemptContext(request) }
+    var logger: Logger { context.logger }
 
     mutating func username(from source: UsernameSource?) async throws -> String? {
         try await defender.username(&request, context: &context, maxBodySize: maxBodySize, from: source)

@@ -14,16 +14,9 @@ extension DefenderError: AbortError, DebuggableError {
     /// The code (`admissionTimeout`, `storeUnavailable`, …).
     public var identifier: String { code.description }
 
-    /// The level Vapor's error middleware logs this error at when it answers with it. `debug` for the errors a
-    /// client causes once per request — an admission timeout, a refusal while the store is down under the
-    /// `closed` policy, a forwarding header a proxy passed on, a bad key — so that a client cannot make as many
-    /// lines as requests (Defender logs what an operator must know itself: capped, or once per outage); `error`
-    /// for what someone must fix (a setting, a store fault); `warning` otherwise.
-    public var logLevel: Logger.Level {
-        switch code {
-        case .admissionTimeout, .storeUnavailable, .malformedForwardingHeader, .invalidKey: .debug
-        case .invalidConfiguration, .storeFault: .error
-        default: .warning
-        }
-    }
+    /// The level Vapor's error middleware logs this error at when it answers with it (Defender's protected routes
+    /// answer their own errors and log them at the same level): `debug` for what a client causes once per
+    /// request, so that a client cannot make as many lines as requests (Defender logs what an operator must know
+    /// itself: capped, or once per outage); `error` for what someone must fix (a setting, a store fault).
+    public var logLevel: Logger.Level { answerLogLevel }
 }

@@ -11,6 +11,7 @@ extension DefenderRequest: LoginRequest {
     package var methodName: String { request.method.rawValue }
     package var cookieFields: [String] { request.headers[.cookie] }
     package var attemptContext: AttemptContext { context }
+    package var logger: Logger { request.logger }
 
     package func response(_ answer: HTTPAnswer) -> Response { Response(answer) }
 

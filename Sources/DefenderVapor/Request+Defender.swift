@@ -115,8 +115,11 @@ public struct DefenderRequest: Sendable {
     ///   - outcome: how to tell a failed login from a successful one.
     ///   - format: the lockout response's format.
     ///   - handler: the login handler; it receives the submitted username.
-    /// - Throws: `503 Service Unavailable` with `Retry-After: 1` when the wait for checks in flight exceeds
-    ///   `DefenderConfiguration/admissionTimeout`; whatever the handler throws.
+    /// - Returns: the handler's response, the lockout response, or Defender's own answer to its errors — `503`
+    ///   with `Retry-After: 1` when the wait for checks in flight exceeds `DefenderConfiguration/admissionTimeout`,
+    ///   `503` while the store refuses (the `closed` policy), `400` for a forwarding header with no address —
+    ///   as problem+json, the same in every integration.
+    /// - Throws: whatever the handler throws (except a `DefenderError`, answered as above).
     public func watchLogin(
         usernameFrom source: UsernameSource? = nil,
         outcome: LoginOutcome = .redirectMeansSuccess,
