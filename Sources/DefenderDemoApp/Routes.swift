@@ -155,7 +155,9 @@ extension DemoApp {
         Response(DemoPages.login(next: req.query[String.self, at: "next"], error: error, status: status))
     }
 
-    static func problem(_ status: HTTPStatus, _ detail: String) -> Response { ProblemDetails.response(status, detail) }
+    static func problem(_ status: HTTPStatus, _ detail: String) -> Response {
+        Response(HTTPAnswer.problem(status: Int(status.code), title: status.reasonPhrase, detail: detail))
+    }
 }
 
 /// What a login request carries; Defender counts `username` and the handler checks it.

@@ -60,7 +60,7 @@ import Testing
         var totals = Tally()
         for round in 0..<4 {
             let crashAfter = 20 + Int(random.next() % 180)
-            let tally = try await storm(engine, crashAfter: crashAfter, seed: random.next(), server: &server)
+            let tally = try await storm(engine, crashAfter: crashAfter, seed: random.next()) { server = try await server.restart() }
             for (pair, count) in tally.acknowledged { totals.acknowledged[pair, default: 0] += count }
             for (pair, count) in tally.unknown { totals.unknown[pair, default: 0] += count }
             try await expectWholeSteps(engine, store: store, totals: totals, round: round)
@@ -78,8 +78,8 @@ import Testing
     }
 
     /// Eight tasks record failures for random pairs until the server dies, which happens once `crashAfter` of
-    /// them were acknowledged; then the server is started again on its file and the tasks stop.
-    func storm(_ engine: Defender, crashAfter: Int, seed: UInt64, server: inout RedisServer) async throws -> Tally {
+    /// them were acknowledged: `crash` kills it and starts it again on its file; then the tasks stop.
+    func storm(_ engine: Defender, crashAfter: Int, seed: UInt64, crash: () async throws -> Void) async throws -> Tally {
         let state = StormState()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<8 {
@@ -104,7 +104,7 @@ import Testing
             #expect(try await eventually(within: .seconds(30), every: .milliseconds(1)) {
                 state.acknowledged.load(ordering: .relaxed) >= crashAfter
             })
-            server = try await server.restart()
+            try await crash()
             state.stopped.store(true, ordering: .relaxed)
             try await group.waitForAll()
         }
