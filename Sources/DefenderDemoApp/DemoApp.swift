@@ -66,6 +66,7 @@ public enum DemoApp {
         app.middleware.use(DemoErrorMiddleware())
         app.middleware.use(SecureCookiesMiddleware())
         app.middleware.use(app.sessions.middleware)
+        app.middleware.use(UnknownSessionMiddleware())
         if settings.sha256Passwords {
             app.passwords.use { _ in LoadTestHasher() }
         } else {

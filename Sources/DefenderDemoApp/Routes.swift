@@ -131,7 +131,7 @@ extension DemoApp {
             try await authenticate(req, username: username, password: password)
         }
         switch checked {
-        case .locked: return .forbidden
+        case .locked(let lockout): return .locked(lockout)
         case .failed: return .anonymous
         case .verified(let user): return user.isAdmin ? .credentialAdmin(user.username) : .forbidden
         }

@@ -46,7 +46,7 @@ package enum LoginProtection {
 
     /// What checking credentials outside a login route gave (see ``checkCredentials(engine:admitted:verify:)``).
     package enum CredentialCheck<User: Sendable>: Sendable {
-        /// Refused before `verify` ran.
+        /// Refused before `verify` ran, or the credentials were wrong and this failure crossed a limit.
         case locked(Lockout)
         /// The credentials were right: counters cleared.
         case verified(User)
@@ -77,7 +77,8 @@ package enum LoginProtection {
             throw error
         }
         guard let user else {
-            _ = try await engine.recordFailure(attempt)
+            // The failure that crosses a limit is answered with the lockout, as on a protected login.
+            if let lockout = try await engine.recordFailure(attempt) { return .locked(lockout) }
             return .failed
         }
         try await engine.recordSuccess(attempt)

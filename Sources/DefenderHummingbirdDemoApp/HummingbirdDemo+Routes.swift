@@ -137,7 +137,7 @@ extension HummingbirdDemo {
         switch try await LoginProtection.checkCredentials(engine: defender.engine, admitted: admitted, verify: {
             try await authenticate(username: username, password: password)
         }) {
-        case .locked: return .forbidden
+        case .locked(let lockout): return .locked(lockout)
         case .failed: return .anonymous
         case .verified(let user): return user.isAdmin ? .credentialAdmin(user.username) : .forbidden
         }

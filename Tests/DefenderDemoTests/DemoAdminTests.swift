@@ -80,10 +80,17 @@ import VaporTesting
             let viaBasic = try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", "rootpw"))
             #expect(viaBasic.status == .ok)
             #expect(try JSONDecoder().decode(BlocksReport.self, from: Data(viaBasic.body.readableBytesView)) == BlocksReport(ips: [], usernames: []))
-            // Wrong admin Basic passwords are failed logins like any other: the 4th is refused.
+            // Wrong admin Basic passwords are failed logins like any other: the 4th crosses the limit and gets the
+            // lockout response (problem+json with Retry-After, as on `/api/me`), and so does the right password after.
             for _ in 0..<3 { #expect(try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", "guess")).status == .unauthorized) }
-            #expect(try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", "guess")).status == .unauthorized)
-            #expect(try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", "rootpw")).status == .forbidden)
+            for password in ["guess", "rootpw"] {
+                let locked = try await demo.send(.GET, "/admin/defender/api/blocks", headers: basic("root", password))
+                #expect(locked.status == .forbidden && locked.retryAfter != nil && locked.headers.contentType?.subType == "problem+json", "\(password)")
+                #expect(locked.text.contains("Account locked: too many login attempts."), "\(locked.text)")
+                // The page too: Basic credentials come from API clients.
+                let page = try await demo.send(.GET, "/admin/defender", headers: basic("root", password))
+                #expect(page.status == .forbidden && page.retryAfter != nil, "\(password)")
+            }
         }
     }
 

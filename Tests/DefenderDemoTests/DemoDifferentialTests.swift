@@ -265,8 +265,14 @@ import Testing
                 .form("/login", [("username", "alice"), ("password", "secret1")]),
                 Probe(path: "/admin/defender/api/blocks", withSession: true),
                 Probe(path: "/admin/defender", withSession: true),
+                // A session cookie the site does not know: the expired cookie back, nothing stored.
+                Probe(path: "/healthz", headers: [("Cookie", "\(DemoSessionCookie.name)=forged")]),
+                Probe(path: "/login", headers: [("Cookie", "\(DemoSessionCookie.name)=forged")]),
             ]
-            try await expectSameAnswers(probes, vapor, hummingbird)
+            // Admin Basic credentials are a login: three wrong, then the lockout for the wrong and the right one.
+            let basic = Array(repeating: Probe.basic("/admin/defender/api/blocks", "root:guess"), count: 4)
+                + [.basic("/admin/defender/api/blocks", "root:rootpw1"), .basic("/admin/defender", "root:rootpw1")]
+            try await expectSameAnswers(probes + basic, vapor, hummingbird)
         }
     }
 

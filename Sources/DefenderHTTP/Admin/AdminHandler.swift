@@ -41,6 +41,7 @@ package struct AdminHandler: Sendable {
             return try await api(request)
         }
         switch request.access {
+        case .locked(let lockout): return lockoutAnswer(lockout)
         case .anonymous: return AdminPage.found(loginPath + "?next=" + request.base)
         case .forbidden:
             return request.route == .page
@@ -72,6 +73,15 @@ package struct AdminHandler: Sendable {
     /// form posted to another instance is then refused, and the page says to reload).
     static let processKey = makeCSRFToken()
 
+    /// The lockout response of credentials sent to the admin, as problem+json: Basic credentials come from API
+    /// clients (as on `LoginRequest/protectBasic`).
+    func lockoutAnswer(_ lockout: Lockout) -> HTTPAnswer {
+        switch LockoutAnswer(lockout, configuration: operations.engine.configuration, json: true, templates: templates).body {
+        case .ready(let answer): answer
+        case .template(_, _, let status, let fields): .problem(status: status, detail: LockoutAnswer.temporaryMessage, fields: fields)
+        }
+    }
+
     // MARK: JSON API
 
     /// The answer that refuses an API request, or `nil` to go ahead.
@@ -83,6 +93,8 @@ package struct AdminHandler: Sendable {
             return .problem(status: 401, detail: "Sign in as an administrator, or send admin HTTP Basic credentials.", fields: fields)
         case .forbidden:
             return .problem(status: 403, detail: "Administrators only.")
+        case .locked(let lockout):
+            return lockoutAnswer(lockout)
         case .sessionAdmin, .credentialAdmin:
             guard request.route.isPost else { return nil }
             guard request.isJSON else { return .problem(status: 415, detail: "Send application/json.") }

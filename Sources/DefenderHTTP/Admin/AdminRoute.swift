@@ -10,6 +10,10 @@ public enum DefenderAdminAccess: Sendable, Equatable {
     case forbidden
     /// Not signed in: the page redirects to the login page; the API answers `401`.
     case anonymous
+    /// Administrator credentials sent with the request (HTTP Basic) from a locked address or for a locked
+    /// username, or whose failure just crossed a limit: the lockout response, as problem+json (`403`, or `429`
+    /// with `DefenderConfiguration/lockoutStatus`, with `Retry-After`), as on any other Basic-protected route.
+    case locked(Lockout)
 }
 
 /// The admin's routes, relative to where it is mounted: one table that every integration mounts as it is.
