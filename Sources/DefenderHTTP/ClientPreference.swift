@@ -2,14 +2,16 @@
 /// those are decoded once, with the app's decoders).
 package enum ClientPreference {
     /// Whether the client wants JSON: by `Accept` (whichever of JSON and HTML it names first), else by sending a
-    /// JSON body. Byte scans, not a media-type parse: this runs for every refused request.
-    package static func wantsJSON(accept: [String], contentType: String?) -> Bool {
+    /// JSON body — one `Content-Type` field naming one JSON type (a list names no single type, as
+    /// `URLEncodedForm/mediaType(_:)` rules for reading the body). Byte scans, not a media-type parse: this runs
+    /// for every refused request.
+    package static func wantsJSON(accept: [String], contentType: [String]) -> Bool {
         let accept = accept.joined(separator: ",")
         switch (offset(of: "json", in: accept), offset(of: "text/html", in: accept)) {
         case (let json?, let html?): return json < html
         case (.some, nil): return true
         case (nil, .some): return false
-        case (nil, nil): return contentType.map(isJSON) ?? false
+        case (nil, nil): return contentType.count == 1 && !URLEncodedForm.isList(contentType[0]) && isJSON(contentType[0])
         }
     }
 

@@ -16,7 +16,10 @@ public struct LockoutResponseFormat: Sendable, Hashable {
 
 extension LockoutResponseFormat {
     /// Whether a response in this format is problem+json for a client that sent these headers.
-    package func isJSON(accept: [String], contentType: String?) -> Bool {
+    /// - Parameters:
+    ///   - accept: the `Accept` field values.
+    ///   - contentType: the `Content-Type` field values (a body is JSON only with one field naming one type).
+    package func isJSON(accept: [String], contentType: [String]) -> Bool {
         self == .json || (self == .automatic && ClientPreference.wantsJSON(accept: accept, contentType: contentType))
     }
 }

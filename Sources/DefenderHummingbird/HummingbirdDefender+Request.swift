@@ -91,7 +91,7 @@ extension HummingbirdDefender {
 
     /// Whether a response in `format` is problem+json for this request.
     func isJSON(_ request: Request, _ format: LockoutResponseFormat) -> Bool {
-        format.isJSON(accept: request.headers[values: .accept], contentType: request.headers[.contentType])
+        format.isJSON(accept: request.headers[values: .accept], contentType: request.headers[values: .contentType])
     }
 }
 

@@ -1,5 +1,6 @@
 import DefenderCore
 import Foundation
+import Synchronization
 
 /// Redis behind Sentinel, of a test's own: a primary, a replica of it and three Sentinels (quorum 2, down after
 /// 1 s) on free loopback ports, each stopped by its PID. Ready when the replica is in sync and every Sentinel has
@@ -54,9 +55,18 @@ public final class TestRedisSentinel: Sendable {
                     monitoring: primary.port, masterName: masterName, serverPassword: password, ownPassword: sentinelPassword, tls: tls))
             }
             for sentinel in started {
-                try await Self.wait("the Sentinels to find each other") {
-                    try await Self.cli(sentinel.port, cliTLS + ["SENTINEL", "sentinels", masterName], password: sentinelPassword)
-                        .components(separatedBy: "runid").count - 1 == 2
+                // Each knows the two others (at least: the count is what a failure reports, to tell a slow discovery
+                // from a stranger on the primary's hello channel).
+                let seen = Mutex(-1)
+                do {
+                    try await Self.wait("the Sentinels to find each other") {
+                        let count = try await Self.cli(sentinel.port, cliTLS + ["SENTINEL", "sentinels", masterName], password: sentinelPassword)
+                            .components(separatedBy: "runid").count - 1
+                        seen.withLock { $0 = count }
+                        return count >= 2
+                    }
+                } catch {
+                    throw DefenderError(.storeUnavailable, "Sentinel \(sentinel.port) saw \(seen.withLock { $0 }) other Sentinels, not 2: \(error)")
                 }
             }
         } catch {

@@ -43,7 +43,7 @@ extension DefenderRequest {
 
     /// Whether a response in `format` is problem+json for this client.
     package func isJSON(_ format: LockoutResponseFormat) -> Bool {
-        format.isJSON(accept: request.headers[.accept], contentType: request.headers.first(name: .contentType))
+        format.isJSON(accept: request.headers[.accept], contentType: request.headers[.contentType])
     }
 }
 

@@ -70,6 +70,7 @@ extension DefenderRequest {
     /// - Throws: `413 Payload Too Large` when a streamed body is over the routes' maximum body size.
     public func credentials<Credentials: Decodable>(_: Credentials.Type) async throws -> Credentials? {
         try await collectBody()
+        guard prepareContentType() else { return nil }
         return try? request.content.decode(Credentials.self)
     }
 
@@ -80,7 +81,7 @@ extension DefenderRequest {
     /// another decoder entry point that custom decoders, JSON5 on Linux and key strategies treat differently), so
     /// it is exactly the field a `Decodable` with that coding key reads.
     public func formField(_ name: String) -> String? {
-        guard request.body.data != nil else { return nil }
+        guard request.body.data != nil, prepareContentType() else { return nil }
         return BodyField.$name.withValue(name) { (try? request.content.decode(BodyField.self))?.value }
     }
 

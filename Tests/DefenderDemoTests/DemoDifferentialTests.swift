@@ -97,7 +97,38 @@ import Testing
             raw("/api/login", "application/json", #"{"username":"alice","password":""# + String(repeating: "x", count: 20_000) + #""}"#),
             Probe(method: .POST, path: "/login", headers: [("Content-Type", form), ("X-Forwarded-For", "not-an-address")], body: "username=alice&password=x"),
             Probe(method: .POST, path: "/login", headers: [("Content-Type", form), ("X-Forwarded-For", "203.0.113.9, 10.0.0.1")], body: "username=alice&password=x"),
+        ] + mediaTypeProbes
+    }()
+
+    /// `Content-Type` in the shapes that made Vapor's decoder lookup depend on the process (a media type not in
+    /// lower case, a wildcard: its dictionary's `==` ignores case and matches `*`, its hash does not) or that the two
+    /// demos read differently (two fields, a list): each demo reads them alike, in every process.
+    static let mediaTypeProbes: [Probe] = {
+        let json = #"{"username":"alice","password":"secret1"}"#
+        let form = "username=alice&password=secret1"
+        let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n"
+            + "--XyZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nsecret1\r\n--XyZ--\r\n"
+        let shapes: [(String, [String], String)] = [
+            ("/api/login", ["APPLICATION/JSON"], json),
+            ("/api/login", ["Application/Json; Charset=UTF-8"], json),
+            ("/login", ["Application/X-WWW-Form-Urlencoded"], form),
+            ("/login", ["application/x-www-form-urlencoded; CHARSET=utf-8"], form),
+            ("/login", ["Multipart/Form-Data; BOUNDARY=XyZ"], multipart),
+            ("/login", ["multipart/form-data; boundary=\"XyZ\""], multipart),
+            ("/api/login", ["*/*"], json),
+            ("/login", ["*/*"], form),
+            ("/api/login", ["application/*"], json),
+            ("/api/login", ["application/x-www-form-urlencoded", "application/json"], json),
+            ("/api/login", ["application/json", "application/x-www-form-urlencoded"], json),
+            ("/login", ["application/x-www-form-urlencoded", "application/json"], form),
+            ("/login", ["application/x-www-form-urlencoded, application/json"], form),
+            ("/api/login", ["application/x-www-form-urlencoded, application/json"], json),
         ]
+        return shapes.enumerated().map { index, shape in
+            Probe(
+                method: .POST, path: shape.0, headers: shape.1.map { ("Content-Type", $0) } + [("X-Forwarded-For", "198.51.100.\(index + 1)")],
+                body: shape.2)
+        }
     }()
 
     /// `DEMO_PROTECTION=off` (the load test's baseline), `floor` (the success path's floor) and `bare403` (the

@@ -48,9 +48,13 @@ import VaporTesting
     }
 
     /// The username the demo's own decoder reads from a shape (`req.content.decode(LoginForm.self)`), normalised.
+    /// The media type is read in lower case, as RFC 9110 reads it and Defender hands it to the decoders (Vapor's
+    /// decoder lookup, given `APPLICATION/JSON` as it is, finds the JSON decoder in some processes only).
     static func appReads(_ app: Application, _ shape: (label: String, contentType: String, body: String)) throws -> String? {
+        let parts = shape.contentType.split(separator: ";", maxSplits: 1)
+        let contentType = parts[0].lowercased() + (parts.count > 1 ? ";" + parts[1] : "")
         let request = Request(
-            application: app, method: .POST, url: "/login", headers: ["Content-Type": shape.contentType],
+            application: app, method: .POST, url: "/login", headers: ["Content-Type": contentType],
             collectedBody: ByteBuffer(string: shape.body), on: app.eventLoopGroup.any())
         return (try? request.content.decode(LoginForm.self))?.username.flatMap(DefenderKey.normalizeUsername)
     }

@@ -35,4 +35,26 @@ import Testing
         #expect(ClientPreference.offset(of: "json", in: "json") == 0)
         #expect(ClientPreference.offset(of: "json", in: "é/json") == 3)  // bytes, not characters
     }
+
+    /// A body is read only when its `Content-Type` names one type: not a wildcard, not a list (of which Vapor's
+    /// reading takes the first and a suffix test the last), whatever the case of the type.
+    @Test func singleMediaTypes() {
+        let single: [(String, String)] = [
+            ("application/json", "application/json"), ("APPLICATION/JSON", "application/json"),
+            ("Application/X-WWW-Form-Urlencoded; Charset=UTF-8", "application/x-www-form-urlencoded"),
+            (#"multipart/form-data; boundary="a,b""#, "multipart/form-data"), (#"text/plain; x="q\",z""#, "text/plain"),
+        ]
+        for (value, type) in single { #expect(URLEncodedForm.mediaType(value) == type, "\(value)") }
+        for none in ["", " ", "*/*", "application/*", "application/json, text/html", "application/x-www-form-urlencoded,application/json",
+                     #"multipart/form-data; boundary=x, application/json"#, "a/b; p=\"unterminated, c/d"] {
+            #expect(URLEncodedForm.mediaType(none) == nil, "\(none)")
+        }
+        #expect(URLEncodedForm.mediaType(nil) == nil)
+        // The lockout's format follows the same rule: a JSON body is one field naming one JSON type.
+        #expect(ClientPreference.wantsJSON(accept: [], contentType: ["application/json"]))
+        #expect(!ClientPreference.wantsJSON(accept: [], contentType: ["application/x-www-form-urlencoded", "application/json"]))
+        #expect(!ClientPreference.wantsJSON(accept: [], contentType: ["application/x-www-form-urlencoded, application/json"]))
+        #expect(!ClientPreference.wantsJSON(accept: [], contentType: []))
+        #expect(ClientPreference.wantsJSON(accept: ["application/json"], contentType: ["text/html", "text/plain"]))
+    }
 }

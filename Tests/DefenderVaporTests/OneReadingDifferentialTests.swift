@@ -171,11 +171,34 @@ import VaporTesting
     /// The application's own reading of a body: `req.content.decode` with the decoder Vapor picks for the media type.
     static func appDecode(_ app: Application, contentType: String?, body: [UInt8]) throws -> Credentials? {
         var headers = HTTPHeaders()
-        if let contentType { headers.replaceOrAdd(name: .contentType, value: contentType) }
+        if let contentType {
+            guard let canonical = canonical(contentType) else { return nil }
+            headers.replaceOrAdd(name: .contentType, value: canonical)
+        }
         // An empty body is no body, as Vapor's server hands it to the app.
         let request = Request(
             application: app, method: .POST, url: "/", headers: headers, collectedBody: body.isEmpty ? nil : ByteBuffer(bytes: body),
             on: app.eventLoopGroup.any())
         return try? request.content.decode(Credentials.self)
+    }
+
+    /// A `Content-Type` as every process must read it: type, subtype and parameter names are case-insensitive
+    /// (RFC 9110 §8.3.1), so in lower case (Vapor's decoder lookup hashes them as they are, so an upper-case type
+    /// found its decoder in some processes only); a wildcard or a list names no single type: `nil`, not read.
+    static func canonical(_ contentType: String) -> String? {
+        var quoted = false
+        for character in contentType {
+            if character == "\"" { quoted.toggle() }
+            if character == ",", !quoted { return nil }
+        }
+        let parts = contentType.split(separator: ";", omittingEmptySubsequences: false)
+        let type = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
+        guard !type.contains("*") else { return nil }
+        let parameters = parts.dropFirst().compactMap { part -> String? in
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = pair[0].trimmingCharacters(in: .whitespaces).lowercased()
+            return name.isEmpty ? nil : name + (pair.count > 1 ? "=" + pair[1] : "")
+        }
+        return ([type] + parameters).joined(separator: "; ")
     }
 }

@@ -30,10 +30,32 @@ package enum URLEncodedForm {
         return pairs.indices.filter { names[$0].contains("[") || last[names[$0]] == $0 }.map { String(pairs[$0]) }.joined(separator: "&")
     }
 
-    /// The media type of a `Content-Type` value, lowercased, without its parameters.
+    /// The media type of a `Content-Type` value, lowercased, without its parameters; `nil` when it names no single
+    /// type — none, a wildcard (`*/*`), or a list (`a/b, c/d`: one field listing two, or two fields joined) — so
+    /// that such a body is read by no integration (Vapor's own reading would take the first, a suffix test the last).
     package static func mediaType(_ contentType: String?) -> String? {
-        guard let contentType else { return nil }
-        return contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let contentType, !isList(contentType) else { return nil }
+        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let type, !type.isEmpty, !type.contains("*") else { return nil }
+        return type
+    }
+
+    /// Whether a field value holds a comma outside a quoted string (a list of values, where one is expected) or
+    /// leaves a quoted string open.
+    package static func isList(_ value: String) -> Bool {
+        var quoted = false
+        var escaped = false
+        for byte in value.utf8 {
+            if escaped { escaped = false; continue }
+            switch byte {
+            case UInt8(ascii: "\\") where quoted: escaped = true
+            case UInt8(ascii: "\""): quoted.toggle()
+            case UInt8(ascii: ",") where !quoted: return true
+            default: break
+            }
+        }
+        // A quote left open is malformed: no value can be told from the next.
+        return quoted
     }
 
     static func decode(_ text: some StringProtocol) -> String {
