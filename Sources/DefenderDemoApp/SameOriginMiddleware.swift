@@ -7,7 +7,7 @@ struct SameOriginMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard request.method == .POST,
             DemoPages.isCrossSite(
-                secFetchSite: request.headers.first(name: "Sec-Fetch-Site"), origin: request.headers.first(name: .origin),
+                secFetchSite: request.headers["Sec-Fetch-Site"], origin: request.headers[.origin],
                 host: request.headers.first(name: .host))
         else { return try await next.respond(to: request) }
         return Response(DemoPages.crossSiteRefused)

@@ -154,10 +154,17 @@ package enum DemoPages {
     /// the attacker's account, or logging her out). The login and reset forms have no session to hold a CSRF
     /// token before login, so this uses the headers browsers attach to every such request (OWASP's "verifying
     /// origin with standard headers"): `Sec-Fetch-Site: cross-site`, or an `Origin` whose host is not the
-    /// request's `Host`; a request with neither (curl, scripts, old browsers) is let through.
-    package static func isCrossSite(secFetchSite: String?, origin: String?, host: String?) -> Bool {
-        if let site = secFetchSite?.lowercased() { return site == "cross-site" }
-        guard let origin else { return false }
+    /// request's `Host`; a request with neither (curl, scripts, old browsers) is let through. A browser sends each
+    /// field once with one value: a request with two, or a list, is no browser's and is refused — so that no
+    /// framework reads the first and another the joined value.
+    /// - Parameters:
+    ///   - secFetchSite: every `Sec-Fetch-Site` field value.
+    ///   - origin: every `Origin` field value.
+    ///   - host: the request's host.
+    package static func isCrossSite(secFetchSite: [String], origin: [String], host: String?) -> Bool {
+        guard secFetchSite.count <= 1, origin.count <= 1 else { return true }
+        if let site = secFetchSite.first?.trimmingCharacters(in: .whitespaces).lowercased() { return site == "cross-site" || site.contains(",") }
+        guard let origin = origin.first else { return false }
         // `Origin: null` (sandboxed frames, some redirects) is never this site.
         guard let parsed = URLComponents(string: origin), let originHost = parsed.host, !originHost.isEmpty, let host else { return true }
         let port = parsed.port.map { ":\($0)" } ?? ""

@@ -70,7 +70,8 @@ public struct DefenderAdminRoutes<Context: DefenderRequestContext & SessionReque
         let body = route.isPost ? Array(buffer: try await request.collectBody(upTo: context.maxUploadSize)) : []
         let adminRequest = AdminRequest(
             route: route, base: AdminRequest.base(matched: matched, route: route), query: request.uri.query,
-            contentType: request.headers[.contentType], csrfHeader: request.headers[HTTPField.Name("X-CSRF-Token")!], body: body,
+            contentType: request.headers[values: .contentType], csrfHeader: request.headers[values: HTTPField.Name("X-CSRF-Token")!],
+            body: body,
             access: try await authorize(request, context))
         let sessions = context.sessions
         return Response(try await handler.respond(to: adminRequest) { create in

@@ -11,7 +11,8 @@ struct SameOriginMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: DemoContext, next: (Request, DemoContext) async throws -> Response) async throws -> Response {
         guard request.method == .post,
             DemoPages.isCrossSite(
-                secFetchSite: request.headers[HTTPField.Name("Sec-Fetch-Site")!], origin: request.headers[.origin], host: request.head.authority)
+                secFetchSite: request.headers[values: HTTPField.Name("Sec-Fetch-Site")!], origin: request.headers[values: .origin],
+                host: request.head.authority)
         else { return try await next(request, context) }
         return Response(DemoPages.crossSiteRefused)
     }

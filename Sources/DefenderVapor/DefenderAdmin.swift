@@ -57,7 +57,7 @@ public struct DefenderAdmin: Sendable {
         let matched = req.route.map(DefenderLoginMiddleware.servedComponents) ?? (["admin", "defender"] + route.path)
         let request = AdminRequest(
             route: route, base: AdminRequest.base(matched: matched, route: route), query: req.url.query,
-            contentType: req.headers.first(name: .contentType), csrfHeader: req.headers.first(name: "X-CSRF-Token"),
+            contentType: req.headers[.contentType], csrfHeader: req.headers["X-CSRF-Token"],
             body: req.body.data.map { Array($0.readableBytesView) } ?? [], access: try await authorize(req))
         return Response(try await handler.respond(to: request) { create in Self.csrfToken(req, create: create) })
     }

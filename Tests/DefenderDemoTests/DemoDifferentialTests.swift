@@ -1,5 +1,6 @@
 import DefenderTesting
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -124,11 +125,19 @@ import Testing
             ("/login", ["application/x-www-form-urlencoded, application/json"], form),
             ("/api/login", ["application/x-www-form-urlencoded, application/json"], json),
         ]
+        // A browser sends `Sec-Fetch-Site` and `Origin` once: two of either are refused as cross-site, alike.
+        let fetchSite = [["cross-site", "same-origin"], ["same-origin", "cross-site"], ["same-origin, cross-site"]].map { values in
+            Probe(method: .POST, path: "/login", headers: [("Content-Type", "application/x-www-form-urlencoded")] + values.map { ("Sec-Fetch-Site", $0) }, body: form)
+        }
+        // A compressed body is read as sent (neither demo inflates request bodies).
+        let gzip = Probe(
+            method: .POST, path: "/login", headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Content-Encoding", "gzip")],
+            body: "\u{1f}\u{8b}not really gzip")
         return shapes.enumerated().map { index, shape in
             Probe(
                 method: .POST, path: shape.0, headers: shape.1.map { ("Content-Type", $0) } + [("X-Forwarded-For", "198.51.100.\(index + 1)")],
                 body: shape.2)
-        }
+        } + fetchSite + [gzip]
     }()
 
     /// `DEMO_PROTECTION=off` (the load test's baseline), `floor` (the success path's floor) and `bare403` (the
@@ -278,6 +287,25 @@ import Testing
                 #expect(page.status == 200, "\(site.name)")
                 #expect(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.body.contains(evil), "\(site.name)")
             }
+            // Each site's own token, sent once, twice, or with a forged one: valid only as the one token sent
+            // (a framework that read the first field would take the pair, one that joins them would not).
+            var answers: [[Answer]] = []
+            for site in [vapor, hummingbird] {
+                let cookie = [("Cookie", "\(DemoSessionCookie.name)=\(site.session ?? "")")]
+                let (_, page) = try await site.exchange(.GET, "/admin/defender", headers: HTTPHeaders(cookie), body: nil)
+                let token = try #require(String(buffer: page).firstMatch(of: /name="csrf-token" content="([0-9a-f]+)"/)?.1).description
+                var shapes: [[(String, String)]] = [[(token, "")], [(token, ""), (token, "")], [(token, ""), ("forged", "")], [("forged", ""), (token, "")]]
+                shapes = shapes.map { $0.map { ("X-CSRF-Token", $0.0) } }
+                var siteAnswers: [Answer] = []
+                for shape in shapes {
+                    siteAnswers.append(try await site.send(Probe(
+                        method: .POST, path: "/admin/defender/api/unblock", headers: [("Content-Type", "application/json")] + shape,
+                        body: #"{"username":"nobody"}"#, withSession: true)))
+                }
+                answers.append(siteAnswers)
+            }
+            #expect(answers[0] == answers[1], "\(answers[0]) against \(answers[1])")
+            #expect(answers[0].map(\.status) == [204, 403, 403, 403], "\(answers[0].map(\.status))")
         }
     }
 

@@ -74,21 +74,28 @@ package struct AdminRequest: Sendable {
     package var base: String
     /// The URL's query, still percent-encoded (`nil` when there is none).
     package let query: String?
+    /// The `Content-Type` field, when there is exactly one.
     package var contentType: String?
-    /// The `X-CSRF-Token` header.
+    /// The `X-CSRF-Token` field, when there is exactly one.
     package var csrfHeader: String?
     package var body: [UInt8]
     package var access: DefenderAdminAccess
 
+    /// - Parameters:
+    ///   - contentType: every `Content-Type` field value, in order.
+    ///   - csrfHeader: every `X-CSRF-Token` field value, in order.
+    ///
+    /// A field sent twice counts as absent in every integration (one framework reads the first, another joins
+    /// them with a comma): a token is valid only when it is the one token sent.
     package init(
-        route: AdminRoute, base: String, query: String?, contentType: String?, csrfHeader: String?, body: [UInt8],
+        route: AdminRoute, base: String, query: String?, contentType: [String], csrfHeader: [String], body: [UInt8],
         access: DefenderAdminAccess
     ) {
         self.route = route
         self.base = base
         self.query = query
-        self.contentType = contentType
-        self.csrfHeader = csrfHeader
+        self.contentType = contentType.count == 1 ? contentType[0] : nil
+        self.csrfHeader = csrfHeader.count == 1 ? csrfHeader[0] : nil
         self.body = body
         self.access = access
         self.queryItems = URLEncodedForm.parse(query ?? "")
