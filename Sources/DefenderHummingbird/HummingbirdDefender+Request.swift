@@ -61,7 +61,7 @@ extension HummingbirdDefender {
 
     /// The request's details for the audit log.
     func attemptContext(_ request: Request) -> AttemptContext {
-        AttemptContext(userAgent: request.headers[.userAgent] ?? "", httpAccept: request.headers[.accept] ?? "", pathInfo: request.uri.path)
+        AttemptContext(userAgent: request.headers[values: .userAgent], accept: request.headers[values: .accept], path: request.uri.path)
     }
 
     /// The response for a locked-out request (django-defender's `lockout_response`), the same as every

@@ -82,9 +82,7 @@ public struct DefenderRequest: Sendable {
 
     /// The request's details for the audit log.
     public var context: AttemptContext {
-        AttemptContext(
-            userAgent: request.headers.first(name: .userAgent) ?? "", httpAccept: request.headers.first(name: .accept) ?? "",
-            pathInfo: request.url.path)
+        AttemptContext(userAgent: request.headers[.userAgent], accept: request.headers[.accept], path: request.url.path)
     }
 
     /// Whether this request's IP or username is locked now (django-defender's `is_already_locked`). Reserves

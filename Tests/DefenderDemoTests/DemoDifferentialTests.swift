@@ -314,10 +314,15 @@ import Testing
         // Audit rows written inline, so that both sites list the same attempts at once.
         try await withBothDemos(["DEFENDER_USE_CELERY": "false"]) { vapor, hummingbird in
             let probes: [Probe] = [
+                // Repeated `User-Agent` and `Accept` fields: logged alike (joined), whatever the framework hands out.
+                .form("/login", [("username", "eve"), ("password", "x")], headers: [
+                    ("User-Agent", "first/1"), ("User-Agent", "second/2"), ("Accept", "text/html"), ("Accept", "application/xhtml+xml"),
+                ]),
                 .form("/login", [("username", "root"), ("password", "rootpw1")]),
                 Probe(path: "/", withSession: true),
                 Probe(path: "/admin/defender/api/blocks", withSession: true),
                 Probe(path: "/admin/defender/api/attempts?limit=0", withSession: true),
+                Probe(path: "/admin/defender/api/attempts?username=eve", withSession: true),
                 .json("/admin/defender/api/block", #"{"username":"mallory"}"#, headers: [("Cookie", "")]),
                 Probe(method: .POST, path: "/logout", withSession: true),
                 Probe(path: "/", withSession: true),
