@@ -12,6 +12,31 @@ extension AttemptStoreContract {
         try await aTrustedDeviceStillMeetsIPBlocks()
         try await concurrentGuessesThroughADeviceGetNoExtraChecks()
         try await anOperatorsBlockStopsTrustedDevices()
+        try await aStolenCookieGetsNoMoreGuessesPerLongWindow()
+    }
+
+    /// A stolen cookie against a long window (limit 6 in 60 s; counters forget after a second): three guesses, a
+    /// pause, three more — the device's counter never reaches its limit — and the 7th guess within the window
+    /// locks the device by its long window, as it would a username; the username itself stays open. A cookie,
+    /// which outlives its owner's next login, thus buys no more guesses per window than no cookie does.
+    public func aStolenCookieGetsNoMoreGuessesPerLongWindow() async throws {
+        let (engine, cookies) = try await deviceEngine(Self.slow)
+        let alice = try #require(DefenderKey.username("alice"))
+        let stolen = cookies.issue(for: alice)
+        var guesses: [LoginResult] = []
+        for round in 0..<2 {
+            for attempt in 0..<3 {
+                guesses.append(try await engine.login(ip: "10.23.\(round).\(attempt)", username: "alice", deviceCookie: stolen, correctPassword: false))
+            }
+            try await advance(.milliseconds(1_100))
+        }
+        guesses.append(try await engine.login(ip: "10.23.9.1", username: "alice", deviceCookie: stolen, correctPassword: false))
+        #expect(guesses == Array(repeating: .failure, count: 6) + [.lockedOut], "\(guesses)")
+        #expect(try await engine.allBlocks(of: .device).count == 1)
+        #expect(try await engine.allBlocks(of: .username).isEmpty)
+        #expect(try await engine.store.state(of: alice).failures == 0)
+        // Her own browser, another device, still gets in.
+        #expect(try await engine.login(ip: "192.0.2.90", username: "alice", deviceCookie: cookies.issue(for: alice), correctPassword: true) == .success)
     }
 
     /// A device cookie spares its owner the lockouts failed logins cause, not an operator's block: once an admin

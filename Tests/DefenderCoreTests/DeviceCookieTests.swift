@@ -27,6 +27,7 @@ import Testing
     @Test func aTrustedDeviceStillMeetsIPBlocks() async throws { try await contract.aTrustedDeviceStillMeetsIPBlocks() }
     @Test func concurrentGuessesThroughADeviceGetNoExtraChecks() async throws { try await contract.concurrentGuessesThroughADeviceGetNoExtraChecks() }
     @Test func anOperatorsBlockStopsTrustedDevices() async throws { try await contract.anOperatorsBlockStopsTrustedDevices() }
+    @Test func aStolenCookieGetsNoMoreGuessesPerLongWindow() async throws { try await contract.aStolenCookieGetsNoMoreGuessesPerLongWindow() }
 
     /// A cookie names a device for its own username only; the username is normalised first and never written in
     /// the cookie; each issue is a new device.
@@ -127,13 +128,17 @@ import Testing
         #expect(DefenderSecret("hidden").description == "********" && Mirror(reflecting: DefenderSecret("hidden")).children.isEmpty)
     }
 
-    /// A trusted client's policy: the device's limit, no long window; every other rule as the engine's.
+    /// A trusted client's policy: the device's limit, a username's long window; every other rule as the engine's.
     @Test func theTrustedPolicy() {
         var config = DefenderConfiguration()
         config.longWindowFailureLimit = 10
+        config.loginFailureLimitUsername = 50
         let policy = LockoutPolicy(config)
         let trusted = policy.trustingDevice(limit: 7)
-        #expect(trusted.usernameLimit == 7 && trusted.longWindowUsernameLimit == 0 && trusted.ipLimit == policy.ipLimit)
+        #expect(trusted.usernameLimit == 7 && trusted.longWindowUsernameLimit == 10 && trusted.ipLimit == policy.ipLimit)
+        #expect(policy.longWindowUsernameLimit == 50 && policy.trustingDevice(limit: 12).longWindowUsernameLimit == 12)
+        config.longWindowFailureLimit = 0
+        #expect(LockoutPolicy(config).trustingDevice(limit: 7).longWindowUsernameLimit == 0)
         #expect(trusted.limit(of: .device) == 7 && policy.limit(of: .device) == policy.usernameLimit)
         #expect(trusted.longWindowIPLimit == policy.longWindowIPLimit)
     }

@@ -27,13 +27,20 @@ import Testing
         throw DefenderError(.storeUnavailable, "no node owns slot \(slot)")
     }
 
-    static func client(_ cluster: TestRedisCluster) throws -> RedisClient {
+    /// Runs `body` with a three-primary cluster whose nodes keep an append-only file, and a store on it with a
+    /// fresh prefix (quick reconnects, short timeouts); stops both after.
+    static func withCluster(_ body: (TestRedisCluster, RedisAttemptStore, _ prefix: String) async throws -> Void) async throws {
+        let cluster = try await TestRedisCluster(arguments: arguments)
+        defer { cluster.stop() }
         var configuration = try RedisConfiguration(url: cluster.url(seeds: [0, 1, 2]))
         configuration.initialBackoff = .milliseconds(20)
         configuration.maximumBackoff = .milliseconds(100)
         configuration.connectTimeout = .milliseconds(300)
         configuration.commandTimeout = .seconds(2)
-        return RedisClient(configuration: configuration)
+        let client = RedisClient(configuration: configuration)
+        defer { Task { await client.shutdown() } }
+        let prefix = "crash-\(UUID().uuidString.prefix(8))"
+        try await body(cluster, RedisAttemptStore(client: client, prefix: prefix), prefix)
     }
 
     /// The crash test of a single server (`RedisCrashMidWriteTests`), on the slot's owner in a cluster, twice at
@@ -41,12 +48,7 @@ import Testing
     /// the same store instance counts on once the cluster is ready again.
     @Test func aCrashOfTheSlotsOwnerLeavesWholeSteps() async throws {
         guard RedisServer.isAvailable else { return }
-        let cluster = try await TestRedisCluster(arguments: Self.arguments)
-        defer { cluster.stop() }
-        let client = try Self.client(cluster)
-        defer { Task { await client.shutdown() } }
-        let prefix = "cc-\(UUID().uuidString.prefix(8))"
-        let store = RedisAttemptStore(client: client, prefix: prefix)
+        try await Self.withCluster { cluster, store, prefix in
         var settings = DefenderConfiguration()
         settings.loginFailureLimit = 1_000_000
         settings.longWindowFailureLimit = 0
@@ -72,6 +74,7 @@ import Testing
         let before = try await store.state(of: key).failures
         #expect(try await engine.login(ip: RedisCrashMidWriteTests.ips[0], username: RedisCrashMidWriteTests.usernames[0], correctPassword: false) == .failure)
         #expect(try await store.state(of: key).failures == before + 1)
+        }
     }
 
     /// As deployed, with the `fallback` outage policy: while the slot's owner is down every login is answered (by
@@ -80,12 +83,7 @@ import Testing
     /// still in force there.
     @Test func loginsAreAnsweredWhileTheOwnerIsDownAndTheClusterIsUsedAgainAfter() async throws {
         guard RedisServer.isAvailable else { return }
-        let cluster = try await TestRedisCluster(arguments: Self.arguments)
-        defer { cluster.stop() }
-        let client = try Self.client(cluster)
-        defer { Task { await client.shutdown() } }
-        let prefix = "cf-\(UUID().uuidString.prefix(8))"
-        let shared = RedisAttemptStore(client: client, prefix: prefix)
+        try await Self.withCluster { cluster, shared, prefix in
         let store = FallbackAttemptStore(primary: shared, fallback: MemoryAttemptStore(), policy: .fallback, retryInterval: .milliseconds(50))
         let engine = Defender(configuration: DefenderConfiguration(), store: store)
         for _ in 0..<4 { _ = try await engine.login(ip: "10.79.0.1", username: "mallory", correctPassword: false) }
@@ -110,5 +108,6 @@ import Testing
         let landed = try await shared.state(of: engine.usernameKey("after")).failures
         #expect(landed >= 1)
         #expect(try await engine.login(ip: "10.79.2.2", username: "mallory", correctPassword: true) == .refused)
+        }
     }
 }

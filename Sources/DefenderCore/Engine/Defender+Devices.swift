@@ -5,7 +5,8 @@ import Logging
 /// Device cookies in the engine: which attempts are trusted, and the rules their store calls follow.
 extension Defender {
     /// The rules for an attempt's store calls: a trusted client's username dimension is its device, with the
-    /// device's limit (``DefenderConfiguration/deviceFailureLimit``) and no long window.
+    /// device's limit (``DefenderConfiguration/deviceFailureLimit``) and the long window of a username
+    /// (``LockoutPolicy/trustingDevice(limit:)``).
     public func policy(for attempt: LoginAttempt) -> LockoutPolicy {
         attempt.deviceKey == nil ? policy : trustedPolicy
     }

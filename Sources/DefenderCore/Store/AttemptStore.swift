@@ -174,15 +174,9 @@ public struct LockoutPolicy: Sendable, Hashable {
         sprayLimit = configuration.sprayUsernameLimit
         sprayWindow = configuration.sprayWindow
         sharedSprayLimit = configuration.sharedSprayUsernameLimit
-        // Never below the counter's limit; and a dimension whose counter allows more than the window's maximum
-        // gets no window (it is not after lockouts), so that a window never keeps more than that many times.
-        func longLimit(counter: Int) -> Int {
-            let long = configuration.longWindowFailureLimit
-            guard long > 0, counter <= DefenderConfiguration.maximumLongWindowLimit else { return 0 }
-            return max(long, counter)
-        }
-        longWindowIPLimit = longLimit(counter: configuration.ipFailureLimit)
-        longWindowUsernameLimit = longLimit(counter: configuration.usernameFailureLimit)
+        configuredLongWindowLimit = configuration.longWindowFailureLimit
+        longWindowIPLimit = Self.longLimit(configuration.longWindowFailureLimit, counter: configuration.ipFailureLimit)
+        longWindowUsernameLimit = Self.longLimit(configuration.longWindowFailureLimit, counter: configuration.usernameFailureLimit)
         longWindow = configuration.longWindow
         historyWindow = configuration.accessAttemptExpiration
         successReset = configuration.successReset
@@ -195,13 +189,25 @@ public struct LockoutPolicy: Sendable, Hashable {
     /// The long-window limit of a key's kind; zero: off.
     public func longWindowLimit(of kind: DefenderKey.Kind) -> Int { kind.isUsernameDimension ? longWindowUsernameLimit : longWindowIPLimit }
 
+    /// `DEFENDER_LONG_WINDOW_FAILURE_LIMIT` as configured, for the long-window limit of a device.
+    private var configuredLongWindowLimit: Int
+
+    /// A dimension's long-window limit: never below the counter's limit; and a dimension whose counter allows more
+    /// than the window's maximum gets no window (it is not after lockouts), so that a window never keeps more than
+    /// that many times.
+    static func longLimit(_ long: Int, counter: Int) -> Int {
+        guard long > 0, counter <= DefenderConfiguration.maximumLongWindowLimit else { return 0 }
+        return max(long, counter)
+    }
+
     /// The rules for a trusted client's login, whose username dimension is its device (see ``DeviceCookies``):
-    /// the device may fail `limit` times and has no long window (its lock is the lockout cool-off). Everything
-    /// else is this policy's.
+    /// the device may fail `limit` times per cool-off and, with a long window, as many times within it as a
+    /// username may — so that a stolen cookie, which does not expire when its owner logs in again, buys no more
+    /// guesses per long window than a client without one. Everything else is this policy's.
     public func trustingDevice(limit: Int) -> LockoutPolicy {
         var policy = self
         policy.usernameLimit = limit
-        policy.longWindowUsernameLimit = 0
+        policy.longWindowUsernameLimit = Self.longLimit(configuredLongWindowLimit, counter: limit)
         return policy
     }
 
