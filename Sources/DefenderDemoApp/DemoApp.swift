@@ -67,6 +67,7 @@ public enum DemoApp {
         // One shape for every error (in place of Vapor's ErrorMiddleware), outermost so that it sees them all.
         app.middleware = Middlewares()
         app.middleware.use(DemoErrorMiddleware())
+        app.middleware.use(BodyLimitMiddleware())
         app.middleware.use(SecureCookiesMiddleware())
         app.middleware.use(app.sessions.middleware)
         app.middleware.use(UnknownSessionMiddleware())

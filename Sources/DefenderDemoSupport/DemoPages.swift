@@ -143,8 +143,15 @@ package enum DemoPages {
         return answer
     }
 
-    /// `GET /metrics`: the Prometheus text format.
-    package static func metrics(_ text: String) -> HTTPAnswer {
+    /// `GET /metrics`: the Prometheus text format, for a scraper on the operator's network only — a client whose
+    /// address (resolved as for a login) is in `DEFENDER_TRUSTED_PROXIES` (loopback and private ranges by default);
+    /// anyone else gets `403`. The numbers are an oracle in a stranger's hands: `defender_unlock_mails_total{result}`
+    /// moves to `no_address` for a username that does not exist and to `sent` for one that does, four failed
+    /// logins after asking, which the login and reset pages are built not to tell.
+    package static func metrics(_ text: String, client: ClientAddress, resolver: ClientIPResolver) -> HTTPAnswer {
+        guard resolver.isTrusted(client.address) else {
+            return .problem(status: 403, detail: "The metrics are for the operator's network (DEFENDER_TRUSTED_PROXIES).")
+        }
         var fields = HTTPFields()
         fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return HTTPAnswer(status: 200, fields: fields, body: Array(text.utf8))

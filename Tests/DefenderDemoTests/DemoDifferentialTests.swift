@@ -217,7 +217,13 @@ import Testing
                 #expect(try await site.send(.form("/login", alice, headers: [("X-Forwarded-For", "203.0.113.7")])).status == 403, "\(site.name)")
                 #expect(try await site.send(.form("/login", alice, headers: [("X-Forwarded-For", "2001:db8:1:2:ffff::1")])).status == 403, "\(site.name)")
                 #expect(try await site.send(.form("/login", alice, headers: [("X-Forwarded-For", "203.0.113.8")])).status == 302, "\(site.name)")
+                // The metrics are the operator's: refused to a client on the internet, served to one on the network.
+                let outside = try await site.send(Probe(path: "/metrics", headers: [("X-Forwarded-For", "203.0.113.60")]))
+                #expect(outside.status == 403 && !outside.body.contains("defender_"), "\(site.name): \(outside)")
+                let inside = try await site.send(Probe(path: "/metrics", headers: [("X-Forwarded-For", "10.1.2.3")]))
+                #expect(inside.status == 200 && inside.body.contains("defender_"), "\(site.name): \(inside.status)")
             }
+            try await expectSameAnswers([Probe(path: "/metrics", headers: [("X-Forwarded-For", "198.51.100.60")])], vapor, hummingbird)
         }
     }
 
