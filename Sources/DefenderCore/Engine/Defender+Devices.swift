@@ -31,6 +31,7 @@ extension Defender {
         }
         if state.block?.isManual == true { return }
         attempt.deviceKey = device
+        attempt.usernameLockedWhenTrusted = state.block != nil
     }
 
     /// Whether `lockout` refused a trusted attempt because its device is locked; the attempt is then judged
@@ -50,13 +51,11 @@ extension Defender {
         }
     }
 
-    /// After a trusted client's success: when its username is locked, the owner got in despite the lockout
-    /// (which stays in force for everyone else), so it is counted and announced.
-    func noteTrustedSuccess(_ attempt: LoginAttempt) async throws {
-        guard let username = attempt.usernameKey else { return }
-        let store = self.store
-        // Only a count and an event: a store that cannot answer now must not turn the owner's success into an error.
-        guard let state = try? await shielded({ try await store.state(of: username) }), state.block != nil else { return }
+    /// After a trusted client's success: when its username was locked (as read when the device was trusted, so that
+    /// the success costs no store read beyond the step), the owner got in despite the lockout — which stays in
+    /// force for everyone else — so it is counted and announced.
+    func noteTrustedSuccess(_ attempt: LoginAttempt) {
+        guard let username = attempt.usernameKey, attempt.usernameLockedWhenTrusted else { return }
         metrics.trustedLoginsDuringLockout.increment()
         events.emit(.trustedLoginDuringLockout(username: username.value))
         logger.notice("trusted device logged in during a username lockout", metadata: ["username": shown(username.value)])

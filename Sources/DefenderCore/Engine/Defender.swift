@@ -254,7 +254,7 @@ public final class Defender: Sendable {
             }
         }
         for key in unblocked { events.emit(DefenderEvent(key: key, blocked: false)) }
-        if attempt.deviceKey != nil { try await noteTrustedSuccess(attempt) }
+        if attempt.deviceKey != nil { noteTrustedSuccess(attempt) }
         await accessLog?.record(AccessAttemptRecord(attempt, valid: true))
     }
 

@@ -18,6 +18,10 @@ public struct LoginAttempt: Sendable, Hashable {
     /// For a trusted client (a valid device cookie for this username, its device not locked), the device: the
     /// username dimension of this attempt, counted and checked instead of ``usernameKey``. `nil` otherwise.
     public internal(set) var deviceKey: DefenderKey?
+    /// For a trusted client, whether its username was locked when the device was trusted (read then, in the one
+    /// extra read a valid cookie costs): a success then got in through the lockout, which is counted and announced
+    /// without another read after the password check.
+    var usernameLockedWhenTrusted = false
 
     /// The key counted in the username dimension: the device of a trusted client, else the username.
     public var countedUsernameKey: DefenderKey? { deviceKey ?? usernameKey }
