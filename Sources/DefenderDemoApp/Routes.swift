@@ -88,7 +88,7 @@ extension DemoApp {
         // 200 with "ok" or "degraded"; 503 only while logins are refused (the closed policy during an outage).
         app.get("metrics") { req -> Response in
             Response(DemoPages.metrics(
-                req.application.storage[MetricsRegistryKey.self]?.emitToString() ?? "", client: try req.defender.client(),
+                { req.application.storage[MetricsRegistryKey.self]?.emitToString() ?? "" }, client: try req.defender.client(),
                 resolver: try req.defender.engine().resolver))
         }
         app.get("healthz") { req async throws -> Response in

@@ -148,13 +148,15 @@ package enum DemoPages {
     /// anyone else gets `403`. The numbers are an oracle in a stranger's hands: `defender_unlock_mails_total{result}`
     /// moves to `no_address` for a username that does not exist and to `sent` for one that does, four failed
     /// logins after asking, which the login and reset pages are built not to tell.
-    package static func metrics(_ text: String, client: ClientAddress, resolver: ClientIPResolver) -> HTTPAnswer {
+    /// The check is only as good as the client address: behind a proxy it needs `DEFENDER_BEHIND_REVERSE_PROXY`, or
+    /// every client looks like the proxy. `text` is made only for an allowed client.
+    package static func metrics(_ text: () -> String, client: ClientAddress, resolver: ClientIPResolver) -> HTTPAnswer {
         guard resolver.isTrusted(client.address) else {
             return .problem(status: 403, detail: "The metrics are for the operator's network (DEFENDER_TRUSTED_PROXIES).")
         }
         var fields = HTTPFields()
         fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-        return HTTPAnswer(status: 200, fields: fields, body: Array(text.utf8))
+        return HTTPAnswer(status: 200, fields: fields, body: Array(text().utf8))
     }
 
     /// Whether a browser sent this POST from another site (login CSRF: a page elsewhere logging the victim into

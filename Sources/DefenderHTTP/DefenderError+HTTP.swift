@@ -17,10 +17,15 @@ extension DefenderError {
     package var retryAfterSeconds: Int? { code == .admissionTimeout ? 1 : nil }
 
     /// The error as a problem answer (its message says what happened; it never holds a secret).
-    package var answer: HTTPAnswer {
+    package var answer: HTTPAnswer { answer(json: true) }
+
+    /// The error as an answer: problem+json, or for a client that wants HTML a small page with the same message.
+    package func answer(json: Bool) -> HTTPAnswer {
         var fields = HTTPFields()
         if let seconds = retryAfterSeconds { fields[.retryAfter] = String(seconds) }
-        return .problem(status: httpStatus, detail: message, fields: fields)
+        return json
+            ? .problem(status: httpStatus, detail: message, fields: fields)
+            : .page(status: httpStatus, title: HTTPAnswer.reasonPhrase(httpStatus), paragraphs: [message], fields: fields)
     }
 
     /// The level at which an integration logs this error: what a client causes once per request (an admission

@@ -30,15 +30,17 @@ extension LoginRequest {
                 cacheUsername(username)
                 let result = try await protect(
                     username: username, counted: true, expecting: { "Authorization: Basic" }, classify: { $0 == nil ? .failure : .success }
-                ) { login in try await verify(login, username, password) }
+                ) { login in try await appCode { try await verify(login, username, password) } }
                 switch result {
                 case .locked(let lockout): return try await lockoutResponse(lockout, format: .json)
                 case .answered(nil, _): return challenge("Invalid username or password.")
-                case .answered(let verified?, let fields): return response(try await next(self, verified), adding: fields)
+                case .answered(let verified?, let fields): return response(try await appCode { try await next(self, verified) }, adding: fields)
                 }
             }
+        } catch let error as AppCodeError {
+            throw error.error
         } catch let error as DefenderError {
-            return answer(error)
+            return answer(error, format: .json)
         }
     }
 }

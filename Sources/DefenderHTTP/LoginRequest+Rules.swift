@@ -19,9 +19,11 @@ extension LoginRequest {
             let current = self
             return try await protectAnswer(
                 username: username, counted: LoginProtection.isAttempt(method: methodName), expecting: { current.sourceDescription(source) },
-                classify: classify, format: format) { try await handler($0, username) }
+                classify: classify, format: format) { login in try await appCode { try await handler(login, username) } }
+        } catch let error as AppCodeError {
+            throw error.error
         } catch let error as DefenderError {
-            return answer(error)
+            return answer(error, format: format)
         }
     }
 
@@ -44,9 +46,11 @@ extension LoginRequest {
             cacheUsername(name)
             return try await protectAnswer(
                 username: name, counted: true, expecting: { "\(Credentials.self)" }, classify: classify, format: format
-            ) { _ in try await handler(credentials) }
+            ) { _ in try await appCode { try await handler(credentials) } }
+        } catch let error as AppCodeError {
+            throw error.error
         } catch let error as DefenderError {
-            return answer(error)
+            return answer(error, format: format)
         }
     }
 
@@ -62,19 +66,12 @@ extension LoginRequest {
                 LoginProtection.isAttempt(method: methodName)
                 ? try await countAttempt(username: username) : try await engine().lockout(ip: client(), username: username)
             if let lockout { return try await lockoutResponse(lockout, format: format) }
-            return try await handler(username)
+            return try await appCode { try await handler(username) }
+        } catch let error as AppCodeError {
+            throw error.error
         } catch let error as DefenderError {
-            return answer(error)
+            return answer(error, format: format)
         }
-    }
-
-    /// A `DefenderError` (an admission that waited too long, a store refused under the `closed` policy, a
-    /// forwarding header with no address in it) answered as every integration answers it — its status,
-    /// `Retry-After` and problem body (`DefenderError/answer`) — rather than in the framework's own error shape,
-    /// and logged at its level (`DefenderError/answerLogLevel`): per-request errors at `debug`.
-    package func answer(_ error: DefenderError) -> Response {
-        logger.log(level: error.answerLogLevel, "defender answered \(error.httpStatus): \(error.message)", metadata: ["defender.code": "\(error.code)"])
-        return response(error.answer)
     }
 
     /// Counts this request as a failed attempt without a password check (django-defender's throttling of a
@@ -115,9 +112,10 @@ extension LoginRequest {
             return try await LoginProtection.protect(
                 engine: engine, client: client, username: username, counted: counted, cookies: { current.cookieFields },
                 isSecure: { current.isSecure }, expecting: { expecting().map { (current.routeLabel, $0) } }, context: { current.attemptContext },
-                handler: { try await handler(current) }, classify: classify, isFailure: current.isFailedLogin)
+                handler: { try await handler(current) }, classify: classify, isFailure: { current.isFailedLogin(AppCodeError.unwrapped($0)) })
         } catch let failure as LoginProtection.CountedFailure {
-            throw failure.fields.isEmpty ? failure.error : current.error(failure.error, adding: failure.fields)
+            let error = AppCodeError.unwrapped(failure.error)
+            throw AppCodeError(error: failure.fields.isEmpty ? error : current.error(error, adding: failure.fields))
         }
     }
 

@@ -98,7 +98,7 @@ extension HummingbirdDemo {
         router.get("metrics") { request, context in
             var context = context
             let client = try demo.defender.client(request, context: &context)
-            return Response(DemoPages.metrics(demo.metricsText, client: client, resolver: demo.defender.engine.resolver))
+            return Response(DemoPages.metrics({ demo.metricsText }, client: client, resolver: demo.defender.engine.resolver))
         }
         router.get("healthz") { _, _ in Response(try DemoPages.health(of: demo.defender.engine)) }
         return router

@@ -14,6 +14,10 @@ public enum BodyGenerator {
         "Application/X-WWW-Form-Urlencoded", "multipart/form-data; boundary=XyZ", "multipart/form-data; boundary=\"XyZ\"",
         "multipart/form-data", "text/plain", "text/html", "application/jsonx", "application/json ; charset=utf-8",
         " application/json", "application/json;", "application/octet-stream", "", nil,
+        // No single type: a list, a wildcard, a quote left open, a parameter twice, spaces inside the type.
+        "application/x-www-form-urlencoded, application/json", "application/json, application/x-www-form-urlencoded", "*/*",
+        "application/*", "application/x-www-form-urlencoded; charset=\"utf-8", "multipart/form-data; Boundary=XyZ",
+        "multipart/form-data; boundary=XyZ; BOUNDARY=Other", "application / json",
     ]
     static let fieldNames = [
         "username", "username", "username", "Username", "user%6Eame", "%75sername", "username[]", "username[0]",

@@ -55,15 +55,15 @@ public final class TestRedisSentinel: Sendable {
                     monitoring: primary.port, masterName: masterName, serverPassword: password, ownPassword: sentinelPassword, tls: tls))
             }
             for sentinel in started {
-                // Each knows the two others (at least: the count is what a failure reports, to tell a slow discovery
-                // from a stranger on the primary's hello channel).
+                // Each knows the two others, exactly; a failure reports the count it saw, to tell a slow discovery
+                // (fewer) from a stranger on the primary's hello channel (more).
                 let seen = Mutex(-1)
                 do {
                     try await Self.wait("the Sentinels to find each other") {
                         let count = try await Self.cli(sentinel.port, cliTLS + ["SENTINEL", "sentinels", masterName], password: sentinelPassword)
                             .components(separatedBy: "runid").count - 1
                         seen.withLock { $0 = count }
-                        return count >= 2
+                        return count == 2
                     }
                 } catch {
                     throw DefenderError(.storeUnavailable, "Sentinel \(sentinel.port) saw \(seen.withLock { $0 }) other Sentinels, not 2: \(error)")

@@ -76,6 +76,8 @@ extension DefenderRequest {
 
     /// One string field of the request body (such as `password` or `next`), read with the app's content decoder
     /// for the request's media type — the same reading as `req.content.decode` — or `nil` when there is none.
+    /// Defender first makes the `Content-Type` one every process reads alike (lower case), and removes one that
+    /// names no single type (a list, two fields, a wildcard), so that `req.content.decode` then reads nothing either.
     ///
     /// The field is decoded through `req.content.decode` itself (not `content.get(at:)`, which Vapor routes through
     /// another decoder entry point that custom decoders, JSON5 on Linux and key strategies treat differently), so

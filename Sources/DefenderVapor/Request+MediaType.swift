@@ -12,12 +12,20 @@ extension DefenderRequest {
     /// counted as unreadable on the next. Media types and parameter names are case-insensitive (RFC 9110 §8.3.1):
     /// they are lower-cased here. A wildcard or a list (two `Content-Type` fields, or two types in one, of which
     /// Vapor reads the first) names no single type, as `DefenderHTTP` rules for every integration.
+    ///
+    /// A body Defender does not read is not read by the app's handler either: its `Content-Type` is removed, so
+    /// that `req.content` finds no decoder (`415`) instead of reading the first of a list — or whatever the hash
+    /// seed finds for a wildcard — and checking a password whose username Defender did not count.
     func prepareContentType() -> Bool {
         let values = request.headers[.contentType]
-        guard values.count == 1, URLEncodedForm.mediaType(values[0]) != nil, let type = request.headers.contentType else { return false }
+        guard values.count == 1, URLEncodedForm.mediaType(values[0]) != nil, let type = request.headers.contentType else {
+            if !values.isEmpty { request.headers.remove(name: .contentType) }
+            return false
+        }
+        // Parameter names are unique, case aside (`URLEncodedForm.mediaType` refuses a repeated one).
         let canonical = HTTPMediaType(
             type: type.type.lowercased(), subType: type.subType.lowercased(),
-            parameters: Dictionary(type.parameters.map { ($0.key.lowercased(), $0.value) }) { first, _ in first })
+            parameters: Dictionary(type.parameters.map { ($0.key.lowercased(), $0.value) }) { min($0, $1) })
         guard canonical.type != type.type || canonical.subType != type.subType || canonical.parameters != type.parameters else { return true }
         request.headers.replaceOrAdd(name: .contentType, value: Self.serialize(canonical))
         return true

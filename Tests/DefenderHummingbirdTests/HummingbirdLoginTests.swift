@@ -261,8 +261,8 @@ import Testing
         #expect(DefenderBasicAuthenticator<BasicAuthDefenderContext<User>>.unknownUserBcrypt.hasPrefix("$2b$12$"))
     }
 
-    /// Defender's errors answer with their status and a problem body (here a forwarding header that a trusted proxy
-    /// sent with no address in it: `400`).
+    /// Defender's errors answer with their status, as a page for a form and problem+json for a JSON client (here a
+    /// forwarding header that a trusted proxy sent with no address in it: `400`).
     @Test func defenderErrorsAnswerAsProblems() async throws {
         let defender = try Self.defender(["DEFENDER_BEHIND_REVERSE_PROXY": "true"])
         let router = Router(context: BasicDefenderRequestContext.self)
@@ -273,7 +273,13 @@ import Testing
             let response = try await client.execute(
                 uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", HTTPField.Name("X-Forwarded-For")!: "not-an-ip"],
                 body: Self.form("alice", "x"))
-            #expect(response.status == .badRequest && response.headers[.contentType] == "application/problem+json; charset=utf-8")
+            // A form: the same status and message as a page; a JSON client: problem+json.
+            #expect(response.status == .badRequest && response.headers[.contentType] == "text/html; charset=utf-8")
+            let json = try await client.execute(
+                uri: "/login", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .accept: "application/json", HTTPField.Name("X-Forwarded-For")!: "not-an-ip"],
+                body: Self.form("alice", "x"))
+            #expect(json.status == .badRequest && json.headers[.contentType] == "application/problem+json; charset=utf-8")
         }
     }
 }

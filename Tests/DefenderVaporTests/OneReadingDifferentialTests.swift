@@ -1,3 +1,4 @@
+import DefenderHTTP
 import DefenderTesting
 import DefenderVapor
 import Foundation
@@ -186,11 +187,9 @@ import VaporTesting
     /// (RFC 9110 §8.3.1), so in lower case (Vapor's decoder lookup hashes them as they are, so an upper-case type
     /// found its decoder in some processes only); a wildcard or a list names no single type: `nil`, not read.
     static func canonical(_ contentType: String) -> String? {
-        var quoted = false
-        for character in contentType {
-            if character == "\"" { quoted.toggle() }
-            if character == ",", !quoted { return nil }
-        }
+        // A type that names no single body (a list, a wildcard, …) is not read: Defender removes the field, so the
+        // app's decoder finds none either.
+        guard URLEncodedForm.mediaType(contentType) != nil else { return nil }
         let parts = contentType.split(separator: ";", omittingEmptySubsequences: false)
         let type = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
         guard !type.contains("*") else { return nil }

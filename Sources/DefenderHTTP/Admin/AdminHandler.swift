@@ -41,7 +41,7 @@ package struct AdminHandler: Sendable {
             return try await api(request)
         }
         switch request.access {
-        case .locked(let lockout): return lockoutAnswer(lockout)
+        case .locked(let lockout): return lockoutAnswer(lockout, page: request.route == .page)
         case .anonymous: return AdminPage.found(loginPath + "?next=" + request.base)
         case .forbidden:
             return request.route == .page
@@ -73,13 +73,18 @@ package struct AdminHandler: Sendable {
     /// form posted to another instance is then refused, and the page says to reload).
     static let processKey = makeCSRFToken()
 
-    /// The lockout response of credentials sent to the admin, as problem+json: Basic credentials come from API
-    /// clients (as on `LoginRequest/protectBasic`).
-    func lockoutAnswer(_ lockout: Lockout) -> HTTPAnswer {
-        switch LockoutAnswer(lockout, configuration: operations.engine.configuration, json: true, templates: templates).body {
-        case .ready(let answer): answer
-        case .template(_, _, let status, let fields): .problem(status: status, detail: LockoutAnswer.temporaryMessage, fields: fields)
+    /// The lockout response of credentials sent to the admin: problem+json for the API, the lockout page for the
+    /// admin page (a browser replaying Basic credentials). `LOCKOUT_TEMPLATE`, which only the integration can render,
+    /// gives way to problem+json here.
+    func lockoutAnswer(_ lockout: Lockout, page: Bool) -> HTTPAnswer {
+        let configuration = operations.engine.configuration
+        if page, case .ready(let answer) = LockoutAnswer(lockout, configuration: configuration, json: false, templates: templates).body {
+            return answer
         }
+        guard case .ready(let answer) = LockoutAnswer(lockout, configuration: configuration, json: true, templates: templates).body else {
+            return .problem(status: configuration.lockoutStatus, detail: LockoutAnswer.temporaryMessage)
+        }
+        return answer
     }
 
     // MARK: JSON API
@@ -94,7 +99,7 @@ package struct AdminHandler: Sendable {
         case .forbidden:
             return .problem(status: 403, detail: "Administrators only.")
         case .locked(let lockout):
-            return lockoutAnswer(lockout)
+            return lockoutAnswer(lockout, page: false)
         case .sessionAdmin, .credentialAdmin:
             guard request.route.isPost else { return nil }
             guard request.isJSON else { return .problem(status: 415, detail: "Send application/json.") }

@@ -31,31 +31,57 @@ package enum URLEncodedForm {
     }
 
     /// The media type of a `Content-Type` value, lowercased, without its parameters; `nil` when it names no single
-    /// type — none, a wildcard (`*/*`), or a list (`a/b, c/d`: one field listing two, or two fields joined) — so
-    /// that such a body is read by no integration (Vapor's own reading would take the first, a suffix test the last).
+    /// type — none, a wildcard (`*/*`, `application/*`), a list (`a/b, c/d`: one field listing two, or two fields
+    /// joined), a quoted string left open, a type with spaces in it (`application / json`), or a parameter named
+    /// twice (`boundary=A; Boundary=B`) — so that such a body is read by no integration: each framework reads those
+    /// its own way (the first of a list, the last, by the process's hash seed), and one reading must hold for all.
     package static func mediaType(_ contentType: String?) -> String? {
-        guard let contentType, !isList(contentType) else { return nil }
-        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard let type, !type.isEmpty, !type.contains("*") else { return nil }
+        guard let contentType, let parts = fieldParts(contentType) else { return nil }
+        let type = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
+        let halves = type.split(separator: "/", omittingEmptySubsequences: false)
+        guard halves.count == 2, halves.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isTokenCharacter) && !$0.contains("*") }) else { return nil }
+        var names = Set<String>()
+        for parameter in parts.dropFirst() {
+            let name = parameter.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard name.isEmpty || names.insert(name).inserted else { return nil }
+        }
         return type
     }
 
     /// Whether a field value holds a comma outside a quoted string (a list of values, where one is expected) or
     /// leaves a quoted string open.
-    package static func isList(_ value: String) -> Bool {
+    package static func isList(_ value: String) -> Bool { fieldParts(value) == nil }
+
+    /// A field value split at the semicolons outside quoted strings; `nil` for a list (a comma outside a quoted
+    /// string) or a quoted string left open, where no single value can be told from the next.
+    static func fieldParts(_ value: String) -> [Substring]? {
+        var parts: [Substring] = []
+        var start = value.startIndex
         var quoted = false
         var escaped = false
-        for byte in value.utf8 {
+        for index in value.indices {
+            let character = value[index]
             if escaped { escaped = false; continue }
-            switch byte {
-            case UInt8(ascii: "\\") where quoted: escaped = true
-            case UInt8(ascii: "\""): quoted.toggle()
-            case UInt8(ascii: ",") where !quoted: return true
+            switch character {
+            case "\\" where quoted: escaped = true
+            case "\"": quoted.toggle()
+            case "," where !quoted: return nil
+            case ";" where !quoted:
+                parts.append(value[start..<index])
+                start = value.index(after: index)
             default: break
             }
         }
-        // A quote left open is malformed: no value can be told from the next.
-        return quoted
+        guard !quoted else { return nil }
+        parts.append(value[start...])
+        return parts
+    }
+
+    /// RFC 9110's `tchar`.
+    static func isTokenCharacter(_ character: Character) -> Bool {
+        guard let ascii = character.asciiValue else { return false }
+        return (ascii >= 0x30 && ascii <= 0x39) || (ascii >= 0x41 && ascii <= 0x5A) || (ascii >= 0x61 && ascii <= 0x7A)
+            || "!#$%&'*+-.^_`|~".utf8.contains(ascii)
     }
 
     static func decode(_ text: some StringProtocol) -> String {
