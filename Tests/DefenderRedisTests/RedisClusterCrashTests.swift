@@ -32,12 +32,7 @@ import Testing
     static func withCluster(_ body: (TestRedisCluster, RedisAttemptStore, _ prefix: String) async throws -> Void) async throws {
         let cluster = try await TestRedisCluster(arguments: arguments)
         defer { cluster.stop() }
-        var configuration = try RedisConfiguration(url: cluster.url(seeds: [0, 1, 2]))
-        configuration.initialBackoff = .milliseconds(20)
-        configuration.maximumBackoff = .milliseconds(100)
-        configuration.connectTimeout = .milliseconds(300)
-        configuration.commandTimeout = .seconds(2)
-        let client = RedisClient(configuration: configuration)
+        let client = RedisClient(configuration: RedisCrashMidWriteTests.quickToReconnect(try RedisConfiguration(url: cluster.url(seeds: [0, 1, 2]))))
         defer { Task { await client.shutdown() } }
         let prefix = "crash-\(UUID().uuidString.prefix(8))"
         try await body(cluster, RedisAttemptStore(client: client, prefix: prefix), prefix)
@@ -49,25 +44,25 @@ import Testing
     @Test func aCrashOfTheSlotsOwnerLeavesWholeSteps() async throws {
         guard RedisServer.isAvailable else { return }
         try await Self.withCluster { cluster, store, prefix in
-        var settings = DefenderConfiguration()
-        settings.loginFailureLimit = 1_000_000
-        settings.longWindowFailureLimit = 0
-        let engine = Defender(configuration: settings, store: store)
-        let crashes = RedisCrashMidWriteTests()
-        #expect(try await engine.login(ip: "10.78.0.1", username: "warm-up", correctPassword: false) == .failure)
-        let owner = try await Self.owner(of: prefix, in: cluster)
+            var settings = DefenderConfiguration()
+            settings.loginFailureLimit = 1_000_000
+            settings.longWindowFailureLimit = 0
+            let engine = Defender(configuration: settings, store: store)
+            let crashes = RedisCrashMidWriteTests()
+            #expect(try await engine.login(ip: "10.78.0.1", username: "warm-up", correctPassword: false) == .failure)
+            let owner = try await Self.owner(of: prefix, in: cluster)
 
-        var random = SplitMix64(seed: 0xC1A5_7E12)
-        var totals = RedisCrashMidWriteTests.Tally()
-        for round in 0..<2 {
-            let crashAfter = 20 + Int(random.next() % 120)
-            let tally = try await crashes.storm(engine, crashAfter: crashAfter, seed: random.next()) {
-                try await cluster.restart(node: owner)
-            }
-            for (pair, count) in tally.acknowledged { totals.acknowledged[pair, default: 0] += count }
-            for (pair, count) in tally.unknown { totals.unknown[pair, default: 0] += count }
-            try await cluster.waitUntilReady()
-            try await crashes.expectWholeSteps(engine, store: store, totals: totals, round: round)
+            var random = SplitMix64(seed: 0xC1A5_7E12)
+            var totals = RedisCrashMidWriteTests.Tally()
+            for round in 0..<2 {
+                let crashAfter = 20 + Int(random.next() % 120)
+                let tally = try await crashes.storm(engine, crashAfter: crashAfter, seed: random.next()) {
+                    try await cluster.restart(node: owner)
+                }
+                for (pair, count) in tally.acknowledged { totals.acknowledged[pair, default: 0] += count }
+                for (pair, count) in tally.unknown { totals.unknown[pair, default: 0] += count }
+                try await cluster.waitUntilReady()
+                try await crashes.expectWholeSteps(engine, store: store, totals: totals, round: round)
         }
         #expect(totals.acknowledged.values.reduce(0, +) >= 40)
         let key = try engine.usernameKey(RedisCrashMidWriteTests.usernames[0])
@@ -84,17 +79,17 @@ import Testing
     @Test func loginsAreAnsweredWhileTheOwnerIsDownAndTheClusterIsUsedAgainAfter() async throws {
         guard RedisServer.isAvailable else { return }
         try await Self.withCluster { cluster, shared, prefix in
-        let store = FallbackAttemptStore(primary: shared, fallback: MemoryAttemptStore(), policy: .fallback, retryInterval: .milliseconds(50))
-        let engine = Defender(configuration: DefenderConfiguration(), store: store)
-        for _ in 0..<4 { _ = try await engine.login(ip: "10.79.0.1", username: "mallory", correctPassword: false) }
-        #expect(try await engine.login(ip: "10.79.0.2", username: "mallory", correctPassword: true) == .refused)
-        let owner = try await Self.owner(of: prefix, in: cluster)
+            let store = FallbackAttemptStore(primary: shared, fallback: MemoryAttemptStore(), policy: .fallback, retryInterval: .milliseconds(50))
+            let engine = Defender(configuration: DefenderConfiguration(), store: store)
+            for _ in 0..<4 { _ = try await engine.login(ip: "10.79.0.1", username: "mallory", correctPassword: false) }
+            #expect(try await engine.login(ip: "10.79.0.2", username: "mallory", correctPassword: true) == .refused)
+            let owner = try await Self.owner(of: prefix, in: cluster)
 
-        cluster.nodes[owner].crash()
-        for index in 0..<20 {
-            // Answered (a failure, or refused by the instance's memory store), never an error.
-            let result = try await engine.login(ip: "10.79.1.\(index % 4)", username: "user\(index % 3)", correctPassword: false)
-            #expect(result == .failure || result == .lockedOut || result == .refused, "\(result)")
+            cluster.nodes[owner].crash()
+            for index in 0..<20 {
+                // Answered (a failure, or refused by the instance's memory store), never an error.
+                let result = try await engine.login(ip: "10.79.1.\(index % 4)", username: "user\(index % 3)", correctPassword: false)
+                #expect(result == .failure || result == .lockedOut || result == .refused, "\(result)")
         }
         #expect(store.isDegraded)
 

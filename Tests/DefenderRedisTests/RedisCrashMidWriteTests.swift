@@ -42,12 +42,7 @@ import Testing
         guard RedisServer.isAvailable else { return }
         var server = try await RedisServer(["--appendonly", "yes", "--appendfsync", "always"])
         defer { server.stop() }
-        var config = RedisConfiguration(host: "127.0.0.1", port: server.port)
-        config.initialBackoff = .milliseconds(20)
-        config.maximumBackoff = .milliseconds(100)
-        config.connectTimeout = .milliseconds(300)
-        config.commandTimeout = .seconds(2)
-        let client = RedisClient(configuration: config)
+        let client = RedisClient(configuration: Self.quickToReconnect(RedisConfiguration(host: "127.0.0.1", port: server.port)))
         defer { Task { await client.shutdown() } }
         let store = RedisAttemptStore(client: client, prefix: "crash-\(UUID().uuidString)")
         var settings = DefenderConfiguration()
@@ -75,6 +70,17 @@ import Testing
         let before = try await store.state(of: engine.usernameKey(Self.usernames[0])).failures
         #expect(try await engine.login(ip: Self.ips[0], username: Self.usernames[0], correctPassword: false) == .failure)
         #expect(try await store.state(of: engine.usernameKey(Self.usernames[0])).failures == before + 1)
+    }
+
+    /// `configuration` reconnecting within a fraction of a second once the server is back, and giving up on a
+    /// command after two seconds: a crash test waits for neither.
+    static func quickToReconnect(_ configuration: RedisConfiguration) -> RedisConfiguration {
+        var configuration = configuration
+        configuration.initialBackoff = .milliseconds(20)
+        configuration.maximumBackoff = .milliseconds(100)
+        configuration.connectTimeout = .milliseconds(300)
+        configuration.commandTimeout = .seconds(2)
+        return configuration
     }
 
     /// Eight tasks record failures for random pairs until the server dies, which happens once `crashAfter` of
