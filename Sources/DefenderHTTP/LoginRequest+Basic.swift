@@ -16,7 +16,8 @@ extension LoginRequest {
         next: (Self, Verified) async throws -> Response
     ) async throws -> Response {
         func challenge(_ detail: String) -> Response { response(.basicChallenge(realm: realm, detail: detail)) }
-        do {
+        let entry = self
+        return try await Self.answeringErrors(of: entry, format: .json) {
             switch BasicCredentials.parse(authorization) {
             case .absent:
                 return challenge("Authentication required.")
@@ -37,10 +38,6 @@ extension LoginRequest {
                 case .answered(let verified?, let fields): return response(try await appCode { try await next(self, verified) }, adding: fields)
                 }
             }
-        } catch let error as AppCodeError {
-            throw error.error
-        } catch let error as DefenderError {
-            return answer(error, format: .json)
         }
     }
 }

@@ -24,6 +24,21 @@ package func appCode<T>(_ body: () async throws -> T) async throws -> T {
 }
 
 extension LoginRequest {
+    /// Runs one protected entry point (`body`, Defender's steps and the app's code inside them): a `DefenderError` of
+    /// Defender's own is answered (`answer(_:format:)`, with `request`, the request as it entered); what the app's
+    /// code threw (`AppCodeError`) is thrown on as the app threw it.
+    package static func answeringErrors(
+        of request: Self, format: LockoutResponseFormat, _ body: () async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await body()
+        } catch let error as AppCodeError {
+            throw error.error
+        } catch let error as DefenderError {
+            return request.answer(error, format: format)
+        }
+    }
+
     /// A `DefenderError` of Defender's own steps (an admission that waited too long, a store refused under the
     /// `closed` policy, a forwarding header with no address in it) answered as every integration answers it — its
     /// status and `Retry-After`, as problem+json for a JSON client and a small page for a form — rather than in the

@@ -12,7 +12,8 @@ extension LoginRequest {
         usernameFrom source: UsernameSource?, classify: (Response) -> LoginVerdict, format: LockoutResponseFormat,
         _ handler: (Self, String?) async throws -> Response
     ) async throws -> Response {
-        do {
+        let entry = self
+        return try await Self.answeringErrors(of: entry, format: format) {
             if let lockout = try await refusalByAddress() { return try await lockoutResponse(lockout, format: format) }
             let username = try await username(from: source)
             // Described only for a success without a username (the report), so that no login pays for the label.
@@ -20,10 +21,6 @@ extension LoginRequest {
             return try await protectAnswer(
                 username: username, counted: LoginProtection.isAttempt(method: methodName), expecting: { current.sourceDescription(source) },
                 classify: classify, format: format) { login in try await appCode { try await handler(login, username) } }
-        } catch let error as AppCodeError {
-            throw error.error
-        } catch let error as DefenderError {
-            return answer(error, format: format)
         }
     }
 
@@ -35,7 +32,8 @@ extension LoginRequest {
         _: Credentials.Type, username: (Credentials) -> String?, classify: (Response) -> LoginVerdict, format: LockoutResponseFormat,
         _ handler: (Credentials) async throws -> Response
     ) async throws -> Response {
-        do {
+        let entry = self
+        return try await Self.answeringErrors(of: entry, format: format) {
             if let lockout = try await refusalByAddress() { return try await lockoutResponse(lockout, format: format) }
             guard let credentials = try await credentials(Credentials.self) else {
                 cacheUsername(nil)
@@ -47,10 +45,6 @@ extension LoginRequest {
             return try await protectAnswer(
                 username: name, counted: true, expecting: { "\(Credentials.self)" }, classify: classify, format: format
             ) { _ in try await appCode { try await handler(credentials) } }
-        } catch let error as AppCodeError {
-            throw error.error
-        } catch let error as DefenderError {
-            return answer(error, format: format)
         }
     }
 
@@ -60,17 +54,14 @@ extension LoginRequest {
     package mutating func protectPasswordReset(
         usernameFrom source: UsernameSource?, format: LockoutResponseFormat, _ handler: (String?) async throws -> Response
     ) async throws -> Response {
-        do {
+        let entry = self
+        return try await Self.answeringErrors(of: entry, format: format) {
             let username = try await username(from: source)
             let lockout =
                 LoginProtection.isAttempt(method: methodName)
                 ? try await countAttempt(username: username) : try await engine().lockout(ip: client(), username: username)
             if let lockout { return try await lockoutResponse(lockout, format: format) }
             return try await appCode { try await handler(username) }
-        } catch let error as AppCodeError {
-            throw error.error
-        } catch let error as DefenderError {
-            return answer(error, format: format)
         }
     }
 

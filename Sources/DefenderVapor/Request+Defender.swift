@@ -28,6 +28,8 @@ public struct DefenderRequest: Sendable {
         var client: ClientAddress?
         /// `.some(nil)`: read, and there is none.
         var username: String??
+        /// Whether the body has one media type Defender reads (`prepareContentType()`, done once per request).
+        var readableBody: Bool?
     }
 
     /// The request's values in one box stored once: Vapor's request storage copies itself on every write, and a

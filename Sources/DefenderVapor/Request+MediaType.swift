@@ -16,7 +16,17 @@ extension DefenderRequest {
     /// A body Defender does not read is not read by the app's handler either: its `Content-Type` is removed, so
     /// that `req.content` finds no decoder (`415`) instead of reading the first of a list — or whatever the hash
     /// seed finds for a wildcard — and checking a password whose username Defender did not count.
+    ///
+    /// Done once per request (Defender's reading, then each `formField(_:)` the handler asks for).
     func prepareContentType() -> Bool {
+        let state = self.state
+        if let readable = state.withLockedValue({ $0.readableBody }) { return readable }
+        let readable = canonicalizeContentType()
+        state.withLockedValue { $0.readableBody = readable }
+        return readable
+    }
+
+    private func canonicalizeContentType() -> Bool {
         let values = request.headers[.contentType]
         guard values.count == 1, URLEncodedForm.mediaType(values[0]) != nil, let type = request.headers.contentType else {
             if !values.isEmpty { request.headers.remove(name: .contentType) }
@@ -33,9 +43,8 @@ extension DefenderRequest {
 
     /// `type/subtype; name=value`, a value quoted when it is not a token (a multipart boundary may hold `:` or `=`).
     static func serialize(_ type: HTTPMediaType) -> String {
-        let token = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        return type.parameters.sorted { $0.key < $1.key }.reduce("\(type.type)/\(type.subType)") { text, parameter in
-            let value = !parameter.value.isEmpty && parameter.value.allSatisfy(token.contains)
+        type.parameters.sorted { $0.key < $1.key }.reduce("\(type.type)/\(type.subType)") { text, parameter in
+            let value = !parameter.value.isEmpty && parameter.value.allSatisfy(URLEncodedForm.isTokenCharacter)
                 ? parameter.value
                 : "\"" + parameter.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
             return text + "; \(parameter.key)=\(value)"

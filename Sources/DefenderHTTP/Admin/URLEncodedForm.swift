@@ -49,14 +49,25 @@ package enum URLEncodedForm {
     }
 
     /// Whether a field value holds a comma outside a quoted string (a list of values, where one is expected) or
-    /// leaves a quoted string open.
-    package static func isList(_ value: String) -> Bool { fieldParts(value) == nil }
+    /// leaves a quoted string open. A scan without allocation: the lockout's format asks it on refused requests.
+    package static func isList(_ value: String) -> Bool { !scanParameters(value) { _ in } }
 
     /// A field value split at the semicolons outside quoted strings; `nil` for a list (a comma outside a quoted
     /// string) or a quoted string left open, where no single value can be told from the next.
     static func fieldParts(_ value: String) -> [Substring]? {
         var parts: [Substring] = []
         var start = value.startIndex
+        guard scanParameters(value, separator: { index in
+            parts.append(value[start..<index])
+            start = value.index(after: index)
+        }) else { return nil }
+        parts.append(value[start...])
+        return parts
+    }
+
+    /// Walks a field value once, calling `separator` at each semicolon outside a quoted string; `false` for a comma
+    /// outside a quoted string or a quoted string left open.
+    static func scanParameters(_ value: String, separator: (String.Index) -> Void) -> Bool {
         var quoted = false
         var escaped = false
         for index in value.indices {
@@ -65,20 +76,16 @@ package enum URLEncodedForm {
             switch character {
             case "\\" where quoted: escaped = true
             case "\"": quoted.toggle()
-            case "," where !quoted: return nil
-            case ";" where !quoted:
-                parts.append(value[start..<index])
-                start = value.index(after: index)
+            case "," where !quoted: return false
+            case ";" where !quoted: separator(index)
             default: break
             }
         }
-        guard !quoted else { return nil }
-        parts.append(value[start...])
-        return parts
+        return !quoted
     }
 
     /// RFC 9110's `tchar`.
-    static func isTokenCharacter(_ character: Character) -> Bool {
+    package static func isTokenCharacter(_ character: Character) -> Bool {
         guard let ascii = character.asciiValue else { return false }
         return (ascii >= 0x30 && ascii <= 0x39) || (ascii >= 0x41 && ascii <= 0x5A) || (ascii >= 0x61 && ascii <= 0x7A)
             || "!#$%&'*+-.^_`|~".utf8.contains(ascii)
